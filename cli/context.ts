@@ -1,0 +1,67 @@
+/** What every command shares: global options, the logger, the inventory, output helpers. */
+import type { Argv } from 'yargs';
+import { createLogger, type Logger } from '../lib/log.js';
+import { describeSource, loadInventory } from '../lib/inventory/load.js';
+import type { Site } from '../lib/inventory/model.js';
+
+export interface GlobalArgs {
+  inventory?: string | undefined;
+  json?: boolean | undefined;
+  debug?: boolean | undefined;
+  verbose?: boolean | undefined;
+}
+
+export function withGlobals<T>(y: Argv<T>) {
+  return y
+    .option('inventory', { alias: 'i', type: 'string', describe: 'Inventory file (else $TIERBACK_INVENTORY, else /etc/tierback/inventory.yaml)', global: true })
+    .option('debug', { type: 'boolean', describe: 'Debug logging and stack traces', global: true })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Info logging (which inventory, each command run)', global: true });
+}
+
+export function makeLogger(argv: GlobalArgs): Logger {
+  return createLogger({ level: argv.debug ? 'debug' : argv.verbose ? 'info' : 'warn' });
+}
+
+export async function loadSite(argv: GlobalArgs, log?: Logger): Promise<Site> {
+  const site = await loadInventory({ file: argv.inventory, env: process.env });
+  log?.info({ file: site.file, source: site.source }, 'inventory loaded');
+  return site;
+}
+
+export function inventoryLine(site: Site): string {
+  return `inventory: ${site.file} (${describeSource(site.source)})`;
+}
+
+export function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function printJson(value: unknown): void {
+  out(JSON.stringify(value, null, 2));
+}
+
+/** Plain-text table with a header row; columns padded, last column free. */
+export function table(headers: string[], rows: (string | number | undefined)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? '' : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export const EXIT_CODES_EPILOG = `EXIT STATUS
+  0   success
+  1   a backup, pull or check ran and failed
+  2   invalid arguments or invalid inventory
+  3   app, server or path not found in the inventory
+  4   locked: another run of the same app/server is in progress
+  5   partial: some of several items failed
+  6   refused for safety
+  70  internal error (a bug: please report it)
+  130 interrupted
+See docs/exit-codes.md.`;

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** Entry point: parses arguments, runs one command, maps errors to exit codes. Only place that exits. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ExitCode, InternalError, TierbackError, UsageError, formatError } from '../lib/errors.js';
+import { commands } from './commands/index.js';
+import { EXIT_CODES_EPILOG, withGlobals } from './context.js';
+
+const debug = process.argv.includes('--debug');
+
+function report(err: unknown): number {
+  const known = err instanceof TierbackError ? err : new InternalError(err instanceof Error ? err.message : String(err), err);
+  process.stderr.write(`${formatError(known)}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return known.exitCode;
+}
+
+async function main(): Promise<number> {
+  let parser = withGlobals(yargs(hideBin(process.argv)))
+    .scriptName('tierback')
+    .usage('$0 <command> [options]\n\nTiered backups by directory convention. See README.md and docs/.')
+    .strict()
+    .demandCommand(1, 'give a command; `tierback --help` lists them')
+    .recommendCommands()
+    .epilog(EXIT_CODES_EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg, 'see `tierback --help` or `tierback <command> --help`');
+    });
+  for (const c of commands) parser = parser.command(c);
+  await parser.parseAsync();
+  return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
+}
+
+process.on('SIGINT', () => process.exit(ExitCode.INTERRUPTED));
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => process.exit(report(err)),
+);

@@ -1,0 +1,131 @@
+/**
+ * The one place that runs subprocesses. Commands are data (argv arrays, never shell
+ * strings); secrets travel only in the child's environment (`secretEnv`) or in 0600 option
+ * files, and are never logged. Dry-run returns the plan without running anything.
+ */
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Transform } from 'node:stream';
+import { execa, type ResultPromise } from 'execa';
+import { CommandError } from './errors.js';
+import type { Logger } from './log.js';
+import { FILE_MODE } from './fsutil.js';
+
+export interface CommandSpec {
+  argv: readonly string[];
+  cwd?: string;
+  /** Extra environment (not secret; logged). */
+  env?: Record<string, string>;
+  /** Secret environment (e.g. PGPASSWORD): passed to the child only, never logged. */
+  secretEnv?: Record<string, string>;
+  /** Exit codes counted as success (default [0]). */
+  okCodes?: readonly number[];
+  /** Exit codes counted as success with a warning (e.g. rsync's 24). */
+  warnCodes?: readonly number[];
+  /** Kill the child after this many ms. */
+  timeoutMs?: number;
+  input?: string;
+}
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  warning: boolean;
+  durationMs: number;
+}
+
+export interface Exec {
+  readonly dryRun: boolean;
+  /** Runs a command to completion, capturing output. Throws CommandError on failure. */
+  run(spec: CommandSpec, signal?: AbortSignal): Promise<CommandResult>;
+  /**
+   * Streams a command's stdout through optional transforms (e.g. gzip) into `file` (created 0600).
+   * Memory stays flat whatever the size of the output.
+   */
+  runToFile(spec: CommandSpec, file: string, transforms?: Transform[], signal?: AbortSignal): Promise<CommandResult>;
+  /** Starts a command and returns execa's process handle, for callers that parse output as it comes. */
+  spawn(spec: CommandSpec, signal?: AbortSignal): ResultPromise;
+  /** Every command this Exec ran or (dry-run) would have run, as argv arrays. */
+  readonly history: readonly (readonly string[])[];
+}
+
+export function describeCommand(argv: readonly string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
+  const history: (readonly string[])[] = [];
+  const dryRun = opts.dryRun ?? false;
+
+  const options = (spec: CommandSpec, signal?: AbortSignal) => ({
+    cwd: spec.cwd,
+    env: { ...spec.env, ...spec.secretEnv },
+    extendEnv: true,
+    reject: false,
+    stripFinalNewline: false,
+    ...(spec.timeoutMs ? { timeout: spec.timeoutMs } : {}),
+    ...(signal ? { cancelSignal: signal } : {}),
+    ...(spec.input !== undefined ? { input: spec.input } : {}),
+  });
+
+  function check(spec: CommandSpec, exitCode: number | undefined, stderr: string, started: number, stdout: string, extra?: string): CommandResult {
+    const durationMs = Date.now() - started;
+    const ok = spec.okCodes ?? [0];
+    const warn = spec.warnCodes ?? [];
+    if (exitCode !== undefined && (ok.includes(exitCode) || warn.includes(exitCode))) {
+      log.debug({ argv: spec.argv, exitCode, durationMs }, 'command finished');
+      return { exitCode, stdout, stderr, warning: warn.includes(exitCode), durationMs };
+    }
+    const name = spec.argv[0] ?? '?';
+    const last = stderr.trim().split('\n').slice(-3).join(' | ');
+    log.debug({ argv: spec.argv, exitCode, durationMs }, 'command failed');
+    throw new CommandError(
+      `${name} ${exitCode === undefined ? `was killed${extra ? ` (${extra})` : ''}` : `exited with code ${exitCode}`}${last ? `: ${last}` : ''}`,
+      spec.argv,
+      exitCode,
+      stderr,
+    );
+  }
+
+  return {
+    dryRun,
+    history,
+    async run(spec, signal) {
+      history.push(spec.argv);
+      log.debug({ argv: spec.argv, cwd: spec.cwd, env: spec.env }, dryRun ? 'would run' : 'run');
+      if (dryRun) return { exitCode: 0, stdout: '', stderr: '', warning: false, durationMs: 0 };
+      const started = Date.now();
+      const [file, ...args] = spec.argv;
+      const r = await execa(file!, args, options(spec, signal));
+      if (r.failed && r.exitCode === undefined && !r.isTerminated && r.cause) {
+        throw new CommandError(`cannot run ${file}: ${(r.cause as Error).message}`, spec.argv, undefined, '', `is ${file} installed and on PATH?`);
+      }
+      return check(spec, r.exitCode, String(r.stderr ?? ''), started, String(r.stdout ?? ''), r.signal ?? undefined);
+    },
+    async runToFile(spec, file, transforms = [], signal) {
+      history.push(spec.argv);
+      log.debug({ argv: spec.argv, file }, dryRun ? 'would run to file' : 'run to file');
+      if (dryRun) return { exitCode: 0, stdout: '', stderr: '', warning: false, durationMs: 0 };
+      const started = Date.now();
+      const [cmd, ...args] = spec.argv;
+      const child = execa(cmd!, args, { ...options(spec, signal), stdout: 'pipe', buffer: { stdout: false, stderr: true } });
+      const out = createWriteStream(file, { mode: FILE_MODE, flags: 'wx' });
+      const piping = pipeline([child.stdout!, ...transforms, out] as unknown as Parameters<typeof pipeline>[0][]);
+      const [r] = await Promise.all([child, piping.catch((err: unknown) => err)]).then(async ([res, pipeErr]) => {
+        if (pipeErr instanceof Error) throw new CommandError(`writing ${file} failed: ${pipeErr.message}`, spec.argv, res.exitCode, String(res.stderr ?? ''));
+        return [res] as const;
+      });
+      if (r.failed && r.exitCode === undefined && !r.isTerminated && r.cause) {
+        throw new CommandError(`cannot run ${cmd}: ${(r.cause as Error).message}`, spec.argv, undefined, '', `is ${cmd} installed and on PATH?`);
+      }
+      return check(spec, r.exitCode, String(r.stderr ?? ''), started, '', r.signal ?? undefined);
+    },
+    spawn(spec, signal) {
+      history.push(spec.argv);
+      log.debug({ argv: spec.argv }, 'spawn');
+      const [file, ...args] = spec.argv;
+      return execa(file!, args, options(spec, signal));
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/** Small file-system helpers with tierback's safety defaults: 0700 folders, 0600 files, atomic writes. */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, realpath, rename, rm, lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { RefusedError } from './errors.js';
+
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+
+export async function ensureDir(dir: string, mode = DIR_MODE): Promise<void> {
+  await mkdir(dir, { recursive: true, mode });
+}
+
+/** Writes a whole file atomically: temp sibling, fsync, rename. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = FILE_MODE): Promise<void> {
+  await ensureDir(path.dirname(file));
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses `target` unless it resolves (following symlinks of every existing ancestor)
+ * to a place inside `root`. Guards against symlinks escaping the partition.
+ */
+export async function assertInside(root: string, target: string): Promise<string> {
+  const realRoot = await realpath(root);
+  let probe = path.resolve(target);
+  const tail: string[] = [];
+  // Walk up to the deepest existing ancestor, resolve it, re-append the rest.
+  for (;;) {
+    try {
+      const real = await realpath(probe);
+      const full = path.join(real, ...tail.reverse());
+      const rel = path.relative(realRoot, full);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+        throw new RefusedError(`${target} resolves to ${full}, outside ${root}`, 'a symlink points out of the backup partition; remove it or fix the path');
+      }
+      return full;
+    } catch (err) {
+      if (err instanceof RefusedError) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const parent = path.dirname(probe);
+      if (parent === probe) throw err;
+      tail.push(path.basename(probe));
+      probe = parent;
+    }
+  }
+}

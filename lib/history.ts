@@ -1,0 +1,264 @@
+/**
+ * History files: `backup-<name>-<yyyymmdd>` in a history directory, one line per event in
+ * logfmt (key=value, values with spaces quoted). A run writes a `status=running` line when it
+ * starts and one final line with the same `run=` id when it ends; a run with no final line
+ * was interrupted (killed, crashed, power cut) and is read back as failed.
+ * Format: docs/convention.md#history.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFile, open, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { historyFileName, parseHistoryFileName } from './convention.js';
+import { ensureDir, FILE_MODE } from './fsutil.js';
+
+export const HISTORY_HEADER = '# tierback history v1: one event per line, logfmt; see docs/convention.md#history';
+
+export type RunStatus = 'running' | 'ok' | 'warning' | 'failed';
+export type HistoryTier = 'local' | 'remote' | 'offsite' | 'drill';
+
+export interface HistoryRecord {
+  /** Unique id of the run; start and end lines share it. */
+  run: string;
+  name: string;
+  kind: string; // job | pull | verify | prune | offsite
+  tier: HistoryTier;
+  status: RunStatus;
+  start: Date;
+  end?: Date | undefined;
+  durationS?: number | undefined;
+  files?: number | undefined;
+  /** Total size of the backup in MB (10^6 bytes). */
+  mb?: number | undefined;
+  bytes?: number | undefined;
+  /** MB transferred by this run (pulls). */
+  transferredMb?: number | undefined;
+  host?: string | undefined;
+  type?: string | undefined;
+  error?: string | undefined;
+  warning?: string | undefined;
+  /** Other keys, kept as strings. */
+  extra?: Record<string, string> | undefined;
+}
+
+const ORDER = ['v', 'run', 'name', 'kind', 'tier', 'status', 'start', 'end', 'duration_s', 'files', 'mb', 'bytes', 'transferred_mb', 'host', 'type', 'warning', 'error'];
+
+export function newRunId(at: Date): string {
+  return `${at.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** yyyymmdd of `at` in the IANA `timeZone`. */
+export function dayOf(at: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}${get('month')}${get('day')}`;
+}
+
+function quote(value: string): string {
+  // Single line always: newlines and control characters are escaped.
+  const clean = value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/[\u0000-\u001f]/g, ' ');
+  return /^[A-Za-z0-9._:/@+-]+$/.test(clean) ? clean : `"${clean}"`;
+}
+
+export function formatRecord(r: HistoryRecord): string {
+  const kv: Record<string, string> = {
+    v: '1',
+    run: r.run,
+    name: r.name,
+    kind: r.kind,
+    tier: r.tier,
+    status: r.status,
+    start: r.start.toISOString(),
+  };
+  if (r.end) kv['end'] = r.end.toISOString();
+  if (r.durationS !== undefined) kv['duration_s'] = r.durationS.toFixed(3);
+  if (r.files !== undefined) kv['files'] = String(r.files);
+  if (r.mb !== undefined) kv['mb'] = r.mb.toFixed(3);
+  if (r.bytes !== undefined) kv['bytes'] = String(r.bytes);
+  if (r.transferredMb !== undefined) kv['transferred_mb'] = r.transferredMb.toFixed(3);
+  if (r.host) kv['host'] = r.host;
+  if (r.type) kv['type'] = r.type;
+  if (r.warning) kv['warning'] = r.warning;
+  if (r.error) kv['error'] = r.error;
+  for (const [k, v] of Object.entries(r.extra ?? {})) if (/^[a-z_][a-z0-9_]*$/.test(k) && !(k in kv)) kv[k] = v;
+  const keys = [...ORDER.filter((k) => k in kv), ...Object.keys(kv).filter((k) => !ORDER.includes(k))];
+  return keys.map((k) => `${k}=${quote(kv[k]!)}`).join(' ');
+}
+
+/** Parses one logfmt line; throws on malformed input. */
+export function parseLogfmt(line: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let i = 0;
+  while (i < line.length) {
+    while (line[i] === ' ') i++;
+    if (i >= line.length) break;
+    const eq = line.indexOf('=', i);
+    if (eq < 0) throw new Error(`expected key=value at column ${i + 1}`);
+    const key = line.slice(i, eq);
+    if (!/^[a-z_][a-z0-9_]*$/.test(key)) throw new Error(`bad key "${key}" at column ${i + 1}`);
+    i = eq + 1;
+    let value = '';
+    if (line[i] === '"') {
+      i++;
+      let closed = false;
+      while (i < line.length) {
+        const c = line[i]!;
+        if (c === '\\') {
+          const n = line[i + 1];
+          value += n === 'n' ? '\n' : n === 'r' ? '\r' : (n ?? '');
+          i += 2;
+        } else if (c === '"') {
+          i++;
+          closed = true;
+          break;
+        } else {
+          value += c;
+          i++;
+        }
+      }
+      if (!closed) throw new Error(`unterminated quote for "${key}"`);
+    } else {
+      const sp = line.indexOf(' ', i);
+      value = line.slice(i, sp < 0 ? line.length : sp);
+      i = sp < 0 ? line.length : sp;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+const STATUSES = new Set<RunStatus>(['running', 'ok', 'warning', 'failed']);
+const KNOWN = new Set(ORDER);
+
+export function parseRecord(line: string): HistoryRecord {
+  const kv = parseLogfmt(line);
+  const req = (k: string) => {
+    const v = kv[k];
+    if (v === undefined || v === '') throw new Error(`missing "${k}"`);
+    return v;
+  };
+  const date = (k: string) => {
+    const v = kv[k];
+    if (v === undefined) return undefined;
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) throw new Error(`bad date in "${k}": ${v}`);
+    return d;
+  };
+  const num = (k: string) => {
+    const v = kv[k];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`bad number in "${k}": ${v}`);
+    return n;
+  };
+  const status = req('status') as RunStatus;
+  if (!STATUSES.has(status)) throw new Error(`unknown status "${status}"`);
+  const extra: Record<string, string> = {};
+  for (const [k, v] of Object.entries(kv)) if (!KNOWN.has(k)) extra[k] = v;
+  return {
+    run: req('run'),
+    name: req('name'),
+    kind: req('kind'),
+    tier: req('tier') as HistoryTier,
+    status,
+    start: date('start') ?? (() => { throw new Error('missing "start"'); })(),
+    end: date('end'),
+    durationS: num('duration_s'),
+    files: num('files'),
+    mb: num('mb'),
+    bytes: num('bytes'),
+    transferredMb: num('transferred_mb'),
+    host: kv['host'],
+    type: kv['type'],
+    warning: kv['warning'],
+    error: kv['error'],
+    ...(Object.keys(extra).length ? { extra } : {}),
+  };
+}
+
+/** Appends one record to `<dir>/backup-<name>-<day>`; creates dir 0700 and file 0600 with a header. */
+export async function appendRecord(dir: string, record: HistoryRecord, timeZone: string): Promise<string> {
+  await ensureDir(dir);
+  const file = path.join(dir, historyFileName(record.name, dayOf(record.start, timeZone)));
+  let fh;
+  try {
+    fh = await open(file, 'wx', FILE_MODE);
+    await fh.writeFile(`${HISTORY_HEADER}\n`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await fh?.close();
+  }
+  // One write() of one line with O_APPEND: concurrent writers never interleave within a line.
+  await appendFile(file, `${formatRecord(record)}\n`, { mode: FILE_MODE });
+  return file;
+}
+
+export interface HistoryProblem {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface Run extends HistoryRecord {
+  /** True when the run has a start line but no end line and its process is not running. */
+  interrupted?: boolean;
+  file: string;
+}
+
+export interface ReadOptions {
+  /** Only files of this history name. */
+  name?: string;
+  /** Only files whose day is >= this yyyymmdd. */
+  sinceDay?: string;
+  /** Decides whether a run without an end line is still running (default: never, i.e. interrupted). */
+  isRunning?: (r: HistoryRecord) => boolean;
+}
+
+/**
+ * Reads every history file of a directory (missing dir = no history) and folds start/end lines
+ * into runs, oldest first. Malformed lines are returned as problems, never thrown.
+ */
+export async function readHistory(dir: string, opts: ReadOptions = {}): Promise<{ runs: Run[]; problems: HistoryProblem[] }> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], problems: [] };
+    throw err;
+  }
+  const problems: HistoryProblem[] = [];
+  const runs = new Map<string, Run>();
+  const files = names
+    .map((n) => ({ n, p: parseHistoryFileName(n) }))
+    .filter((x) => x.p && (!opts.name || x.p.name === opts.name) && (!opts.sinceDay || x.p.day >= opts.sinceDay))
+    .sort((a, b) => (a.p!.day === b.p!.day ? a.n.localeCompare(b.n) : a.p!.day.localeCompare(b.p!.day)));
+  for (const { n } of files) {
+    const file = path.join(dir, n);
+    const text = await readFile(file, 'utf8');
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (line.trim() === '' || line.startsWith('#')) return;
+      try {
+        const r = parseRecord(line);
+        const prev = runs.get(r.run);
+        if (!prev || prev.status === 'running') runs.set(r.run, { ...(prev ?? {}), ...r, file });
+      } catch (err) {
+        problems.push({ file, line: i + 1, message: (err as Error).message });
+      }
+    });
+  }
+  const out = [...runs.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
+  for (const r of out) {
+    if (r.status === 'running' && !(opts.isRunning?.(r) ?? false)) {
+      r.interrupted = true;
+      r.status = 'failed';
+      r.error = r.error ?? 'interrupted: the run started but never finished (killed, crashed or power lost)';
+    }
+  }
+  return { runs: out, problems };
+}
+
+export function hostName(): string {
+  return os.hostname();
+}

@@ -1,0 +1,154 @@
+/**
+ * The inventory schema: the single description of a site. Types are inferred from it,
+ * docs/inventory.md is generated from its descriptions (a test keeps them in step),
+ * and `tierback inventory schema` prints it as JSON Schema for editors.
+ */
+import { z } from 'zod';
+import { DEFAULT_PARTITION, checkAppName, checkHostname, checkPartition, checkRelpath, checkVmName, type Violation } from '../convention.js';
+
+function rule(check: (v: unknown) => Violation | undefined) {
+  return (value: unknown, ctx: z.RefinementCtx) => {
+    const v = check(value);
+    if (v) ctx.addIssue({ code: 'custom', message: v.message, params: { hint: v.hint } });
+  };
+}
+
+const hostname = z.string().superRefine(rule((v) => checkHostname(String(v))));
+const absolutePath = z
+  .string()
+  .superRefine(rule((v) => (typeof v === 'string' && v.startsWith('/') && !v.split('/').includes('..') ? undefined : { message: `"${String(v)}" is not an absolute path without ".."`, hint: 'write an absolute path such as "/home/v2/rails/hydro-app"' })));
+
+export const DURATION_RE = /^(\d+)(s|m|h|d|w)$/;
+export const duration = z
+  .string()
+  .regex(DURATION_RE, { message: 'is not a duration like "26h", "90m", "7d" or "2w"' });
+
+/** Five-field cron expression (minute hour day-of-month month day-of-week), or @daily/@hourly/... */
+const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+export const cronSchedule = z.string().superRefine(
+  rule((v) => {
+    const s = String(v).trim();
+    if (/^@(hourly|daily|weekly|monthly|yearly|annually)$/.test(s)) return undefined;
+    const fields = s.split(/\s+/);
+    if (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))) return undefined;
+    return { message: `"${s}" is not a cron schedule`, hint: 'five fields "minute hour day month weekday", e.g. "30 1 * * *", or @daily' };
+  }),
+);
+
+const count = z.number().int().min(0);
+export const retentionSchema = z
+  .strictObject({
+    last: count.optional().meta({ description: 'Keep the N newest backups, whatever their dates.' }),
+    hourly: count.optional().meta({ description: 'Keep the newest backup of each of the last N hours that have one.' }),
+    daily: count.optional().meta({ description: 'Keep the newest backup of each of the last N days that have one.' }),
+    weekly: count.optional().meta({ description: 'Keep the newest backup of each of the last N ISO weeks that have one.' }),
+    monthly: count.optional().meta({ description: 'Keep the newest backup of each of the last N months that have one.' }),
+    quarterly: count.optional().meta({ description: 'Keep the newest backup of each of the last N quarters that have one.' }),
+    yearly: count.optional().meta({ description: 'Keep the newest backup of each of the last N years that have one.' }),
+    within: duration.optional().meta({ description: 'Keep every backup younger than this duration, e.g. "2d".' }),
+  })
+  .meta({ description: 'A GFS retention policy: counts per calendar bucket (docs/retention.md).' });
+
+const sshSchema = z
+  .strictObject({
+    host: z.string().optional().meta({ description: 'Host name or address to connect to; defaults to the server\'s fqdn.' }),
+    port: z.number().int().min(1).max(65535).optional().meta({ description: 'SSH port (default 22).' }),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().meta({ description: 'Remote user (default root).' }),
+    host_key: z.string().optional().meta({ description: 'Pinned host public key, "ssh-ed25519 AAAA..." as in known_hosts.' }),
+    known_hosts: absolutePath.optional().meta({ description: 'known_hosts file holding the server\'s key (instead of host_key).' }),
+    identity: absolutePath.optional().meta({ description: 'Private key file the backup server uses to log in.' }),
+  })
+  .meta({ description: 'How backup servers reach this server over SSH.' });
+
+export const serverSchema = z.strictObject({
+  fqdn: hostname.meta({ description: 'Fully qualified domain name of the server, e.g. "zg-3.softxs.ch".' }),
+  description: z.string().optional().meta({ description: 'Free text.' }),
+  partition: z.string().superRefine(rule(checkPartition)).optional().meta({ description: `Absolute path of the backup partition (default: defaults.partition, "${DEFAULT_PARTITION}").` }),
+  role: z.enum(['app', 'backup', 'both']).default('app').meta({ description: '"app": runs VMs/apps and keeps a local tier; "backup": pulls other servers; "both".' }),
+  ssh: sshSchema.optional(),
+  retention: retentionSchema.optional().meta({ description: 'Retention of this server\'s remote snapshots (overrides defaults.retention.remote).' }),
+});
+
+export const vmSchema = z.strictObject({
+  name: z.string().superRefine(rule(checkVmName)).meta({ description: 'VM name, a single DNS label such as "web"; unique in the site.' }),
+  server: hostname.meta({ description: 'fqdn of the server the VM runs on.' }),
+  mount: absolutePath.optional().meta({ description: 'Where <partition>/local/<vm> is mounted inside the VM (default: defaults.mount).' }),
+  description: z.string().optional().meta({ description: 'Free text.' }),
+});
+
+export const appSchema = z.strictObject({
+  name: z.string().superRefine(rule(checkAppName)).meta({ description: 'Short unique name of the app, used on the command line and in history file names.' }),
+  description: z.string().optional().meta({ description: 'Free text, e.g. "Hydro Demo".' }),
+  server: hostname.meta({ description: 'fqdn of the server the app runs on (directly or in one of its VMs).' }),
+  vm: z.string().superRefine(rule(checkVmName)).optional().meta({ description: 'VM the app runs in; omit (or "_host") when it runs directly on the server.' }),
+  path: absolutePath.meta({ description: 'Where the app lives on its VM (or server), e.g. "/home/v2/rails/hydro-app".' }),
+  relpath: z.string().superRefine(rule(checkRelpath)).meta({ description: 'Virtual host FQDN plus relative path, e.g. "v2.softxs.ch/hydro": the app\'s folder in every tier.' }),
+  type: z.string().meta({ description: 'Job type (docs/jobs/): rails, wordpress, moinmoin, git, cvs, maildir, files, postgresql, mysql, command.' }),
+  options: z.record(z.string(), z.unknown()).default({}).meta({ description: 'Options of the job type, checked against that type\'s own schema.' }),
+  status: z.enum(['active', 'paused', 'retired']).default('active').meta({ description: '"active": backed up and monitored; "paused": monitored, not run; "retired": neither, old backups kept until retention removes them.' }),
+  schedule: cronSchedule.optional().meta({ description: 'Cron schedule of the job (default: defaults.schedule).' }),
+  retention: retentionSchema.optional().meta({ description: 'Retention of this app\'s dumps (overrides defaults.retention.local).' }),
+  keep_dumps: count.optional().meta({ description: 'Number of database dumps kept in the app\'s db/ folder (default: defaults.keep_dumps).' }),
+  stale_after: duration.optional().meta({ description: 'Age after which the last success counts as STALE (default: defaults.stale_after).' }),
+  shrink_threshold: z.number().min(0).max(100).optional().meta({ description: 'Percent of size lost since the previous run that marks it SHRUNK (default: defaults.shrink_threshold).' }),
+});
+
+const pullEntry = z.union([
+  hostname,
+  z.strictObject({
+    server: hostname.meta({ description: 'fqdn of the server to pull.' }),
+    transport: z.enum(['ssh', 'local']).default('ssh').meta({ description: '"ssh" (default) or "local" when the backup server pulls its own local tier.' }),
+    bwlimit: z.string().regex(/^\d+[KMG]?$/).optional().meta({ description: 'rsync --bwlimit, e.g. "20M".' }),
+  }),
+]);
+
+export const backupServerSchema = z.strictObject({
+  server: hostname.meta({ description: 'fqdn of the backup server (an entry of servers with role backup or both).' }),
+  pulls: z.array(pullEntry).min(1).meta({ description: 'Servers whose whole local tier this backup server pulls: fqdn strings or {server, transport, bwlimit}.' }),
+  schedule: cronSchedule.optional().meta({ description: 'Cron schedule of the pulls (default: defaults.pull_schedule).' }),
+  concurrency: z.number().int().min(1).max(64).optional().meta({ description: 'Servers pulled at the same time (default 2).' }),
+  timeout: duration.optional().meta({ description: 'I/O timeout of one pull (default "1h").' }),
+});
+
+export const defaultsSchema = z.strictObject({
+  partition: z.string().superRefine(rule(checkPartition)).default(DEFAULT_PARTITION).meta({ description: 'Partition of servers that do not set one.' }),
+  mount: absolutePath.default('/backup').meta({ description: 'Mount point of <partition>/local/<vm> inside VMs that do not set one.' }),
+  schedule: cronSchedule.default('30 1 * * *').meta({ description: 'Schedule of app jobs.' }),
+  pull_schedule: cronSchedule.default('0 4 * * *').meta({ description: 'Schedule of pulls on backup servers.' }),
+  timezone: z.string().default('UTC').meta({ description: 'IANA timezone of the site: history days and retention buckets use it.' }),
+  keep_dumps: count.default(7).meta({ description: 'Database dumps kept per app.' }),
+  stale_after: duration.default('26h').meta({ description: 'Age of the last success after which an app is STALE.' }),
+  shrink_threshold: z.number().min(0).max(100).default(20).meta({ description: 'Percent of size lost that marks a run SHRUNK.' }),
+  retention: z
+    .strictObject({
+      local: retentionSchema.optional().meta({ description: 'Dumps on the local tier.' }),
+      remote: retentionSchema.optional().meta({ description: 'Snapshots on backup servers.' }),
+    })
+    .default({})
+    .meta({ description: 'Site-wide retention per tier (default: daily 7).' }),
+});
+
+export const inventorySchema = z
+  .strictObject({
+    version: z.literal(1).meta({ description: 'Inventory format version; always 1.' }),
+    site: z.string().optional().meta({ description: 'Name of the site, shown in reports.' }),
+    defaults: defaultsSchema.default(defaultsSchema.parse({})),
+    servers: z.array(serverSchema).min(1).meta({ description: 'Every server: application servers and backup servers.' }),
+    vms: z.array(vmSchema).default([]).meta({ description: 'Every VM and the server it runs on.' }),
+    apps: z.array(appSchema).default([]).meta({ description: 'Every application backed up.' }),
+    backup_servers: z.array(backupServerSchema).default([]).meta({ description: 'Which backup server pulls which servers.' }),
+  })
+  .meta({ title: 'tierback inventory', description: 'The single description of a site for tierback.' });
+
+export type Inventory = z.output<typeof inventorySchema>;
+export type Server = z.output<typeof serverSchema>;
+export type Vm = z.output<typeof vmSchema>;
+export type App = z.output<typeof appSchema>;
+export type BackupServer = z.output<typeof backupServerSchema>;
+export type Defaults = z.output<typeof defaultsSchema>;
+export type Retention = z.output<typeof retentionSchema>;
+export type SshSettings = z.output<typeof sshSchema>;
+
+export function inventoryJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(inventorySchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

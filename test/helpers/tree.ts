@@ -1,0 +1,28 @@
+/** Builds temporary directory trees from object literals, so fixtures read like the tree they create. */
+import { mkdtemp, mkdir, writeFile, symlink, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A tree: file contents as strings, folders as nested objects, symlinks as { symlink: target }. */
+export type Tree = { [name: string]: string | Tree | { symlink: string } };
+
+export async function makeTree(root: string, tree: Tree): Promise<void> {
+  await mkdir(root, { recursive: true });
+  for (const [name, value] of Object.entries(tree)) {
+    const p = path.join(root, name);
+    if (typeof value === 'string') {
+      await mkdir(path.dirname(p), { recursive: true });
+      await writeFile(p, value);
+    } else if ('symlink' in value && typeof value.symlink === 'string') {
+      await symlink(value.symlink, p);
+    } else {
+      await makeTree(p, value as Tree);
+    }
+  }
+}
+
+/** A fresh temp dir; remove it with the returned cleanup. */
+export async function tempDir(prefix = 'tierback-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
