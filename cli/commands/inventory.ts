@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { HOST_VM } from '../../lib/convention.js';
 import { InventoryError } from '../../lib/errors.js';
 import { inventoryJsonSchema } from '../../lib/inventory/schema.js';
+import { inventoryReferenceMarkdown } from '../../lib/inventory/reference.js';
 import { pullersOf } from '../../lib/inventory/model.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 
@@ -81,10 +82,15 @@ const show: CommandModule<GlobalArgs, Args> = {
   },
 };
 
-const schema: CommandModule<GlobalArgs, GlobalArgs> = {
+const schema: CommandModule<GlobalArgs, GlobalArgs & { markdown?: boolean }> = {
   command: 'schema',
-  describe: 'Print the inventory\'s JSON Schema (for editors and CI checks)',
-  handler: () => printJson(inventoryJsonSchema()),
+  describe: 'Print the inventory\'s JSON Schema (for editors and CI checks), or the reference as Markdown',
+  builder: (y) =>
+    y
+      .option('markdown', { type: 'boolean', describe: 'The key reference (docs/inventory.md) instead of JSON Schema' })
+      .example('$0 inventory schema > inventory.schema.json', 'for editors with YAML language servers')
+      .example('$0 inventory schema --markdown > docs/inventory.md', 'regenerate the reference'),
+  handler: (argv) => (argv.markdown ? out(inventoryReferenceMarkdown()) : printJson(inventoryJsonSchema())),
 };
 
 export const inventoryCommand: CommandModule<GlobalArgs, GlobalArgs> = {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { z } from 'zod';
 import { InventoryError, NotFoundError, type InventoryProblem } from '../errors.js';
-import { resolveSite, type InventorySource, type Site } from './model.js';
+import { closest, resolveSite, type InventorySource, type Site } from './model.js';
 import { crossFieldProblems } from './rules.js';
 import { inventorySchema, type Inventory } from './schema.js';
 
@@ -80,10 +80,16 @@ export function validateInventoryText(text: string, file: string): Inventory {
     throw new InventoryError(file, [{ path: '(file)', message: 'is not a YAML mapping', hint: 'start from inventory/example.yaml' }]);
   }
   const parsed = inventorySchema.safeParse(data);
-  if (!parsed.success) throw new InventoryError(file, schemaProblems(parsed.error, data));
-  const problems = crossFieldProblems(parsed.data);
-  if (problems.length > 0) throw new InventoryError(file, problems);
-  return parsed.data;
+  if (parsed.success) {
+    const problems = crossFieldProblems(parsed.data);
+    if (problems.length > 0) throw new InventoryError(file, problems);
+    return parsed.data;
+  }
+  // Report schema and cross-field problems together; a path the schema already flagged is not repeated.
+  const problems = schemaProblems(parsed.error, data);
+  const flagged = new Set(problems.map((p) => p.path));
+  for (const p of crossFieldProblems(data)) if (!flagged.has(p.path)) problems.push(p);
+  throw new InventoryError(file, problems);
 }
 
 const SUBJECT_KEY: Record<string, string> = { apps: 'name', vms: 'name', servers: 'fqdn', backup_servers: 'server' };
@@ -94,9 +100,31 @@ export function formatInventoryPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-const KNOWN_KEYS: Record<string, string[]> = {
-  top: ['version', 'site', 'defaults', 'servers', 'vms', 'apps', 'backup_servers'],
-};
+/** The keys the schema allows at an inventory path (for "did you mean" on unknown keys). */
+export function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let node: unknown = inventorySchema;
+  const def = (n: unknown) => (n as { _zod: { def: Record<string, unknown> } })._zod.def;
+  const unwrap = (n: unknown): unknown => {
+    for (let i = 0; i < 10; i++) {
+      const d = def(n);
+      if (d['type'] === 'optional' || d['type'] === 'default' || d['type'] === 'nullable' || d['type'] === 'prefault') n = d['innerType'];
+      else if (d['type'] === 'pipe') n = d['in'];
+      else if (d['type'] === 'union') n = (d['options'] as unknown[]).find((o) => def(unwrap(o))['type'] === 'object') ?? n;
+      else return n;
+    }
+    return n;
+  };
+  for (const p of path) {
+    node = unwrap(node);
+    const d = def(node);
+    if (typeof p === 'number' && d['type'] === 'array') node = d['element'];
+    else if (typeof p === 'string' && d['type'] === 'object') node = (d['shape'] as Record<string, unknown>)[p];
+    else return [];
+    if (node === undefined) return [];
+  }
+  const d = def(unwrap(node));
+  return d['type'] === 'object' ? Object.keys(d['shape'] as Record<string, unknown>) : [];
+}
 
 function schemaProblems(error: z.ZodError, data: unknown): InventoryProblem[] {
   const out: InventoryProblem[] = [];
@@ -114,14 +142,17 @@ function schemaProblems(error: z.ZodError, data: unknown): InventoryProblem[] {
     if (issue.code === 'custom' && issue.params && typeof issue.params['hint'] === 'string') hint = issue.params['hint'];
     if (issue.code === 'unrecognized_keys') {
       message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      hint = path.length === 0 ? `known keys: ${KNOWN_KEYS['top']!.join(', ')}` : 'check the spelling against docs/inventory.md';
+      const known = knownKeysAt(path);
+      const guess = issue.keys.length === 1 ? closest(issue.keys[0]!, known) : undefined;
+      hint = guess ? `did you mean "${guess}"?` : known.length ? `known keys here: ${known.join(', ')}` : 'check the spelling against docs/inventory.md';
     }
     if (issue.code === 'invalid_type' && issue.input === undefined) {
       message = `is required (${issue.expected})`;
       hint = 'see docs/inventory.md for this key';
     }
     if (issue.code === 'invalid_value' && path.length === 1 && path[0] === 'version') hint = 'write "version: 1"';
-    out.push({ path: formatInventoryPath(path), message, ...(hint ? { hint } : {}), ...(subject ? { subject } : {}) });
+    hint ??= `see the "${String([...path].reverse().find((p) => typeof p === 'string') ?? 'version')}" key in docs/inventory.md`;
+    out.push({ path: formatInventoryPath(path), message, hint, ...(subject ? { subject } : {}) });
   }
   return out;
 }

@@ -3,7 +3,11 @@ import { HOST_VM } from '../convention.js';
 import type { InventoryProblem } from '../errors.js';
 import { findJobType, jobTypes } from '../jobs/registry.js';
 import { closest } from './model.js';
-import type { Inventory } from './schema.js';
+
+/** The inventory as parsed YAML, before or after the schema: every field is checked before use. */
+type Loose = Record<string, unknown>;
+const list = (v: unknown): Loose[] => (Array.isArray(v) ? v.map((x) => (x && typeof x === 'object' ? (x as Loose) : {})) : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function problem(path: string, message: string, hint?: string, subject?: string): InventoryProblem {
   return { path, message, ...(hint ? { hint } : {}), ...(subject ? { subject } : {}) };
@@ -14,26 +18,39 @@ function didYouMean(wrong: string, candidates: readonly string[], fallback: stri
   return best ? `did you mean "${best}"?` : fallback;
 }
 
-export function crossFieldProblems(inv: Inventory): InventoryProblem[] {
+/**
+ * Cross-field rules. Runs on the raw parsed YAML too (fields of the wrong type are skipped: the
+ * schema reports them), so that one check reports every problem of the file at once.
+ */
+export function crossFieldProblems(raw: unknown): InventoryProblem[] {
+  const inv = (raw && typeof raw === 'object' ? raw : {}) as Loose;
+  const invServers = list(inv['servers']);
+  const invVms = list(inv['vms']);
+  const invApps = list(inv['apps']);
+  const invBackup = list(inv['backup_servers']);
   const out: InventoryProblem[] = [];
-  const serverNames = inv.servers.map((s) => s.fqdn);
+  const serverNames = invServers.map((s) => str(s['fqdn'])).filter((x): x is string => !!x);
   const servers = new Map<string, number>();
-  inv.servers.forEach((s, i) => {
-    const seen = servers.get(s.fqdn);
-    if (seen !== undefined) out.push(problem(`servers[${i}].fqdn`, `server "${s.fqdn}" is listed twice (also servers[${seen}])`, 'keep one entry per server', s.fqdn));
-    else servers.set(s.fqdn, i);
+  invServers.forEach((s, i) => {
+    const fqdn = str(s['fqdn']);
+    if (fqdn === undefined) return;
+    const seen = servers.get(fqdn);
+    if (seen !== undefined) out.push(problem(`servers[${i}].fqdn`, `server "${fqdn}" is listed twice (also servers[${seen}])`, 'keep one entry per server', fqdn));
+    else servers.set(fqdn, i);
   });
 
   const vms = new Map<string, { index: number; server: string }>();
-  inv.vms.forEach((v, i) => {
+  invVms.forEach((raw, i) => {
+    const v = { name: str(raw['name']), server: str(raw['server']) };
+    if (v.name === undefined) return;
     if (v.name === HOST_VM) {
       out.push(problem(`vms[${i}].name`, `"${HOST_VM}" is reserved for apps running directly on a server`, 'omit `vm:` on such apps instead of declaring this VM', v.name));
       return;
     }
     const seen = vms.get(v.name);
     if (seen) out.push(problem(`vms[${i}].name`, `VM "${v.name}" is listed twice (also vms[${seen.index}])`, 'VM names are unique in the site: rename one', v.name));
-    else vms.set(v.name, { index: i, server: v.server });
-    if (!servers.has(v.server)) {
+    else vms.set(v.name, { index: i, server: v.server ?? '' });
+    if (v.server !== undefined && !servers.has(v.server)) {
       out.push(problem(`vms[${i}].server`, `unknown server "${v.server}"`, didYouMean(v.server, serverNames, 'add it to servers'), v.name));
     }
   });
@@ -41,13 +58,23 @@ export function crossFieldProblems(inv: Inventory): InventoryProblem[] {
   const appNames = new Map<string, number>();
   const places = new Map<string, { index: number; relpath: string; name: string }[]>();
   const typeNames = jobTypes.map((t) => t.name);
-  inv.apps.forEach((a, i) => {
+  invApps.forEach((raw, i) => {
     const at = `apps[${i}]`;
-    const seen = appNames.get(a.name);
-    if (seen !== undefined) out.push(problem(`${at}.name`, `app name "${a.name}" is used twice (also apps[${seen}])`, 'app names are unique in the site', a.name));
-    else appNames.set(a.name, i);
-
-    if (!servers.has(a.server)) {
+    const name = str(raw['name']);
+    const a = {
+      name: name ?? `apps[${i}]`,
+      server: str(raw['server']),
+      vm: str(raw['vm']),
+      relpath: str(raw['relpath']),
+      type: str(raw['type']),
+      options: raw['options'] ?? {},
+    };
+    if (name !== undefined) {
+      const seen = appNames.get(name);
+      if (seen !== undefined) out.push(problem(`${at}.name`, `app name "${name}" is used twice (also apps[${seen}])`, 'app names are unique in the site', name));
+      else appNames.set(name, i);
+    }
+    if (a.server !== undefined && !servers.has(a.server)) {
       out.push(problem(`${at}.server`, `unknown server "${a.server}"`, didYouMean(a.server, serverNames, 'add it to servers'), a.name));
     }
     const vm = a.vm ?? HOST_VM;
@@ -55,23 +82,25 @@ export function crossFieldProblems(inv: Inventory): InventoryProblem[] {
       const v = vms.get(vm);
       if (!v) {
         out.push(problem(`${at}.vm`, `unknown VM "${vm}"`, didYouMean(vm, [...vms.keys()], `add it to vms, or omit vm: if the app runs directly on ${a.server}`), a.name));
-      } else if (v.server !== a.server) {
+      } else if (a.server !== undefined && v.server !== a.server) {
         out.push(problem(`${at}.vm`, `VM "${vm}" runs on ${v.server}, not on ${a.server}`, `set server: ${v.server}, or move the VM in vms[${v.index}]`, a.name));
       }
     }
 
-    const key = `${a.server}\u0000${vm}`;
-    const list = places.get(key) ?? [];
-    for (const other of list) {
+    const key = `${a.server ?? ''}\u0000${vm}`;
+    const placed = places.get(key) ?? [];
+    for (const other of a.relpath === undefined ? [] : placed) {
+      if (a.relpath === undefined) break;
       if (other.relpath === a.relpath) {
         out.push(problem(`${at}.relpath`, `"${a.relpath}" on ${vm === HOST_VM ? a.server : `VM ${vm}`} is already used by app "${other.name}" (apps[${other.index}])`, 'two apps cannot share a backup folder: give one a different relpath', a.name));
       } else if (a.relpath.startsWith(`${other.relpath}/`) || other.relpath.startsWith(`${a.relpath}/`)) {
         out.push(problem(`${at}.relpath`, `"${a.relpath}" and "${other.relpath}" of app "${other.name}" (apps[${other.index}]) are nested`, 'one backup folder would contain the other: choose relpaths that are not prefixes of each other', a.name));
       }
     }
-    list.push({ index: i, relpath: a.relpath, name: a.name });
-    places.set(key, list);
+    if (a.relpath !== undefined) placed.push({ index: i, relpath: a.relpath, name: a.name });
+    places.set(key, placed);
 
+    if (a.type === undefined) return;
     const type = findJobType(a.type);
     if (!type) {
       out.push(problem(`${at}.type`, `unknown job type "${a.type}"`, didYouMean(a.type, typeNames, `known types: ${typeNames.join(', ')}`), a.name));
@@ -87,21 +116,24 @@ export function crossFieldProblems(inv: Inventory): InventoryProblem[] {
   });
 
   const backupSeen = new Map<string, number>();
-  inv.backup_servers.forEach((b, i) => {
+  invBackup.forEach((raw, i) => {
     const at = `backup_servers[${i}]`;
+    const b = { server: str(raw['server']) ?? '', pulls: Array.isArray(raw['pulls']) ? (raw['pulls'] as unknown[]) : [] };
+    if (!b.server) return;
     const seen = backupSeen.get(b.server);
     if (seen !== undefined) out.push(problem(`${at}.server`, `backup server "${b.server}" is listed twice (also backup_servers[${seen}])`, 'merge the two entries', b.server));
     else backupSeen.set(b.server, i);
     const own = servers.get(b.server);
     if (own === undefined) {
       out.push(problem(`${at}.server`, `unknown server "${b.server}"`, didYouMean(b.server, serverNames, 'add it to servers with role: backup'), b.server));
-    } else if (inv.servers[own]!.role === 'app') {
+    } else if ((str(invServers[own]!['role']) ?? 'app') === 'app') {
       out.push(problem(`${at}.server`, `server "${b.server}" has role "app"`, `set role: backup (or both) in servers[${own}]`, b.server));
     }
     const pulled = new Set<string>();
     b.pulls.forEach((p, j) => {
-      const name = typeof p === 'string' ? p : p.server;
-      const transport = typeof p === 'string' ? 'ssh' : p.transport;
+      const name = typeof p === 'string' ? p : p && typeof p === 'object' ? str((p as Loose)['server']) : undefined;
+      const transport = p && typeof p === 'object' ? (str((p as Loose)['transport']) ?? 'ssh') : 'ssh';
+      if (name === undefined) return;
       const where = `${at}.pulls[${j}]`;
       if (pulled.has(name)) out.push(problem(where, `server "${name}" is pulled twice`, 'list each server once', b.server));
       pulled.add(name);

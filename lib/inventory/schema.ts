@@ -115,7 +115,19 @@ export const defaultsSchema = z.strictObject({
   mount: absolutePath.default('/backup').meta({ description: 'Mount point of <partition>/local/<vm> inside VMs that do not set one.' }),
   schedule: cronSchedule.default('30 1 * * *').meta({ description: 'Schedule of app jobs.' }),
   pull_schedule: cronSchedule.default('0 4 * * *').meta({ description: 'Schedule of pulls on backup servers.' }),
-  timezone: z.string().default('UTC').meta({ description: 'IANA timezone of the site: history days and retention buckets use it.' }),
+  timezone: z
+    .string()
+    .superRefine(
+      rule((v) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: String(v) });
+          return undefined;
+        } catch {
+          return { message: `"${String(v)}" is not an IANA timezone`, hint: 'write it like "Europe/Zurich" or "UTC"' };
+        }
+      }),
+    )
+    .default('UTC').meta({ description: 'IANA timezone of the site: history days and retention buckets use it.' }),
   keep_dumps: count.default(7).meta({ description: 'Database dumps kept per app.' }),
   stale_after: duration.default('26h').meta({ description: 'Age of the last success after which an app is STALE.' }),
   shrink_threshold: z.number().min(0).max(100).default(20).meta({ description: 'Percent of size lost that marks a run SHRUNK.' }),
@@ -132,7 +144,7 @@ export const inventorySchema = z
   .strictObject({
     version: z.literal(1).meta({ description: 'Inventory format version; always 1.' }),
     site: z.string().optional().meta({ description: 'Name of the site, shown in reports.' }),
-    defaults: defaultsSchema.default(defaultsSchema.parse({})),
+    defaults: defaultsSchema.default(defaultsSchema.parse({})).meta({ description: 'Values used where servers, VMs and apps do not set their own.' }),
     servers: z.array(serverSchema).min(1).meta({ description: 'Every server: application servers and backup servers.' }),
     vms: z.array(vmSchema).default([]).meta({ description: 'Every VM and the server it runs on.' }),
     apps: z.array(appSchema).default([]).meta({ description: 'Every application backed up.' }),
