@@ -70,10 +70,10 @@ describe('cli: inventory, paths and which on the example site', () => {
     assert.match(r.stdout, /^local\s+zg-3\.softxs\.ch\s+\/v01\/backup\/local\/web\/v2\.softxs\.ch\/hydro\s/m);
     assert.match(r.stdout, /^remote\s+odin\.softxs\.ch\s+\/v01\/backup\/remote\/zg-3\.softxs\.ch\/web\/v2\.softxs\.ch\/hydro\s/m);
   });
-  it('inverts with `which` every path that `paths` prints, for every app (acceptance)', async () => {
-    const list = await tierback(['inventory', 'show', '--json', '-i', EXAMPLE]);
-    const apps = (JSON.parse(list.stdout) as { apps: { name: string }[] }).apps.map((a) => a.name);
-    for (const app of apps) {
+  // Every app of the example is inverted in-process by test/unit/paths.test.ts; here the CLI
+  // round trip for an app in a VM and one running on its server.
+  it('inverts with `which` every path that `paths` prints (acceptance)', async () => {
+    for (const app of ['hydro', 'coya']) {
       const r = await tierback(['paths', app, '--json', '-i', EXAMPLE]);
       const { paths } = JSON.parse(r.stdout) as { paths: { kind: string; path: string }[] };
       for (const p of paths.filter((x) => !x.path.includes('<stamp>'))) {
