@@ -114,7 +114,7 @@ function errorText(err: unknown): string {
 
 /** Adds the likely cause to an rsync/ssh failure, from rsync's exit code and stderr. */
 export function explainFailure(code: number | undefined, stderr: string, server: string): string {
-  const tail = stderr.trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ');
+  const tail = stderr.replace(/\r/g, '').trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ');
   let hint = '';
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|No .* host key is known/i.test(stderr)) {
     hint = `the host key of ${server} is not the pinned one (servers[].ssh.host_key / known_hosts): if the server was really reinstalled, verify and update the pin`;

@@ -18,7 +18,8 @@ import { silentLogger } from '../../lib/log.js';
 import { resolveBackupServer, runPulls } from '../../lib/pull/pull.js';
 import { authorizedKeysLine, prepareKnownHosts, sshArgv, sshTarget } from '../../lib/pull/ssh.js';
 import { rshString } from '../../lib/pull/rsync.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, tierback } from '../helpers/cli.js';
+import { sshCheck, type SshCheckResult } from '../../lib/ssh/check.js';
 import { generateKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tree.js';
 
@@ -233,13 +234,41 @@ describe('tierback pull over SSH (real sshd, rrsync -ro)', () => {
   it('a wrong host key fails clearly, keeps the current snapshot and records the failure', async () => {
     const other = await generateKey(path.join(root, 'keys'), 'impostor');
     const keep = await current(A);
-    const out = await pull(site(inventory({ hostKeyA: other.public.split(' ').slice(0, 2).join(' ') })), [A]);
+    const bad = site(inventory({ hostKeyA: other.public.split(' ').slice(0, 2).join(' ') }));
+    const out = await runPulls(bad, resolveBackupServer(bad, BACKUP), { log: silentLogger(), now, servers: [A], retries: 2, retryDelayMs: 10 });
     assert.equal(out[0]!.status, 'failed');
     assert.match(out[0]!.error!, /host key/i);
     assert.equal(await current(A), keep);
     const { runs } = await readHistory(serverHistoryDir(backup), { name: `pull-${A}` });
     assert.equal(runs.at(-1)!.status, 'failed');
-    assert.match(runs.at(-1)!.error!, /code 255/);
+    assert.match(runs.at(-1)!.error!, /Host key verification failed/);
+    assert.equal(out[0]!.attempts, 1, 'a host key failure is not retried');
+  });
+
+  it('ssh authorize prints exactly the restricted lines the test servers use', async () => {
+    const r = await tierback(['ssh', 'authorize', BACKUP, '-i', invFile, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = JSON.parse(r.stdout) as { server: string; line: string }[];
+    assert.deepEqual(lines.map((l) => l.server), [A, B]);
+    const installed = (await readFile(sshdA.authorizedKeysFile, 'utf8')).trim();
+    const printed = lines[0]!.line;
+    assert.equal(printed.replace(/ tierback-pull-by-\S+$/, ''), installed);
+    assert.match(printed, /^command="\/usr\/bin\/rrsync -ro [^"]+\/srca\/local",restrict ssh-ed25519 /);
+  });
+
+  it('ssh check verifies the pinned key through ssh2 and sizes the restricted local tier', async () => {
+    const r = await tierback(['ssh', 'check', B, '-i', invFile, '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [res] = JSON.parse(r.stdout) as SshCheckResult[];
+    assert.equal(res!.ok, true);
+    assert.equal(res!.files, 30);
+    assert.equal(res!.sizeBytes, 300_000);
+    assert.equal(res!.hostKeyType, 'ssh-ed25519');
+    const other = await generateKey(path.join(root, 'keys'), 'impostor2');
+    const bad = await sshCheck(site(inventory({ hostKeyA: other.public.split(' ').slice(0, 2).join(' ') })), A, { log: silentLogger() });
+    assert.equal(bad.ok, false);
+    assert.equal(bad.steps[0]!.step, 'host key');
+    assert.match(bad.steps[0]!.detail, /does not match the pinned key/);
   });
 
   it('kill -9 mid-transfer leaves the current snapshot intact; the next pull resumes and completes', async () => {
