@@ -25,6 +25,8 @@ export interface CommandSpec {
   /** Kill the child after this many ms. */
   timeoutMs?: number;
   input?: string;
+  /** spawn() only: do not buffer stdout/stderr in memory (the caller reads the streams as they come). */
+  stream?: boolean;
 }
 
 export interface CommandResult {
@@ -67,6 +69,7 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
     ...(spec.timeoutMs ? { timeout: spec.timeoutMs } : {}),
     ...(signal ? { cancelSignal: signal } : {}),
     ...(spec.input !== undefined ? { input: spec.input } : {}),
+    ...(spec.stream ? { buffer: false } : {}),
   });
 
   function check(spec: CommandSpec, exitCode: number | undefined, stderr: string, started: number, stdout: string, extra?: string): CommandResult {

@@ -57,6 +57,8 @@ const sshSchema = z
     host_key: z.string().optional().meta({ description: 'Pinned host public key, "ssh-ed25519 AAAA..." as in known_hosts.' }),
     known_hosts: absolutePath.optional().meta({ description: 'known_hosts file holding the server\'s key (instead of host_key).' }),
     identity: absolutePath.optional().meta({ description: 'Private key file the backup server uses to log in.' }),
+    // ---- remote pulls (issue 8) ----
+    rrsync: z.boolean().optional().meta({ description: 'true when this server restricts the backup server\'s key with `rrsync -ro <partition>/local` (the line `tierback ssh authorize` prints): pulls then ask for "/" of that restricted folder. Default false: the key is unrestricted and pulls ask for <partition>/local/.' }),
   })
   .meta({ description: 'How backup servers reach this server over SSH.' });
 

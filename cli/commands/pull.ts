@@ -1,0 +1,83 @@
+/** `tierback pull [SERVER...]`: pull servers' local tiers into dated snapshots (docs/remote.md). */
+import type { CommandModule } from 'yargs';
+import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs {
+  servers?: string[];
+  'backup-server'?: string;
+  json?: boolean;
+  progress?: boolean;
+  concurrency?: number;
+  retries?: number;
+  'retry-delay'?: number;
+  'connect-timeout'?: number;
+}
+
+function mb(bytes: number | undefined): string {
+  return bytes === undefined ? '' : (bytes / 1e6).toFixed(1);
+}
+
+function formatOutcome(o: PullOutcome): (string | number | undefined)[] {
+  const detail = o.error ?? o.warning ?? (o.resumed ? `resumed ${o.resumed}.partial` : '');
+  return [o.server, o.status.toUpperCase(), o.snapshot ?? (o.kept ? `kept ${o.kept}` : '-'), o.stats?.files, mb(o.stats?.totalBytes), mb(o.stats?.receivedBytes), o.durationS.toFixed(1), detail];
+}
+
+export const pullCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'pull [servers..]',
+  describe: 'Pull servers\' local tiers over SSH into dated, hardlinked snapshots (run from the backup server\'s crontab)',
+  builder: (y) =>
+    y
+      .positional('servers', { type: 'string', array: true, describe: 'Servers to pull (default: every server this backup server pulls)' })
+      .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, else the hostname, else the only one)' })
+      .option('json', { type: 'boolean', describe: 'Outcomes as JSON' })
+      .option('progress', { type: 'boolean', describe: 'Show rsync progress (default: on when stderr is a terminal)' })
+      .option('concurrency', { type: 'number', describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' })
+      .option('retries', { type: 'number', default: 2, describe: 'Retries after a connection failure, with exponential backoff' })
+      .option('retry-delay', { type: 'number', default: 10, describe: 'Seconds before the first retry (doubles each time)' })
+      .option('connect-timeout', { type: 'number', default: 30, describe: 'SSH connect timeout in seconds' })
+      .example('$0 pull', 'pull every server this backup server is assigned (crontab)')
+      .example('$0 pull zg-3.softxs.ch --backup-server odin.softxs.ch', 'pull one server now')
+      .example('$0 pull --json', 'outcomes as JSON')
+      .epilog(`Each server is pulled into <partition>/snapshots/<server>/<stamp>.partial, renamed when complete, and\n<partition>/remote/<server> is switched to it atomically. A failed pull keeps the previous snapshot current\nand is written to <partition>/history/backup-pull-<server>-<yyyymmdd>. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
+  handler: async (argv) => {
+    const log = makeLogger(argv);
+    const site = await loadSite(argv, log);
+    const backupServer = resolveBackupServer(site, argv['backup-server']);
+    const progress = argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json);
+    let lastDraw = 0;
+    const onProgress = progress
+      ? (p: PullProgress) => {
+          const t = Date.now();
+          if (t - lastDraw < 250) return;
+          lastDraw = t;
+          const files = p.total !== undefined ? ` ${p.total - (p.toCheck ?? 0)}/${p.total} files` : '';
+          process.stderr.write(`\r\x1b[K${p.server}: ${p.percent}% ${mb(p.bytes)} MB ${p.rate}${files} eta ${p.eta}`);
+        }
+      : undefined;
+    const ac = new AbortController();
+    const onSignal = () => ac.abort();
+    process.once('SIGTERM', onSignal);
+    let outcomes: PullOutcome[];
+    try {
+      outcomes = await runPulls(site, backupServer, {
+        log,
+        servers: argv.servers,
+        signal: ac.signal,
+        progress,
+        ...(onProgress ? { onProgress } : {}),
+        ...(argv.concurrency !== undefined ? { concurrency: argv.concurrency } : {}),
+        retries: argv.retries ?? 2,
+        retryDelayMs: (argv['retry-delay'] ?? 10) * 1000,
+        connectTimeoutS: argv['connect-timeout'] ?? 30,
+      });
+    } finally {
+      process.off('SIGTERM', onSignal);
+      if (progress) process.stderr.write('\r\x1b[K');
+    }
+    if (argv.json) printJson({ backupServer: backupServer.server, outcomes });
+    // Quiet under cron: the table only on a terminal, or when something went wrong (cron mails it).
+    else if (process.stdout.isTTY || pullsExitCode(outcomes) !== 0) out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'FILES', 'MB', 'RECEIVED MB', 'SECONDS', 'DETAIL'], outcomes.map(formatOutcome)));
+    process.exitCode = pullsExitCode(outcomes);
+  },
+};

@@ -1,0 +1,81 @@
+/** `tierback ssh check [SERVER...]` and `tierback ssh authorize BACKUP-SERVER` (docs/remote.md). */
+import type { CommandModule } from 'yargs';
+import { ExitCode } from '../../lib/errors.js';
+import { authorizeLines } from '../../lib/ssh/authorize.js';
+import { sshCheck, type SshCheckResult } from '../../lib/ssh/check.js';
+import { resolveBackupServer } from '../../lib/pull/pull.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+
+interface CheckArgs extends GlobalArgs {
+  servers?: string[];
+  'backup-server'?: string;
+  json?: boolean;
+}
+
+interface AuthorizeArgs extends GlobalArgs {
+  'backup-server': string;
+  source?: string;
+  key?: string;
+  from?: string;
+  json?: boolean;
+}
+
+function gb(bytes: number | undefined): string {
+  return bytes === undefined ? 'n/a' : `${(bytes / 1e9).toFixed(2)} GB`;
+}
+
+const check: CommandModule<GlobalArgs, CheckArgs> = {
+  command: 'check [servers..]',
+  describe: 'Connect to servers over SSH, verify the pinned host key, check <partition>/local is readable, report its size and free space',
+  builder: (y) =>
+    y
+      .positional('servers', { type: 'string', array: true, describe: 'Servers to check (default: every server this backup server pulls over SSH)' })
+      .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, hostname, the only one)' })
+      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .example('$0 ssh check zg-3.softxs.ch', 'check one server')
+      .example('$0 ssh check', 'check every server this backup server pulls')
+      .epilog(EXIT_CODES_EPILOG) as never,
+  handler: async (argv) => {
+    const log = makeLogger(argv);
+    const site = await loadSite(argv, log);
+    const servers = argv.servers?.length ? argv.servers : resolveBackupServer(site, argv['backup-server']).pulls.filter((p) => p.transport === 'ssh').map((p) => p.server);
+    const results: SshCheckResult[] = [];
+    for (const s of servers) results.push(await sshCheck(site, s, { log }));
+    if (argv.json) printJson(results);
+    else {
+      for (const r of results) {
+        out(`${r.server}: ${r.ok ? 'OK' : 'FAILED'}  ${r.path}  size ${gb(r.sizeBytes)}${r.files !== undefined ? ` (${r.files} files)` : ''}  free ${gb(r.freeBytes)}`);
+        for (const st of r.steps) out(`  ${st.ok ? 'ok  ' : 'FAIL'} ${st.step}: ${st.detail}`);
+      }
+    }
+    const bad = results.filter((r) => !r.ok).length;
+    process.exitCode = bad === 0 ? ExitCode.OK : bad === results.length ? ExitCode.FAILED : ExitCode.PARTIAL;
+  },
+};
+
+const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
+  command: 'authorize <backup-server>',
+  describe: 'Print the authorized_keys line(s) that let BACKUP-SERVER\'s key do read-only rsync of each source server\'s <partition>/local, and nothing else',
+  builder: (y) =>
+    y
+      .positional('backup-server', { type: 'string', demandOption: true, describe: 'fqdn of the backup server' })
+      .option('source', { type: 'string', describe: 'Only for this source server' })
+      .option('key', { type: 'string', describe: 'The backup server\'s public key file (default: <servers[].ssh.identity>.pub, else ~/.ssh/id_ed25519.pub)' })
+      .option('from', { type: 'string', describe: 'Limit the key to these client addresses (authorized_keys from="...")' })
+      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'one line per server odin pulls; append each to root\'s ~/.ssh/authorized_keys on that server')
+      .epilog(`Then set servers[].ssh.rrsync: true for those servers. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
+  handler: async (argv) => {
+    const site = await loadSite(argv, makeLogger(argv));
+    const lines = await authorizeLines(site, argv['backup-server'], { source: argv.source, keyFile: argv.key, from: argv.from });
+    if (argv.json) return printJson(lines);
+    for (const l of lines) out(`# on ${l.server}: append to ~${l.user}/.ssh/authorized_keys (read-only rsync of ${l.readOnly})\n${l.line}`);
+  },
+};
+
+export const sshCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'ssh <command>',
+  describe: 'SSH set-up of pulls: check connections and host keys, print restricted authorized_keys lines',
+  builder: (y) => y.command(check).command(authorize).demandCommand(1).epilog(EXIT_CODES_EPILOG),
+  handler: () => undefined,
+};

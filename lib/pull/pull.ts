@@ -1,0 +1,319 @@
+/**
+ * Remote tier: a backup server pulls the whole local tier of each server it is assigned into a new
+ * dated snapshot (rsync --link-dest: unchanged files are hardlinks to the previous snapshot), which
+ * becomes current only when complete (atomic switch of `<partition>/remote/<server>`).
+ * See docs/remote.md.
+ */
+import { rename } from 'node:fs/promises';
+import os from 'node:os';
+import { lockPath, localRoot, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
+import { CommandError, ExitCode, NotFoundError, TierbackError, UsageError } from '../errors.js';
+import { createExec, type Exec } from '../exec.js';
+import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
+import { findServer, suggest, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
+import { acquireLock } from '../lock.js';
+import type { Logger } from '../log.js';
+import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, type RsyncProgress, type RsyncStats } from './rsync.js';
+import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
+import { currentStamp, freeStamp, preparePartial, readSnapshotState, switchCurrent } from './snapshots.js';
+
+export interface PullProgress extends RsyncProgress {
+  server: string;
+}
+
+export interface PullOptions {
+  log: Logger;
+  exec?: Exec;
+  /** Only these servers (must be among the backup server's pulls); default all. */
+  servers?: string[];
+  now?: () => Date;
+  signal?: AbortSignal;
+  /** Ask rsync for progress (--info=progress2) and report it through onProgress. */
+  progress?: boolean;
+  onProgress?: (p: PullProgress) => void;
+  /** Called with each final history record (monitoring exports hook in here); its errors never fail the pull. */
+  onFinished?: (record: HistoryRecord) => Promise<void>;
+  /** Servers pulled at the same time (default: the backup server's concurrency). */
+  concurrency?: number;
+  /** Retries after a connection-type failure (default 2), with exponential backoff from retryDelayMs (default 10 s). */
+  retries?: number;
+  retryDelayMs?: number;
+  /** SSH ConnectTimeout in seconds (default 30). */
+  connectTimeoutS?: number;
+  /** rsync --timeout (I/O inactivity) in seconds (default: the backup server's timeout). */
+  ioTimeoutS?: number;
+}
+
+export interface PullOutcome {
+  server: string;
+  status: 'ok' | 'warning' | 'failed' | 'locked';
+  /** The new current snapshot's stamp (ok/warning). */
+  snapshot?: string | undefined;
+  /** The snapshot that stays current after a failure. */
+  kept?: string | undefined;
+  stats?: RsyncStats | undefined;
+  durationS: number;
+  attempts: number;
+  /** The `.partial` stamp this run resumed, if any. */
+  resumed?: string | undefined;
+  error?: string | undefined;
+  warning?: string | undefined;
+  historyFile?: string | undefined;
+}
+
+/** Picks the pulls of a backup server named on the command line (all by default). */
+export function selectPulls(site: Site, backupServer: ResolvedBackupServer, servers: readonly string[] | undefined): ResolvedPull[] {
+  if (!servers || servers.length === 0) return backupServer.pulls;
+  const known = backupServer.pulls.map((p) => p.server);
+  return servers.map((s) => {
+    const p = backupServer.pulls.find((x) => x.server === s);
+    if (!p) {
+      const inSite = site.servers.some((x) => x.fqdn === s);
+      throw new NotFoundError(
+        inSite ? `${backupServer.server} does not pull ${s} (backup_servers[${backupServer.index}].pulls)` : `no server "${s}" in ${site.file}`,
+        inSite ? `add it to backup_servers[${backupServer.index}].pulls, or pull it from ${site.backupServers.filter((b) => b.pulls.some((x) => x.server === s)).map((b) => b.server).join(', ') || 'another backup server'}` : suggest(s, known, 'servers'),
+      );
+    }
+    return p;
+  });
+}
+
+/**
+ * Which backup server this host is: `explicit`, else $TIERBACK_HOST, else the hostname (or its
+ * short form) matched against backup_servers, else the only backup server.
+ */
+export function resolveBackupServer(site: Site, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, hostname = os.hostname()): ResolvedBackupServer {
+  const names = site.backupServers.map((b) => b.server);
+  const want = explicit ?? env['TIERBACK_HOST'];
+  if (want) {
+    const b = site.backupServers.find((x) => x.server === want);
+    if (!b) throw new NotFoundError(`"${want}" is not a backup server in ${site.file}`, suggest(want, names, 'backup servers'));
+    return b;
+  }
+  const byHost = site.backupServers.find((b) => b.server === hostname || b.server.split('.')[0] === hostname);
+  if (byHost) return byHost;
+  if (site.backupServers.length === 1) return site.backupServers[0]!;
+  if (site.backupServers.length === 0) throw new NotFoundError(`${site.file} has no backup_servers`, 'add a backup_servers entry naming this host and the servers it pulls');
+  throw new UsageError(`cannot tell which backup server this host (${hostname}) is: ${names.join(', ')}`, 'give --backup-server FQDN or set $TIERBACK_HOST');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof TierbackError) return err.hint ? `${err.message} (${err.hint})` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Adds the likely cause to an rsync/ssh failure, from rsync's exit code and stderr. */
+export function explainFailure(code: number | undefined, stderr: string, server: string): string {
+  const tail = stderr.replace(/\r/g, '').trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ');
+  let hint = '';
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|No .* host key is known/i.test(stderr)) {
+    hint = `the host key of ${server} is not the pinned one (servers[].ssh.host_key / known_hosts): if the server was really reinstalled, verify and update the pin`;
+  } else if (/Permission denied/i.test(stderr) && code === 255) {
+    hint = `the backup server's key is not accepted by ${server}: install the line \`tierback ssh authorize\` prints`;
+  } else if (/change_dir .* failed|No such file or directory/.test(stderr)) {
+    hint = `the source folder is missing; if ${server} restricts the key with rrsync, set servers[].ssh.rrsync: true`;
+  } else if (/Connection refused|Connection timed out|No route to host|Could not resolve/i.test(stderr)) {
+    hint = `${server} is not reachable over SSH`;
+  }
+  const what = code === undefined ? 'rsync was killed' : `rsync exited with code ${code} (${describeRsyncExit(code)})`;
+  return `${what}${tail ? `: ${tail}` : ''}${hint ? ` — ${hint}` : ''}`;
+}
+
+interface AttemptResult {
+  code: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs rsync once, streaming its output: progress updates are parsed as they come, stats kept from the tail. */
+async function runRsync(exec: Exec, argv: string[], opts: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined; onProgress?: ((p: RsyncProgress) => void) | undefined }): Promise<AttemptResult> {
+  const child = exec.spawn({ argv, env: { LC_ALL: 'C' }, stream: true, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) }, opts.signal);
+  let tail = '';
+  let stderr = '';
+  let pending = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-8192);
+    if (!opts.onProgress) return;
+    pending += chunk;
+    const parts = pending.split(/[\r\n]/);
+    pending = parts.pop() ?? '';
+    if (pending.length > 4096) pending = '';
+    const last = parts.reverse().map(parseProgress).find((p) => p !== undefined);
+    if (last) opts.onProgress(last);
+  });
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-16384);
+  });
+  const r = await child;
+  if (r.failed && r.exitCode === undefined && !r.isTerminated && r.cause && !r.isCanceled) {
+    throw new CommandError(`cannot run rsync: ${(r.cause as Error).message}`, argv, undefined, '', 'install rsync (apt-get install rsync)');
+  }
+  return { code: r.exitCode ?? undefined, stdout: tail, stderr };
+}
+
+interface PullContext {
+  site: Site;
+  backupServer: ResolvedBackupServer;
+  opts: PullOptions;
+  exec: Exec;
+  now: () => Date;
+}
+
+async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcome> {
+  const { site, backupServer, opts, exec, now } = ctx;
+  const log = opts.log.child({ server: pull.server });
+  const partition = backupServer.partition;
+  const start = now();
+  const run = newRunId(start);
+  const histDir = serverHistoryDir(partition);
+  const base: HistoryRecord = { run, name: pullHistoryName(pull.server), kind: 'pull', tier: 'remote', status: 'running', start, host: backupServer.server, type: pull.transport };
+  const t0 = Date.now();
+  let lock;
+  try {
+    lock = await acquireLock(lockPath(snapshotsDir(partition, pull.server)), `pull of ${pull.server}`);
+  } catch (err) {
+    log.warn({ err: errorText(err) }, 'pull skipped: locked');
+    return { server: pull.server, status: 'locked', durationS: 0, attempts: 0, error: errorText(err) };
+  }
+  let historyFile: string | undefined;
+  let attempts = 0;
+  let resumed: string | undefined;
+  let kept: string | undefined;
+  const finish = async (o: Omit<PullOutcome, 'server' | 'durationS' | 'attempts' | 'historyFile'>): Promise<PullOutcome> => {
+    const durationS = (Date.now() - t0) / 1000;
+    const end = new Date(start.getTime() + (Date.now() - t0));
+    const s = o.stats;
+    const record: HistoryRecord = {
+      ...base,
+      status: o.status === 'locked' ? 'failed' : o.status,
+      end,
+      durationS,
+      ...(s ? { files: s.files, mb: s.totalBytes / 1e6, bytes: s.totalBytes, transferredMb: s.receivedBytes / 1e6 } : {}),
+      ...(o.error ? { error: o.error } : {}),
+      ...(o.warning ? { warning: o.warning } : {}),
+      extra: {
+        attempts: String(attempts),
+        ...(o.snapshot ? { snapshot: o.snapshot } : {}),
+        ...(o.kept ? { kept: o.kept } : {}),
+        ...(o.resumed ? { resumed: o.resumed } : {}),
+        ...(s ? { dirs: String(s.dirs), transferred_files: String(s.transferredFiles), changed_mb: (s.transferredBytes / 1e6).toFixed(3) } : {}),
+      },
+    };
+    try {
+      historyFile = await appendRecord(histDir, record, site.timezone);
+    } catch (err) {
+      log.error({ err: errorText(err) }, 'cannot write pull history');
+    }
+    if (opts.onFinished) {
+      try {
+        await opts.onFinished(record);
+      } catch (err) {
+        log.warn({ err: errorText(err) }, 'onFinished hook failed (the pull itself is not affected)');
+      }
+    }
+    return { server: pull.server, durationS, attempts, historyFile, ...o };
+  };
+
+  let knownHosts: Awaited<ReturnType<typeof prepareKnownHosts>> | undefined;
+  try {
+    historyFile = await appendRecord(histDir, base, site.timezone);
+    const source = findServer(site, pull.server);
+    const state = await readSnapshotState(partition, pull.server);
+    kept = state.current;
+    const stamp = await freeStamp(partition, pull.server, start);
+    const prepared = await preparePartial(partition, pull.server, stamp, state);
+    resumed = prepared.resumed;
+    if (resumed) log.info({ resumed }, 'resuming an interrupted pull');
+    const linkStamp = state.complete.at(-1) ?? state.current;
+    const linkDest = linkStamp ? snapshotDir(partition, pull.server, linkStamp) : undefined;
+
+    let sourceArg: string;
+    let rsh: string[] | undefined;
+    if (pull.transport === 'local') {
+      sourceArg = `${localRoot(source.partition)}/`;
+    } else {
+      const target = sshTarget(source);
+      knownHosts = await prepareKnownHosts(target, `servers[${source.index}].ssh.host_key`);
+      rsh = sshArgv(target, knownHosts.options, opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S);
+      sourceArg = remoteSource(target);
+    }
+    const ioTimeoutS = opts.ioTimeoutS ?? backupServer.timeoutMs / 1000;
+    const argv = rsyncArgv({ source: sourceArg, dest: prepared.dir, linkDest, rsh, ioTimeoutS, bwlimit: pull.bwlimit, progress: opts.progress });
+    const retries = opts.retries ?? 2;
+    const delay = opts.retryDelayMs ?? 10_000;
+    let result: AttemptResult;
+    for (;;) {
+      attempts++;
+      log.info({ attempt: attempts, argv }, 'rsync');
+      result = await runRsync(exec, argv, {
+        signal: opts.signal,
+        onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined,
+      });
+      if (opts.signal?.aborted) {
+        return await finish({ status: 'failed', kept, resumed, error: 'interrupted: the pull was cancelled; the partial snapshot is resumed by the next run' });
+      }
+      if (result.code === 0 || result.code === RSYNC_VANISHED) break;
+      const retryable = result.code !== undefined && RETRYABLE_RSYNC_CODES.includes(result.code) && !/Host key verification failed|HOST IDENTIFICATION HAS CHANGED|Permission denied/.test(result.stderr);
+      if (!retryable || attempts > retries) {
+        return await finish({ status: 'failed', kept, resumed, error: explainFailure(result.code, result.stderr, pull.server) });
+      }
+      const wait = delay * 2 ** (attempts - 1);
+      log.warn({ attempt: attempts, code: result.code, retryInMs: wait }, 'pull failed, retrying');
+      await sleep(wait, opts.signal);
+    }
+    const stats = parseRsyncStats(result.stdout);
+    if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
+    // Complete: name it, then make it current (rename(2) of a symlink).
+    await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
+    await switchCurrent(partition, pull.server, stamp);
+    if ((await currentStamp(partition, pull.server)) !== stamp) throw new TierbackError(`switching ${pull.server} to ${stamp} did not take effect`);
+    const warning = result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : undefined;
+    log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes }, 'pull complete');
+    return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning });
+  } catch (err) {
+    return await finish({ status: 'failed', kept, resumed, error: errorText(err) });
+  } finally {
+    await knownHosts?.cleanup().catch(() => undefined);
+    await lock.release();
+  }
+}
+
+/**
+ * Pulls every server `backupServer` is assigned (or `opts.servers`), at most `concurrency` at a
+ * time. One server failing never stops the others; each outcome says how its pull ended.
+ */
+export async function runPulls(site: Site, backupServer: ResolvedBackupServer, opts: PullOptions): Promise<PullOutcome[]> {
+  const pulls = selectPulls(site, backupServer, opts.servers);
+  const ctx: PullContext = { site, backupServer, opts, exec: opts.exec ?? createExec(opts.log), now: opts.now ?? (() => new Date()) };
+  const outcomes: PullOutcome[] = new Array(pulls.length);
+  let next = 0;
+  const limit = Math.max(1, Math.min(opts.concurrency ?? backupServer.concurrency, pulls.length));
+  const worker = async () => {
+    while (next < pulls.length) {
+      const i = next++;
+      outcomes[i] = await pullOne(ctx, pulls[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return outcomes;
+}
+
+/** The exit code for a set of outcomes: 0 all ok (warnings included), 1 all failed, 5 some failed, 4 only locks. */
+export function pullsExitCode(outcomes: readonly PullOutcome[]): number {
+  const bad = outcomes.filter((o) => o.status === 'failed' || o.status === 'locked');
+  if (bad.length === 0) return ExitCode.OK;
+  if (bad.every((o) => o.status === 'locked')) return ExitCode.LOCKED;
+  return bad.length === outcomes.length ? ExitCode.FAILED : ExitCode.PARTIAL;
+}

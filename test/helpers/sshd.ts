@@ -1,0 +1,173 @@
+/**
+ * A real OpenSSH server for tests: its own config, host key and port on 127.0.0.1, its own
+ * authorized_keys lines. Stop it in an after() hook; stop() also ends its connection processes.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface KeyPair {
+  /** Private key file (0600). */
+  private: string;
+  /** Public key line "ssh-ed25519 AAAA... comment". */
+  public: string;
+}
+
+/** Generates an ed25519 key pair with ssh-keygen (no passphrase). */
+export async function generateKey(dir: string, name: string): Promise<KeyPair> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, name);
+  await rm(file, { force: true });
+  await rm(`${file}.pub`, { force: true });
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', file]);
+  return { private: file, public: (await readFile(`${file}.pub`, 'utf8')).trim() };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('data', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+      setTimeout(() => {
+        s.destroy();
+        resolve(false);
+      }, 500);
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`sshd did not start on port ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Pids of every descendant of `pid` (from /proc), deepest first. */
+async function descendants(pid: number): Promise<number[]> {
+  const parent = new Map<number, number>();
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) if (pp === p) {
+      walk(child);
+      out.push(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+export interface Sshd {
+  port: number;
+  host: '127.0.0.1';
+  /** Host public key line "ssh-ed25519 AAAA...". */
+  hostKey: string;
+  dir: string;
+  authorizedKeysFile: string;
+  /** Replaces the authorized_keys lines (sshd reads the file at each login). */
+  setAuthorizedKeys(lines: string[]): Promise<void>;
+  /** Stops the daemon and every session it started (a server going down mid-transfer). */
+  stop(): Promise<void>;
+  /** Stop, then remove the temp folder. */
+  cleanup(): Promise<void>;
+}
+
+export interface SshdOptions {
+  authorizedKeys: string[];
+  /** Where config and keys live (default: a fresh temp folder). */
+  dir?: string;
+}
+
+/** Starts `/usr/sbin/sshd -D` as the current user on a free loopback port. */
+export async function startSshd(opts: SshdOptions): Promise<Sshd> {
+  const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'tierback-sshd-')));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const host = await generateKey(dir, 'ssh_host_ed25519_key');
+  const authorizedKeysFile = path.join(dir, 'authorized_keys');
+  await writeFile(authorizedKeysFile, `${opts.authorizedKeys.join('\n')}\n`, { mode: 0o600 });
+  const port = await freePort();
+  const config = path.join(dir, 'sshd_config');
+  await writeFile(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${host.private}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorizedKeysFile}`,
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'PrintMotd no',
+      'LogLevel ERROR',
+      'MaxStartups 50',
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'),
+  );
+  const child: ResultPromise = execa('/usr/sbin/sshd', ['-D', '-e', '-f', config], { reject: false, stdio: 'ignore' });
+  await waitForPort(port, 10_000);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    const pid = child.pid;
+    if (pid !== undefined) {
+      const kids = await descendants(pid);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      for (const k of kids) {
+        try {
+          process.kill(k, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    await child;
+  };
+  return {
+    port,
+    host: '127.0.0.1',
+    hostKey: host.public.split(/\s+/).slice(0, 2).join(' '),
+    dir,
+    authorizedKeysFile,
+    setAuthorizedKeys: (lines) => writeFile(authorizedKeysFile, `${lines.join('\n')}\n`, { mode: 0o600 }),
+    stop,
+    cleanup: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
