@@ -95,7 +95,7 @@ export function formatInventoryPath(path: readonly PropertyKey[]): string {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  top: ['version', 'site', 'defaults', 'servers', 'vms', 'apps', 'backup_servers'],
+  top: ['version', 'site', 'defaults', 'servers', 'vms', 'apps', 'backup_servers', 'schedules'],
 };
 
 function schemaProblems(error: z.ZodError, data: unknown): InventoryProblem[] {
