@@ -278,7 +278,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
     result.commands.push(argv);
     return opts.exec.run({ argv, ...(okCodes ? { okCodes } : {}) });
   };
-  const ssh = (args: string[], okCodes?: number[]) => run(['ssh', ...target.options, target.dest, '--', ...args.map((a) => safeWord(a, 'remote argument'))], okCodes);
+  const ssh = (args: string[], okCodes?: number[]) => run(['ssh', ...target.options, target.dest, ...args.map((a) => safeWord(a, 'remote argument'))], okCodes);
   const rsh = ['ssh', ...target.options].map((w) => safeWord(w, 'ssh option')).join(' ');
   const locks = await lockBoth(move, false);
   try {
