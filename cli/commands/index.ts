@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { inventoryCommand } from './inventory.js';
 import { applyCommand, moveCommand } from './move.js';
+import { orphansCommand } from './orphans.js';
 import { pathsCommand } from './paths.js';
 import { scheduleCommand } from './schedule.js';
 import { whichCommand } from './which.js';
@@ -12,6 +13,7 @@ export const commands: CommandModule<GlobalArgs, never>[] = [
   pathsCommand as CommandModule<GlobalArgs, never>,
   moveCommand as CommandModule<GlobalArgs, never>,
   applyCommand as CommandModule<GlobalArgs, never>,
+  orphansCommand as CommandModule<GlobalArgs, never>,
   scheduleCommand as CommandModule<GlobalArgs, never>,
   whichCommand as CommandModule<GlobalArgs, never>,
 ];
