@@ -5,7 +5,7 @@
  * Snapshots on backup servers are never touched: old snapshots keep the old paths until retention
  * removes them; the history files travel with the app, so its history stays continuous.
  */
-import { lstat, readdir, readFile, rename, rm, appendFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdtemp, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as C from './convention.js';
@@ -170,6 +170,7 @@ async function renameApp(move: AppMove): Promise<MoveResult> {
   const to = localDirOf(move.to);
   const result: MoveResult = { app: move.app, how: 'rename', outcome: 'moved', from, to, historyFiles: [], merged: [], commands: [] };
   await assertInside(move.from.partition, from);
+  await ensureDir(C.localRoot(move.to.partition));
   await assertInside(move.to.partition, to);
   const locks = await lockBoth(move, true);
   try {
@@ -181,7 +182,7 @@ async function renameApp(move: AppMove): Promise<MoveResult> {
       if (dst === false || (dst && !(await isEmptyDir(to)))) {
         throw new RefusedError(`cannot move app "${move.app}": ${to} already exists and is not empty`, `a job may already have run at the new place; move ${to} aside (or merge it into ${from}) and run the move again`);
       }
-      if (dst) await rm(to, { recursive: false, force: false }).catch(async () => rm(to, { recursive: true }));
+      if (dst) await rmdir(to); // empty: checked above
       await ensureDir(path.dirname(to));
       try {
         await rename(from, to); // atomic on one file system
