@@ -351,3 +351,24 @@ export function parseDumpFileName(file: string): { db: string; stamp: string; at
   const at = parseSnapshotStamp(m[2]!);
   return at ? { db: m[1]!, stamp: m[2]!, at, ext: m[3]! } : undefined;
 }
+
+// ---------------------------------------------------------------- operate (issue 7): per-partition state
+//
+// `<partition>/.tierback/` holds tierback's own state on a server: the last applied inventory (what
+// `tierback inventory diff` and `tierback apply` compare against) and the journal of moves. It lives
+// beside local/, not inside it, so pulls never copy it to backup servers.
+
+/** Folder of tierback's own state on a partition. */
+export function stateDir(partition: string): string {
+  return posix.join(partition, '.tierback');
+}
+
+/** The inventory last applied on this partition's server (`tierback apply`). */
+export function appliedInventoryPath(partition: string): string {
+  return posix.join(stateDir(partition), 'applied.yaml');
+}
+
+/** Journal of app moves (logfmt, one line per move). */
+export function moveJournalPath(partition: string): string {
+  return posix.join(stateDir(partition), 'moves.log');
+}

@@ -2,10 +2,14 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { demoCommand } from './demo.js';
+import { discoverCommand } from './discover.js';
 import { inventoryCommand } from './inventory.js';
+import { applyCommand, moveCommand } from './move.js';
+import { orphansCommand } from './orphans.js';
 import { pathsCommand } from './paths.js';
 import { pullCommand } from './pull.js';
 import { sshCommand } from './ssh.js';
+import { scheduleCommand } from './schedule.js';
 import { whichCommand } from './which.js';
 
 export const commands: CommandModule<GlobalArgs, never>[] = [
@@ -14,5 +18,10 @@ export const commands: CommandModule<GlobalArgs, never>[] = [
   pathsCommand as CommandModule<GlobalArgs, never>,
   pullCommand as CommandModule<GlobalArgs, never>,
   sshCommand as CommandModule<GlobalArgs, never>,
+  moveCommand as CommandModule<GlobalArgs, never>,
+  applyCommand as CommandModule<GlobalArgs, never>,
+  orphansCommand as CommandModule<GlobalArgs, never>,
+  discoverCommand as CommandModule<GlobalArgs, never>,
+  scheduleCommand as CommandModule<GlobalArgs, never>,
   whichCommand as CommandModule<GlobalArgs, never>,
 ];

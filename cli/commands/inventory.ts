@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { HOST_VM } from '../../lib/convention.js';
 import { InventoryError } from '../../lib/errors.js';
+import { inventoryDiffCommand } from './inventory-diff.js';
 import { inventoryJsonSchema } from '../../lib/inventory/schema.js';
 import { inventoryReferenceMarkdown } from '../../lib/inventory/reference.js';
 import { pullersOf } from '../../lib/inventory/model.js';
@@ -96,6 +97,6 @@ const schema: CommandModule<GlobalArgs, GlobalArgs & { markdown?: boolean }> = {
 export const inventoryCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'inventory <command>',
   describe: 'Check and show the inventory',
-  builder: (y) => y.command(check).command(show).command(schema).demandCommand(1).epilog(EXIT_CODES_EPILOG),
+  builder: (y) => y.command(check).command(show).command(schema).command(inventoryDiffCommand as never).demandCommand(1).epilog(EXIT_CODES_EPILOG),
   handler: () => undefined,
 };

@@ -142,6 +142,24 @@ export const defaultsSchema = z.strictObject({
     .meta({ description: 'Site-wide retention per tier (default: daily 7).' }),
 });
 
+// ---------------------------------------------------------------- operate (issue 7): schedules
+// How `tierback schedule HOST` turns the inventory into crontab lines or systemd timers.
+export const schedulesSchema = z
+  .strictObject({
+    bin: absolutePath.default('/usr/local/bin/tierback').meta({ description: 'Path of the tierback program on every host (the single-file build installed by docs/install.md).' }),
+    inventory: absolutePath.optional().meta({ description: 'Path of the inventory on every host, passed with -i (default: the file `tierback schedule` read; omitted when that is /etc/tierback/inventory.yaml).' }),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('root').meta({ description: 'User the scheduled commands run as (cron.d user field, systemd User=).' }),
+    path: z.string().regex(/^\/[^:\s]*(:\/[^:\s]*)*$/).default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').meta({ description: 'PATH of scheduled commands (rsync, ssh, mysqldump, pg_dump must be on it).' }),
+    log_dir: absolutePath.default('/var/log/tierback').meta({ description: 'Folder of the scheduled commands\' logs, one file per command (rotate them with logrotate).' }),
+    stagger: duration.default('5m').meta({ description: 'Gap between app jobs of one server that use the default schedule, so they do not all start at once.' }),
+    prune: cronSchedule.optional().meta({ description: 'Schedule of `tierback prune` on backup servers (default: two hours after the pulls).' }),
+    verify: cronSchedule.default('0 6 * * 0').meta({ description: 'Schedule of the restore drills (`tierback verify`) on backup servers.' }),
+    status_export: cronSchedule.default('*/15 * * * *').meta({ description: 'Schedule of the status export (`tierback status --export`) on servers and backup servers.' }),
+  })
+  .meta({ description: 'Generated schedules (docs/operate.md#schedules).' });
+export type Schedules = z.output<typeof schedulesSchema>;
+// ---------------------------------------------------------------- end operate
+
 export const inventorySchema = z
   .strictObject({
     version: z.literal(1).meta({ description: 'Inventory format version; always 1.' }),
@@ -151,6 +169,7 @@ export const inventorySchema = z
     vms: z.array(vmSchema).default([]).meta({ description: 'Every VM and the server it runs on.' }),
     apps: z.array(appSchema).default([]).meta({ description: 'Every application backed up.' }),
     backup_servers: z.array(backupServerSchema).default([]).meta({ description: 'Which backup server pulls which servers.' }),
+    schedules: schedulesSchema.optional().meta({ description: 'How schedules are generated (operate, docs/operate.md).' }),
   })
   .meta({ title: 'tierback inventory', description: 'The single description of a site for tierback.' });
 

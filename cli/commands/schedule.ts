@@ -1,0 +1,63 @@
+/** `tierback schedule [HOST]`: crontab lines or systemd timers for one host, from the inventory. */
+import type { CommandModule } from 'yargs';
+import { createExec } from '../../lib/exec.js';
+import { installSchedule, planSchedule, renderCron, renderSystemd, type ScheduleFormat } from '../../lib/schedule.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs {
+  host?: string;
+  format: ScheduleFormat;
+  install?: boolean;
+  root?: string;
+  activate?: boolean;
+  json?: boolean;
+}
+
+export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'schedule [host]',
+  describe: 'Crontab lines or systemd timers for a host: app jobs on a VM; pulls, prunes, drills, status exports on servers',
+  builder: (y) =>
+    y
+      .positional('host', { type: 'string', describe: 'VM name or server fqdn (default: this machine\'s host name)' })
+      .option('format', { choices: ['cron', 'systemd'] as const, default: 'cron' as const, describe: 'cron.d file or systemd service+timer units' })
+      .option('install', { type: 'boolean', describe: 'Write /etc/cron.d/tierback or /etc/systemd/system/tierback-*.{service,timer} (idempotent)' })
+      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Install below this folder instead of / (for tests and images; $TIERBACK_ROOT)' })
+      .option('activate', { type: 'boolean', describe: 'systemd: daemon-reload and enable --now the timers (default: when --root is /)' })
+      .option('json', { type: 'boolean', describe: 'The plan as JSON' })
+      .example('$0 schedule web', 'the cron.d lines of the app jobs of VM web')
+      .example('$0 schedule odin.softxs.ch --format systemd', 'pull, prune, drill and status timers of a backup server')
+      .example('$0 schedule --install', 'install the schedule of this machine into /etc/cron.d/tierback')
+      .epilog(EXIT_CODES_EPILOG) as never,
+  handler: async (argv) => {
+    const log = makeLogger(argv);
+    const site = await loadSite(argv, log);
+    const plan = planSchedule(site, argv.host);
+    if (argv.install) {
+      const r = await installSchedule(plan, site, {
+        format: argv.format,
+        root: argv.root ?? '/',
+        ...(argv.activate !== undefined ? { activate: argv.activate } : {}),
+        exec: createExec(log),
+      });
+      if (argv.json) {
+        printJson({ plan, ...r });
+        return;
+      }
+      for (const f of r.written) out(`written   ${f}`);
+      for (const f of r.unchanged) out(`unchanged ${f}`);
+      for (const f of r.removed) out(`removed   ${f}`);
+      for (const a of r.activated) out(`ran       ${a.join(' ')}`);
+      out(`${plan.entries.length} scheduled command(s) for ${plan.kind} ${plan.host}; logs in ${r.logDir}`);
+      return;
+    }
+    if (argv.json) {
+      printJson(argv.format === 'systemd' ? { plan, units: renderSystemd(plan, site) } : { plan, cron: renderCron(plan, site) });
+      return;
+    }
+    if (argv.format === 'cron') {
+      out(renderCron(plan, site));
+      return;
+    }
+    for (const u of renderSystemd(plan, site)) out(`### ${u.name}\n${u.content}`);
+  },
+};
