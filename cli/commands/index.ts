@@ -2,11 +2,13 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { inventoryCommand } from './inventory.js';
+import { jobCommand } from './job.js';
 import { pathsCommand } from './paths.js';
 import { whichCommand } from './which.js';
 
 export const commands: CommandModule<GlobalArgs, never>[] = [
   inventoryCommand as CommandModule<GlobalArgs, never>,
+  jobCommand as CommandModule<GlobalArgs, never>,
   pathsCommand as CommandModule<GlobalArgs, never>,
   whichCommand as CommandModule<GlobalArgs, never>,
 ];
