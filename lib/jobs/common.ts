@@ -87,6 +87,7 @@ export function checkForFile(file: string): DumpCheck | undefined {
   if (file.endsWith('.mysql.sql.gz')) return 'mysqldump';
   if (file.endsWith('.sqlite.sql.gz')) return 'sqlite';
   if (file.endsWith('.pgdump')) return 'pg_restore';
+  if (file.endsWith('.pgdumpall.sql.gz')) return 'pg_dumpall';
   if (file.endsWith('.gz')) return 'gzip';
   return undefined;
 }
@@ -117,6 +118,7 @@ export async function checkDump(file: string, check: DumpCheck, exec: Exec, sign
     const { tail, bytes } = await gzipTail(file);
     if (bytes === 0) return 'the dump is empty';
     if (check === 'mysqldump' && !/-- Dump completed/.test(tail)) return 'no "-- Dump completed" trailer: mysqldump stopped early';
+    if (check === 'pg_dumpall' && !/PostgreSQL database cluster dump complete/.test(tail)) return 'no "cluster dump complete" trailer: pg_dumpall stopped early';
     if (check === 'sqlite' && !/COMMIT;\s*$/.test(tail)) return 'no final "COMMIT;": the sqlite3 dump stopped early';
     return undefined;
   } catch (err) {

@@ -8,8 +8,11 @@ import type { z } from 'zod';
 import { NotFoundError } from '../errors.js';
 import { filesJob } from './files.js';
 import { gitJob } from './git.js';
+import { mysqlJob } from './mysql.js';
+import { postgresqlJob } from './postgresql.js';
 import { railsJob } from './rails.js';
 import type { AnyJobType } from './types.js';
+import { wordpressJob } from './wordpress.js';
 
 export interface JobTypeSpec {
   /** The `type:` value in the inventory. */
@@ -20,7 +23,7 @@ export interface JobTypeSpec {
   options: z.ZodType;
 }
 
-export const jobTypes: readonly AnyJobType[] = [railsJob, gitJob, filesJob];
+export const jobTypes: readonly AnyJobType[] = [railsJob, wordpressJob, gitJob, filesJob, postgresqlJob, mysqlJob];
 
 export function findJobType(name: string): AnyJobType | undefined {
   return jobTypes.find((t) => t.name === name);

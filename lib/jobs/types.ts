@@ -19,6 +19,8 @@ export type DumpCheck =
   | 'sqlite'
   /** PostgreSQL custom-format dump that `pg_restore --list` reads. */
   | 'pg_restore'
+  /** gzip'd pg_dumpall output ending with "PostgreSQL database cluster dump complete". */
+  | 'pg_dumpall'
   /** Any gzip'd stream: the whole file decompresses without error and is not empty. */
   | 'gzip';
 
