@@ -48,7 +48,7 @@ export async function capistranoDir(app: ResolvedApp): Promise<string> {
 }
 
 /** Reads the section of database.yml, without running ERB. */
-export async function readDatabaseYml(file: string, env: string, app: ResolvedApp): Promise<RailsDatabase> {
+export async function readDatabaseYml(file: string, env: string, app: ResolvedApp, opts: { ignorePassword?: boolean } = {}): Promise<RailsDatabase> {
   let doc: unknown;
   try {
     doc = yaml.load(await readFile(file, 'utf8'));
@@ -78,7 +78,7 @@ export async function readDatabaseYml(file: string, env: string, app: ResolvedAp
   const database = str('database');
   if (!database) throw new TierbackError(`app "${app.name}": ${file} ${env}.database is missing`, { hint: 'name the database in database.yml' });
   const port = str('port');
-  return { adapter, database, host: str('host'), port: port ? Number(port) : undefined, socket: str('socket'), username: str('username'), password: s['password'] === undefined ? undefined : str('password') };
+  return { adapter, database, host: str('host'), port: port ? Number(port) : undefined, socket: str('socket'), username: str('username'), password: s['password'] === undefined || opts.ignorePassword ? undefined : str('password') };
 }
 
 export const railsJob = defineJobType<RailsOptions>({
@@ -89,7 +89,7 @@ export const railsJob = defineJobType<RailsOptions>({
     const cap = await capistranoDir(app);
     const current = path.join(cap, 'current');
     const dbYml = path.join(current, 'config', 'database.yml');
-    const db = await readDatabaseYml(dbYml, o.environment, app);
+    const db = await readDatabaseYml(dbYml, o.environment, app, { ignorePassword: o.password_file !== undefined });
     const steps: Step[] = [];
     const secretFiles: SecretFile[] = [];
     const password = o.password_file ? readPasswordFile(o.password_file, app, 'password_file') : db.password;

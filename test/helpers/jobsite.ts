@@ -1,5 +1,5 @@
 /** A one-server, one-VM site around temporary folders, for job tests: apps given as inventory entries. */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { execa } from 'execa';
@@ -18,7 +18,7 @@ export interface AppEntry {
   vm?: string;
 }
 
-/** `<root>/backup` is VM "web"'s mount of the local tree. */
+/** `<root>/backup` is VM "web"'s mount of the local tree; the inventory is also written to `<root>/inventory.yaml`. */
 export async function jobSite(root: string, apps: AppEntry[]): Promise<Site> {
   const mount = path.join(root, 'backup');
   await mkdir(mount, { recursive: true, mode: 0o700 });
@@ -30,7 +30,10 @@ export async function jobSite(root: string, apps: AppEntry[]): Promise<Site> {
     vms: [{ name: 'web', server: 'app1.test.example', mount }],
     apps: apps.map((a) => ({ server: 'app1.test.example', vm: 'web', ...a })),
   };
-  return parseInventory(yaml.dump(inv), path.join(root, 'inventory.yaml'));
+  const file = path.join(root, 'inventory.yaml');
+  const text = yaml.dump(inv);
+  await writeFile(file, text);
+  return parseInventory(text, file);
 }
 
 export function appOf(site: Site, name: string): ResolvedApp {
