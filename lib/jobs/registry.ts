@@ -6,8 +6,12 @@
  */
 import type { z } from 'zod';
 import { NotFoundError } from '../errors.js';
+import { commandJob } from './command.js';
+import { cvsJob } from './cvs.js';
 import { filesJob } from './files.js';
 import { gitJob } from './git.js';
+import { maildirJob } from './maildir.js';
+import { moinmoinJob } from './moinmoin.js';
 import { mysqlJob } from './mysql.js';
 import { postgresqlJob } from './postgresql.js';
 import { railsJob } from './rails.js';
@@ -23,7 +27,7 @@ export interface JobTypeSpec {
   options: z.ZodType;
 }
 
-export const jobTypes: readonly AnyJobType[] = [railsJob, wordpressJob, gitJob, filesJob, postgresqlJob, mysqlJob];
+export const jobTypes: readonly AnyJobType[] = [railsJob, wordpressJob, moinmoinJob, gitJob, cvsJob, maildirJob, filesJob, postgresqlJob, mysqlJob, commandJob];
 
 export function findJobType(name: string): AnyJobType | undefined {
   return jobTypes.find((t) => t.name === name);
