@@ -322,7 +322,7 @@ async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Log
 async function runStep(step: Step, plan: JobPlan, type: AnyJobType, exec: Exec, log: Logger, signal: AbortSignal | undefined): Promise<string | undefined> {
   switch (step.kind) {
     case 'rsync': {
-      await mkdir(path.dirname(step.dest.replace(/\/+$/, '')), { recursive: true, mode: DIR_MODE });
+      await mkdir(step.dest, { recursive: true, mode: DIR_MODE });
       if (step.filesFrom) await writeFileList(step.filesFrom);
       for (let attempt = 0; ; attempt++) {
         const r = await exec.run({ argv: step.argv, warnCodes: [RSYNC_VANISHED] }, signal);
