@@ -52,6 +52,19 @@ export function jobTarget(app: ResolvedApp): string {
   return vmAppDir(app.mount, app.relpath);
 }
 
+/** Private temp folders of an app's runs (option files with passwords): `tierback-job-<app>-<run>`. */
+function secretDirPrefix(app: ResolvedApp): string {
+  return `tierback-job-${app.name}-`;
+}
+
+/** Removes secret folders left by killed runs of this app (safe: we hold the app's lock). */
+async function removeStaleSecretDirs(app: ResolvedApp): Promise<void> {
+  const prefix = secretDirPrefix(app);
+  for (const n of await readdir(os.tmpdir()).catch(() => [] as string[])) {
+    if (n.startsWith(prefix)) await rm(path.join(os.tmpdir(), n), { recursive: true, force: true });
+  }
+}
+
 /** Builds the plan of one app's job (reads the app's configuration, writes nothing). */
 export async function planJob(site: Site, app: ResolvedApp, opts: { now?: () => Date; runId?: string } = {}): Promise<JobPlan> {
   const type = getJobType(app.type);
@@ -61,7 +74,7 @@ export async function planJob(site: Site, app: ResolvedApp, opts: { now?: () => 
   const target = jobTarget(app);
   const staging = stagingPath(target, runId);
   const previous = (await isDir(target)) ? target : undefined;
-  const secretDir = path.join(os.tmpdir(), `tierback-job-${runId}`);
+  const secretDir = path.join(os.tmpdir(), `${secretDirPrefix(app)}${runId}`);
   const parts = await type.plan(app, options, { site, app, runId, stamp: snapshotStamp(start), target, staging, previous, secretDir });
   return {
     app: app.name,
@@ -171,6 +184,7 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
   try {
     await appendRecord(historyDir, base, site.timezone);
     await recoverSwap(target, log);
+    await removeStaleSecretDirs(app);
     plan = await planJob(site, app, { now: () => start, runId });
     const warnings = await executePlan(plan, app, exec, log, opts.signal);
     const { files, bytes } = await measure(target);

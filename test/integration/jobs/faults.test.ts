@@ -2,6 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { silentLogger } from '../../../lib/log.js';
@@ -88,6 +89,7 @@ describe('job fault cases', () => {
     const again = await runJob(site, appOf(site, 'slow'), { log });
     assert.equal(again.status, 'ok', again.error?.message);
     assert.deepEqual((await readdir(path.join(root, 'backup'))).filter((n) => n.startsWith('.slow')), []);
+    assert.deepEqual((await readdir(os.tmpdir())).filter((n) => n.startsWith('tierback-job-slow-')), [], 'private temp folder of the killed run removed');
   });
 
   it('a dump command exiting non-zero fails with its code and leaves nothing that looks complete', async () => {
