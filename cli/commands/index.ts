@@ -6,6 +6,7 @@ import { discoverCommand } from './discover.js';
 import { inventoryCommand } from './inventory.js';
 import { applyCommand, moveCommand } from './move.js';
 import { orphansCommand } from './orphans.js';
+import { jobCommand } from './job.js';
 import { pathsCommand } from './paths.js';
 import { pullCommand } from './pull.js';
 import { sshCommand } from './ssh.js';
@@ -15,6 +16,7 @@ import { whichCommand } from './which.js';
 export const commands: CommandModule<GlobalArgs, never>[] = [
   demoCommand as CommandModule<GlobalArgs, never>,
   inventoryCommand as CommandModule<GlobalArgs, never>,
+  jobCommand as CommandModule<GlobalArgs, never>,
   pathsCommand as CommandModule<GlobalArgs, never>,
   pullCommand as CommandModule<GlobalArgs, never>,
   sshCommand as CommandModule<GlobalArgs, never>,

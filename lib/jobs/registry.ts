@@ -1,8 +1,22 @@
 /**
  * The explicit list of job types. Every type lives in its own file in lib/jobs/ and is
  * registered here; the inventory checks `apps[].type` and `apps[].options` against it.
+ * A site adds its own type by writing a JobType (lib/jobs/types.ts) and listing it here
+ * (docs/jobs/README.md).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { NotFoundError } from '../errors.js';
+import { commandJob } from './command.js';
+import { cvsJob } from './cvs.js';
+import { filesJob } from './files.js';
+import { gitJob } from './git.js';
+import { maildirJob } from './maildir.js';
+import { moinmoinJob } from './moinmoin.js';
+import { mysqlJob } from './mysql.js';
+import { postgresqlJob } from './postgresql.js';
+import { railsJob } from './rails.js';
+import type { AnyJobType } from './types.js';
+import { wordpressJob } from './wordpress.js';
 
 export interface JobTypeSpec {
   /** The `type:` value in the inventory. */
@@ -13,21 +27,14 @@ export interface JobTypeSpec {
   options: z.ZodType;
 }
 
-// Foundations: names and permissive options; each type's own file replaces its entry.
-const permissive = z.record(z.string(), z.unknown());
-export const jobTypes: readonly JobTypeSpec[] = [
-  { name: 'rails', summary: 'Capistrano Rails app: database dump, releases/, shared/, data directory', options: permissive },
-  { name: 'wordpress', summary: 'WordPress: mysqldump of its database and wp-content + config', options: permissive },
-  { name: 'moinmoin', summary: 'MoinMoin wiki: data/ and config, without caches', options: permissive },
-  { name: 'git', summary: 'Bare git repositories as verifiable mirrors', options: permissive },
-  { name: 'cvs', summary: 'CVS repository tree, honouring CVS locks', options: permissive },
-  { name: 'maildir', summary: 'Maildir trees without losing messages delivered meanwhile', options: permissive },
-  { name: 'files', summary: 'Any file tree with include/exclude globs', options: permissive },
-  { name: 'postgresql', summary: 'PostgreSQL databases (custom-format dumps)', options: permissive },
-  { name: 'mysql', summary: 'MySQL/MariaDB databases (mysqldump --single-transaction)', options: permissive },
-  { name: 'command', summary: 'Any program writing a dump to stdout, stored compressed', options: permissive },
-];
+export const jobTypes: readonly AnyJobType[] = [railsJob, wordpressJob, moinmoinJob, gitJob, cvsJob, maildirJob, filesJob, postgresqlJob, mysqlJob, commandJob];
 
-export function findJobType(name: string): JobTypeSpec | undefined {
+export function findJobType(name: string): AnyJobType | undefined {
   return jobTypes.find((t) => t.name === name);
+}
+
+export function getJobType(name: string): AnyJobType {
+  const t = findJobType(name);
+  if (!t) throw new NotFoundError(`unknown job type "${name}"`, `known types: ${jobTypes.map((x) => x.name).join(', ')}`);
+  return t;
 }

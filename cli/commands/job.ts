@@ -1,0 +1,66 @@
+/** `tierback job APP...` / `tierback job --all [--vm NAME]`: run application backup jobs (what crontabs call). */
+import type { CommandModule } from 'yargs';
+import { formatDuration } from '../../lib/duration.js';
+import { describePlan, exitCodeOf, formatPlan, runJobs } from '../../lib/jobs/run.js';
+import { selectApps } from '../../lib/jobs/select.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs {
+  apps: string[];
+  all?: boolean;
+  vm?: string;
+  'dry-run'?: boolean;
+  json?: boolean;
+}
+
+export const jobCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'job [apps..]',
+  describe: 'Back up applications into their local-tier folders (run from each VM\'s crontab)',
+  builder: (y) =>
+    y
+      .positional('apps', { type: 'string', array: true, default: [], describe: 'App names from the inventory' })
+      .option('all', { type: 'boolean', describe: 'Every active app of this VM (--vm, else $TIERBACK_VM, else the hostname)' })
+      .option('vm', { type: 'string', describe: 'This VM\'s name (or a server fqdn for apps running directly on it)' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (commands as argv, sources, target) and do nothing' })
+      .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
+      .example('$0 job hydro', 'back up the Hydro demo')
+      .example('$0 job --all --vm web', 'every active app of VM web (crontab: 30 1 * * * tierback job --all)')
+      .example('$0 job hydro --dry-run', 'show what would run')
+      .epilog(`Each run writes <mount>/<relpath>/ atomically and appends to <mount>/_history/backup-<app>-<yyyymmdd>.\nJob types: docs/jobs/.\n\n${EXIT_CODES_EPILOG}`) as never,
+  handler: async (argv) => {
+    const log = makeLogger(argv);
+    const site = await loadSite(argv, log);
+    const apps = selectApps(site, { names: argv.apps, all: argv.all, vm: argv.vm, env: process.env });
+    const ac = new AbortController();
+    const onTerm = () => ac.abort();
+    process.once('SIGTERM', onTerm);
+    try {
+      const outcomes = await runJobs(site, apps, { log, dryRun: argv['dry-run'] ?? false, signal: ac.signal });
+      if (argv.json) {
+        printJson(
+          outcomes.map((o) => ({
+            app: o.app,
+            status: o.status,
+            target: o.target,
+            ...(o.record ? { record: o.record } : {}),
+            ...(o.plan && argv['dry-run'] ? { plan: describePlan(o.plan) } : {}),
+            ...(o.error ? { error: o.error.message } : {}),
+          })),
+        );
+      } else {
+        if (apps.length === 0) out('no active apps for this VM');
+        for (const o of outcomes) {
+          if (o.status === 'planned' && o.plan) out(formatPlan(o.plan));
+          else if (o.record) {
+            const r = o.record;
+            out(`${o.app}: ${r.status} — ${r.files ?? 0} files, ${(r.mb ?? 0).toFixed(1)} MB in ${formatDuration((r.durationS ?? 0) * 1000)} -> ${o.target}${r.warning ? `\n  warning: ${r.warning}` : ''}`);
+          } else out(`${o.app}: ${o.status}`);
+          if (o.error) process.stderr.write(`${o.app}: error: ${o.error.message}${'hint' in o.error && o.error.hint ? `\nhint: ${String(o.error.hint)}` : ''}\n`);
+        }
+      }
+      process.exitCode = exitCodeOf(outcomes);
+    } finally {
+      process.off('SIGTERM', onTerm);
+    }
+  },
+};

@@ -1,0 +1,170 @@
+/**
+ * The job plugin contract. Every job type (one file each in lib/jobs/, registered in
+ * lib/jobs/registry.ts) is a `JobType`: it declares its inventory options (zod), turns an app
+ * into a plan that is pure data (commands as argv arrays, source and target paths), and says
+ * how to verify and restore what it wrote. The runner (lib/jobs/run.ts) executes plans: it owns
+ * locking, staging + atomic swap, dump naming/pruning, history and dry-run, so a type never does.
+ * docs/jobs/README.md describes the contract for sites adding their own type.
+ */
+import type { z } from 'zod';
+import type { CommandSpec, Exec } from '../exec.js';
+import type { ResolvedApp, Site } from '../inventory/model.js';
+import type { Logger } from '../log.js';
+
+/** How a finished dump file is checked for completeness (also chosen from its extension by verify). */
+export type DumpCheck =
+  /** gzip'd mysqldump output ending with "-- Dump completed". */
+  | 'mysqldump'
+  /** gzip'd `sqlite3 .dump` output ending with "COMMIT;". */
+  | 'sqlite'
+  /** PostgreSQL custom-format dump that `pg_restore --list` reads. */
+  | 'pg_restore'
+  /** gzip'd pg_dumpall output ending with "PostgreSQL database cluster dump complete". */
+  | 'pg_dumpall'
+  /** Any gzip'd stream: the whole file decompresses without error and is not empty. */
+  | 'gzip';
+
+/** A file holding a secret (e.g. a MySQL option file), written 0600 before the steps run and removed after. */
+export interface SecretFile {
+  path: string;
+  /** Never printed: describePlan() replaces it. */
+  content: string;
+}
+
+export interface RsyncStep {
+  kind: 'rsync';
+  title: string;
+  source: string;
+  /** Absolute destination inside the staging folder. */
+  dest: string;
+  /** Full rsync argv (source and destination included). */
+  argv: string[];
+  /**
+   * When set, the runner lists the files with fast-glob (streamed, relative to `cwd`) into a
+   * temporary list file `list` (argv already holds `--files-from=<list>`).
+   */
+  filesFrom?: { cwd: string; include: string[]; exclude: string[]; list: string };
+  /** Run again (up to this many times) while rsync reports vanished files (code 24). */
+  retryOnVanished?: number;
+}
+
+export interface DumpStep {
+  kind: 'dump';
+  title: string;
+  db: string;
+  /** Absolute path of the dump file in the staging folder's db/ (named by dumpFileName). */
+  file: string;
+  /** The dump command; it writes the dump to stdout. */
+  command: CommandSpec;
+  /** gzip stdout on the way to disk (false for formats compressed already, e.g. pg_dump -Fc). */
+  compress: boolean;
+  check: DumpCheck;
+}
+
+export interface ExecStep {
+  kind: 'exec';
+  title: string;
+  command: CommandSpec;
+}
+
+/** A step only its own type knows how to run (e.g. taking CVS read locks); `JobType.runCustom` runs it. */
+export interface CustomStep {
+  kind: 'custom';
+  title: string;
+  action: string;
+  args: Record<string, string>;
+}
+
+export type Step = RsyncStep | DumpStep | ExecStep | CustomStep;
+
+export interface JobPlan {
+  app: string;
+  type: string;
+  runId: string;
+  /** Paths the job reads. */
+  sources: string[];
+  /** The app's backup folder (replaced atomically on success). */
+  target: string;
+  /** Where the run writes before the swap. */
+  staging: string;
+  /** The previous good backup, used for --link-dest and carried-over dumps. */
+  previous: string | undefined;
+  /** Whether earlier dumps in db/ are carried over (hardlinked) and pruned to keepDumps. */
+  keepsDumps: boolean;
+  steps: Step[];
+  /** Steps run after the main ones whatever happened (e.g. releasing CVS locks). */
+  cleanup: Step[];
+  secretFiles: SecretFile[];
+  /** Private 0700 folder (outside the backup) for secret files and file lists; removed after the run. */
+  secretDir: string;
+  /** Extra key=value facts for the history line (e.g. adapter=sqlite3). */
+  facts: Record<string, string>;
+}
+
+export interface PlanContext {
+  site: Site;
+  app: ResolvedApp;
+  runId: string;
+  /** Timestamp for dump file names (snapshotStamp of the run start). */
+  stamp: string;
+  target: string;
+  staging: string;
+  previous: string | undefined;
+  /** A private 0700 folder outside the backup for option files and lists; removed after the run. */
+  secretDir: string;
+}
+
+/** What a type's plan() returns; the runner fills in the rest of JobPlan. */
+export interface PlanParts {
+  sources: string[];
+  steps: Step[];
+  cleanup?: Step[];
+  secretFiles?: SecretFile[];
+  keepsDumps?: boolean;
+  facts?: Record<string, string>;
+}
+
+export interface RunContext {
+  exec: Exec;
+  log: Logger;
+  signal: AbortSignal | undefined;
+  plan: JobPlan;
+}
+
+/** One finding of verify(): a path inside the backup and what is wrong with it. */
+export interface VerifyProblem {
+  path: string;
+  message: string;
+}
+
+export interface RestoreGuide {
+  /** What the backup folder holds, one line per item. */
+  contents: string[];
+  /** Commands, in order, to restore by hand (shell lines for a human; docs/jobs/<type>.md explains them). */
+  commands: string[];
+}
+
+export interface JobType<O = unknown> {
+  /** The `type:` value in the inventory. */
+  name: string;
+  /** One line for help and docs. */
+  summary: string;
+  /** Schema of `apps[].options`. */
+  options: z.ZodType<O>;
+  /** Builds the plan. May read the source (config files, repository lists) but never writes. */
+  plan(app: ResolvedApp, options: O, ctx: PlanContext): Promise<PlanParts>;
+  /** Checks a finished backup folder (the staging folder before the swap, or any copy later). */
+  verify(dir: string, options: O, ctx: { exec: Exec; log: Logger; signal?: AbortSignal | undefined }): Promise<VerifyProblem[]>;
+  /** How to restore a backup folder by hand (printed by docs and restore tools). */
+  restore(app: ResolvedApp, options: O, backupDir: string): RestoreGuide;
+  /** Runs this type's custom steps. */
+  runCustom?(step: CustomStep, ctx: RunContext): Promise<{ warning?: string } | void>;
+}
+
+/** A JobType with its option type erased, for the registry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobType = JobType<any>;
+
+export function defineJobType<O>(t: JobType<O>): JobType<O> {
+  return t;
+}

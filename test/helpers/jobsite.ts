@@ -1,0 +1,59 @@
+/** A one-server, one-VM site around temporary folders, for job tests: apps given as inventory entries. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { execa } from 'execa';
+import { parseInventory } from '../../lib/inventory/load.js';
+import type { ResolvedApp, Site } from '../../lib/inventory/model.js';
+import { readHistory, type Run } from '../../lib/history.js';
+import { vmHistoryDir } from '../../lib/convention.js';
+
+export interface AppEntry {
+  name: string;
+  type: string;
+  path: string;
+  relpath: string;
+  options?: Record<string, unknown>;
+  keep_dumps?: number;
+  vm?: string;
+}
+
+/** `<root>/backup` is VM "web"'s mount of the local tree; the inventory is also written to `<root>/inventory.yaml`. */
+export async function jobSite(root: string, apps: AppEntry[]): Promise<Site> {
+  const mount = path.join(root, 'backup');
+  await mkdir(mount, { recursive: true, mode: 0o700 });
+  const inv = {
+    version: 1,
+    site: 'test',
+    defaults: { partition: path.join(root, 'partition'), mount, timezone: 'UTC', keep_dumps: 3 },
+    servers: [{ fqdn: 'app1.test.example' }],
+    vms: [{ name: 'web', server: 'app1.test.example', mount }],
+    apps: apps.map((a) => ({ server: 'app1.test.example', vm: 'web', ...a })),
+  };
+  const file = path.join(root, 'inventory.yaml');
+  const text = yaml.dump(inv);
+  await writeFile(file, text);
+  return parseInventory(text, file);
+}
+
+export function appOf(site: Site, name: string): ResolvedApp {
+  const a = site.apps.find((x) => x.name === name);
+  if (!a) throw new Error(`no app ${name}`);
+  return a;
+}
+
+export async function historyOf(site: Site, name: string): Promise<Run[]> {
+  const app = appOf(site, name);
+  return (await readHistory(vmHistoryDir(app.mount), { name })).runs;
+}
+
+/** Differences between two trees (diff -r, symlinks compared as links); '' when identical. */
+export async function treeDiff(a: string, b: string, exclude: string[] = []): Promise<string> {
+  const r = await execa('diff', ['-r', '--no-dereference', ...exclude.map((e) => `--exclude=${e}`), a, b], { reject: false });
+  return String(r.stdout) + String(r.stderr);
+}
+
+export async function sh(argv: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<string> {
+  const r = await execa(argv[0]!, argv.slice(1), { ...opts, reject: true });
+  return String(r.stdout);
+}
