@@ -3,21 +3,29 @@
  * user sees the whole convention work end to end in a minute. The library does not print:
  * it reports through `say`.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RefusedError } from './errors.js';
-import { exists } from './fsutil.js';
+import { HOST_VM, currentLinkTarget, jobHistoryDir, localVmDir, remoteServerDir, serverHistoryDir, snapshotDir } from './convention.js';
+import { createExec, type Exec } from './exec.js';
+import { ensureDir, exists } from './fsutil.js';
+import { readHistory } from './history.js';
 import { parseInventory } from './inventory/load.js';
 import type { Site } from './inventory/model.js';
-import { appPaths, whichPath } from './paths.js';
+import { runJobs, type JobOutcome } from './jobs/run.js';
+import { silentLogger, type Logger } from './log.js';
+import { appPaths } from './paths.js';
+import { runPulls, type PullOutcome } from './pull/pull.js';
+import { readSnapshotState } from './pull/snapshots.js';
 
 export const DEMO_SERVER = 'sandbox.tierback.test';
 const MARKER = '.tierback-demo';
 
 export interface DemoOptions {
-  dir?: string;
+  dir?: string | undefined;
   say: (text: string) => void;
+  log?: Logger;
 }
 
 export function defaultDemoDir(): string {
@@ -81,24 +89,146 @@ export async function prepareSandbox(dir: string): Promise<Site> {
   await writeFile(path.join(dir, MARKER), 'tierback demo sandbox: safe to delete\n');
   const file = path.join(dir, 'inventory.yaml');
   await writeFile(file, demoInventoryYaml(dir));
-  return parseInventory(await readFile(file, 'utf8'), file, 'embedded');
+  const site = parseInventory(await readFile(file, 'utf8'), file, 'embedded');
+  // The server's local tier, with the VM's folder (which a real VM would mount).
+  for (const vm of site.vms) await ensureDir(vm.mount);
+  await ensureDir(localVmDir(site.servers[0]!.partition, HOST_VM));
+  return site;
 }
 
-export async function runDemo(opts: DemoOptions): Promise<{ dir: string; site: Site }> {
+async function write(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, text);
+}
+
+/** Sample applications: a Capistrano Rails app on SQLite, a bare git repository, a file tree. */
+export async function createSampleApps(site: Site, exec: Exec): Promise<void> {
+  const app = (name: string) => site.apps.find((a) => a.name === name)!;
+  // Rails (seed 004's Capistrano layout): <name>-app/{current -> releases/<ts>, releases/, shared/var -> data dir}
+  const cap = app('shop').path;
+  const data = path.join(path.dirname(path.dirname(path.dirname(path.dirname(cap)))), 'v01', 'rails', 'data', 'shop.example.org', 'var');
+  const sqlite = path.join(cap, 'shared', 'db', 'production.sqlite3');
+  for (const rel of ['20261101120000', '20261115120000']) {
+    await write(path.join(cap, 'releases', rel, 'app', 'models', 'order.rb'), `class Order < ApplicationRecord; end # release ${rel}\n`);
+    await write(path.join(cap, 'releases', rel, 'config', 'database.yml'), `production:\n  adapter: sqlite3\n  database: ${sqlite}\n`);
+    await write(path.join(cap, 'releases', rel, 'REVISION'), `${rel}\n`);
+  }
+  await symlink('releases/20261115120000', path.join(cap, 'current'));
+  await write(path.join(cap, 'shared', 'config', 'master.key.example'), 'not a real key\n');
+  await write(path.join(cap, 'shared', 'log', 'production.log'), 'Started GET "/" for 127.0.0.1\n');
+  await write(path.join(data, 'file_assets', 'invoice-1001.pdf'), '%PDF-1.4 invoice 1001\n');
+  await write(path.join(data, 'file_assets', 'logo.png'), 'PNG logo\n');
+  await symlink(data, path.join(cap, 'shared', 'var'));
+  await mkdir(path.dirname(sqlite), { recursive: true });
+  await exec.run({
+    argv: ['sqlite3', sqlite, "CREATE TABLE orders(id INTEGER PRIMARY KEY, item TEXT, qty INTEGER); INSERT INTO orders(item, qty) VALUES ('tea', 2), ('cups', 6);"],
+  });
+  // A bare git repository with two commits, pushed from a work tree.
+  const bare = app('code').path;
+  const work = path.join(path.dirname(bare), 'work');
+  const gitEnv = { GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.org', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.org' };
+  await exec.run({ argv: ['git', 'init', '--quiet', '--bare', '--initial-branch=main', bare] });
+  await exec.run({ argv: ['git', 'clone', '--quiet', bare, work] });
+  await write(path.join(work, 'README.md'), '# code\n');
+  await exec.run({ argv: ['git', '-C', work, 'add', '-A'], env: gitEnv });
+  await exec.run({ argv: ['git', '-C', work, 'commit', '--quiet', '-m', 'first commit'], env: gitEnv });
+  await exec.run({ argv: ['git', '-C', work, 'push', '--quiet', 'origin', 'HEAD:main'], env: gitEnv });
+  // A plain file tree.
+  const docs = app('docs').path;
+  await write(path.join(docs, 'handbook', 'backups.md'), '# Backups\nRestore with rsync from the snapshot.\n');
+  await write(path.join(docs, 'handbook', 'oncall.md'), '# On call\n');
+  await write(path.join(docs, 'scans', 'contract-2026.txt'), 'signed contract\n');
+}
+
+/** Changes every sample app a little, as a day of use would. */
+export async function changeSampleApps(site: Site, exec: Exec): Promise<void> {
+  const app = (name: string) => site.apps.find((a) => a.name === name)!;
+  const sqlite = path.join(app('shop').path, 'shared', 'db', 'production.sqlite3');
+  await exec.run({ argv: ['sqlite3', sqlite, "INSERT INTO orders(item, qty) VALUES ('saucers', 6);"] });
+  const work = path.join(path.dirname(app('code').path), 'work');
+  const gitEnv = { GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.org', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.org' };
+  await write(path.join(work, 'CHANGES.md'), '- second day\n');
+  await exec.run({ argv: ['git', '-C', work, 'add', '-A'], env: gitEnv });
+  await exec.run({ argv: ['git', '-C', work, 'commit', '--quiet', '-m', 'second commit'], env: gitEnv });
+  await exec.run({ argv: ['git', '-C', work, 'push', '--quiet', 'origin', 'HEAD:main'], env: gitEnv });
+  await write(path.join(app('docs').path, 'handbook', 'oncall.md'), '# On call\nPhone: see the wiki.\n');
+}
+
+export interface DemoResult {
+  dir: string;
+  site: Site;
+  jobs: JobOutcome[][];
+  pulls: PullOutcome[][];
+}
+
+function mb(bytes: number | undefined): string {
+  return bytes === undefined ? '-' : `${(bytes / 1e6).toFixed(3)} MB`;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const dir = path.resolve(opts.dir ?? defaultDemoDir());
   const say = opts.say;
+  const log = opts.log ?? silentLogger();
+  const exec = createExec(log);
   const site = await prepareSandbox(dir);
+  const server = site.servers[0]!;
+  const backup = site.backupServers[0]!;
+  const result: DemoResult = { dir, site, jobs: [], pulls: [] };
   say(`== tierback demo in ${dir}`);
-  say(`inventory: ${site.file} (${site.apps.length} apps on ${DEMO_SERVER}, which also pulls itself)`);
+  say(`inventory: ${site.file}`);
+  say(`  one server, ${DEMO_SERVER}: it runs VM "web" (apps shop and code), an app of its own (docs),`);
+  say('  keeps the local tier, and is its own backup server (it pulls itself, transport: local).');
   say('');
   say('== 1. The path convention: where each app is backed up, on every tier');
   for (const app of site.apps) {
-    say(`${app.name} (${app.type}, ${app.relpath}):`);
-    for (const p of appPaths(site, app)) say(`  ${p.kind.padEnd(15)} ${p.path}`);
+    say(`${app.name} (${app.type}, relpath ${app.relpath}, vm ${app.vm}):`);
+    for (const p of appPaths(site, app)) if (p.kind !== 'vm') say(`  ${p.kind.padEnd(15)} ${p.path}`);
   }
   say('');
-  say('== 2. The reverse lookup: which app does a path belong to?');
-  const probe = path.join(site.apps[0]!.partition, 'local', 'web', 'shop.example.org', 'db');
-  for (const o of whichPath(site, probe)) say(`${probe}\n  -> tier=${o.tier} server=${o.server} vm=${o.vm} app=${o.app} inside=${o.inner}`);
-  return { dir, site };
+  await createSampleApps(site, exec);
+
+  for (const day of [1, 2]) {
+    if (day === 2) {
+      say('== Day 2: the apps change (a new order, a new commit, an edited page); jobs and pull run again');
+      await changeSampleApps(site, exec);
+    }
+    say(`== ${day === 1 ? '2' : '4'}. Application jobs (what each VM's cron runs: tierback job --all)`);
+    const outcomes = await runJobs(site, site.apps, { log, exec });
+    result.jobs.push(outcomes);
+    for (const o of outcomes) {
+      const r = o.record;
+      say(`  ${o.app.padEnd(6)} ${o.status.padEnd(7)} ${String(r?.files ?? '-').padStart(4)} files ${mb(r?.bytes).padStart(10)}  -> ${o.target}${o.error ? `\n    error: ${o.error.message}` : ''}`);
+    }
+    say('');
+    say(`== ${day === 1 ? '3' : '5'}. Pull (what the backup server's cron runs: tierback pull)`);
+    const pulls = await runPulls(site, backup, { log, exec });
+    result.pulls.push(pulls);
+    for (const p of pulls) {
+      say(`  ${p.server} ${p.status}: snapshot ${p.snapshot ?? '-'}, ${p.stats?.files ?? '-'} files, ${mb(p.stats?.totalBytes)} in all, ${mb(p.stats?.transferredBytes)} copied${p.error ? `\n    error: ${p.error}` : ''}`);
+    }
+    say('');
+  }
+
+  say('== 6. Snapshots: dated, hardlinked; remote/<server> points to the newest complete one');
+  const state = await readSnapshotState(server.partition, DEMO_SERVER);
+  const snaps = state.complete.map((s) => snapshotDir(backup.partition, DEMO_SERVER, s));
+  say(`  ${remoteServerDir(backup.partition, DEMO_SERVER)} -> ${currentLinkTarget(DEMO_SERVER, state.current ?? '?')}`);
+  // du counts a hardlinked file once: the second snapshot costs only what changed.
+  const du = await exec.run({ argv: ['du', '-sh', ...snaps] });
+  for (const line of du.stdout.trim().split('\n')) say(`  du: ${line}`);
+  say('');
+
+  say('== 7. History files (backup-<name>-<yyyymmdd>, logfmt, one start and one final line per run)');
+  const histDirs = [jobHistoryDir(server.partition, 'web'), jobHistoryDir(server.partition, HOST_VM), serverHistoryDir(backup.partition)];
+  for (const h of histDirs) {
+    const { runs } = await readHistory(h);
+    const files = [...new Set(runs.map((r) => r.file))];
+    for (const f of files) say(`  ${f}`);
+    for (const r of runs) say(`    ${r.name.padEnd(28)} ${r.kind.padEnd(4)} ${r.status.padEnd(7)} files=${r.files ?? '-'} mb=${r.mb?.toFixed(3) ?? '-'} duration=${r.durationS?.toFixed(1) ?? '-'}s`);
+  }
+  say('');
+  const failed = [...result.jobs.flat().filter((o) => o.status !== 'ok' && o.status !== 'warning'), ...result.pulls.flat().filter((p) => p.status !== 'ok' && p.status !== 'warning')];
+  say(failed.length === 0 ? '== Done: every job and pull succeeded.' : `== Done with ${failed.length} failure(s): see the errors above.`);
+  say(`Look around: ls -R ${path.join(dir, 'partition')} | less; tierback -i ${site.file} paths shop`);
+  return result;
 }

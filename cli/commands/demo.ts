@@ -1,7 +1,8 @@
 /** `tierback demo`: the whole convention end to end on an embedded default site in a sandbox. */
 import type { CommandModule } from 'yargs';
 import { defaultDemoDir, runDemo } from '../../lib/demo.js';
-import { EXIT_CODES_EPILOG, out, type GlobalArgs } from '../context.js';
+import { ExitCode } from '../../lib/errors.js';
+import { EXIT_CODES_EPILOG, makeLogger, out, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
   dir?: string;
@@ -17,6 +18,8 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 demo --dir /tmp/mydemo', 'somewhere else')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: async (argv) => {
-    await runDemo({ dir: argv.dir, say: out });
+    const r = await runDemo({ dir: argv.dir, say: out, log: makeLogger(argv) });
+    const ok = (s: string) => s === 'ok' || s === 'warning';
+    if (![...r.jobs.flat().map((j) => j.status), ...r.pulls.flat().map((p) => p.status)].every(ok)) process.exitCode = ExitCode.FAILED;
   },
 };
