@@ -4,6 +4,7 @@ import type { GlobalArgs } from '../context.js';
 import { historyCommand } from './history.js';
 import { inventoryCommand } from './inventory.js';
 import { pathsCommand } from './paths.js';
+import { reportCommand } from './report.js';
 import { statusCommand } from './status.js';
 import { whichCommand } from './which.js';
 
@@ -12,5 +13,6 @@ export const commands: CommandModule<GlobalArgs, never>[] = [
   pathsCommand as CommandModule<GlobalArgs, never>,
   statusCommand as CommandModule<GlobalArgs, never>,
   historyCommand as CommandModule<GlobalArgs, never>,
+  reportCommand as CommandModule<GlobalArgs, never>,
   whichCommand as CommandModule<GlobalArgs, never>,
 ];
