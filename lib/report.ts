@@ -96,6 +96,7 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
   const lists = new Map<string, Promise<Map<string, HistoryFile[]>>>();
   const problems: HistoryProblem[] = [...status.problems];
   const failures: ReportFailure[] = [];
+  const seenFailures = new Set<string>();
   const rows: ReportRow[] = [];
   const appBy = new Map<string, ResolvedApp>(site.apps.map((a) => [a.name, a]));
   const bsBy = new Map(site.backupServers.map((b) => [b.server, b]));
@@ -124,7 +125,11 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
     for (const r of jobs) if ((r.status === 'ok' || r.status === 'warning') && r.mb !== undefined) sizeByDay.set(dayOf(r.start, tz), r.mb);
     rows.push({ status: s, days: dayStates(shown, days, tz, (d) => sizeByDay.get(d)) });
     for (const r of shown) {
-      if (r.status === 'failed') failures.push({ app: s.app, tier: s.tier, where, kind: r.kind, start: r.start.toISOString(), error: r.error ?? 'no error recorded' });
+      // A failed pull is one failure of the whole server, listed once.
+      const key = `${where}:${r.kind}:${r.run}`;
+      if (r.status !== 'failed' || seenFailures.has(key)) continue;
+      seenFailures.add(key);
+      failures.push({ app: r.kind === 'pull' ? `(all of ${app.server})` : s.app, tier: s.tier, where, kind: r.kind, start: r.start.toISOString(), error: r.error ?? 'no error recorded' });
     }
   }
   failures.sort((a, b) => (a.start < b.start ? 1 : -1));
