@@ -117,8 +117,9 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
       const pulls = await readSince(lists, rooted(status.root, C.serverHistoryDir(b.partition)), C.pullHistoryName(app.server), sinceDay, false);
       problems.push(...res.problems, ...pulls.problems);
       jobs = res.runs.filter((r) => r.kind === 'job' && r.status !== 'running');
-      // The remote tier of a day is its pulls; sizes are the app's as carried.
-      shown = pulls.runs.filter((r) => r.kind === 'pull');
+      // The remote tier of a day is its pulls; sizes are the app's as carried. Pulls that carried
+      // no backup of the app (MISSING) are no days of its remote tier.
+      shown = s.state === 'MISSING' ? [] : pulls.runs.filter((r) => r.kind === 'pull');
       where = b.server;
     }
     const sizeByDay = new Map<string, number>();

@@ -39,7 +39,7 @@ describe('tierback report --html (rendered by headless Chromium)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /wrote .*report\.html: 8 rows, 3 failures in 30 days/);
   });
-  after(() => cleanup());
+  after(() => (process.env.KEEP_REPORT ? undefined : cleanup()));
 
   it('is self-contained: no scripts, no network resources, escaped error text', async () => {
     const text = await readFile(html, 'utf8');
@@ -65,6 +65,7 @@ describe('tierback report --html (rendered by headless Chromium)', () => {
     assert.equal(states(beta).filter((s) => s === 'warn').length, 1);
     assert.ok(states(gridRow('gamma', 'local')).every((s) => s === 'none'));
     assert.equal(states(gridRow('alpha', 'remote')).filter((s) => s === 'fail').length, 1);
+    assert.ok(states(gridRow('gamma', 'remote')).every((s) => s === 'none'), 'a MISSING remote row shows pulls');
     assert.match(dom, /<td class="state" data-state="MISSING"[^>]*>MISSING<\/td>/);
     assert.match(dom, /<tr class="failure">.*rsync: connection unexpectedly closed/);
     assert.match(gridRow('alpha', 'local'), /<svg class="spark"[^>]*aria-label="size from 115\.0 to 202\.0 MB"/);
