@@ -128,6 +128,47 @@ export const defaultsSchema = z.strictObject({
     .meta({ description: 'Site-wide retention per tier (default: daily 7).' }),
 });
 
+// ---------------------------------------------------------------- monitoring (status and monitoring, issue 4)
+// Where status goes besides `tierback status`: a Prometheus textfile, InfluxDB events and
+// Healthchecks-style pings (docs/monitoring.md). Secrets are read from an env var or a file, never written here.
+
+const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, { message: 'is not an http(s) URL' });
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'is not an environment variable name' });
+
+export const monitoringSchema = z
+  .strictObject({
+    prometheus: z
+      .strictObject({
+        textfile: absolutePath.meta({ description: 'File for node_exporter\'s textfile collector, e.g. "/var/lib/prometheus/node-exporter/tierback.prom"; replaced atomically after each run and by `tierback monitor export`.' }),
+      })
+      .optional()
+      .meta({ description: 'Prometheus metrics per app and tier: last success timestamp, age, files, bytes, duration, state.' }),
+    influxdb: z
+      .strictObject({
+        url: httpUrl.meta({ description: 'Base URL of the InfluxDB HTTP API, e.g. "http://influx.example.org:8086".' }),
+        db: z.string().min(1).meta({ description: 'Database (InfluxDB 1.x) or bucket mapped through the 1.x-compatible /write endpoint.' }),
+        measurement: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('tierback_run').meta({ description: 'Measurement name of the events (default "tierback_run").' }),
+        username: z.string().optional().meta({ description: 'User for basic authentication (with password_env or password_file).' }),
+        password_env: envName.optional().meta({ description: 'Environment variable holding the password.' }),
+        password_file: absolutePath.optional().meta({ description: 'File (0600) holding the password.' }),
+        token_env: envName.optional().meta({ description: 'Environment variable holding an API token, sent as "Authorization: Token ...".' }),
+        token_file: absolutePath.optional().meta({ description: 'File (0600) holding an API token.' }),
+      })
+      .optional()
+      .meta({ description: 'An event in InfluxDB line protocol for every finished job and pull, failures and sizes included.' }),
+    healthchecks: z
+      .strictObject({
+        apps: z.record(z.string(), httpUrl).default({}).meta({ description: 'Ping URL per app name, e.g. {hydro: "https://hc-ping.com/<uuid>"}; /start, /fail are appended.' }),
+        pulls: z.record(z.string(), httpUrl).default({}).meta({ description: 'Ping URL per pulled server fqdn.' }),
+      })
+      .optional()
+      .meta({ description: 'Healthchecks-style pings: start, success and fail per app or pull.' }),
+    spool: absolutePath.default('/var/lib/tierback/monitor-spool.jsonl').meta({ description: 'Queue (0600) of deliveries that failed, retried on the next run.' }),
+    timeout: duration.default('10s').meta({ description: 'Timeout of one delivery.' }),
+  })
+  .meta({ description: 'Exports and notifications (docs/monitoring.md). Delivery failures never fail a backup: they are logged and retried on the next run.' });
+export type Monitoring = z.output<typeof monitoringSchema>;
+
 export const inventorySchema = z
   .strictObject({
     version: z.literal(1).meta({ description: 'Inventory format version; always 1.' }),
@@ -137,6 +178,7 @@ export const inventorySchema = z
     vms: z.array(vmSchema).default([]).meta({ description: 'Every VM and the server it runs on.' }),
     apps: z.array(appSchema).default([]).meta({ description: 'Every application backed up.' }),
     backup_servers: z.array(backupServerSchema).default([]).meta({ description: 'Which backup server pulls which servers.' }),
+    monitoring: monitoringSchema.optional(),
   })
   .meta({ title: 'tierback inventory', description: 'The single description of a site for tierback.' });
 
