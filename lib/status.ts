@@ -4,9 +4,11 @@
  * (OK, STALE, FAILED, MISSING, SHRUNK). Reads only the newest history files of each app,
  * so it stays fast with years of history. Corrupt history lines are reported, never fatal.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import * as C from './convention.js';
 import { formatDuration } from './duration.js';
-import { listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type HistoryRecord, type Run } from './history.js';
+import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type HistoryRecord, type Run } from './history.js';
 import { findApp, type ResolvedApp, type ResolvedBackupServer, type Site } from './inventory/model.js';
 import { isLocked } from './lock.js';
 import { rooted, scanMachine, type MachineOptions, type MachineView } from './machine.js';
@@ -93,15 +95,14 @@ export interface RunFacts {
  * `keep` selects the runs that count (e.g. kind=job).
  */
 async function collectFacts(
-  files: readonly HistoryFile[] | undefined,
+  files: NewestFirst,
   keep: (r: Run) => boolean,
   isRunning: (r: HistoryRecord) => boolean,
   problems: HistoryProblem[],
 ): Promise<RunFacts> {
   const facts: RunFacts = { runs: 0 };
-  if (!files) return facts;
-  for (let i = files.length - 1; i >= 0; i--) {
-    const res = await readHistoryFiles([files[i]!.path], { isRunning });
+  for await (const file of files) {
+    const res = await readHistoryFiles([file], { isRunning });
     problems.push(...res.problems);
     const runs = res.runs.filter(keep);
     facts.runs += runs.length;
@@ -180,8 +181,28 @@ function sizes(r: Run | undefined) {
   };
 }
 
-/** Caches one listing per history directory. */
+/** History file paths of one name, newest day first. */
+type NewestFirst = AsyncIterable<string>;
+
+/**
+ * Caches one listing per history directory, and finds a name's newest files fast: first by
+ * probing the file names of the most recent days (no directory read), then, only when those
+ * do not hold two successes, from the directory listing.
+ */
 class Listings {
+  constructor(private readonly recentDays: readonly string[] = []) {}
+  async *newestFirst(dir: string, name: string): AsyncGenerator<string> {
+    const seen = new Set<string>();
+    for (const day of this.recentDays) {
+      const p = path.join(dir, C.historyFileName(name, day));
+      if (existsSync(p)) {
+        seen.add(p);
+        yield p;
+      }
+    }
+    const list = (await this.get(dir)).get(name) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) if (!seen.has(list[i]!.path)) yield list[i]!.path;
+  }
   private cache = new Map<string, Promise<Map<string, HistoryFile[]>>>();
   get(dir: string): Promise<Map<string, HistoryFile[]>> {
     let p = this.cache.get(dir);
@@ -192,8 +213,8 @@ class Listings {
 
 async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
   const dir = rooted(root, C.jobHistoryDir(app.partition, app.vm));
-  const files = (await lists.get(dir)).get(app.name);
-  const live = files ? await isLocked(rooted(root, C.lockPath(C.localAppDir(app.partition, app.vm, app.relpath)))) : false;
+  const files = lists.newestFirst(dir, app.name);
+  const live = existsSync(dir) ? await isLocked(rooted(root, C.lockPath(C.localAppDir(app.partition, app.vm, app.relpath)))) : false;
   // With the app's lock held by a live process, a recent start line is the run in progress.
   const facts = await collectFacts(files, (r) => r.kind === 'job' && r.name === app.name, (r) => live && now.getTime() - r.start.getTime() < 2 * 86_400_000, problems);
   const running = facts.last?.status === 'running';
@@ -213,9 +234,9 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
   const jobDir = rooted(root, C.remoteJobHistoryDir(b.partition, app.server, app.vm));
   const pullDir = rooted(root, C.serverHistoryDir(b.partition));
   // Job runs still running when the pull copied them are simply not finished yet.
-  const jobs = await collectFacts((await lists.get(jobDir)).get(app.name), (r) => r.kind === 'job' && r.name === app.name && r.status !== 'running', () => true, problems);
+  const jobs = await collectFacts(lists.newestFirst(jobDir, app.name), (r) => r.kind === 'job' && r.name === app.name && r.status !== 'running', () => true, problems);
   const pullName = C.pullHistoryName(app.server);
-  const pulls = await collectFacts((await lists.get(pullDir)).get(pullName), (r) => r.kind === 'pull', () => false, problems);
+  const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', () => false, problems);
   const base = rowBase(app, 'remote', b.server);
   const pullAt = pulls.lastSuccess ? endOf(pulls.lastSuccess) : undefined;
   const common = {
@@ -249,7 +270,14 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   const tier = opts.tier ?? 'all';
   const view = await scanMachine(site, opts);
   const apps = opts.apps && opts.apps.length ? opts.apps.map((n) => findApp(site, n)) : site.apps.filter((a) => a.status !== 'retired');
-  const lists = new Listings();
+  // The days of the longest stale window (+2), newest first, in the site's timezone.
+  const maxStale = Math.max(26 * 3_600_000, ...apps.map((a) => a.staleAfterMs));
+  const recent: string[] = [];
+  for (let t = now.getTime() + 86_400_000; t >= now.getTime() - maxStale - 2 * 86_400_000; t -= 3_600_000 * 6) {
+    const d = dayOf(new Date(t), site.timezone);
+    if (!recent.includes(d)) recent.push(d);
+  }
+  const lists = new Listings(recent);
   const problems: HistoryProblem[] = [];
   const rows: StatusRow[] = [];
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
