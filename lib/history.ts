@@ -6,6 +6,7 @@
  * Format: docs/convention.md#history.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { appendFile, open, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -261,4 +262,78 @@ export async function readHistory(dir: string, opts: ReadOptions = {}): Promise<
 
 export function hostName(): string {
   return os.hostname();
+}
+
+// ---------------------------------------------------------------- fast reading (status, reports)
+
+export interface HistoryFile {
+  name: string;
+  /** yyyymmdd */
+  day: string;
+  path: string;
+}
+
+/**
+ * One readdir of a history directory: its files grouped by history name, oldest day first.
+ * A missing directory is an empty map. Lets callers read only the newest files of a name.
+ */
+export async function listHistoryFiles(dir: string): Promise<Map<string, HistoryFile[]>> {
+  const out = new Map<string, HistoryFile[]>();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return out;
+    throw err;
+  }
+  for (const n of names) {
+    const p = parseHistoryFileName(n);
+    if (!p) continue;
+    let list = out.get(p.name);
+    if (!list) out.set(p.name, (list = []));
+    list.push({ name: p.name, day: p.day, path: path.join(dir, n) });
+  }
+  for (const list of out.values()) list.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+  return out;
+}
+
+/**
+ * Reads the given history files and folds their lines into runs, oldest first, exactly as
+ * readHistory does. A file that cannot be read is a problem, not an error.
+ */
+export async function readHistoryFiles(files: readonly string[], opts: Pick<ReadOptions, 'isRunning'> = {}): Promise<{ runs: Run[]; problems: HistoryProblem[] }> {
+  const problems: HistoryProblem[] = [];
+  const runs = new Map<string, Run>();
+  for (const file of files) {
+    let text: string;
+    try {
+      // Small files read synchronously: four times faster than the promise API for thousands of them.
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push({ file, line: 0, message: `cannot read: ${(err as Error).message}` });
+      continue;
+    }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.trim() === '' || line.startsWith('#')) continue;
+      try {
+        const r = parseRecord(line);
+        const prev = runs.get(r.run);
+        if (!prev || prev.status === 'running') runs.set(r.run, { ...(prev ?? {}), ...r, file });
+      } catch (err) {
+        problems.push({ file, line: i + 1, message: (err as Error).message });
+      }
+    }
+  }
+  const out = [...runs.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
+  for (const r of out) {
+    if (r.status === 'running' && !(opts.isRunning?.(r) ?? false)) {
+      r.interrupted = true;
+      r.status = 'failed';
+      r.error = r.error ?? 'interrupted: the run started but never finished (killed, crashed or power lost)';
+    }
+  }
+  return { runs: out, problems };
 }

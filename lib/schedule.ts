@@ -56,7 +56,7 @@ export const SCHEDULED_COMMANDS = {
   pull: (backupServer: string) => ['pull', '--backup-server', backupServer],
   prune: (backupServer: string) => ['prune', '--backup-server', backupServer],
   verify: (backupServer: string) => ['verify', '--all', '--backup-server', backupServer],
-  status: () => ['status', '--export'],
+  status: () => ['monitor', 'export'],
 } as const;
 
 export function scheduleSettings(site: Site): Schedules {
@@ -187,7 +187,8 @@ export function planSchedule(site: Site, host?: string): HostSchedule {
         log: log('verify'),
       });
     }
-    if (backup || server.role !== 'backup') {
+    // The Prometheus textfile keeps ages current between runs; only when the inventory configures one.
+    if ((backup || server.role !== 'backup') && site.inventory.monitoring?.prometheus) {
       entries.push({
         id: 'status',
         kind: 'status',

@@ -1,29 +1,42 @@
-/** The explicit list of commands: one file each in cli/commands/. */
+/** The explicit list of commands: one file each in cli/commands/, in the order `--help` shows them. */
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
+import { historyCommand } from './history.js';
 import { inventoryCommand } from './inventory.js';
+import { jobCommand } from './job.js';
+import { monitorCommand } from './monitor.js';
 import { applyCommand, moveCommand } from './move.js';
 import { orphansCommand } from './orphans.js';
-import { jobCommand } from './job.js';
 import { pathsCommand } from './paths.js';
 import { pullCommand } from './pull.js';
-import { sshCommand } from './ssh.js';
+import { reportCommand } from './report.js';
 import { scheduleCommand } from './schedule.js';
+import { sshCommand } from './ssh.js';
+import { statusCommand } from './status.js';
 import { whichCommand } from './which.js';
 
-export const commands: CommandModule<GlobalArgs, never>[] = [
-  demoCommand as CommandModule<GlobalArgs, never>,
-  inventoryCommand as CommandModule<GlobalArgs, never>,
-  jobCommand as CommandModule<GlobalArgs, never>,
-  pathsCommand as CommandModule<GlobalArgs, never>,
-  pullCommand as CommandModule<GlobalArgs, never>,
-  sshCommand as CommandModule<GlobalArgs, never>,
-  moveCommand as CommandModule<GlobalArgs, never>,
-  applyCommand as CommandModule<GlobalArgs, never>,
-  orphansCommand as CommandModule<GlobalArgs, never>,
-  discoverCommand as CommandModule<GlobalArgs, never>,
-  scheduleCommand as CommandModule<GlobalArgs, never>,
-  whichCommand as CommandModule<GlobalArgs, never>,
-];
+const list: CommandModule<GlobalArgs, never>[] = [
+  // backups
+  jobCommand,
+  pullCommand,
+  // knowing what is backed up
+  statusCommand,
+  historyCommand,
+  reportCommand,
+  monitorCommand,
+  // the site
+  inventoryCommand,
+  pathsCommand,
+  whichCommand,
+  sshCommand,
+  scheduleCommand,
+  moveCommand,
+  applyCommand,
+  orphansCommand,
+  discoverCommand,
+  demoCommand,
+] as unknown as CommandModule<GlobalArgs, never>[];
+
+export const commands = list;

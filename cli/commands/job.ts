@@ -1,6 +1,7 @@
 /** `tierback job APP...` / `tierback job --all [--vm NAME]`: run application backup jobs (what crontabs call). */
 import type { CommandModule } from 'yargs';
 import { formatDuration } from '../../lib/duration.js';
+import { monitorHooks } from '../../lib/monitor/index.js';
 import { describePlan, exitCodeOf, formatPlan, runJobs } from '../../lib/jobs/run.js';
 import { selectApps } from '../../lib/jobs/select.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
@@ -35,7 +36,8 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
     const onTerm = () => ac.abort();
     process.once('SIGTERM', onTerm);
     try {
-      const outcomes = await runJobs(site, apps, { log, dryRun: argv['dry-run'] ?? false, signal: ac.signal });
+      const dryRun = argv['dry-run'] ?? false;
+      const outcomes = await runJobs(site, apps, { log, dryRun, signal: ac.signal, ...(dryRun ? {} : monitorHooks(site, { log })) });
       if (argv.json) {
         printJson(
           outcomes.map((o) => ({

@@ -1,5 +1,6 @@
 /** `tierback pull [SERVER...]`: pull servers' local tiers into dated snapshots (docs/remote.md). */
 import type { CommandModule } from 'yargs';
+import { monitorHooks } from '../../lib/monitor/index.js';
 import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 
@@ -70,6 +71,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
         retries: argv.retries ?? 2,
         retryDelayMs: (argv['retry-delay'] ?? 10) * 1000,
         connectTimeoutS: argv['connect-timeout'] ?? 30,
+        ...monitorHooks(site, { log }),
       });
     } finally {
       process.off('SIGTERM', onSignal);

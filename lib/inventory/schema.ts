@@ -154,11 +154,51 @@ export const schedulesSchema = z
     stagger: duration.default('5m').meta({ description: 'Gap between app jobs of one server that use the default schedule, so they do not all start at once.' }),
     prune: cronSchedule.optional().meta({ description: 'Schedule of `tierback prune` on backup servers (default: two hours after the pulls).' }),
     verify: cronSchedule.default('0 6 * * 0').meta({ description: 'Schedule of the restore drills (`tierback verify`) on backup servers.' }),
-    status_export: cronSchedule.default('*/15 * * * *').meta({ description: 'Schedule of the status export (`tierback status --export`) on servers and backup servers.' }),
+    status_export: cronSchedule.default('*/15 * * * *').meta({ description: 'Schedule of the status export (`tierback monitor export`) on servers and backup servers.' }),
   })
   .meta({ description: 'Generated schedules (docs/operate.md#schedules).' });
 export type Schedules = z.output<typeof schedulesSchema>;
 // ---------------------------------------------------------------- end operate
+// ---------------------------------------------------------------- monitoring (status and monitoring, issue 4)
+// Where status goes besides `tierback status`: a Prometheus textfile, InfluxDB events and
+// Healthchecks-style pings (docs/monitoring.md). Secrets are read from an env var or a file, never written here.
+
+const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, { message: 'is not an http(s) URL' });
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'is not an environment variable name' });
+
+export const monitoringSchema = z
+  .strictObject({
+    prometheus: z
+      .strictObject({
+        textfile: absolutePath.meta({ description: 'File for node_exporter\'s textfile collector, e.g. "/var/lib/prometheus/node-exporter/tierback.prom"; replaced atomically after each run and by `tierback monitor export`.' }),
+      })
+      .optional()
+      .meta({ description: 'Prometheus metrics per app and tier: last success timestamp, age, files, bytes, duration, state.' }),
+    influxdb: z
+      .strictObject({
+        url: httpUrl.meta({ description: 'Base URL of the InfluxDB HTTP API, e.g. "http://influx.example.org:8086".' }),
+        db: z.string().min(1).meta({ description: 'Database (InfluxDB 1.x) or bucket mapped through the 1.x-compatible /write endpoint.' }),
+        measurement: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('tierback_run').meta({ description: 'Measurement name of the events (default "tierback_run").' }),
+        username: z.string().optional().meta({ description: 'User for basic authentication (with password_env or password_file).' }),
+        password_env: envName.optional().meta({ description: 'Environment variable holding the password.' }),
+        password_file: absolutePath.optional().meta({ description: 'File (0600) holding the password.' }),
+        token_env: envName.optional().meta({ description: 'Environment variable holding an API token, sent as "Authorization: Token ...".' }),
+        token_file: absolutePath.optional().meta({ description: 'File (0600) holding an API token.' }),
+      })
+      .optional()
+      .meta({ description: 'An event in InfluxDB line protocol for every finished job and pull, failures and sizes included.' }),
+    healthchecks: z
+      .strictObject({
+        apps: z.record(z.string(), httpUrl).default({}).meta({ description: 'Ping URL per app name, e.g. {hydro: "https://hc-ping.com/<uuid>"}; /start, /fail are appended.' }),
+        pulls: z.record(z.string(), httpUrl).default({}).meta({ description: 'Ping URL per pulled server fqdn.' }),
+      })
+      .optional()
+      .meta({ description: 'Healthchecks-style pings: start, success and fail per app or pull.' }),
+    spool: absolutePath.default('/var/lib/tierback/monitor-spool.jsonl').meta({ description: 'Queue (0600) of deliveries that failed, retried on the next run.' }),
+    timeout: duration.default('10s').meta({ description: 'Timeout of one delivery.' }),
+  })
+  .meta({ description: 'Exports and notifications (docs/monitoring.md). Delivery failures never fail a backup: they are logged and retried on the next run.' });
+export type Monitoring = z.output<typeof monitoringSchema>;
 
 export const inventorySchema = z
   .strictObject({
@@ -170,6 +210,7 @@ export const inventorySchema = z
     apps: z.array(appSchema).default([]).meta({ description: 'Every application backed up.' }),
     backup_servers: z.array(backupServerSchema).default([]).meta({ description: 'Which backup server pulls which servers.' }),
     schedules: schedulesSchema.optional().meta({ description: 'How schedules are generated (operate, docs/operate.md).' }),
+    monitoring: monitoringSchema.optional(),
   })
   .meta({ title: 'tierback inventory', description: 'The single description of a site for tierback.' });
 

@@ -33,6 +33,8 @@ export interface JobOptions {
   signal?: AbortSignal;
   /** Called with the final history record (monitoring exports). Its failures never fail the job. */
   onFinished?: (record: HistoryRecord) => Promise<void>;
+  /** Called with the start record once it is in history (start pings). Its failures never fail the job. */
+  onStarted?: (record: HistoryRecord) => Promise<void>;
 }
 
 export type JobStatus = 'ok' | 'warning' | 'failed' | 'locked' | 'planned';
@@ -183,6 +185,7 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
   let error: Error | undefined;
   try {
     await appendRecord(historyDir, base, site.timezone);
+    await opts.onStarted?.(base).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'onStarted hook failed (the job itself is not affected)'));
     await recoverSwap(target, log);
     await removeStaleSecretDirs(app);
     plan = await planJob(site, app, { now: () => start, runId });

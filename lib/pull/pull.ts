@@ -33,6 +33,8 @@ export interface PullOptions {
   onProgress?: (p: PullProgress) => void;
   /** Called with each final history record (monitoring exports hook in here); its errors never fail the pull. */
   onFinished?: (record: HistoryRecord) => Promise<void>;
+  /** Called with the start record once it is in history (start pings). Its failures never fail the pull. */
+  onStarted?: (record: HistoryRecord) => Promise<void>;
   /** Servers pulled at the same time (default: the backup server's concurrency). */
   concurrency?: number;
   /** Retries after a connection-type failure (default 2), with exponential backoff from retryDelayMs (default 10 s). */
@@ -229,6 +231,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
   let knownHosts: Awaited<ReturnType<typeof prepareKnownHosts>> | undefined;
   try {
     historyFile = await appendRecord(histDir, base, site.timezone);
+    await opts.onStarted?.(base).catch((err: unknown) => log.warn({ err: errorText(err) }, 'onStarted hook failed (the pull itself is not affected)'));
     const source = findServer(site, pull.server);
     const state = await readSnapshotState(partition, pull.server);
     kept = state.current;

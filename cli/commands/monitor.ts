@@ -1,0 +1,40 @@
+/** `tierback monitor export|flush`: Prometheus textfile from cron; resend queued deliveries. */
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../lib/errors.js';
+import { exportPrometheus, flushSpool, monitoringOf } from '../../lib/monitor/index.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
+
+interface Args extends GlobalArgs, MachineArgs {
+  action: 'export' | 'flush';
+  json?: boolean;
+}
+
+export const monitorCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'monitor <action>',
+  describe: 'Monitoring exports: write the Prometheus textfile (export) or resend queued deliveries (flush)',
+  builder: (y) =>
+    withMachineOptions(y)
+      .positional('action', { choices: ['export', 'flush'] as const, demandOption: true, describe: 'export: write monitoring.prometheus.textfile now; flush: resend the spool' })
+      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .example('$0 monitor export', 'from cron every few minutes, so ages stay current between runs')
+      .example('$0 monitor flush', 'after an InfluxDB or ping outage')
+      .epilog(EXIT_CODES_EPILOG) as never,
+  handler: async (argv) => {
+    const log = makeLogger(argv);
+    const site = await loadSite(argv, log);
+    const m = monitoringOf(site);
+    if (argv.action === 'export') {
+      if (!m?.prometheus) throw new UsageError(`${site.file} has no monitoring.prometheus.textfile`, 'add monitoring: {prometheus: {textfile: /var/lib/prometheus/node-exporter/tierback.prom}} (docs/monitoring.md)');
+      const ok = await exportPrometheus(site, { ...machineOptions(argv), log });
+      if (!ok) throw new UsageError(`could not write ${m.prometheus.textfile}`, 'see the warning above; check the folder exists and is writable');
+      if (argv.json) printJson({ written: m.prometheus.textfile });
+      else out(`wrote ${m.prometheus.textfile}`);
+      return;
+    }
+    const r = await flushSpool(site, { ...machineOptions(argv), log });
+    if (argv.json) printJson(r);
+    else out(`sent ${r.sent}, still queued ${r.queued}${r.dropped ? `, dropped ${r.dropped}` : ''}`);
+    if (r.queued > 0) process.exitCode = 1;
+  },
+};

@@ -1,0 +1,28 @@
+/** `tierback report --html FILE`: a self-contained static status page. */
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import { writeHtmlReport } from '../../lib/report.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, type GlobalArgs } from '../context.js';
+import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
+
+interface Args extends GlobalArgs, MachineArgs {
+  html: string;
+  days?: number;
+}
+
+export const reportCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'report',
+  describe: 'Write a static HTML page: status, apps x last 30 days per tier, sizes, failures',
+  builder: (y) =>
+    withMachineOptions(y)
+      .option('html', { type: 'string', demandOption: true, describe: 'File to write (replaced atomically)' })
+      .option('days', { type: 'number', default: 30, describe: 'Days shown in the grid' })
+      .example('$0 report --html /var/www/backups/index.html', 'from cron, after the pulls')
+      .epilog(EXIT_CODES_EPILOG) as never,
+  handler: async (argv) => {
+    const site = await loadSite(argv, makeLogger(argv));
+    const file = path.resolve(argv.html);
+    const data = await writeHtmlReport(site, file, { ...machineOptions(argv), days: argv.days ?? 30 });
+    out(`wrote ${file}: ${data.rows.length} rows, ${data.failures.length} failures in ${data.days.length} days`);
+  },
+};

@@ -1,0 +1,97 @@
+/** `tierback status`: one row per app per tier, red/green at a glance; `--check` for Nagios/Icinga. */
+import type { CommandModule } from 'yargs';
+import { formatDuration } from '../../lib/duration.js';
+import { ExitCode, formatError } from '../../lib/errors.js';
+import { checkResult, CheckCode, siteStatus, type StatusReport, type StatusRow, type TierFilter } from '../../lib/status.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
+
+interface Args extends GlobalArgs, MachineArgs {
+  apps?: string[];
+  tier?: TierFilter;
+  check?: boolean;
+  json?: boolean;
+}
+
+/** "2026-11-22 01:30" in the site's timezone. */
+export function formatWhen(iso: string | undefined, timeZone: string): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(d);
+  const g = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${g('year')}-${g('month')}-${g('day')} ${g('hour')}:${g('minute')}`;
+}
+
+function change(r: StatusRow): string {
+  if (r.deltaMb === undefined && r.deltaFiles === undefined) return '-';
+  const mb = r.deltaMb !== undefined ? `${r.deltaMb >= 0 ? '+' : ''}${r.deltaMb.toFixed(1)} MB` : '';
+  const pct = r.deltaPct !== undefined ? ` (${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct}%)` : '';
+  const files = r.deltaFiles !== undefined ? `${mb ? ', ' : ''}${r.deltaFiles >= 0 ? '+' : ''}${r.deltaFiles} files` : '';
+  return `${mb}${pct}${files}`;
+}
+
+export function formatStatus(report: StatusReport, timeZone: string): string {
+  const rows = report.rows.map((r) => [
+    r.app,
+    r.tier,
+    r.tier === 'local' ? r.server : (r.backupServer ?? ''),
+    `${r.state}${r.running ? ' (running)' : ''}${r.paused ? ' (paused)' : ''}`,
+    formatWhen(r.lastSuccess, timeZone),
+    r.ageS !== undefined ? formatDuration(r.ageS * 1000) : '-',
+    r.files ?? '-',
+    r.mb !== undefined ? r.mb.toFixed(1) : '-',
+    change(r),
+    r.state === 'OK' && r.reason === 'ok' ? '' : r.reason,
+  ]);
+  const lines = [table(['APP', 'TIER', 'ON', 'STATE', 'LAST SUCCESS', 'AGE', 'FILES', 'MB', 'CHANGE', 'NOTE'], rows)];
+  const c = report.counts;
+  lines.push('', `${report.rows.length} rows: ${c.OK} OK, ${c.STALE} STALE, ${c.SHRUNK} SHRUNK, ${c.FAILED} FAILED, ${c.MISSING} MISSING`);
+  if (report.rows.length === 0) lines.push('no app backups visible on this machine: check --root, --host and the inventory');
+  for (const p of report.problems.slice(0, 20)) lines.push(`warning: unreadable history ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+  if (report.problems.length > 20) lines.push(`warning: ... and ${report.problems.length - 20} more unreadable history lines`);
+  return lines.join('\n');
+}
+
+export const statusCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'status [apps..]',
+  describe: 'Is every app backed up, on every tier? Last success, age, files, MB, change, state',
+  builder: (y) =>
+    withMachineOptions(y)
+      .positional('apps', { type: 'string', array: true, describe: 'App names (default: every active or paused app)' })
+      .option('tier', { choices: ['local', 'remote', 'all'] as const, default: 'all' as const, describe: 'Which tier to show' })
+      .option('check', { type: 'boolean', describe: 'Nagios/Icinga plugin: one summary line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' })
+      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .example('$0 status', 'every app on every tier this machine holds')
+      .example('$0 status hydro --tier remote', 'one app, remote tier only')
+      .example('$0 status --check', 'for check_by_ssh / NRPE')
+      .example('$0 status --json | jq \'.rows[] | select(.state != "OK")\'', 'what is not OK, for scripts')
+      .epilog(
+        `STATES
+  OK       last success younger than stale_after, size not shrunk
+  STALE    last success older than stale_after (default 26h; per app)
+  SHRUNK   lost more than shrink_threshold percent (default 20) since the previous run
+  FAILED   the last run failed or was interrupted, or none ever succeeded
+  MISSING  no backup has ever run (local), never pulled or not in the newest snapshot (remote)
+Without --check: exit 0 when every row is OK, 1 otherwise.
+${EXIT_CODES_EPILOG}`,
+      ) as never,
+  handler: async (argv) => {
+    if (argv.check) {
+      try {
+        const site = await loadSite(argv, makeLogger(argv));
+        const r = checkResult(await siteStatus(site, { ...machineOptions(argv), tier: argv.tier ?? 'all', apps: argv.apps ?? [] }));
+        out(r.line);
+        process.exitCode = r.code;
+      } catch (err) {
+        out(`TIERBACK UNKNOWN - ${formatError(err).replace(/\n/g, '; ').replace(/^error: /, '')}`);
+        process.exitCode = CheckCode.UNKNOWN;
+      }
+      return;
+    }
+    const site = await loadSite(argv, makeLogger(argv));
+    const report = await siteStatus(site, { ...machineOptions(argv), tier: argv.tier ?? 'all', apps: argv.apps ?? [] });
+    if (argv.json) printJson(report);
+    else out(formatStatus(report, site.timezone));
+    process.exitCode = report.rows.length > 0 && report.rows.every((r) => r.state === 'OK') ? ExitCode.OK : ExitCode.FAILED;
+  },
+};

@@ -1,0 +1,344 @@
+/**
+ * Status of every app on every tier this machine sees, from the history files alone:
+ * last success, age, files, MB, change since the previous success, and a state
+ * (OK, STALE, FAILED, MISSING, SHRUNK). Reads only the newest history files of each app,
+ * so it stays fast with years of history. Corrupt history lines are reported, never fatal.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as C from './convention.js';
+import { formatDuration } from './duration.js';
+import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type HistoryRecord, type Run } from './history.js';
+import { findApp, type ResolvedApp, type ResolvedBackupServer, type Site } from './inventory/model.js';
+import { isLocked } from './lock.js';
+import { rooted, scanMachine, type MachineOptions, type MachineView } from './machine.js';
+
+export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK';
+export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'FAILED', 'MISSING'];
+export type TierFilter = 'local' | 'remote' | 'all';
+
+export interface RunSummary {
+  run: string;
+  status: string;
+  start: string;
+  end?: string | undefined;
+  error?: string | undefined;
+}
+
+export interface StatusRow {
+  app: string;
+  tier: 'local' | 'remote';
+  server: string;
+  vm: string;
+  relpath: string;
+  /** Backup server holding the remote tier (remote rows). */
+  backupServer?: string | undefined;
+  state: AppState;
+  /** Why the state is what it is, in words. */
+  reason: string;
+  /** End of the last success (for remote rows: of the last successful pull that carried the app). */
+  lastSuccess?: string | undefined;
+  ageS?: number | undefined;
+  files?: number | undefined;
+  mb?: number | undefined;
+  bytes?: number | undefined;
+  durationS?: number | undefined;
+  /** Change since the previous success. */
+  deltaFiles?: number | undefined;
+  deltaMb?: number | undefined;
+  deltaPct?: number | undefined;
+  lastRun?: RunSummary | undefined;
+  /** A run is in progress now (local tier: its lock is held by a live process). */
+  running: boolean;
+  paused: boolean;
+  staleAfterS: number;
+  shrinkThreshold: number;
+}
+
+export interface StatusReport {
+  site: string;
+  generatedAt: string;
+  root: string;
+  identity: MachineView['identity'];
+  rows: StatusRow[];
+  problems: HistoryProblem[];
+  counts: Record<AppState, number>;
+}
+
+export interface StatusOptions extends MachineOptions {
+  tier?: TierFilter;
+  /** App names (default: every active or paused app). */
+  apps?: readonly string[];
+  now?: Date;
+}
+
+const isSuccess = (r: Run) => r.status === 'ok' || r.status === 'warning';
+const endOf = (r: Run) => r.end ?? r.start;
+
+function summarize(r: Run | undefined): RunSummary | undefined {
+  if (!r) return undefined;
+  return { run: r.run, status: r.status, start: r.start.toISOString(), ...(r.end ? { end: r.end.toISOString() } : {}), ...(r.error ? { error: r.error } : {}) };
+}
+
+/** What status needs of an app's runs: the newest run and the two newest successes. */
+export interface RunFacts {
+  last?: Run | undefined;
+  /** The newest run that is not in progress. */
+  lastFinished?: Run | undefined;
+  lastSuccess?: Run | undefined;
+  previousSuccess?: Run | undefined;
+  runs: number;
+}
+
+/**
+ * Reads a name's history files newest first, stopping once two successes are known.
+ * `keep` selects the runs that count (e.g. kind=job).
+ */
+async function collectFacts(
+  files: NewestFirst,
+  keep: (r: Run) => boolean,
+  isRunning: (r: HistoryRecord) => boolean,
+  problems: HistoryProblem[],
+): Promise<RunFacts> {
+  const facts: RunFacts = { runs: 0 };
+  for await (const file of files) {
+    const res = await readHistoryFiles([file], { isRunning });
+    problems.push(...res.problems);
+    const runs = res.runs.filter(keep);
+    facts.runs += runs.length;
+    for (let j = runs.length - 1; j >= 0; j--) {
+      const r = runs[j]!;
+      if (!facts.last) facts.last = r;
+      if (!facts.lastFinished && r.status !== 'running') facts.lastFinished = r;
+      if (isSuccess(r)) {
+        if (!facts.lastSuccess) facts.lastSuccess = r;
+        else if (!facts.previousSuccess) facts.previousSuccess = r;
+      }
+    }
+    if (facts.previousSuccess) break;
+  }
+  return facts;
+}
+
+export interface Thresholds {
+  staleAfterMs: number;
+  shrinkThreshold: number;
+}
+
+export interface Evaluation {
+  state: AppState;
+  reason: string;
+  deltaFiles?: number | undefined;
+  deltaMb?: number | undefined;
+  deltaPct?: number | undefined;
+}
+
+/** Pure: the state of one app on one tier, given what its history says. */
+export function evaluate(facts: RunFacts, successAt: Date | undefined, now: Date, t: Thresholds): Evaluation {
+  const { lastSuccess: ok, previousSuccess: prev } = facts;
+  const last = facts.lastFinished ?? facts.last;
+  const delta: Omit<Evaluation, 'state' | 'reason'> = {};
+  if (ok && prev) {
+    if (ok.files !== undefined && prev.files !== undefined) delta.deltaFiles = ok.files - prev.files;
+    if (ok.mb !== undefined && prev.mb !== undefined) {
+      delta.deltaMb = Math.round((ok.mb - prev.mb) * 1000) / 1000;
+      if (prev.mb > 0) delta.deltaPct = Math.round(((ok.mb - prev.mb) / prev.mb) * 1000) / 10;
+    }
+  }
+  if (!last) return { state: 'MISSING', reason: 'no backup has ever run', ...delta };
+  if (!ok || !successAt) return { state: 'FAILED', reason: `never succeeded; last run ${last.status}${last.error ? `: ${last.error}` : ''}`, ...delta };
+  if (last !== ok && last.status === 'failed') return { state: 'FAILED', reason: `last run failed: ${last.error ?? 'no error recorded'}`, ...delta };
+  const age = now.getTime() - successAt.getTime();
+  if (age > t.staleAfterMs) return { state: 'STALE', reason: `last success ${formatDuration(age)} ago (stale after ${formatDuration(t.staleAfterMs)})`, ...delta };
+  if (delta.deltaPct !== undefined && -delta.deltaPct > t.shrinkThreshold) {
+    return { state: 'SHRUNK', reason: `lost ${-delta.deltaPct}% of its size since the previous run (threshold ${t.shrinkThreshold}%)`, ...delta };
+  }
+  if (ok.status === 'warning') return { state: 'OK', reason: `ok with a warning: ${ok.warning ?? ''}`.trim(), ...delta };
+  return { state: 'OK', reason: 'ok', ...delta };
+}
+
+function rowBase(app: ResolvedApp, tier: 'local' | 'remote', backupServer?: string) {
+  return {
+    app: app.name,
+    tier,
+    server: app.server,
+    vm: app.vm,
+    relpath: app.relpath,
+    ...(backupServer ? { backupServer } : {}),
+    paused: app.status === 'paused',
+    staleAfterS: Math.round(app.staleAfterMs / 1000),
+    shrinkThreshold: app.shrinkThreshold,
+  };
+}
+
+function sizes(r: Run | undefined) {
+  if (!r) return {};
+  return {
+    files: r.files,
+    mb: r.mb,
+    bytes: r.bytes ?? (r.mb !== undefined ? Math.round(r.mb * 1e6) : undefined),
+    durationS: r.durationS,
+  };
+}
+
+/** History file paths of one name, newest day first. */
+type NewestFirst = AsyncIterable<string>;
+
+/**
+ * Caches one listing per history directory, and finds a name's newest files fast: first by
+ * probing the file names of the most recent days (no directory read), then, only when those
+ * do not hold two successes, from the directory listing.
+ */
+class Listings {
+  constructor(private readonly recentDays: readonly string[] = []) {}
+  async *newestFirst(dir: string, name: string): AsyncGenerator<string> {
+    const seen = new Set<string>();
+    for (const day of this.recentDays) {
+      const p = path.join(dir, C.historyFileName(name, day));
+      if (existsSync(p)) {
+        seen.add(p);
+        yield p;
+      }
+    }
+    const list = (await this.get(dir)).get(name) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) if (!seen.has(list[i]!.path)) yield list[i]!.path;
+  }
+  private cache = new Map<string, Promise<Map<string, HistoryFile[]>>>();
+  get(dir: string): Promise<Map<string, HistoryFile[]>> {
+    let p = this.cache.get(dir);
+    if (!p) this.cache.set(dir, (p = listHistoryFiles(dir)));
+    return p;
+  }
+}
+
+async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
+  const dir = rooted(root, C.jobHistoryDir(app.partition, app.vm));
+  const files = lists.newestFirst(dir, app.name);
+  const live = existsSync(dir) ? await isLocked(rooted(root, C.lockPath(C.localAppDir(app.partition, app.vm, app.relpath)))) : false;
+  // With the app's lock held by a live process, a recent start line is the run in progress.
+  const facts = await collectFacts(files, (r) => r.kind === 'job' && r.name === app.name, (r) => live && now.getTime() - r.start.getTime() < 2 * 86_400_000, problems);
+  const running = facts.last?.status === 'running';
+  const ev = evaluate(facts, facts.lastSuccess ? endOf(facts.lastSuccess) : undefined, now, app);
+  const at = facts.lastSuccess ? endOf(facts.lastSuccess) : undefined;
+  return {
+    ...rowBase(app, 'local'),
+    ...ev,
+    ...(at ? { lastSuccess: at.toISOString(), ageS: Math.round((now.getTime() - at.getTime()) / 1000) } : {}),
+    ...sizes(facts.lastSuccess),
+    lastRun: summarize(facts.lastFinished ?? facts.last),
+    running,
+  };
+}
+
+async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
+  const jobDir = rooted(root, C.remoteJobHistoryDir(b.partition, app.server, app.vm));
+  const pullDir = rooted(root, C.serverHistoryDir(b.partition));
+  // Job runs still running when the pull copied them are simply not finished yet.
+  const jobs = await collectFacts(lists.newestFirst(jobDir, app.name), (r) => r.kind === 'job' && r.name === app.name && r.status !== 'running', () => true, problems);
+  const pullName = C.pullHistoryName(app.server);
+  const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', () => false, problems);
+  const base = rowBase(app, 'remote', b.server);
+  const pullAt = pulls.lastSuccess ? endOf(pulls.lastSuccess) : undefined;
+  const common = {
+    ...base,
+    ...sizes(jobs.lastSuccess),
+    ...(jobs.lastSuccess?.durationS !== undefined ? { durationS: jobs.lastSuccess.durationS } : {}),
+    ...(pullAt ? { lastSuccess: pullAt.toISOString(), ageS: Math.round((now.getTime() - pullAt.getTime()) / 1000) } : {}),
+    lastRun: summarize(pulls.last),
+    running: false,
+  };
+  if (!pulls.last) return { ...common, state: 'MISSING', reason: `${b.server} has never pulled ${app.server}` };
+  if (!pulls.lastSuccess) return { ...common, state: 'FAILED', reason: `no pull of ${app.server} by ${b.server} has succeeded; last: ${pulls.last.error ?? pulls.last.status}` };
+  if (!jobs.lastSuccess) return { ...common, state: 'MISSING', reason: `the newest snapshot of ${app.server} on ${b.server} holds no successful backup of ${app.name}` };
+  if (pulls.last !== pulls.lastSuccess && pulls.last.status === 'failed') {
+    return { ...common, ...evaluate(jobs, pullAt, now, app), state: 'FAILED', reason: `last pull of ${app.server} failed: ${pulls.last.error ?? 'no error recorded'}` };
+  }
+  const ev = evaluate(jobs, pullAt, now, app);
+  if (ev.state === 'OK' || ev.state === 'SHRUNK') {
+    // The pull is fresh, but is what it carried fresh? A pull of a stale local backup is stale too.
+    const carriedAge = pullAt!.getTime() - endOf(jobs.lastSuccess).getTime();
+    if (carriedAge > app.staleAfterMs) {
+      return { ...common, ...ev, state: 'STALE', reason: `the last pull carried a backup already ${formatDuration(carriedAge)} old` };
+    }
+  }
+  return { ...common, ...ev };
+}
+
+/** The status of every app (or of `opts.apps`) on every tier this machine sees. */
+export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<StatusReport> {
+  const now = opts.now ?? new Date();
+  const tier = opts.tier ?? 'all';
+  const view = await scanMachine(site, opts);
+  const apps = opts.apps && opts.apps.length ? opts.apps.map((n) => findApp(site, n)) : site.apps.filter((a) => a.status !== 'retired');
+  // The days of the longest stale window (+2), newest first, in the site's timezone.
+  const maxStale = Math.max(26 * 3_600_000, ...apps.map((a) => a.staleAfterMs));
+  const recent: string[] = [];
+  for (let t = now.getTime() + 86_400_000; t >= now.getTime() - maxStale - 2 * 86_400_000; t -= 3_600_000 * 6) {
+    const d = dayOf(new Date(t), site.timezone);
+    if (!recent.includes(d)) recent.push(d);
+  }
+  const lists = new Listings(recent);
+  const problems: HistoryProblem[] = [];
+  const rows: StatusRow[] = [];
+  const localServers = new Set(view.localServers.map((s) => s.fqdn));
+  for (const app of apps) {
+    if (tier !== 'remote' && localServers.has(app.server)) rows.push(await localRow(app, view.root, now, lists, problems));
+    if (tier !== 'local') {
+      for (const b of view.backupServers) {
+        if (b.pulls.some((p) => p.server === app.server)) rows.push(await remoteRow(app, b, view.root, now, lists, problems));
+      }
+    }
+  }
+  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<AppState, number>;
+  for (const r of rows) counts[r.state]++;
+  return { site: site.name, generatedAt: now.toISOString(), root: view.root, identity: view.identity, rows, problems, counts };
+}
+
+// ---------------------------------------------------------------- Nagios/Icinga check
+
+export const CheckCode = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+export type CheckCodeValue = (typeof CheckCode)[keyof typeof CheckCode];
+
+/** One line of summary plus perfdata, and the plugin exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). */
+export function checkResult(report: StatusReport): { code: CheckCodeValue; line: string } {
+  const c = report.counts;
+  const bad = report.rows.filter((r) => r.state !== 'OK');
+  let code: CheckCodeValue;
+  let label: string;
+  if (report.rows.length === 0) {
+    code = CheckCode.UNKNOWN;
+    label = 'UNKNOWN';
+  } else if (c.FAILED + c.MISSING > 0) {
+    code = CheckCode.CRITICAL;
+    label = 'CRITICAL';
+  } else if (c.STALE + c.SHRUNK > 0 || report.problems.length > 0) {
+    code = CheckCode.WARNING;
+    label = 'WARNING';
+  } else {
+    code = CheckCode.OK;
+    label = 'OK';
+  }
+  const parts: string[] = [];
+  if (report.rows.length === 0) parts.push('no app backups visible on this machine (check --root, --host and the inventory)');
+  else {
+    const n = (k: AppState) => (c[k] ? `${c[k]} ${k.toLowerCase()}` : undefined);
+    const counted = [n('FAILED'), n('MISSING'), n('STALE'), n('SHRUNK')].filter(Boolean).join(', ');
+    parts.push(`${c.OK}/${report.rows.length} ok${counted ? `, ${counted}` : ''}`);
+    if (bad.length) {
+      const names = bad.slice(0, 10).map((r) => `${r.app}/${r.tier}${r.backupServer ? `@${r.backupServer}` : ''}=${r.state}`);
+      parts.push(`${names.join(' ')}${bad.length > 10 ? ` (+${bad.length - 10} more)` : ''}`);
+    }
+    if (report.problems.length) parts.push(`${report.problems.length} unreadable history line(s)`);
+  }
+  const oldest = Math.max(0, ...report.rows.map((r) => r.ageS ?? 0));
+  const perf = [
+    `ok=${c.OK}`,
+    `stale=${c.STALE};;`,
+    `shrunk=${c.SHRUNK}`,
+    `failed=${c.FAILED}`,
+    `missing=${c.MISSING}`,
+    `history_problems=${report.problems.length}`,
+    `oldest_age=${oldest}s`,
+  ].join(' ');
+  return { code, line: `TIERBACK ${label} - ${parts.join('; ')} | ${perf}` };
+}
