@@ -17,6 +17,7 @@ const INVENTORY = (bin: string) => `
 version: 1
 defaults: { schedule: "30 1 * * *", pull_schedule: "0 4 * * *" }
 schedules: { bin: ${bin}, stagger: 7m }
+monitoring: { prometheus: { textfile: /var/lib/prometheus/node-exporter/tierback.prom } }
 servers:
   - { fqdn: app1.example.org, role: app }
   - { fqdn: backup1.example.org, role: backup }

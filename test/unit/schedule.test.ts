@@ -11,6 +11,7 @@ const SMALL = `
 version: 1
 defaults: { schedule: "50 23 * * *", pull_schedule: "15 3 * * *" }
 schedules: { bin: /opt/tierback/tierback.mjs, inventory: /etc/tierback/site.yaml, stagger: 10m, log_dir: /var/log/tb }
+monitoring: { prometheus: { textfile: /var/lib/prometheus/node-exporter/tierback.prom } }
 servers:
   - { fqdn: a.example.org, role: app }
   - { fqdn: b.example.org, role: backup }
@@ -117,5 +118,14 @@ describe('schedule: rendering', () => {
     const svc = units.find((u) => u.name === 'tierback-pull.service')!.content;
     assert.match(svc, /^ExecStart=\/opt\/tierback\/tierback\.mjs pull --backup-server b\.example\.org -i \/etc\/tierback\/site\.yaml$/m);
     assert.match(svc, /^StandardOutput=append:\/var\/log\/tb\/pull\.log$/m);
+  });
+});
+
+describe('schedule: status export only where monitoring asks for it', () => {
+  it('emits no status export line when the inventory has no Prometheus textfile', () => {
+    const site = parseInventory(SMALL.replace(/^monitoring:.*\n/m, ''), 'site.yaml');
+    for (const host of ['a.example.org', 'b.example.org']) {
+      assert.ok(!planSchedule(site, host).entries.some((e) => e.kind === 'status'), host);
+    }
   });
 });
