@@ -3,6 +3,7 @@
  * user sees the whole convention work end to end in a minute. The library does not print:
  * it reports through `say`.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { silentLogger, type Logger } from './log.js';
 import { appPaths } from './paths.js';
 import { runPulls, type PullOutcome } from './pull/pull.js';
 import { readSnapshotState } from './pull/snapshots.js';
+import { siteStatus, type StatusReport } from './status.js';
 
 export const DEMO_SERVER = 'sandbox.tierback.test';
 const MARKER = '.tierback-demo';
@@ -116,7 +118,7 @@ export async function createSampleApps(site: Site, exec: Exec): Promise<void> {
   await symlink('releases/20261115120000', path.join(cap, 'current'));
   await write(path.join(cap, 'shared', 'config', 'master.key.example'), 'not a real key\n');
   await write(path.join(cap, 'shared', 'log', 'production.log'), 'Started GET "/" for 127.0.0.1\n');
-  await write(path.join(data, 'file_assets', 'invoice-1001.pdf'), '%PDF-1.4 invoice 1001\n');
+  await write(path.join(data, 'file_assets', 'invoice-1001.pdf'), `%PDF-1.4 invoice 1001\n${randomBytes(600_000).toString('base64')}\n`);
   await write(path.join(data, 'file_assets', 'logo.png'), 'PNG logo\n');
   await symlink(data, path.join(cap, 'shared', 'var'));
   await mkdir(path.dirname(sqlite), { recursive: true });
@@ -137,7 +139,7 @@ export async function createSampleApps(site: Site, exec: Exec): Promise<void> {
   const docs = app('docs').path;
   await write(path.join(docs, 'handbook', 'backups.md'), '# Backups\nRestore with rsync from the snapshot.\n');
   await write(path.join(docs, 'handbook', 'oncall.md'), '# On call\n');
-  await write(path.join(docs, 'scans', 'contract-2026.txt'), 'signed contract\n');
+  await write(path.join(docs, 'scans', 'contract-2026.txt'), `signed contract\n${randomBytes(1_500_000).toString('base64')}\n`);
 }
 
 /** Changes every sample app a little, as a day of use would. */
@@ -159,6 +161,8 @@ export interface DemoResult {
   site: Site;
   jobs: JobOutcome[][];
   pulls: PullOutcome[][];
+  /** `tierback status` of the sandbox after the runs. */
+  status: StatusReport;
 }
 
 function mb(bytes: number | undefined): string {
@@ -173,7 +177,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const site = await prepareSandbox(dir);
   const server = site.servers[0]!;
   const backup = site.backupServers[0]!;
-  const result: DemoResult = { dir, site, jobs: [], pulls: [] };
+  const result: Omit<DemoResult, 'status'> = { dir, site, jobs: [], pulls: [] };
   say(`== tierback demo in ${dir}`);
   say(`inventory: ${site.file}`);
   say(`  one server, ${DEMO_SERVER}: it runs VM "web" (apps shop and code), an app of its own (docs),`);
@@ -227,8 +231,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     for (const r of runs) say(`    ${r.name.padEnd(28)} ${r.kind.padEnd(4)} ${r.status.padEnd(7)} files=${r.files ?? '-'} mb=${r.mb?.toFixed(3) ?? '-'} duration=${r.durationS?.toFixed(1) ?? '-'}s`);
   }
   say('');
+  const status = await siteStatus(site, {});
   const failed = [...result.jobs.flat().filter((o) => o.status !== 'ok' && o.status !== 'warning'), ...result.pulls.flat().filter((p) => p.status !== 'ok' && p.status !== 'warning')];
-  say(failed.length === 0 ? '== Done: every job and pull succeeded.' : `== Done with ${failed.length} failure(s): see the errors above.`);
-  say(`Look around: ls -R ${path.join(dir, 'partition')} | less; tierback -i ${site.file} paths shop`);
-  return result;
+  say(failed.length === 0 ? '== Every job and pull succeeded.' : `== ${failed.length} failure(s): see the errors above.`);
+  return { ...result, status };
 }

@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { defaultDemoDir, runDemo } from '../../lib/demo.js';
 import { ExitCode } from '../../lib/errors.js';
+import { formatStatus } from './status.js';
 import { EXIT_CODES_EPILOG, makeLogger, out, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
@@ -19,7 +20,17 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: async (argv) => {
     const r = await runDemo({ dir: argv.dir, say: out, log: makeLogger(argv) });
+    out('');
+    out('== 8. Status: is every app backed up, on every tier? (tierback status)');
+    out(formatStatus(r.status, r.site.timezone));
+    out('');
+    out(`Try it yourself:  export TIERBACK_INVENTORY=${r.site.file}`);
+    out('  node build/cli/tierback.js status        # the table above');
+    out('  node build/cli/tierback.js history shop  # every run of one app');
+    out('  node build/cli/tierback.js paths shop    # where it is, on every tier');
+    out(`  ls -l ${r.dir}/partition/remote/ ${r.dir}/partition/snapshots/*/`);
     const ok = (s: string) => s === 'ok' || s === 'warning';
-    if (![...r.jobs.flat().map((j) => j.status), ...r.pulls.flat().map((p) => p.status)].every(ok)) process.exitCode = ExitCode.FAILED;
+    const allOk = [...r.jobs.flat().map((j) => j.status), ...r.pulls.flat().map((p) => p.status)].every(ok) && r.status.rows.every((row) => row.state === 'OK');
+    if (!allOk) process.exitCode = ExitCode.FAILED;
   },
 };
