@@ -1,0 +1,217 @@
+/**
+ * Pruning the dated, hardlinked snapshots of a backup server:
+ * `<partition>/snapshots/<server>/<stamp>`. Safety rules (docs/retention.md#safety):
+ * - `<stamp>.partial` (a pull in progress) and anything that is not a real folder named by a stamp is never touched;
+ * - the snapshot `remote/<server>` points to, and the newest complete snapshot, are always kept;
+ * - nothing is removed while the newest pull has failed for longer than `defaults.prune.grace`;
+ * - a snapshot is renamed to `.<stamp>.deleting` (atomic, same folder) before `rm -rf`, so no reader
+ *   ever sees a half-deleted snapshot under its stamp; the next prune finishes cut-short deletions.
+ */
+import { lstat, readdir, readlink, rename } from 'node:fs/promises';
+import path from 'node:path';
+import * as C from '../convention.js';
+import { createExec, type Exec } from '../exec.js';
+import { NotFoundError } from '../errors.js';
+import { exists, assertInside } from '../fsutil.js';
+import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
+import type { ResolvedBackupServer, Site } from '../inventory/model.js';
+import { acquireLock } from '../lock.js';
+import { silentLogger, type Logger } from '../log.js';
+import { checkGrace } from './grace.js';
+import { applyPolicy } from './policy.js';
+import type { PruneEntry, PruneResult } from './result.js';
+import { pruneSettings, snapshotPolicy } from './settings.js';
+
+export interface PruneSnapshotsOptions {
+  now: Date;
+  dryRun?: boolean;
+  /** Only these pulled servers (default: every server the backup server pulls). */
+  servers?: readonly string[];
+  log?: Logger;
+  /** Runs `rm`; default: a fresh one from lib/exec.ts. */
+  exec?: Exec;
+}
+
+/** Removes a folder tree as fast as `rm -rf` (it is `rm -rf --one-file-system`, as an argv). */
+export async function removeTree(dir: string, exec: Exec): Promise<void> {
+  await exec.run({ argv: ['rm', '-rf', '--one-file-system', '--', dir] });
+}
+
+/**
+ * Removes one snapshot so that it never appears half-deleted: rename to `.<stamp>.deleting`, then delete.
+ * Refuses the snapshot `remote/<server>` points to. Returns false when the snapshot was already gone.
+ */
+export async function removeSnapshot(partition: string, server: string, stamp: string, exec: Exec): Promise<boolean> {
+  if ((await currentStamp(partition, server)) === stamp) throw new Error(`snapshot ${stamp} is current (remote/${server} points to it)`);
+  const from = C.snapshotDir(partition, server, stamp);
+  const to = C.deletingSnapshotDir(partition, server, stamp);
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  await removeTree(to, exec);
+  return true;
+}
+
+/** The stamp `remote/<server>` points to, if it is a symlink into this server's snapshots. */
+export async function currentStamp(partition: string, server: string): Promise<string | undefined> {
+  const link = C.remoteServerDir(partition, server);
+  let target: string;
+  try {
+    target = await readlink(link);
+  } catch {
+    return undefined;
+  }
+  const abs = path.posix.resolve(path.posix.dirname(link), target);
+  return path.posix.dirname(abs) === C.snapshotsDir(partition, server) ? path.posix.basename(abs) : undefined;
+}
+
+/** Prunes the snapshots of every (or the given) pulled server on one backup server; one result per pulled server. */
+export async function pruneSnapshots(site: Site, backupServer: ResolvedBackupServer, opts: PruneSnapshotsOptions): Promise<PruneResult[]> {
+  const pulled = backupServer.pulls.map((p) => p.server);
+  const wanted = opts.servers ?? pulled;
+  for (const s of wanted) {
+    if (!pulled.includes(s)) {
+      throw new NotFoundError(`backup server ${backupServer.server} does not pull "${s}"`, `it pulls: ${pulled.join(', ')} (backup_servers[${backupServer.index}].pulls)`);
+    }
+  }
+  const results: PruneResult[] = [];
+  for (const server of wanted) results.push(await pruneServerSnapshots(site, backupServer, server, opts));
+  return results;
+}
+
+async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server: string, opts: PruneSnapshotsOptions): Promise<PruneResult> {
+  const log = opts.log ?? silentLogger();
+  const exec = opts.exec ?? createExec(log);
+  const dryRun = opts.dryRun ?? false;
+  const partition = b.partition;
+  const dir = C.snapshotsDir(partition, server);
+  const { policy, source } = snapshotPolicy(site, b, server);
+  const result: PruneResult = {
+    tier: 'remote',
+    host: b.server,
+    subject: server,
+    dir,
+    policy,
+    policySource: source,
+    timeZone: site.timezone,
+    now: opts.now,
+    dryRun,
+    held: undefined,
+    kept: [],
+    removed: [],
+    skipped: [],
+    finished: [],
+    errors: [],
+  };
+  if (!(await exists(dir))) return result;
+  await assertInside(partition, dir);
+
+  const lock = dryRun ? undefined : await acquireLock(C.pruneLockPath(dir), `pruning snapshots of ${server}`);
+  const started = Date.now();
+  const run = newRunId(opts.now);
+  const record = (r: Partial<HistoryRecord>) =>
+    appendRecord(
+      C.serverHistoryDir(partition),
+      { run, name: C.pruneHistoryName(server), kind: 'prune', tier: 'remote', status: 'running', start: opts.now, host: hostName(), ...r },
+      site.timezone,
+    );
+  try {
+    if (!dryRun) result.historyFile = await record({});
+
+    // 1. Finish deletions an earlier prune could not complete.
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      const stamp = C.parseDeletingName(e.name);
+      if (stamp === undefined) continue;
+      const p = path.posix.join(dir, e.name);
+      result.finished.push(p);
+      if (!dryRun) {
+        try {
+          await removeTree(p, exec);
+        } catch (err) {
+          result.errors.push(`${p}: ${(err as Error).message}`);
+        }
+      }
+    }
+
+    // 2. What is there.
+    const current = await currentStamp(partition, server);
+    const items: { id: string; at: Date }[] = [];
+    for (const e of entries) {
+      const p = path.posix.join(dir, e.name);
+      if (C.parseDeletingName(e.name) !== undefined || e.name === '.prune.lock') continue;
+      if (e.name.endsWith(C.PARTIAL_SUFFIX) && C.isStamp(e.name.slice(0, -C.PARTIAL_SUFFIX.length))) {
+        result.skipped.push({ id: e.name, paths: [p], reasons: ['a pull is writing it (or was cut short): never touched'] });
+        continue;
+      }
+      const at = C.parseSnapshotStamp(e.name);
+      if (!at) {
+        result.skipped.push({ id: e.name, paths: [p], reasons: ['not a snapshot name: ignored'] });
+        continue;
+      }
+      const st = await lstat(p);
+      if (!st.isDirectory()) {
+        result.skipped.push({ id: e.name, paths: [p], reasons: [`not a folder (${st.isSymbolicLink() ? 'symlink' : 'file'}): ignored`] });
+        continue;
+      }
+      items.push({ id: e.name, at });
+    }
+
+    // 3. Decide.
+    const decision = applyPolicy(items, policy, { now: opts.now, timeZone: site.timezone });
+    const grace = pruneSettings(site);
+    const g = await checkGrace(C.serverHistoryDir(partition), C.pullHistoryName(server), 'pull', opts.now, grace.graceMs, 'pull');
+    result.held = g.hold;
+    const entry = (id: string, at: Date, reasons: string[]): PruneEntry => ({ id, at, paths: [path.posix.join(dir, id)], reasons });
+    for (const k of decision.keep) {
+      const reasons = [...k.reasons];
+      if (k.id === current) reasons.unshift(`current (remote/${server} points to it)`);
+      result.kept.push(entry(k.id, k.at, reasons));
+    }
+    const toRemove: PruneEntry[] = [];
+    for (const r of decision.remove) {
+      if (r.id === current) result.kept.push(entry(r.id, r.at, [`current (remote/${server} points to it)`]));
+      else if (g.hold) result.kept.push(entry(r.id, r.at, [`held: ${g.hold}`]));
+      else toRemove.push(entry(r.id, r.at, ['no rule keeps it']));
+    }
+    result.kept.sort((x, y) => (x.id < y.id ? 1 : -1));
+
+    // 4. Remove, oldest first.
+    for (const r of toRemove.reverse()) {
+      if (dryRun) {
+        result.removed.push(r);
+        continue;
+      }
+      try {
+        if (await removeSnapshot(partition, server, r.id, exec)) result.removed.push(r);
+        log.info({ snapshot: r.paths[0] }, 'snapshot removed');
+      } catch (err) {
+        result.errors.push(`${r.paths[0]}: ${(err as Error).message}`);
+        result.kept.push({ ...r, reasons: [`removal failed: ${(err as Error).message}`] });
+      }
+    }
+    result.removed.sort((x, y) => (x.id < y.id ? 1 : -1));
+
+    if (!dryRun) {
+      await record({
+        status: result.errors.length ? 'failed' : 'ok',
+        end: new Date(opts.now.getTime() + (Date.now() - started)),
+        durationS: (Date.now() - started) / 1000,
+        ...(result.errors.length ? { error: result.errors.join('; ').slice(0, 500) } : {}),
+        ...(result.held ? { warning: 'held by the grace rule: nothing removed' } : {}),
+        extra: { kept: String(result.kept.length), removed: String(result.removed.length), finished: String(result.finished.length) },
+      });
+    }
+    return result;
+  } catch (err) {
+    if (!dryRun && result.historyFile) {
+      await record({ status: 'failed', end: new Date(opts.now.getTime() + (Date.now() - started)), error: (err as Error).message }).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    await lock?.release();
+  }
+}
