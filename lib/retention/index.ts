@@ -47,7 +47,8 @@ export interface PruneReport {
 export function resolveHost(site: Site, given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const name = given ?? (env[HOST_ENV] || os.hostname());
   if (site.servers.some((s) => s.fqdn === name)) return name;
-  const short = site.servers.filter((s) => s.fqdn.split('.')[0] === name.split('.')[0]);
+  // A bare host name ("odin") names the server whose fqdn starts with it, when only one does.
+  const short = name.includes('.') ? [] : site.servers.filter((s) => s.fqdn.split('.')[0] === name);
   if (short.length === 1) return short[0]!.fqdn;
   throw new NotFoundError(
     `this machine ("${name}"${given ? '' : env[HOST_ENV] ? ` from $${HOST_ENV}` : ', its host name'}) is not a server of ${site.file}`,
