@@ -32,9 +32,30 @@ export interface PruneSnapshotsOptions {
   exec?: Exec;
 }
 
-/** Removes a folder tree as fast as `rm -rf` (it is `rm -rf --one-file-system`, as an argv). */
+/** Folders handed to one `rm` process. */
+const REMOVE_BATCH = 64;
+
+/** Removes folder trees as fast as `rm -rf` (it is `rm -rf --one-file-system`, as an argv). */
+export async function removeTrees(dirs: readonly string[], exec: Exec): Promise<void> {
+  if (dirs.length === 0) return;
+  await exec.run({ argv: ['rm', '-rf', '--one-file-system', '--', ...dirs] });
+}
+
 export async function removeTree(dir: string, exec: Exec): Promise<void> {
-  await exec.run({ argv: ['rm', '-rf', '--one-file-system', '--', dir] });
+  await removeTrees([dir], exec);
+}
+
+/** Renames a snapshot to `.<stamp>.deleting` unless it is current; returns the new path, or undefined if it was gone. */
+async function hideSnapshot(partition: string, server: string, stamp: string): Promise<string | undefined> {
+  if ((await currentStamp(partition, server)) === stamp) throw new Error(`snapshot ${stamp} is current (remote/${server} points to it)`);
+  const to = C.deletingSnapshotDir(partition, server, stamp);
+  try {
+    await rename(C.snapshotDir(partition, server, stamp), to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return to;
 }
 
 /**
@@ -42,16 +63,9 @@ export async function removeTree(dir: string, exec: Exec): Promise<void> {
  * Refuses the snapshot `remote/<server>` points to. Returns false when the snapshot was already gone.
  */
 export async function removeSnapshot(partition: string, server: string, stamp: string, exec: Exec): Promise<boolean> {
-  if ((await currentStamp(partition, server)) === stamp) throw new Error(`snapshot ${stamp} is current (remote/${server} points to it)`);
-  const from = C.snapshotDir(partition, server, stamp);
-  const to = C.deletingSnapshotDir(partition, server, stamp);
-  try {
-    await rename(from, to);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-  await removeTree(to, exec);
+  const hidden = await hideSnapshot(partition, server, stamp);
+  if (!hidden) return false;
+  await removeTree(hidden, exec);
   return true;
 }
 
@@ -123,17 +137,12 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
 
     // 1. Finish deletions an earlier prune could not complete.
     const entries = await readdir(dir, { withFileTypes: true });
-    for (const e of entries) {
-      const stamp = C.parseDeletingName(e.name);
-      if (stamp === undefined) continue;
-      const p = path.posix.join(dir, e.name);
-      result.finished.push(p);
-      if (!dryRun) {
-        try {
-          await removeTree(p, exec);
-        } catch (err) {
-          result.errors.push(`${p}: ${(err as Error).message}`);
-        }
+    result.finished = entries.filter((e) => C.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
+    if (!dryRun) {
+      try {
+        await removeTrees(result.finished, exec);
+      } catch (err) {
+        result.errors.push(`finishing ${result.finished.join(', ')}: ${(err as Error).message}`);
       }
     }
 
@@ -179,18 +188,30 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     }
     result.kept.sort((x, y) => (x.id < y.id ? 1 : -1));
 
-    // 4. Remove, oldest first.
+    // 4. Remove, oldest first: rename each out of sight (atomic), then delete the renamed trees in batches.
+    const renamed: { entry: PruneEntry; hidden: string }[] = [];
     for (const r of toRemove.reverse()) {
       if (dryRun) {
         result.removed.push(r);
         continue;
       }
       try {
-        if (await removeSnapshot(partition, server, r.id, exec)) result.removed.push(r);
-        log.info({ snapshot: r.paths[0] }, 'snapshot removed');
+        const hidden = await hideSnapshot(partition, server, r.id);
+        if (hidden) renamed.push({ entry: r, hidden });
       } catch (err) {
         result.errors.push(`${r.paths[0]}: ${(err as Error).message}`);
         result.kept.push({ ...r, reasons: [`removal failed: ${(err as Error).message}`] });
+      }
+    }
+    for (let i = 0; i < renamed.length; i += REMOVE_BATCH) {
+      const batch = renamed.slice(i, i + REMOVE_BATCH);
+      try {
+        await removeTrees(batch.map((b) => b.hidden), exec);
+        for (const b of batch) result.removed.push(b.entry);
+        log.info({ snapshots: batch.map((b) => b.entry.id) }, 'snapshots removed');
+      } catch (err) {
+        // Renamed but not (fully) deleted: no longer a snapshot; the next prune finishes the deletion.
+        result.errors.push(`${batch.map((b) => b.hidden).join(', ')}: ${(err as Error).message} (the next prune finishes this deletion)`);
       }
     }
     result.removed.sort((x, y) => (x.id < y.id ? 1 : -1));
