@@ -4,13 +4,14 @@
  */
 import os from 'node:os';
 import { NotFoundError, UsageError } from '../errors.js';
-import type { Site } from '../inventory/model.js';
+import type { ResolvedApp, ResolvedBackupServer, Site } from '../inventory/model.js';
 import { findApp, findServer, suggest } from '../inventory/model.js';
 import type { Logger } from '../log.js';
 import type { Exec } from '../exec.js';
-import { pruneDumps } from './dumps.js';
+import { pruneDumps, type PruneDumpsOptions } from './dumps.js';
 import type { PruneResult } from './result.js';
-import { pruneSnapshots } from './snapshots.js';
+import { pruneSnapshots, type PruneSnapshotsOptions } from './snapshots.js';
+import { pruneSettings } from './settings.js';
 
 export { applyPolicy, describePolicy, bucketOf, hasRules, type Policy, type PolicyItem, type PolicyResult, type KeptItem, type RemovedItem } from './policy.js';
 export { pruneSnapshots, removeSnapshot, removeTree, removeTrees, currentStamp, type PruneSnapshotsOptions } from './snapshots.js';
@@ -86,4 +87,23 @@ export async function prune(site: Site, opts: PruneOptions): Promise<PruneReport
     for (const a of apps) results.push(...(await pruneDumps(site, a, common)));
   }
   return { host, results };
+}
+
+/**
+ * For the pull runner: call after a pull of `server` succeeded. Prunes that server's snapshots when
+ * `defaults.prune.after_pull` is on; returns undefined (and does nothing) when it is off.
+ */
+export async function pruneAfterPull(site: Site, backupServer: ResolvedBackupServer, server: string, opts: PruneSnapshotsOptions): Promise<PruneResult | undefined> {
+  if (!pruneSettings(site).afterPull) return undefined;
+  const [r] = await pruneSnapshots(site, backupServer, { ...opts, servers: [server] });
+  return r;
+}
+
+/**
+ * For the job runner: call after a job of `app` succeeded. Prunes the app's dumps when
+ * `defaults.prune.after_job` is on; returns undefined (and does nothing) when it is off.
+ */
+export async function pruneAfterJob(site: Site, app: ResolvedApp, opts: PruneDumpsOptions): Promise<PruneResult[] | undefined> {
+  if (!pruneSettings(site).afterJob) return undefined;
+  return pruneDumps(site, app, opts);
 }

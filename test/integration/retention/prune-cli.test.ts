@@ -104,3 +104,39 @@ describe('tierback prune on two years of daily snapshots (seed 002 policy)', () 
     assert.match(app.stderr, /app "hydro" runs on app1\.test, not on bk\.test/);
   });
 });
+
+describe('tierback prune on an app server (dumps, local tier)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let file: string;
+  let db: string;
+  before(async () => {
+    ({ dir, cleanup } = await tempDir('tierback-prune-cli-dumps-'));
+    const partition = path.join(dir, 'part');
+    ({ file } = await writeSite(dir, partition, { appRetention: '{ daily: 2 }' }));
+    db = C.localDumpDir(partition, 'web', 'v2.example.ch/hydro');
+    await mkdir(db, { recursive: true });
+    for (let d = 1; d <= 5; d++) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(path.join(db, C.dumpFileName('hydro', C.snapshotStamp(new Date(Date.UTC(2025, 5, d, 0, 30))), 'sql.gz')), 'x');
+    }
+  });
+  after(() => cleanup());
+
+  it('--app prunes that app\'s dumps and explains each', async () => {
+    const r = await tierback(['prune', '--explain', '-i', file, '--host', APP_SERVER, '--app', 'hydro', '--now', '2025-06-10T00:00:00Z']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /dumps of hydro\/hydro in .*\/db/);
+    assert.match(r.stdout, /policy: daily 2 \(from defaults\.retention\.local\)/);
+    assert.match(r.stdout, /keep\s+hydro-2025-06-05T003000Z\s+2025-06-05T02:30:00\+02:00\s+newest, daily #1 \(2025-06-05\)/);
+    assert.match(r.stdout, /keep\s+hydro-2025-06-04T003000Z\s+\S+\s+daily #2 \(2025-06-04\)/);
+    assert.match(r.stdout, /kept 2, removed 3, skipped 0/);
+    assert.equal((await readdir(db)).filter((n) => !n.startsWith('.')).length, 2);
+  });
+
+  it('--server on an app server that pulls nothing is a clear error', async () => {
+    const r = await tierback(['prune', '-n', '-i', file, '--host', APP_SERVER, '--server', APP_SERVER]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /app1\.test does not pull app1\.test/);
+  });
+});

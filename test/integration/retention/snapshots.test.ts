@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, stat, symlink, writeFile, lstat } from 'node:
 import path from 'node:path';
 import * as C from '../../../lib/convention.js';
 import { appendRecord } from '../../../lib/history.js';
-import { pruneSnapshots } from '../../../lib/retention/index.js';
+import { pruneAfterJob, pruneAfterPull, pruneSnapshots } from '../../../lib/retention/index.js';
 import type { Site } from '../../../lib/inventory/model.js';
 import { tempDir } from '../../helpers/tree.js';
 import { APP_SERVER, listStamps, makeSnapshots, setCurrent, writeSite } from '../../helpers/snapshots.js';
@@ -229,5 +229,28 @@ describe('pruneSnapshots frees disk space', () => {
     assert.ok(kb1 >= 2048, 'the kept snapshot still holds its data');
     assert.equal((await stat(shared)).nlink, 1);
     assert.equal(await readFile(shared, 'utf8'), 'unchanged content\n');
+  });
+});
+
+describe('prune after a pull / a job, when configured', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const c of cleanups) await c();
+  });
+  it('does nothing when defaults.prune.after_pull is off (the default)', async () => {
+    const f = await fresh({ remoteRetention: '{ last: 1 }' });
+    cleanups.push(f.cleanup);
+    const stamps = await makeSnapshots(f.partition, APP_SERVER, [1, 2].map(day));
+    assert.equal(await pruneAfterPull(f.site, f.b, APP_SERVER, { now: day(3) }), undefined);
+    assert.deepEqual(await listStamps(f.partition, APP_SERVER), stamps);
+    assert.equal(await pruneAfterJob(f.site, f.site.apps[0]!, { now: day(3) }), undefined);
+  });
+  it('prunes the pulled server\'s snapshots when after_pull is on', async () => {
+    const f = await fresh({ remoteRetention: '{ last: 1 }', defaults: '  prune: { after_pull: true }' });
+    cleanups.push(f.cleanup);
+    const stamps = await makeSnapshots(f.partition, APP_SERVER, [1, 2].map(day));
+    const r = await pruneAfterPull(f.site, f.b, APP_SERVER, { now: day(3) });
+    assert.deepEqual(r?.removed.map((x) => x.id), [stamps[0]]);
+    assert.deepEqual(await listStamps(f.partition, APP_SERVER), [stamps[1]]);
   });
 });
