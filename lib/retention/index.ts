@@ -14,7 +14,7 @@ import { pruneSnapshots, type PruneSnapshotsOptions } from './snapshots.js';
 import { pruneSettings } from './settings.js';
 
 export { applyPolicy, describePolicy, bucketOf, hasRules, type Policy, type PolicyItem, type PolicyResult, type KeptItem, type RemovedItem } from './policy.js';
-export { pruneSnapshots, removeSnapshot, removeTree, removeTrees, currentStamp, type PruneSnapshotsOptions } from './snapshots.js';
+export { pruneSnapshots, removeSnapshot, removeTree, removeTrees, removeTreesInParallel, REMOVE_JOBS, currentStamp, type PruneSnapshotsOptions } from './snapshots.js';
 export { pruneDumps, type PruneDumpsOptions } from './dumps.js';
 export { pruneSettings, resolveNow, snapshotPolicy, dumpPolicy, NOW_ENV, type PruneSwitches, type EffectivePolicy } from './settings.js';
 export { checkGrace, RUNNING_WINDOW_MS, type GraceCheck } from './grace.js';

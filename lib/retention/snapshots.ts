@@ -8,6 +8,7 @@
  *   ever sees a half-deleted snapshot under its stamp; the next prune finishes cut-short deletions.
  */
 import { lstat, readdir, readlink, rename } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import * as C from '../convention.js';
 import { createExec, type Exec } from '../exec.js';
@@ -41,8 +42,47 @@ export async function removeTrees(dirs: readonly string[], exec: Exec): Promise<
   await exec.run({ argv: ['rm', '-rf', '--one-file-system', '--', ...dirs] });
 }
 
-export async function removeTree(dir: string, exec: Exec): Promise<void> {
+/** Parallel `rm` processes used to remove one large tree (the machine's cores, at most 4). */
+export const REMOVE_JOBS = Math.max(1, Math.min(4, os.availableParallelism()));
+
+/**
+ * Removes one tree with up to `jobs` `rm -rf` processes working on disjoint subtrees at once, then
+ * the emptied skeleton. Subtrees are found by a breadth-first listing that descends only into real
+ * folders (never through symlinks: `rm` removes a symlink, never what it points to).
+ */
+export async function removeTree(dir: string, exec: Exec, jobs = REMOVE_JOBS): Promise<void> {
+  const top = await lstat(dir).catch(() => undefined);
+  if (jobs > 1 && top?.isDirectory()) {
+    let level: { p: string; dir: boolean }[] = [{ p: dir, dir: true }];
+    for (let depth = 0; depth < 4 && level.length < jobs * 8; depth++) {
+      const next: { p: string; dir: boolean }[] = [];
+      for (const d of level) {
+        if (!d.dir) {
+          next.push(d);
+          continue;
+        }
+        for (const e of await readdir(d.p, { withFileTypes: true }).catch(() => [])) {
+          next.push({ p: path.posix.join(d.p, e.name), dir: e.isDirectory() });
+        }
+      }
+      if (next.length === 0 || next.length > 4096) break; // enough to share; never hold a huge listing
+      level = next;
+    }
+    if (level.length >= jobs && level[0]!.p !== dir) {
+      const groups: string[][] = Array.from({ length: jobs }, () => []);
+      level.forEach((x, i) => groups[i % jobs]!.push(x.p));
+      await Promise.all(groups.map((g) => removeTrees(g, exec)));
+    }
+  }
   await removeTrees([dir], exec);
+}
+
+/** Removes several trees: one alone with removeTree's parallel `rm`s, several shared among REMOVE_JOBS `rm`s. */
+export async function removeTreesInParallel(dirs: readonly string[], exec: Exec, jobs = REMOVE_JOBS): Promise<void> {
+  if (dirs.length === 1) return removeTree(dirs[0]!, exec, jobs);
+  const groups: string[][] = Array.from({ length: Math.min(jobs, dirs.length) }, () => []);
+  dirs.forEach((d, i) => groups[i % groups.length]!.push(d));
+  await Promise.all(groups.map((g) => removeTrees(g, exec)));
 }
 
 /** Renames a snapshot to `.<stamp>.deleting` unless it is current; returns the new path, or undefined if it was gone. */
@@ -140,7 +180,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     result.finished = entries.filter((e) => C.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
     if (!dryRun) {
       try {
-        await removeTrees(result.finished, exec);
+        await removeTreesInParallel(result.finished, exec);
       } catch (err) {
         result.errors.push(`finishing ${result.finished.join(', ')}: ${(err as Error).message}`);
       }
@@ -206,7 +246,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     for (let i = 0; i < renamed.length; i += REMOVE_BATCH) {
       const batch = renamed.slice(i, i + REMOVE_BATCH);
       try {
-        await removeTrees(batch.map((b) => b.hidden), exec);
+        await removeTreesInParallel(batch.map((b) => b.hidden), exec);
         for (const b of batch) result.removed.push(b.entry);
         log.info({ snapshots: batch.map((b) => b.entry.id) }, 'snapshots removed');
       } catch (err) {

@@ -7,7 +7,9 @@ import { mkdir, readdir, readFile, stat, symlink, writeFile, lstat } from 'node:
 import path from 'node:path';
 import * as C from '../../../lib/convention.js';
 import { appendRecord } from '../../../lib/history.js';
-import { pruneAfterJob, pruneAfterPull, pruneSnapshots } from '../../../lib/retention/index.js';
+import { pruneAfterJob, pruneAfterPull, pruneSnapshots, removeTree } from '../../../lib/retention/index.js';
+import { createExec } from '../../../lib/exec.js';
+import { silentLogger } from '../../../lib/log.js';
 import type { Site } from '../../../lib/inventory/model.js';
 import { tempDir } from '../../helpers/tree.js';
 import { APP_SERVER, listStamps, makeSnapshots, setCurrent, writeSite } from '../../helpers/snapshots.js';
@@ -252,5 +254,28 @@ describe('prune after a pull / a job, when configured', () => {
     const r = await pruneAfterPull(f.site, f.b, APP_SERVER, { now: day(3) });
     assert.deepEqual(r?.removed.map((x) => x.id), [stamps[0]]);
     assert.deepEqual(await listStamps(f.partition, APP_SERVER), [stamps[1]]);
+  });
+});
+
+describe('removeTree', () => {
+  it('removes a deep tree with parallel rm processes, never following symlinks out of it', async () => {
+    const t = await tempDir('tierback-removetree-');
+    try {
+      const outside = path.join(t.dir, 'outside');
+      await mkdir(path.join(outside, 'sub'), { recursive: true });
+      await writeFile(path.join(outside, 'sub', 'precious'), 'x');
+      const tree = path.join(t.dir, 'tree');
+      for (let i = 0; i < 40; i++) {
+        await mkdir(path.join(tree, `a${i % 3}`, `b${i}`), { recursive: true });
+        await writeFile(path.join(tree, `a${i % 3}`, `b${i}`, 'f'), String(i));
+      }
+      await symlink(outside, path.join(tree, 'a0', 'escape'));
+      await symlink(outside, path.join(tree, 'escape-top'));
+      await removeTree(tree, createExec(silentLogger()), 2);
+      await assert.rejects(stat(tree), /ENOENT/);
+      assert.equal(await readFile(path.join(outside, 'sub', 'precious'), 'utf8'), 'x');
+    } finally {
+      await t.cleanup();
+    }
   });
 });
