@@ -372,3 +372,39 @@ export function appliedInventoryPath(partition: string): string {
 export function moveJournalPath(partition: string): string {
   return posix.join(stateDir(partition), 'moves.log');
 }
+
+// ---------------------------------------------------------------- retention (issue 5)
+//
+// A snapshot being deleted is first renamed to a hidden sibling that is never a stamp, never
+// current and never `.partial`, so no reader ever sees a half-deleted snapshot under its stamp;
+// a deletion cut short (crash, power loss) is finished by the next prune.
+
+/** Suffix of a snapshot (renamed) that is being deleted. */
+export const DELETING_SUFFIX = '.deleting';
+
+/** `<partition>/snapshots/<server>/.<stamp>.deleting`. */
+export function deletingSnapshotDir(partition: string, server: string, stamp: string): string {
+  if (!STAMP.test(stamp)) throw new TypeError(`invalid snapshot stamp "${stamp}"`);
+  return posix.join(snapshotsDir(partition, server), `.${stamp}${DELETING_SUFFIX}`);
+}
+
+/** The stamp of a `.<stamp>.deleting` entry name, or undefined for any other name. */
+export function parseDeletingName(name: string): string | undefined {
+  const m = /^\.(\d{4}-\d{2}-\d{2}T\d{6}Z)\.deleting$/.exec(name);
+  return m ? m[1] : undefined;
+}
+
+/** The lock a prune holds while it removes backups from `dir` (a snapshots/<server> or an app's db folder). */
+export function pruneLockPath(dir: string): string {
+  return posix.join(dir, '.prune.lock');
+}
+
+/** History name of the prunes of one subject (a pulled server, or an app): `prune-<subject>`. */
+export function pruneHistoryName(subject: string): string {
+  return `prune-${subject}`;
+}
+
+/** `<partition>/local/<vm>/<relpath>/db`: the app's database dumps on the local tier. */
+export function localDumpDir(partition: string, vm: string, relpath: string): string {
+  return posix.join(localAppDir(partition, vm, relpath), DUMP_DIR);
+}

@@ -10,6 +10,7 @@ import { monitorCommand } from './monitor.js';
 import { applyCommand, moveCommand } from './move.js';
 import { orphansCommand } from './orphans.js';
 import { pathsCommand } from './paths.js';
+import { pruneCommand } from './prune.js';
 import { pullCommand } from './pull.js';
 import { reportCommand } from './report.js';
 import { scheduleCommand } from './schedule.js';
@@ -21,6 +22,7 @@ const list: CommandModule<GlobalArgs, never>[] = [
   // backups
   jobCommand,
   pullCommand,
+  pruneCommand,
   // knowing what is backed up
   statusCommand,
   historyCommand,

@@ -49,6 +49,21 @@ export const retentionSchema = z
   })
   .meta({ description: 'A GFS retention policy: counts per calendar bucket (docs/retention.md).' });
 
+// ---------------------------------------------------------------- pruning (issue 5: retention)
+export const pruneSchema = z
+  .strictObject({
+    grace: duration
+      .default('0s')
+      .meta({
+        description:
+          'While the newest job/pull has failed for longer than this, prune removes nothing (e.g. "2d" tolerates two failed nights). "0s": hold as soon as the newest run failed.',
+      }),
+    after_job: z.boolean().default(false).meta({ description: 'Prune an app\'s database dumps after each successful job.' }),
+    after_pull: z.boolean().default(false).meta({ description: 'Prune a server\'s snapshots after each successful pull.' }),
+  })
+  .meta({ description: 'When and how safely `tierback prune` runs (docs/retention.md).' });
+// ---------------------------------------------------------------- end of pruning block
+
 const sshSchema = z
   .strictObject({
     host: z.string().optional().meta({ description: 'Host name or address to connect to; defaults to the server\'s fqdn.' }),
@@ -140,6 +155,7 @@ export const defaultsSchema = z.strictObject({
     })
     .default({})
     .meta({ description: 'Site-wide retention per tier (default: daily 7).' }),
+  prune: pruneSchema.default(pruneSchema.parse({})).meta({ description: 'Pruning switches and safety (issue 5).' }),
 });
 
 // ---------------------------------------------------------------- operate (issue 7): schedules
@@ -221,6 +237,7 @@ export type App = z.output<typeof appSchema>;
 export type BackupServer = z.output<typeof backupServerSchema>;
 export type Defaults = z.output<typeof defaultsSchema>;
 export type Retention = z.output<typeof retentionSchema>;
+export type PruneSettings = z.output<typeof pruneSchema>;
 export type SshSettings = z.output<typeof sshSchema>;
 
 export function inventoryJsonSchema(): Record<string, unknown> {

@@ -15,6 +15,7 @@ import { createGzip } from 'node:zlib';
 import fg from 'fast-glob';
 import { DUMP_DIR, HOST_VM, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
 import { LockedError, NotFoundError, TierbackError, UsageError } from '../errors.js';
+import { pruneAfterJob } from '../retention/index.js';
 import { createExec, type CommandSpec, type Exec } from '../exec.js';
 import { DIR_MODE, FILE_MODE, assertInside, ensureDir } from '../fsutil.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
@@ -243,7 +244,14 @@ export async function runJobs(site: Site, apps: readonly ResolvedApp[], opts: Jo
   for (const app of apps) {
     if (opts.signal?.aborted) break;
     try {
-      out.push(await runJob(site, app, opts));
+      const outcome = await runJob(site, app, opts);
+      out.push(outcome);
+      if (!opts.dryRun && (outcome.status === 'ok' || outcome.status === 'warning')) {
+        // GFS pruning of the app's dumps, when the inventory asks for it (defaults.prune.after_job).
+        await pruneAfterJob(site, app, { now: (opts.now ?? (() => new Date()))(), log: opts.log, view: 'vm' }).catch((err: unknown) =>
+          opts.log.warn({ app: app.name, err: (err as Error).message }, 'prune after the job failed (the backup itself is fine)'),
+        );
+      }
     } catch (err) {
       out.push({ app: app.name, status: 'failed', record: undefined, target: jobTarget(app), plan: undefined, error: err as Error });
     }

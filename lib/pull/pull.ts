@@ -12,6 +12,7 @@ import { createExec, type Exec } from '../exec.js';
 import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
 import { findServer, suggest, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
 import { acquireLock } from '../lock.js';
+import { pruneAfterPull } from '../retention/index.js';
 import type { Logger } from '../log.js';
 import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, type RsyncProgress, type RsyncStats } from './rsync.js';
 import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
@@ -306,7 +307,14 @@ export async function runPulls(site: Site, backupServer: ResolvedBackupServer, o
   const worker = async () => {
     while (next < pulls.length) {
       const i = next++;
-      outcomes[i] = await pullOne(ctx, pulls[i]!);
+      const outcome = await pullOne(ctx, pulls[i]!);
+      outcomes[i] = outcome;
+      if (outcome.status === 'ok' || outcome.status === 'warning') {
+        // GFS pruning of this server's snapshots, when the inventory asks for it (defaults.prune.after_pull).
+        await pruneAfterPull(site, backupServer, outcome.server, { now: ctx.now(), log: opts.log, exec: ctx.exec }).catch((err: unknown) =>
+          opts.log.warn({ server: outcome.server, err: errorText(err) }, 'prune after the pull failed (the pull itself is fine)'),
+        );
+      }
     }
   };
   await Promise.all(Array.from({ length: limit }, worker));

@@ -1,0 +1,278 @@
+/**
+ * Pruning the dated, hardlinked snapshots of a backup server:
+ * `<partition>/snapshots/<server>/<stamp>`. Safety rules (docs/retention.md#safety):
+ * - `<stamp>.partial` (a pull in progress) and anything that is not a real folder named by a stamp is never touched;
+ * - the snapshot `remote/<server>` points to, and the newest complete snapshot, are always kept;
+ * - nothing is removed while the newest pull has failed for longer than `defaults.prune.grace`;
+ * - a snapshot is renamed to `.<stamp>.deleting` (atomic, same folder) before `rm -rf`, so no reader
+ *   ever sees a half-deleted snapshot under its stamp; the next prune finishes cut-short deletions.
+ */
+import { lstat, readdir, readlink, rename } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as C from '../convention.js';
+import { createExec, type Exec } from '../exec.js';
+import { NotFoundError } from '../errors.js';
+import { exists, assertInside } from '../fsutil.js';
+import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
+import type { ResolvedBackupServer, Site } from '../inventory/model.js';
+import { acquireLock } from '../lock.js';
+import { silentLogger, type Logger } from '../log.js';
+import { checkGrace } from './grace.js';
+import { applyPolicy } from './policy.js';
+import type { PruneEntry, PruneResult } from './result.js';
+import { pruneSettings, snapshotPolicy } from './settings.js';
+
+export interface PruneSnapshotsOptions {
+  now: Date;
+  dryRun?: boolean;
+  /** Only these pulled servers (default: every server the backup server pulls). */
+  servers?: readonly string[];
+  log?: Logger;
+  /** Runs `rm`; default: a fresh one from lib/exec.ts. */
+  exec?: Exec;
+}
+
+/** Folders handed to one `rm` process. */
+const REMOVE_BATCH = 64;
+
+/** Removes folder trees as fast as `rm -rf` (it is `rm -rf --one-file-system`, as an argv). */
+export async function removeTrees(dirs: readonly string[], exec: Exec): Promise<void> {
+  if (dirs.length === 0) return;
+  await exec.run({ argv: ['rm', '-rf', '--one-file-system', '--', ...dirs] });
+}
+
+/** Parallel `rm` processes used to remove one large tree (the machine's cores, at most 4). */
+export const REMOVE_JOBS = Math.max(1, Math.min(4, os.availableParallelism()));
+
+/**
+ * Removes one tree with up to `jobs` `rm -rf` processes working on disjoint subtrees at once, then
+ * the emptied skeleton. Subtrees are found by a breadth-first listing that descends only into real
+ * folders (never through symlinks: `rm` removes a symlink, never what it points to).
+ */
+export async function removeTree(dir: string, exec: Exec, jobs = REMOVE_JOBS): Promise<void> {
+  const top = await lstat(dir).catch(() => undefined);
+  if (jobs > 1 && top?.isDirectory()) {
+    let level: { p: string; dir: boolean }[] = [{ p: dir, dir: true }];
+    for (let depth = 0; depth < 4 && level.length < jobs * 8; depth++) {
+      const next: { p: string; dir: boolean }[] = [];
+      for (const d of level) {
+        if (!d.dir) {
+          next.push(d);
+          continue;
+        }
+        for (const e of await readdir(d.p, { withFileTypes: true }).catch(() => [])) {
+          next.push({ p: path.posix.join(d.p, e.name), dir: e.isDirectory() });
+        }
+      }
+      if (next.length === 0 || next.length > 4096) break; // enough to share; never hold a huge listing
+      level = next;
+    }
+    if (level.length >= jobs && level[0]!.p !== dir) {
+      const groups: string[][] = Array.from({ length: jobs }, () => []);
+      level.forEach((x, i) => groups[i % jobs]!.push(x.p));
+      await Promise.all(groups.map((g) => removeTrees(g, exec)));
+    }
+  }
+  await removeTrees([dir], exec);
+}
+
+/** Removes several trees: one alone with removeTree's parallel `rm`s, several shared among REMOVE_JOBS `rm`s. */
+export async function removeTreesInParallel(dirs: readonly string[], exec: Exec, jobs = REMOVE_JOBS): Promise<void> {
+  if (dirs.length === 1) return removeTree(dirs[0]!, exec, jobs);
+  const groups: string[][] = Array.from({ length: Math.min(jobs, dirs.length) }, () => []);
+  dirs.forEach((d, i) => groups[i % groups.length]!.push(d));
+  await Promise.all(groups.map((g) => removeTrees(g, exec)));
+}
+
+/** Renames a snapshot to `.<stamp>.deleting` unless it is current; returns the new path, or undefined if it was gone. */
+async function hideSnapshot(partition: string, server: string, stamp: string): Promise<string | undefined> {
+  if ((await currentStamp(partition, server)) === stamp) throw new Error(`snapshot ${stamp} is current (remote/${server} points to it)`);
+  const to = C.deletingSnapshotDir(partition, server, stamp);
+  try {
+    await rename(C.snapshotDir(partition, server, stamp), to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return to;
+}
+
+/**
+ * Removes one snapshot so that it never appears half-deleted: rename to `.<stamp>.deleting`, then delete.
+ * Refuses the snapshot `remote/<server>` points to. Returns false when the snapshot was already gone.
+ */
+export async function removeSnapshot(partition: string, server: string, stamp: string, exec: Exec): Promise<boolean> {
+  const hidden = await hideSnapshot(partition, server, stamp);
+  if (!hidden) return false;
+  await removeTree(hidden, exec);
+  return true;
+}
+
+/** The stamp `remote/<server>` points to, if it is a symlink into this server's snapshots. */
+export async function currentStamp(partition: string, server: string): Promise<string | undefined> {
+  const link = C.remoteServerDir(partition, server);
+  let target: string;
+  try {
+    target = await readlink(link);
+  } catch {
+    return undefined;
+  }
+  const abs = path.posix.resolve(path.posix.dirname(link), target);
+  return path.posix.dirname(abs) === C.snapshotsDir(partition, server) ? path.posix.basename(abs) : undefined;
+}
+
+/** Prunes the snapshots of every (or the given) pulled server on one backup server; one result per pulled server. */
+export async function pruneSnapshots(site: Site, backupServer: ResolvedBackupServer, opts: PruneSnapshotsOptions): Promise<PruneResult[]> {
+  const pulled = backupServer.pulls.map((p) => p.server);
+  const wanted = opts.servers ?? pulled;
+  for (const s of wanted) {
+    if (!pulled.includes(s)) {
+      throw new NotFoundError(`backup server ${backupServer.server} does not pull "${s}"`, `it pulls: ${pulled.join(', ')} (backup_servers[${backupServer.index}].pulls)`);
+    }
+  }
+  const results: PruneResult[] = [];
+  for (const server of wanted) results.push(await pruneServerSnapshots(site, backupServer, server, opts));
+  return results;
+}
+
+async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server: string, opts: PruneSnapshotsOptions): Promise<PruneResult> {
+  const log = opts.log ?? silentLogger();
+  const exec = opts.exec ?? createExec(log);
+  const dryRun = opts.dryRun ?? false;
+  const partition = b.partition;
+  const dir = C.snapshotsDir(partition, server);
+  const { policy, source } = snapshotPolicy(site, b, server);
+  const result: PruneResult = {
+    tier: 'remote',
+    host: b.server,
+    subject: server,
+    dir,
+    policy,
+    policySource: source,
+    timeZone: site.timezone,
+    now: opts.now,
+    dryRun,
+    held: undefined,
+    kept: [],
+    removed: [],
+    skipped: [],
+    finished: [],
+    errors: [],
+  };
+  if (!(await exists(dir))) return result;
+  await assertInside(partition, dir);
+
+  const lock = dryRun ? undefined : await acquireLock(C.pruneLockPath(dir), `pruning snapshots of ${server}`);
+  const started = Date.now();
+  const run = newRunId(opts.now);
+  const record = (r: Partial<HistoryRecord>) =>
+    appendRecord(
+      C.serverHistoryDir(partition),
+      { run, name: C.pruneHistoryName(server), kind: 'prune', tier: 'remote', status: 'running', start: opts.now, host: hostName(), ...r },
+      site.timezone,
+    );
+  try {
+    if (!dryRun) result.historyFile = await record({});
+
+    // 1. Finish deletions an earlier prune could not complete.
+    const entries = await readdir(dir, { withFileTypes: true });
+    result.finished = entries.filter((e) => C.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
+    if (!dryRun) {
+      try {
+        await removeTreesInParallel(result.finished, exec);
+      } catch (err) {
+        result.errors.push(`finishing ${result.finished.join(', ')}: ${(err as Error).message}`);
+      }
+    }
+
+    // 2. What is there.
+    const current = await currentStamp(partition, server);
+    const items: { id: string; at: Date }[] = [];
+    for (const e of entries) {
+      const p = path.posix.join(dir, e.name);
+      if (C.parseDeletingName(e.name) !== undefined || e.name === '.prune.lock') continue;
+      if (e.name.endsWith(C.PARTIAL_SUFFIX) && C.isStamp(e.name.slice(0, -C.PARTIAL_SUFFIX.length))) {
+        result.skipped.push({ id: e.name, paths: [p], reasons: ['a pull is writing it (or was cut short): never touched'] });
+        continue;
+      }
+      const at = C.parseSnapshotStamp(e.name);
+      if (!at) {
+        result.skipped.push({ id: e.name, paths: [p], reasons: ['not a snapshot name: ignored'] });
+        continue;
+      }
+      const st = await lstat(p);
+      if (!st.isDirectory()) {
+        result.skipped.push({ id: e.name, paths: [p], reasons: [`not a folder (${st.isSymbolicLink() ? 'symlink' : 'file'}): ignored`] });
+        continue;
+      }
+      items.push({ id: e.name, at });
+    }
+
+    // 3. Decide.
+    const decision = applyPolicy(items, policy, { now: opts.now, timeZone: site.timezone });
+    const grace = pruneSettings(site);
+    const g = await checkGrace(C.serverHistoryDir(partition), C.pullHistoryName(server), 'pull', opts.now, grace.graceMs, 'pull');
+    result.held = g.hold;
+    const entry = (id: string, at: Date, reasons: string[]): PruneEntry => ({ id, at, paths: [path.posix.join(dir, id)], reasons });
+    for (const k of decision.keep) {
+      const reasons = [...k.reasons];
+      if (k.id === current) reasons.unshift(`current (remote/${server} points to it)`);
+      result.kept.push(entry(k.id, k.at, reasons));
+    }
+    const toRemove: PruneEntry[] = [];
+    for (const r of decision.remove) {
+      if (r.id === current) result.kept.push(entry(r.id, r.at, [`current (remote/${server} points to it)`]));
+      else if (g.hold) result.kept.push(entry(r.id, r.at, [`held: ${g.hold}`]));
+      else toRemove.push(entry(r.id, r.at, ['no rule keeps it']));
+    }
+    result.kept.sort((x, y) => (x.id < y.id ? 1 : -1));
+
+    // 4. Remove, oldest first: rename each out of sight (atomic), then delete the renamed trees in batches.
+    const renamed: { entry: PruneEntry; hidden: string }[] = [];
+    for (const r of toRemove.reverse()) {
+      if (dryRun) {
+        result.removed.push(r);
+        continue;
+      }
+      try {
+        const hidden = await hideSnapshot(partition, server, r.id);
+        if (hidden) renamed.push({ entry: r, hidden });
+      } catch (err) {
+        result.errors.push(`${r.paths[0]}: ${(err as Error).message}`);
+        result.kept.push({ ...r, reasons: [`removal failed: ${(err as Error).message}`] });
+      }
+    }
+    for (let i = 0; i < renamed.length; i += REMOVE_BATCH) {
+      const batch = renamed.slice(i, i + REMOVE_BATCH);
+      try {
+        await removeTreesInParallel(batch.map((b) => b.hidden), exec);
+        for (const b of batch) result.removed.push(b.entry);
+        log.info({ snapshots: batch.map((b) => b.entry.id) }, 'snapshots removed');
+      } catch (err) {
+        // Renamed but not (fully) deleted: no longer a snapshot; the next prune finishes the deletion.
+        result.errors.push(`${batch.map((b) => b.hidden).join(', ')}: ${(err as Error).message} (the next prune finishes this deletion)`);
+      }
+    }
+    result.removed.sort((x, y) => (x.id < y.id ? 1 : -1));
+
+    if (!dryRun) {
+      await record({
+        status: result.errors.length ? 'failed' : 'ok',
+        end: new Date(opts.now.getTime() + (Date.now() - started)),
+        durationS: (Date.now() - started) / 1000,
+        ...(result.errors.length ? { error: result.errors.join('; ').slice(0, 500) } : {}),
+        ...(result.held ? { warning: 'held by the grace rule: nothing removed' } : {}),
+        extra: { kept: String(result.kept.length), removed: String(result.removed.length), finished: String(result.finished.length) },
+      });
+    }
+    return result;
+  } catch (err) {
+    if (!dryRun && result.historyFile) {
+      await record({ status: 'failed', end: new Date(opts.now.getTime() + (Date.now() - started)), error: (err as Error).message }).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    await lock?.release();
+  }
+}
