@@ -49,8 +49,12 @@ export function newRunId(at: Date): string {
 }
 
 /** yyyymmdd of `at` in the IANA `timeZone`. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function dayOf(at: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  let fmt = dayFormats.get(timeZone);
+  if (!fmt) dayFormats.set(timeZone, (fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  const parts = fmt.formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('year')}${get('month')}${get('day')}`;
 }

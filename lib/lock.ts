@@ -2,7 +2,7 @@
  * Per-app and per-server locks: a lock file created with O_EXCL holding "pid starttime host".
  * A lock whose process is gone (or whose pid was reused by another process) is taken over.
  */
-import { readFile, open, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,7 +44,9 @@ export interface LockHolder {
 
 export async function readLock(file: string): Promise<LockHolder | undefined> {
   try {
-    const [pid, start, host] = (await readFile(file, 'utf8')).trim().split(/\s+/);
+    // A sync read of a tiny file: status checks a lock per app, and most do not exist (a failed
+    // sync open is far cheaper than a failed async one through the thread pool).
+    const [pid, start, host] = readFileSync(file, 'utf8').trim().split(/\s+/);
     const n = Number(pid);
     if (!Number.isInteger(n) || n <= 0) return undefined;
     return { pid: n, start: start === '-' ? undefined : start, host: host ?? '' };
