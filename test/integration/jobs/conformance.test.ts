@@ -16,6 +16,7 @@ import { appOf, historyOf, jobSite, sh, treeDiff, type AppEntry } from '../../he
 import { passwordFile, startMariaDb, type MariaDb } from '../../helpers/mariadb.js';
 import { startPostgres, type Postgres } from '../../helpers/postgres.js';
 import { makeRailsTree } from '../../helpers/rails.js';
+import { tierback } from '../../helpers/cli.js';
 import type { Site } from '../../../lib/inventory/model.js';
 
 const log = silentLogger();
@@ -260,4 +261,22 @@ describe('conformance: every registered job type', () => {
       await fixtures[t.name]!.restoreAndCompare(root, o2.target);
     });
   }
+
+  it('`tierback job --all --vm web` (acceptance) backs every type up into its local path, as `tierback paths` names it', async () => {
+    const inv = path.join(root, 'inventory.yaml');
+    const r = await tierback(['job', '--all', '--vm', 'web', '--json', '-i', inv]);
+    assert.equal(r.code, 0, r.stderr);
+    const outcomes = JSON.parse(r.stdout) as { app: string; status: string; target: string }[];
+    assert.deepEqual(outcomes.map((o) => o.app).sort(), [...names.values()].sort());
+    for (const o of outcomes) {
+      assert.equal(o.status, 'ok', `${o.app}: ${r.stderr}`);
+      const p = await tierback(['paths', o.app, '--json', '-i', inv]);
+      const vmPath = (JSON.parse(p.stdout) as { paths: { kind: string; path: string }[] }).paths.find((x) => x.kind === 'vm')!.path;
+      assert.equal(o.target, vmPath);
+      assert.ok((await readdir(o.target)).length > 0, `${o.app}: empty backup at ${o.target}`);
+      const runs = await historyOf(site, o.app);
+      assert.equal(runs.at(-1)!.status, 'ok');
+      assert.equal(runs.length, 3);
+    }
+  });
 });
