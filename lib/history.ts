@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { appendFile, open, readdir, readFile } from 'node:fs/promises';
+import { appendFile, open, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { historyFileName, parseHistoryFileName } from './convention.js';
@@ -232,36 +232,12 @@ export async function readHistory(dir: string, opts: ReadOptions = {}): Promise<
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], problems: [] };
     throw err;
   }
-  const problems: HistoryProblem[] = [];
-  const runs = new Map<string, Run>();
   const files = names
     .map((n) => ({ n, p: parseHistoryFileName(n) }))
     .filter((x) => x.p && (!opts.name || x.p.name === opts.name) && (!opts.sinceDay || x.p.day >= opts.sinceDay))
-    .sort((a, b) => (a.p!.day === b.p!.day ? a.n.localeCompare(b.n) : a.p!.day.localeCompare(b.p!.day)));
-  for (const { n } of files) {
-    const file = path.join(dir, n);
-    const text = await readFile(file, 'utf8');
-    const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      if (line.trim() === '' || line.startsWith('#')) return;
-      try {
-        const r = parseRecord(line);
-        const prev = runs.get(r.run);
-        if (!prev || prev.status === 'running') runs.set(r.run, { ...(prev ?? {}), ...r, file });
-      } catch (err) {
-        problems.push({ file, line: i + 1, message: (err as Error).message });
-      }
-    });
-  }
-  const out = [...runs.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
-  for (const r of out) {
-    if (r.status === 'running' && !(opts.isRunning?.(r) ?? false)) {
-      r.interrupted = true;
-      r.status = 'failed';
-      r.error = r.error ?? 'interrupted: the run started but never finished (killed, crashed or power lost)';
-    }
-  }
-  return { runs: out, problems };
+    .sort((a, b) => (a.p!.day === b.p!.day ? a.n.localeCompare(b.n) : a.p!.day.localeCompare(b.p!.day)))
+    .map(({ n }) => path.join(dir, n));
+  return readHistoryFiles(files, opts);
 }
 
 export function hostName(): string {
