@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { inventoryCommand } from './inventory.js';
 import { applyCommand, moveCommand } from './move.js';
+import { offsiteCommand } from './offsite.js';
 import { orphansCommand } from './orphans.js';
 import { pathsCommand } from './paths.js';
 import { pullCommand } from './pull.js';
@@ -24,4 +25,5 @@ export const commands: CommandModule<GlobalArgs, never>[] = [
   discoverCommand as CommandModule<GlobalArgs, never>,
   scheduleCommand as CommandModule<GlobalArgs, never>,
   whichCommand as CommandModule<GlobalArgs, never>,
+  offsiteCommand as CommandModule<GlobalArgs, never>,
 ];

@@ -15,9 +15,9 @@ import { newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedBackupServer, Site } from '../inventory/model.js';
 import type { Logger } from '../log.js';
 import { currentStamp } from '../pull/snapshots.js';
-import { classifyCycle, enabledCycles } from './cycle.js';
+import { classifyCycle, enabledCycles, s3Lifecycle, unsupportedForLifecycle, type S3Lifecycle } from './cycle.js';
 import { ageEncryptArgv, errorText, lockTarget, offsiteSettings, previousRuns, selectOffsiteServers, writeHistory } from './common.js';
-import { HashTap, joinRemote, rcloneArgv, type RcloneTarget } from './rclone.js';
+import { HashTap, bucketPrefix, joinRemote, rcloneArgv, resolveTarget, type RcloneTarget } from './rclone.js';
 
 export interface PushOptions {
   log: Logger;
@@ -166,4 +166,13 @@ async function pushServer(p: ServerPush): Promise<PushOutcome> {
   await runPipeline(exec, opts.log, [{ argv: rcloneArgv(target.config, 'rcat', '--', joinRemote(target.remote, key, OFFSITE_MANIFEST)) }], { input: Readable.from([`${JSON.stringify(manifest, null, 2)}\n`]) });
   const bytes = archives.reduce((n, a) => n + a.bytes, 0);
   return { server, status: 'ok', snapshot: stamp, cycle, key, bytes, archives: archives.length };
+}
+
+/** The S3 lifecycle configuration matching a target's retention and key prefix, with notes on what it cannot express. */
+export function targetLifecycle(site: Site, spec: string, opts: { prefix?: string; transitionDays?: number; storageClass?: string } = {}): { target: RcloneTarget; prefix: string; lifecycle: S3Lifecycle; notes: string[] } {
+  const target = resolveTarget(site, spec);
+  const prefix = opts.prefix ?? bucketPrefix(target.remote);
+  const lifecycle = s3Lifecycle(target.retention, { prefix, ...(opts.transitionDays !== undefined ? { transitionDays: opts.transitionDays } : {}), ...(opts.storageClass ? { storageClass: opts.storageClass } : {}) });
+  const notes = unsupportedForLifecycle(target.retention).map((k) => `retention key "${k}" cannot be expressed as an age-based lifecycle rule and is ignored`);
+  return { target, prefix, lifecycle, notes };
 }
