@@ -19,8 +19,15 @@ export interface CalendarKey {
 }
 
 /** Calendar fields of `at` in `timeZone` (ISO weeks start on Monday). */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function calendarOf(at: Date, timeZone: string): CalendarKey {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  let fmt = formatters.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, fmt);
+  }
+  const parts = fmt.formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const year = get('year');
   const month = get('month');

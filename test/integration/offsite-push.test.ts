@@ -176,7 +176,16 @@ describe('tierback offsite push (real rclone, age, sshd)', () => {
   });
 
   it('a wrong SFTP host key fails the push, leaves a failure in history and no complete copy', async () => {
-    const [o] = await push('sftp-wrong-key', 3);
+    // rclone retries connections (10 low-level x 3 by default); one try is enough to see the refusal.
+    process.env['RCLONE_LOW_LEVEL_RETRIES'] = '1';
+    process.env['RCLONE_RETRIES'] = '1';
+    let o;
+    try {
+      [o] = await push('sftp-wrong-key', 3);
+    } finally {
+      delete process.env['RCLONE_LOW_LEVEL_RETRIES'];
+      delete process.env['RCLONE_RETRIES'];
+    }
     assert.equal(o!.status, 'failed');
     assert.match(o!.error!, /rclone/);
     assert.ok(!existsSync(path.join(sftpBucket, 'wrong')), 'nothing was written');
