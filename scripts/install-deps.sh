@@ -10,7 +10,8 @@ want="${1:-test}"
 declare -A need=([rsync]=rsync [git]=git [sqlite3]=sqlite3)
 if [ "$want" = test ]; then
   need+=([sshd]=openssh-server [ssh]=openssh-client [cvs]=cvs [mariadbd]=mariadb-server [mysqldump]=mariadb-client
-         [pg_dump]=postgresql-client [rsnapshot]=rsnapshot)
+         [pg_dump]=postgresql-client [rsnapshot]=rsnapshot
+         [age]=age [rclone]=rclone [mkfs.ext4]=e2fsprogs)
 fi
 missing=()
 for cmd in "${!need[@]}"; do
