@@ -79,7 +79,9 @@ export async function fetchOffsite(site: Site | undefined, target: string, treeP
     tap,
     ...(manifest.encryption === 'age' ? [{ argv: ageDecryptArgv(opts.identity!) }] : []),
     createGunzip(),
-    { argv: ['tar', '--extract', '--file=-', '--directory', dest, '--numeric-owner', '--', member] },
+    // --ignore-zeros: read to the end of the stream (tar stops at the end-of-archive blocks otherwise, and the
+    // pipe upstream would be cut before the sha256 of the whole object is known).
+    { argv: ['tar', '--extract', '--file=-', '--ignore-zeros', '--directory', dest, '--numeric-owner', '--', member] },
   ];
   await runPipeline(exec, opts.log, stages);
   if (tap.bytes !== archive.bytes || tap.digest() !== archive.sha256) {

@@ -80,7 +80,7 @@ export async function pushToRemote(site: Site, backupServer: ResolvedBackupServe
       const start = now();
       const t0 = Date.now();
       const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target.name), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'rclone', extra: { server, remote: target.remote } };
-      await writeHistory(site, partition, base);
+      if (!exec.dryRun) await writeHistory(site, partition, base);
       let o: PushOutcome;
       try {
         o = await pushServer({ site, exec, partition, target, server, start, ageArgv, opts });
@@ -88,7 +88,7 @@ export async function pushToRemote(site: Site, backupServer: ResolvedBackupServe
         o = { server, status: 'failed', error: errorText(err) };
       }
       outcomes.push(o);
-      await writeHistory(site, partition, {
+      if (!exec.dryRun) await writeHistory(site, partition, {
         ...base,
         status: o.status,
         end: new Date(start.getTime() + (Date.now() - t0)),

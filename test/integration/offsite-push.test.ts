@@ -211,4 +211,15 @@ describe('tierback offsite push (real rclone, age, sshd)', () => {
       ['tierback/site/monthly/', 187, 'T'],
     ]);
   });
+
+  it('--dry-run prints the argv of each stage (no shell), pushes nothing and writes no history', async () => {
+    const before = (await readHistory(serverHistoryDir(bs.backup), { name: 'offsite-local' })).runs.length;
+    const cli = await tierback(['offsite', 'push', 'local', '--force', '--dry-run', '-i', bs.invFile, '--backup-server', BACKUP_SERVER]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const lines = cli.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^tar --create --file=- --directory \S+ --numeric-owner --sort=name -- web$/);
+    assert.match(lines[1]!, /^age --encrypt --recipient age1/);
+    assert.match(lines[2]!, /^rclone --config \S+ rcat -- localfs:\S+\/site\/(daily|weekly|monthly|quarterly|yearly)\/backup\.test\/\S+\/web\.tar\.gz\.age$/);
+    assert.equal((await readHistory(serverHistoryDir(bs.backup), { name: 'offsite-local' })).runs.length, before);
+  });
 });
