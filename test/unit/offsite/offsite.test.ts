@@ -70,3 +70,26 @@ describe('offsite: inventory block', () => {
     }
   });
 });
+
+describe('offsite: the example inventory', () => {
+  it('`offsite lifecycle s3-main` gives one rule per cycle seed 002 keeps, under the bucket prefix', async () => {
+    const { EXAMPLE, tierback } = await import('../../helpers/cli.js');
+    const r = await tierback(['offsite', 'lifecycle', 's3-main', '-i', EXAMPLE]);
+    assert.equal(r.code, 0, r.stderr);
+    const lc = JSON.parse(r.stdout) as { Rules: { Filter: { Prefix: string }; Expiration: { Days: number } }[] };
+    assert.deepEqual(lc.Rules.map((x) => [x.Filter.Prefix, x.Expiration.Days]), [
+      ['tierback/daily/', 10],
+      ['tierback/weekly/', 43],
+      ['tierback/monthly/', 373],
+      ['tierback/quarterly/', 2209],
+      ['tierback/yearly/', 43921],
+    ]);
+  });
+
+  it('`offsite get` with a target name but no inventory says what to give', async () => {
+    const { tierback } = await import('../../helpers/cli.js');
+    const r = await tierback(['offsite', 'get', 's3-main', 'a.b/web/x', '--to', '/tmp/none', '-i', '/nonexistent/inv.yaml']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nonexistent\/inv\.yaml/);
+  });
+});
