@@ -90,7 +90,10 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const b = resolveBackupServer(site, argv['backup-server']);
-    const r = await copyToDrive(site, b, argv.mount, { log, servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) });
+    const ac = new AbortController();
+    const onSignal = () => ac.abort();
+    process.once('SIGTERM', onSignal);
+    const r = await copyToDrive(site, b, argv.mount, { log, signal: ac.signal, servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) }).finally(() => process.off('SIGTERM', onSignal));
     if (argv.json) printJson(r);
     else {
       out(`drive ${r.drive.label} (${r.drive.id})${r.created ? ', labelled now' : ''} at ${r.mount}`);
@@ -157,7 +160,10 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     const b = resolveBackupServer(site, argv['backup-server']);
     const target = resolveTarget(site, argv.remote, { config: argv.config });
     const exec = createExec(log, { dryRun: argv['dry-run'] });
-    const outcomes = await pushToRemote(site, b, target, { log, exec, servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) });
+    const ac = new AbortController();
+    const onSignal = () => ac.abort();
+    process.once('SIGTERM', onSignal);
+    const outcomes = await pushToRemote(site, b, target, { log, exec, signal: ac.signal, servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) }).finally(() => process.off('SIGTERM', onSignal));
     if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
     else if (argv.json) printJson({ target, outcomes });
     else out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'CYCLE', 'OBJECTS', 'MB', 'DETAIL'], outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.cycle ?? '', o.archives, mb(o.bytes), o.error ?? (o.unchanged ? 'already pushed' : o.key ?? '')])));

@@ -56,6 +56,8 @@ export interface UsbOptions {
   allowNotMountpoint?: boolean;
   /** Snapshots per server kept on the drive (default offsite.drive_keep). */
   keep?: number;
+  /** Cancels the copy in progress (SIGTERM); its .partial is resumed by the next run. */
+  signal?: AbortSignal;
 }
 
 export interface UsbOutcome {
@@ -192,7 +194,7 @@ export async function copyToDrive(site: Site, backupServer: ResolvedBackupServer
       await writeHistory(site, partition, base);
       let o: UsbOutcome;
       try {
-        o = await copyServer(exec, partition, mountAbs, server, keep, opts.log);
+        o = await copyServer(exec, partition, mountAbs, server, keep, opts.log, opts.signal);
         if (o.snapshot) written[server] = o.snapshot;
       } catch (err) {
         o = { server, status: 'failed', error: errorText(err) };
@@ -210,6 +212,7 @@ export async function copyToDrive(site: Site, backupServer: ResolvedBackupServer
         ...(o.warning ? { warning: o.warning } : {}),
         extra: { ...base.extra, ...(o.snapshot ? { snapshot: o.snapshot } : {}), ...(o.unchanged ? { unchanged: '1' } : {}) },
       });
+      if (opts.signal?.aborted) break;
     }
     // Flush the drive before anyone unplugs it.
     await exec.run({ argv: ['sync', '-f', mountAbs] }).catch(() => undefined);
@@ -220,7 +223,7 @@ export async function copyToDrive(site: Site, backupServer: ResolvedBackupServer
   return { drive, mount: mountAbs, created, outcomes };
 }
 
-async function copyServer(exec: Exec, partition: string, mount: string, server: string, keep: number, log: Logger): Promise<UsbOutcome> {
+async function copyServer(exec: Exec, partition: string, mount: string, server: string, keep: number, log: Logger, signal?: AbortSignal): Promise<UsbOutcome> {
   const stamp = await currentStamp(partition, server);
   if (!stamp) return { server, status: 'failed', error: `${server} has no complete snapshot on this backup server yet (run \`tierback pull ${server}\`)` };
   const source = snapshotDir(partition, server, stamp);
@@ -235,7 +238,7 @@ async function copyServer(exec: Exec, partition: string, mount: string, server: 
     const linkStamp = state.complete.at(-1);
     const argv = rsyncArgv({ source: `${source}/`, dest: prepared.dir, linkDest: linkStamp ? snapshotDir(mount, server, linkStamp) : undefined });
     log.info({ argv }, 'rsync to drive');
-    const r = await exec.run({ argv, env: { LC_ALL: 'C' }, warnCodes: [RSYNC_VANISHED] });
+    const r = await exec.run({ argv, env: { LC_ALL: 'C' }, warnCodes: [RSYNC_VANISHED] }, signal);
     stats = parseRsyncStats(r.stdout);
     if (!stats) throw new TierbackError('rsync finished without its --stats summary; the copy was not made current');
     if (r.warning) warning = 'some files vanished during the copy (rsync exit 24)';

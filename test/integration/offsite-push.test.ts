@@ -222,4 +222,19 @@ describe('tierback offsite push (real rclone, age, sshd)', () => {
     assert.match(lines[2]!, /^rclone --config \S+ rcat -- localfs:\S+\/site\/(daily|weekly|monthly|quarterly|yearly)\/backup\.test\/\S+\/web\.tar\.gz\.age$/);
     assert.equal((await readHistory(serverHistoryDir(bs.backup), { name: 'offsite-local' })).runs.length, before);
   });
+
+  it('an interrupted push (SIGTERM) fails in history and never looks complete', async () => {
+    await writeFile(path.join(bs.source, 'local', APP_REL, 'files/f6.txt'), 'wednesday\n');
+    const s = await bs.pullAt(at(4));
+    const ac = new AbortController();
+    const p = pushToRemote(bs.site, resolveBackupServer(bs.site, BACKUP_SERVER), resolveTarget(bs.site, 'local'), { log: silentLogger(), now: () => at(4), signal: ac.signal });
+    ac.abort();
+    const [o] = await p;
+    assert.equal(o!.status, 'failed');
+    const snaps = await listRemoteSnapshots(createExec(silentLogger()), resolveTarget(bs.site, 'local'));
+    assert.ok(!snaps.some((x) => x.stamp === s && x.complete), 'no manifest for the interrupted copy');
+    const { runs } = await readHistory(serverHistoryDir(bs.backup), { name: 'offsite-local' });
+    assert.equal(runs.at(-1)!.status, 'failed');
+    assert.equal(runs.at(-1)!.extra?.['snapshot'], undefined);
+  });
 });
