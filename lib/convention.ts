@@ -407,4 +407,52 @@ export function pruneHistoryName(subject: string): string {
 /** `<partition>/local/<vm>/<relpath>/db`: the app's database dumps on the local tier. */
 export function localDumpDir(partition: string, vm: string, relpath: string): string {
   return posix.join(localAppDir(partition, vm, relpath), DUMP_DIR);
+// ---------------------------------------------------------------- offsite (issue 9): USB drives and object storage
+//
+// A USB drive mirrors a backup partition's remote tier (docs/offsite.md):
+//   <mount>/tierback-drive.json                          the drive's label file (id, label, created)
+//   <mount>/snapshots/<server>/<stamp>/                  hardlinked snapshots; <stamp> = the source snapshot's stamp
+//   <mount>/snapshots/<server>/<stamp>.partial/          a copy in progress (never current)
+//   <mount>/remote/<server> -> ../snapshots/<server>/<stamp>   newest complete copy
+// so snapshotDir()/remoteServerDir() above apply with the mount point as partition.
+// Object storage (rclone), keys relative to the target's remote path:
+//   <cycle>/<server>/<stamp>/<vm>.tar.gz.age             one encrypted tar stream per top-level folder (VM)
+//   <cycle>/<server>/<stamp>/tierback-manifest.json      written last: a push without it is incomplete
+
+/** The label file at the root of a tierback USB drive. */
+export const DRIVE_LABEL_FILE = 'tierback-drive.json';
+/** GFS cycles of object-storage copies, finest first; each is a key prefix lifecycle rules expire. */
+export const OFFSITE_CYCLES = ['daily', 'weekly', 'monthly', 'quarterly', 'yearly'] as const;
+export type OffsiteCycle = (typeof OFFSITE_CYCLES)[number];
+/** Written last in each pushed snapshot folder. */
+export const OFFSITE_MANIFEST = 'tierback-manifest.json';
+
+/** History name of an offsite target: `offsite-usb-<label>` for drives, `offsite-<name>` for rclone targets. */
+export function offsiteHistoryName(target: string): string {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(target)) throw new TypeError(`invalid offsite target name "${target}"`);
+  return `offsite-${target}`;
+}
+
+/** The backup server's record of the USB drives it has written: `<partition>/.tierback/drives/`. */
+export function driveRegistryDir(partition: string): string {
+  return posix.join(stateDir(partition), 'drives');
+}
+
+export function driveRegistryPath(partition: string, driveId: string): string {
+  if (!/^[a-z0-9-]+$/.test(driveId)) throw new TypeError(`invalid drive id "${driveId}"`);
+  return posix.join(driveRegistryDir(partition), `${driveId}.json`);
+}
+
+/** Key folder (relative to the target's remote path) of one pushed snapshot. */
+export function offsiteSnapshotKey(cycle: OffsiteCycle, server: string, stamp: string): string {
+  if (!OFFSITE_CYCLES.includes(cycle)) throw new TypeError(`invalid cycle "${cycle}"`);
+  assertValid('server', server, checkHostname(server));
+  if (!STAMP.test(stamp)) throw new TypeError(`invalid snapshot stamp "${stamp}"`);
+  return posix.join(cycle, server, stamp);
+}
+
+/** Object name of one top-level folder's tar stream. */
+export function offsiteArchiveName(top: string, encrypted: boolean): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(top)) throw new TypeError(`invalid top-level folder name "${top}"`);
+  return `${top}.tar.gz${encrypted ? '.age' : ''}`;
 }

@@ -5,7 +5,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { CommandError } from './errors.js';
 import type { Logger } from './log.js';
@@ -131,4 +131,104 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
       return execa(file!, args, options(spec, signal));
     },
   };
+}
+
+// ---------------------------------------------------------------- offsite (issue 9): pipelines
+
+/** One stage of a pipeline: a command (argv) or an in-process stream transform (gzip, hashing). */
+export type PipelineStage = CommandSpec | Transform;
+
+export interface PipelineOptions {
+  /** Feeds the first stage (default: the first command's stdin is /dev/null). */
+  input?: Readable;
+  /** Receives the last stage's output (default: a last command's stdout is discarded). */
+  output?: Writable;
+  signal?: AbortSignal;
+}
+
+function isCommand(s: PipelineStage): s is CommandSpec {
+  return Array.isArray((s as CommandSpec).argv);
+}
+
+/**
+ * Runs `a | b | c` without a shell: every command is an argv, connected by pipes through Node
+ * streams (memory stays flat), with in-process transforms anywhere in the chain. Fails with one
+ * CommandError naming every stage that failed (a downstream failure usually makes the upstream die
+ * of a broken pipe, so all are listed); kills the others when one fails.
+ */
+export async function runPipeline(exec: Exec, log: Logger, stages: readonly PipelineStage[], opts: PipelineOptions = {}): Promise<CommandResult[]> {
+  const commands = stages.filter(isCommand);
+  for (const c of commands) (exec.history as (readonly string[])[]).push(c.argv);
+  const argvs = commands.map((c) => c.argv);
+  log.debug({ argv: argvs }, exec.dryRun ? 'would run pipeline' : 'run pipeline');
+  if (exec.dryRun) return commands.map(() => ({ exitCode: 0, stdout: '', stderr: '', warning: false, durationMs: 0 }));
+  const started = Date.now();
+  const pipe = pipeline as (a: Readable, b: Writable) => Promise<void>;
+  const children: { spec: CommandSpec; child: ResultPromise; stderr: { text: string } }[] = [];
+  const piping: Promise<unknown>[] = [];
+  let current: Readable | undefined = opts.input;
+  const killAll = () => {
+    for (const c of children) c.child.kill('SIGTERM');
+  };
+  stages.forEach((stage, i) => {
+    const last = i === stages.length - 1;
+    if (isCommand(stage)) {
+      const [file, ...args] = stage.argv;
+      const child = execa(file!, args, {
+        cwd: stage.cwd,
+        env: { ...stage.env, ...stage.secretEnv },
+        extendEnv: true,
+        reject: false,
+        buffer: false,
+        stdin: current ? 'pipe' : 'ignore',
+        stdout: last && !opts.output ? 'ignore' : 'pipe',
+        stderr: 'pipe',
+        ...(stage.timeoutMs ? { timeout: stage.timeoutMs } : {}),
+        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+      });
+      const stderr = { text: '' };
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (d: string) => {
+        stderr.text = (stderr.text + d).slice(-8192);
+      });
+      if (current) piping.push(pipe(current, child.stdin!).catch((err: unknown) => err));
+      current = child.stdout ?? undefined;
+      children.push({ spec: stage, child, stderr });
+    } else {
+      if (!current) throw new TypeError('a pipeline cannot start with a transform without input');
+      piping.push(pipe(current, stage).catch((err: unknown) => err));
+      current = stage;
+    }
+  });
+  if (opts.output && current) piping.push(pipe(current, opts.output).catch((err: unknown) => err));
+  // A failing command ends the whole chain.
+  const results = await Promise.all(
+    children.map(async (c) => {
+      const r = await c.child;
+      const ok = r.exitCode !== undefined && (c.spec.okCodes ?? [0]).includes(r.exitCode);
+      if (!ok) killAll();
+      return r;
+    }),
+  );
+  const pipeErrors = (await Promise.all(piping)).filter((e): e is Error => e instanceof Error);
+  const failed: string[] = [];
+  results.forEach((r, i) => {
+    const c = children[i]!;
+    const ok = r.exitCode !== undefined && (c.spec.okCodes ?? [0]).includes(r.exitCode);
+    if (ok) return;
+    const name = c.spec.argv[0] ?? '?';
+    const tail = c.stderr.text.trim().split('\n').slice(-3).join(' | ');
+    if (r.failed && r.exitCode === undefined && !r.isTerminated && !r.isCanceled && r.cause) failed.push(`cannot run ${name}: ${(r.cause as Error).message}`);
+    else failed.push(`${name} ${r.exitCode === undefined ? `was killed (${r.signal ?? 'signal'})` : `exited with code ${r.exitCode}`}${tail ? `: ${tail}` : ''}`);
+  });
+  const durationMs = Date.now() - started;
+  if (failed.length > 0 || pipeErrors.length > 0) {
+    const msg = failed.length > 0 ? failed.join('; ') : `pipe failed: ${pipeErrors[0]!.message}`;
+    log.debug({ argv: argvs, durationMs }, 'pipeline failed');
+    const firstBad = results.findIndex((r, i) => !(r.exitCode !== undefined && (children[i]!.spec.okCodes ?? [0]).includes(r.exitCode)));
+    const bad = children[firstBad < 0 ? 0 : firstBad]!;
+    throw new CommandError(msg, bad.spec.argv, results[firstBad < 0 ? 0 : firstBad]?.exitCode, bad.stderr.text);
+  }
+  log.debug({ argv: argvs, durationMs }, 'pipeline finished');
+  return results.map((r, i) => ({ exitCode: r.exitCode ?? 0, stdout: '', stderr: children[i]!.stderr.text, warning: false, durationMs }));
 }

@@ -8,6 +8,7 @@ import { inventoryCommand } from './inventory.js';
 import { jobCommand } from './job.js';
 import { monitorCommand } from './monitor.js';
 import { applyCommand, moveCommand } from './move.js';
+import { offsiteCommand } from './offsite.js';
 import { orphansCommand } from './orphans.js';
 import { pathsCommand } from './paths.js';
 import { pruneCommand } from './prune.js';
@@ -23,6 +24,7 @@ const list: CommandModule<GlobalArgs, never>[] = [
   jobCommand,
   pullCommand,
   pruneCommand,
+  offsiteCommand,
   // knowing what is backed up
   statusCommand,
   historyCommand,

@@ -216,6 +216,34 @@ export const monitoringSchema = z
   .meta({ description: 'Exports and notifications (docs/monitoring.md). Delivery failures never fail a backup: they are logged and retried on the next run.' });
 export type Monitoring = z.output<typeof monitoringSchema>;
 
+// ---------------------------------------------------------------- offsite (issue 9): USB drives and object storage
+// `tierback offsite usb|push|drives|lifecycle|get` (docs/offsite.md).
+const AGE_RECIPIENT = /^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/]+=*( .*)?|ssh-rsa [A-Za-z0-9+/]+=*( .*)?)$/;
+export const offsiteTargetSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).meta({ description: 'Name of the target, used on the command line (`tierback offsite push NAME`) and in history file names.' }),
+  remote: z.string().regex(/^[A-Za-z0-9_.-]*:[^\s]*$|^\/[^\s]*$/).meta({ description: 'rclone remote and path, e.g. "s3:my-bucket/tierback" or "box:backups/site" (any rclone backend: S3, Swift, Box, SFTP...).' }),
+  rclone_config: absolutePath.optional().meta({ description: 'rclone config file for this target (default: offsite.rclone_config).' }),
+  servers: z.array(hostname).optional().meta({ description: 'Servers pushed to this target (default: offsite.servers).' }),
+  retention: retentionSchema.optional().meta({ description: 'Retention by GFS cycle prefixes, turned into S3 lifecycle rules (default: offsite.retention).' }),
+});
+export const offsiteSchema = z
+  .strictObject({
+    recipients: z
+      .array(z.string().regex(AGE_RECIPIENT, { message: 'is not an age recipient ("age1..." or an "ssh-ed25519 AAAA..." public key)' }))
+      .default([])
+      .meta({ description: 'age recipients (public keys) offsite copies are encrypted to. The matching identities (private keys) are never stored with the data; give one at restore time (`--identity`).' }),
+    servers: z.array(hostname).optional().meta({ description: 'Servers copied offsite (default: every server this backup server pulls).' }),
+    swap_after: duration.default('7d').meta({ description: 'A USB drive written for longer than this without being swapped for another is OVERDUE (`tierback offsite drives`).' }),
+    drive_keep: z.number().int().min(1).default(4).meta({ description: 'Snapshots of each server kept on a USB drive (the oldest are removed after a successful copy).' }),
+    rclone_config: absolutePath.optional().meta({ description: 'Default rclone config file (else rclone\'s own default, ~/.config/rclone/rclone.conf).' }),
+    retention: retentionSchema.optional().meta({ description: 'Retention of object-storage copies by GFS cycle (default: defaults.retention.remote).' }),
+    targets: z.array(offsiteTargetSchema).default([]).meta({ description: 'Named object-storage targets for `tierback offsite push NAME`.' }),
+  })
+  .meta({ description: 'Offsite tier: USB drives and object storage through rclone, encrypted with age (docs/offsite.md).' });
+export type Offsite = z.output<typeof offsiteSchema>;
+export type OffsiteTarget = z.output<typeof offsiteTargetSchema>;
+// ---------------------------------------------------------------- end offsite
+
 export const inventorySchema = z
   .strictObject({
     version: z.literal(1).meta({ description: 'Inventory format version; always 1.' }),
@@ -227,6 +255,7 @@ export const inventorySchema = z
     backup_servers: z.array(backupServerSchema).default([]).meta({ description: 'Which backup server pulls which servers.' }),
     schedules: schedulesSchema.optional().meta({ description: 'How schedules are generated (operate, docs/operate.md).' }),
     monitoring: monitoringSchema.optional(),
+    offsite: offsiteSchema.optional().meta({ description: 'Offsite tier: USB drives and object storage (docs/offsite.md).' }),
   })
   .meta({ title: 'tierback inventory', description: 'The single description of a site for tierback.' });
 

@@ -1,0 +1,82 @@
+/** What the offsite commands share: settings resolved from the inventory, server selection, age argv, history. */
+import path from 'node:path';
+import { lockPath, offsiteHistoryName, serverHistoryDir, stateDir } from '../convention.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import { appendRecord, readHistory, type HistoryRecord } from '../history.js';
+import { DEFAULT_RETENTION, suggest, type ResolvedBackupServer, type Site } from '../inventory/model.js';
+import type { Retention } from '../inventory/schema.js';
+import { parseDuration } from '../duration.js';
+import { acquireLock, type Lock } from '../lock.js';
+
+export interface OffsiteSettings {
+  recipients: string[];
+  servers: string[] | undefined;
+  swapAfterMs: number;
+  driveKeep: number;
+  rcloneConfig: string | undefined;
+  retention: Retention;
+}
+
+export function offsiteSettings(site: Site): OffsiteSettings {
+  const o = site.inventory.offsite;
+  return {
+    recipients: o?.recipients ?? [],
+    servers: o?.servers,
+    swapAfterMs: parseDuration(o?.swap_after ?? '7d') ?? 7 * 86_400_000,
+    driveKeep: o?.drive_keep ?? 4,
+    rcloneConfig: o?.rclone_config,
+    retention: o?.retention ?? site.inventory.defaults.retention.remote ?? DEFAULT_RETENTION,
+  };
+}
+
+/** Servers copied offsite: those named, else offsite.servers, else every server the backup server pulls. */
+export function selectOffsiteServers(site: Site, backupServer: ResolvedBackupServer, named: readonly string[] | undefined, fallback: readonly string[] | undefined): string[] {
+  const pulled = backupServer.pulls.map((p) => p.server);
+  const want = named && named.length > 0 ? [...named] : fallback && fallback.length > 0 ? [...fallback] : pulled;
+  for (const s of want) {
+    if (!pulled.includes(s)) {
+      throw new NotFoundError(`${backupServer.server} does not pull ${s}, so it has no remote tier of it to copy offsite`, suggest(s, pulled, 'servers'));
+    }
+  }
+  return want;
+}
+
+/** age's argv to encrypt to every recipient (public keys are not secret; an ssh key's comment is dropped). */
+export function ageEncryptArgv(recipients: readonly string[]): string[] {
+  if (recipients.length === 0) throw new UsageError('no age recipients to encrypt to', 'add offsite.recipients to the inventory (age-keygen prints a public key "age1..."), or pass --unencrypted on purpose');
+  const argv = ['age', '--encrypt'];
+  for (const r of recipients) argv.push('--recipient', r.startsWith('ssh-') ? r.split(/\s+/).slice(0, 2).join(' ') : r.trim());
+  return argv;
+}
+
+/** age's argv to decrypt with an identity (private key) file given at restore time. */
+export function ageDecryptArgv(identity: string): string[] {
+  return ['age', '--decrypt', '--identity', path.resolve(identity)];
+}
+
+/** Lock of one offsite target on this backup server. */
+export function lockTarget(partition: string, target: string): Promise<Lock> {
+  return acquireLock(lockPath(path.posix.join(stateDir(partition), offsiteHistoryName(target))), `offsite target ${target}`);
+}
+
+export async function writeHistory(site: Site, partition: string, record: HistoryRecord): Promise<string | undefined> {
+  try {
+    return await appendRecord(serverHistoryDir(partition), record, site.timezone);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Successful offsite runs of a target for one server (oldest first). */
+export async function previousRuns(partition: string, target: string, server: string) {
+  const { runs } = await readHistory(serverHistoryDir(partition), { name: offsiteHistoryName(target) });
+  return runs.filter((r) => (r.status === 'ok' || r.status === 'warning') && r.extra?.['server'] === server);
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const hint = (err as { hint?: string }).hint;
+    return hint ? `${err.message} (${hint})` : err.message;
+  }
+  return String(err);
+}
