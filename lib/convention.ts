@@ -407,6 +407,8 @@ export function pruneHistoryName(subject: string): string {
 /** `<partition>/local/<vm>/<relpath>/db`: the app's database dumps on the local tier. */
 export function localDumpDir(partition: string, vm: string, relpath: string): string {
   return posix.join(localAppDir(partition, vm, relpath), DUMP_DIR);
+}
+
 // ---------------------------------------------------------------- offsite (issue 9): USB drives and object storage
 //
 // A USB drive mirrors a backup partition's remote tier (docs/offsite.md):
