@@ -111,6 +111,22 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
       jobs = res.runs.filter((r) => r.kind === 'job');
       shown = jobs;
       where = s.server;
+    } else if (s.tier === 'offsite') {
+      // The offsite tier of a day is its copies of the app's server to that target (any drive for "usb").
+      const b = bsBy.get(s.backupServer!)!;
+      const dir = rooted(status.root, C.serverHistoryDir(b.partition));
+      let p = lists.get(dir);
+      if (!p) lists.set(dir, (p = listHistoryFiles(dir)));
+      const names = s.target === 'usb' ? [...(await p).keys()].filter((n) => n.startsWith('offsite-usb-')) : [C.offsiteHistoryName(s.target ?? '')];
+      shown = [];
+      for (const n of names) {
+        const res = await readSince(lists, dir, n, sinceDay, false);
+        problems.push(...res.problems);
+        shown.push(...res.runs.filter((r) => r.kind === 'offsite' && r.extra?.['server'] === app.server));
+      }
+      shown.sort((x, y) => x.start.getTime() - y.start.getTime());
+      jobs = [];
+      where = `${b.server} -> ${s.target ?? ''}`;
     } else {
       const b = bsBy.get(s.backupServer!)!;
       const res = await readSince(lists, rooted(status.root, C.remoteJobHistoryDir(b.partition, app.server, app.vm)), app.name, sinceDay, true);

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as C from './convention.js';
-import { formatDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type HistoryRecord, type Run } from './history.js';
 import { findApp, type ResolvedApp, type ResolvedBackupServer, type Site } from './inventory/model.js';
 import { isLocked } from './lock.js';
@@ -15,7 +15,7 @@ import { rooted, scanMachine, type MachineOptions, type MachineView } from './ma
 
 export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK';
 export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'FAILED', 'MISSING'];
-export type TierFilter = 'local' | 'remote' | 'all';
+export type TierFilter = 'local' | 'remote' | 'offsite' | 'all';
 
 export interface RunSummary {
   run: string;
@@ -27,12 +27,14 @@ export interface RunSummary {
 
 export interface StatusRow {
   app: string;
-  tier: 'local' | 'remote';
+  tier: 'local' | 'remote' | 'offsite';
   server: string;
   vm: string;
   relpath: string;
-  /** Backup server holding the remote tier (remote rows). */
+  /** Backup server holding the remote tier (remote rows), or making the offsite copies (offsite rows). */
   backupServer?: string | undefined;
+  /** Offsite rows: "usb" (any drive) or the name of an rclone target. */
+  target?: string | undefined;
   state: AppState;
   /** Why the state is what it is, in words. */
   reason: string;
@@ -157,7 +159,7 @@ export function evaluate(facts: RunFacts, successAt: Date | undefined, now: Date
   return { state: 'OK', reason: 'ok', ...delta };
 }
 
-function rowBase(app: ResolvedApp, tier: 'local' | 'remote', backupServer?: string) {
+function rowBase(app: ResolvedApp, tier: StatusRow['tier'], backupServer?: string) {
   return {
     app: app.name,
     tier,
@@ -264,6 +266,55 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
   return { ...common, ...ev };
 }
 
+/** An offsite target as status sees it: USB drives together, or one rclone target. */
+interface OffsiteGroup {
+  target: string;
+  /** History names of the group (every drive's `offsite-usb-<label>`, or `offsite-<name>`). */
+  names: string[];
+  staleAfterMs: number;
+}
+
+/** The offsite groups of a backup server: configured rclone targets, and USB drives once one was written. */
+async function offsiteGroups(site: Site, b: ResolvedBackupServer, root: string, lists: Listings): Promise<OffsiteGroup[]> {
+  const off = site.inventory.offsite;
+  if (!off) return [];
+  const swapMs = parseDuration(off.swap_after) ?? 7 * 86_400_000;
+  const names = [...(await lists.get(rooted(root, C.serverHistoryDir(b.partition)))).keys()];
+  const usb = names.filter((n) => n.startsWith('offsite-usb-'));
+  const groups: OffsiteGroup[] = off.targets.map((t) => ({ target: t.name, names: [C.offsiteHistoryName(t.name)], staleAfterMs: 0 }));
+  // A drive in service may be away for a whole swap period: its copy may be that much older.
+  if (usb.length) groups.push({ target: 'usb', names: usb, staleAfterMs: swapMs });
+  return groups;
+}
+
+async function* filesNewestFirst(lists: Listings, dir: string, names: readonly string[]): AsyncGenerator<string> {
+  const listing = await lists.get(dir);
+  const files = names.flatMap((n) => listing.get(n) ?? []).sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : 0));
+  for (const f of files) yield f.path;
+}
+
+/**
+ * An app's offsite row: as fresh as the newest successful offsite copy of its server to that
+ * target (sizes are the copy's, per server, so no SHRUNK judgement here).
+ */
+async function offsiteRow(app: ResolvedApp, b: ResolvedBackupServer, g: OffsiteGroup, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
+  const dir = rooted(root, C.serverHistoryDir(b.partition));
+  const facts = await collectFacts(filesNewestFirst(lists, dir, g.names), (r) => r.kind === 'offsite' && r.extra?.['server'] === app.server, () => false, problems);
+  const at = facts.lastSuccess ? endOf(facts.lastSuccess) : undefined;
+  const staleAfterMs = app.staleAfterMs + g.staleAfterMs;
+  const ev = evaluate(facts, at, now, { staleAfterMs, shrinkThreshold: 100 });
+  return {
+    ...rowBase(app, 'offsite', b.server),
+    target: g.target,
+    state: ev.state,
+    reason: ev.state === 'MISSING' ? `no offsite copy of ${app.server} to ${g.target} yet` : ev.reason,
+    ...(at ? { lastSuccess: at.toISOString(), ageS: Math.round((now.getTime() - at.getTime()) / 1000) } : {}),
+    lastRun: summarize(facts.lastFinished ?? facts.last),
+    running: false,
+    staleAfterS: Math.round(staleAfterMs / 1000),
+  };
+}
+
 /** The status of every app (or of `opts.apps`) on every tier this machine sees. */
 export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<StatusReport> {
   const now = opts.now ?? new Date();
@@ -283,9 +334,16 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
   for (const app of apps) {
     if (tier !== 'remote' && localServers.has(app.server)) rows.push(await localRow(app, view.root, now, lists, problems));
-    if (tier !== 'local') {
+    if (tier === 'all' || tier === 'remote') {
       for (const b of view.backupServers) {
         if (b.pulls.some((p) => p.server === app.server)) rows.push(await remoteRow(app, b, view.root, now, lists, problems));
+      }
+    }
+    if (tier === 'all' || tier === 'offsite') {
+      for (const b of view.backupServers) {
+        const copies = site.inventory.offsite?.servers;
+        if (!b.pulls.some((p) => p.server === app.server) || (copies && copies.length && !copies.includes(app.server))) continue;
+        for (const g of await offsiteGroups(site, b, view.root, lists)) rows.push(await offsiteRow(app, b, g, view.root, now, lists, problems));
       }
     }
   }

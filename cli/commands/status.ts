@@ -33,7 +33,7 @@ function change(r: StatusRow): string {
 export function formatStatus(report: StatusReport, timeZone: string): string {
   const rows = report.rows.map((r) => [
     r.app,
-    r.tier,
+    r.tier === 'offsite' ? `offsite:${r.target ?? ''}` : r.tier,
     r.tier === 'local' ? r.server : (r.backupServer ?? ''),
     `${r.state}${r.running ? ' (running)' : ''}${r.paused ? ' (paused)' : ''}`,
     formatWhen(r.lastSuccess, timeZone),
@@ -58,7 +58,7 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     withMachineOptions(y)
       .positional('apps', { type: 'string', array: true, describe: 'App names (default: every active or paused app)' })
-      .option('tier', { choices: ['local', 'remote', 'all'] as const, default: 'all' as const, describe: 'Which tier to show' })
+      .option('tier', { choices: ['local', 'remote', 'offsite', 'all'] as const, default: 'all' as const, describe: 'Which tier to show' })
       .option('check', { type: 'boolean', describe: 'Nagios/Icinga plugin: one summary line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' })
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 status', 'every app on every tier this machine holds')
