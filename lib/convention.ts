@@ -372,3 +372,13 @@ export function appliedInventoryPath(partition: string): string {
 export function moveJournalPath(partition: string): string {
   return posix.join(stateDir(partition), 'moves.log');
 }
+
+// ---------------------------------------------------------------- restore (issue 6)
+//
+// Each job writes a manifest into the app's folder (it travels with pulls): sha256sum-format lines
+// for every dump and a random sample of the other files, with `#` lines for totals and per-dump
+// table/row counts. Restore drills compare a restored copy against it.
+
+/** The manifest file inside an app's backup folder. */
+export const MANIFEST_FILE = '.tierback-manifest';
+

@@ -20,6 +20,7 @@ import { DIR_MODE, FILE_MODE, assertInside, ensureDir } from '../fsutil.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { acquireLock, type Lock } from '../lock.js';
+import { writeManifest } from '../manifest.js';
 import type { Logger } from '../log.js';
 import { RSYNC_VANISHED, checkDump, isDir, isPresent } from './common.js';
 import { getJobType } from './registry.js';
@@ -318,6 +319,8 @@ async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Log
       }
     }
     if (plan.keepsDumps) await carryDumps(plan, app.keepDumps);
+    // Restore (issue 6): the manifest drills check restored copies against.
+    await writeManifest(plan.staging, exec, plan.previous);
     const problems = await type.verify(plan.staging, options, { exec, log, signal });
     if (problems.length) {
       throw new TierbackError(`verification of the new backup failed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, {
