@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import fg from 'fast-glob';
-import { DUMP_DIR, HOST_VM, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
+import { DUMP_DIR, HOST_VM, MANIFEST_FILE, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
 import { LockedError, NotFoundError, TierbackError, UsageError } from '../errors.js';
 import { createExec, type CommandSpec, type Exec } from '../exec.js';
 import { DIR_MODE, FILE_MODE, assertInside, ensureDir } from '../fsutil.js';
@@ -453,6 +453,7 @@ export async function measure(dir: string): Promise<{ files: number; bytes: numb
     }
     for await (const e of h) {
       const p = path.join(d, e.name);
+      if (d === dir && e.name === MANIFEST_FILE) continue; // tierback's own file, not backed-up data
       if (e.isDirectory()) await walk(p);
       else if (e.isFile()) {
         files++;
