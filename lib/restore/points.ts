@@ -47,6 +47,10 @@ export interface Point {
   dir: string;
   /** The same folder on this machine's disk (with --root). */
   disk: string;
+  /** Partition holding this point (the app's server's, or the backup server's). */
+  partition: string;
+  /** The history files that travelled with this backup, on disk. */
+  historyDisk: string;
   backupServer?: string | undefined;
   snapshot?: string | undefined;
   /** The snapshot `remote/<server>` points to (remote tier), or the local folder. */
@@ -112,6 +116,8 @@ async function folderPoint(app: ResolvedApp, tier: Tier, id: string, dir: string
     at: good?.start ?? fallback,
     dir,
     disk,
+    partition: app.partition,
+    historyDisk,
     current: false,
     status: good ? (good.status as 'ok' | 'warning') : 'unknown',
     run: good?.run,
@@ -160,7 +166,7 @@ export async function listPoints(site: Site, app: ResolvedApp, opts: PointOption
       if (!(await isDirectory(disk))) continue;
       const history = diskPath(root, path.posix.join(snapshotDir(partition, app.server, stamp), app.vm, HISTORY_DIR));
       points.push(
-        await folderPoint(app, 'remote', `${backupServer}/${stamp}`, dir, disk, history, { backupServer, snapshot: stamp, current: stamp === current }, parseSnapshotStamp(stamp)),
+        await folderPoint(app, 'remote', `${backupServer}/${stamp}`, dir, disk, history, { backupServer, partition, snapshot: stamp, current: stamp === current }, parseSnapshotStamp(stamp)),
       );
     }
   }
