@@ -12,6 +12,9 @@ import { pullCommand } from './pull.js';
 import { sshCommand } from './ssh.js';
 import { scheduleCommand } from './schedule.js';
 import { whichCommand } from './which.js';
+import { listCommand } from './list.js';
+import { restoreCommand } from './restore.js';
+import { verifyCommand } from './verify.js';
 
 export const commands: CommandModule<GlobalArgs, never>[] = [
   demoCommand as CommandModule<GlobalArgs, never>,
@@ -26,4 +29,7 @@ export const commands: CommandModule<GlobalArgs, never>[] = [
   discoverCommand as CommandModule<GlobalArgs, never>,
   scheduleCommand as CommandModule<GlobalArgs, never>,
   whichCommand as CommandModule<GlobalArgs, never>,
+  listCommand as CommandModule<GlobalArgs, never>,
+  restoreCommand as CommandModule<GlobalArgs, never>,
+  verifyCommand as CommandModule<GlobalArgs, never>,
 ];
