@@ -170,7 +170,8 @@ export async function listPoints(site: Site, app: ResolvedApp, opts: PointOption
       );
     }
   }
-  return points.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.snapshot ?? '').localeCompare(b.snapshot ?? ''));
+  // Oldest first; at equal times snapshots (oldest first) before the local folder, the most current place.
+  return points.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.tier === b.tier ? (a.snapshot ?? '').localeCompare(b.snapshot ?? '') : a.tier === 'local' ? 1 : -1));
 }
 
 export type AtSpec = { kind: 'latest' } | { kind: 'day'; day: string } | { kind: 'time'; at: Date };

@@ -234,6 +234,11 @@ export async function restoreDatabase(site: Site, app: ResolvedApp, opts: Restor
     // Keep the live file beside it rather than loading into a database that already has tables.
     await rename(opts.database, `${opts.database}.before-restore-${Date.now()}`).catch(() => undefined);
   }
-  const commands = await runLoad(exec, format, file, opts.database, conn, opts.signal);
+  const commands: string[] = [];
+  if (format === 'sqlite') {
+    commands.push(describeCommand(['mkdir', '-p', path.dirname(opts.database)]));
+    if (!exec.dryRun) await mkdir(path.dirname(opts.database), { recursive: true, mode: 0o700 });
+  }
+  commands.push(...(await runLoad(exec, format, file, opts.database, conn, opts.signal)));
   return { app: app.name, point, dump, source: file, to: opts.database, commands, guide: guideOf(app, point.dir), dryRun: exec.dryRun };
 }

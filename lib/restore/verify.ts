@@ -161,14 +161,21 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
     if (bundles.length) {
       const bare = path.join(scratchRoot, 'bundle-check.git');
       await exec.run({ argv: ['git', 'init', '--quiet', '--bare', bare] });
+      let i = 0;
       for (const b of bundles) {
-        const argv = ['git', '-c', 'safe.directory=*', '--git-dir', bare, 'bundle', 'verify', '--quiet', path.join(copy, b)];
-        commands.push(describeCommand(argv));
+        // `bundle verify` checks the header and prerequisites; cloning reads every object (index-pack checks the pack).
+        const verify = ['git', '-c', 'safe.directory=*', '--git-dir', bare, 'bundle', 'verify', '--quiet', path.join(copy, b)];
+        const clone = ['git', '-c', 'safe.directory=*', 'clone', '--quiet', '--mirror', path.join(copy, b), path.join(scratchRoot, `bundle-${++i}.git`)];
+        let step = 'git bundle verify';
         try {
-          await exec.run({ argv }, opts.signal);
-          add('git bundle', true, `${b} verifies`);
+          commands.push(describeCommand(verify));
+          await exec.run({ argv: verify }, opts.signal);
+          step = 'git clone of the bundle';
+          commands.push(describeCommand(clone));
+          await exec.run({ argv: clone }, opts.signal);
+          add('git bundle', true, `${b} verifies and clones`);
         } catch (err) {
-          add('git bundle', false, `${b}: git bundle verify failed: ${(err as Error).message}`);
+          add('git bundle', false, `${b}: ${step} failed: ${(err as Error).message}`);
         }
       }
     }
