@@ -58,6 +58,12 @@ export async function appDatabase(app: ResolvedApp, format: DumpFormat, db: stri
   return { conn: {}, live: format === 'sqlite' ? undefined : db };
 }
 
+/** Connection settings given on the command line replace the app's own as a whole (a user without its password makes no sense). */
+export function pickConnection(own: DbConnection, override: DbConnection | undefined): DbConnection {
+  const given = Object.fromEntries(Object.entries(override ?? {}).filter(([, v]) => v !== undefined)) as DbConnection;
+  return Object.keys(given).length ? given : own;
+}
+
 export interface LoadPlan {
   /** Commands in order; `pipe` entries are `from | to`. */
   steps: ({ kind: 'run'; command: CommandSpec } | { kind: 'pipe'; from: CommandSpec; to: CommandSpec })[];

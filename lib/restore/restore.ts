@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import { rshString } from '../pull/rsync.js';
 import { prepareKnownHosts, sshArgv, sshTarget } from '../pull/ssh.js';
 import type { DbConnection } from '../jobs/databases.js';
-import { appDatabase, checkNewDatabaseName, dumpFormat, guardLiveDatabase, runLoad, unsupportedDump } from './database.js';
+import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, runLoad, unsupportedDump } from './database.js';
 import { chooseDump, choosePoint, listPoints, type DumpRef, type Point, type Selection } from './points.js';
 
 export interface RestoreCommonOptions extends Selection {
@@ -224,7 +224,7 @@ export async function restoreDatabase(site: Site, app: ResolvedApp, opts: Restor
   if (!format || dump.db === 'all') throw unsupportedDump(file);
   checkNewDatabaseName(opts.database, format);
   const own = await appDatabase(app, format, dump.db);
-  const conn: DbConnection = { ...own.conn, ...Object.fromEntries(Object.entries(opts.connection ?? {}).filter(([, v]) => v !== undefined)) };
+  const conn = pickConnection(own.conn, opts.connection);
   guardLiveDatabase(app, opts.database, own.live, opts.inPlace ?? false, opts.confirmed ?? false);
   if (format === 'sqlite' && !(opts.inPlace && opts.confirmed) && !(await isEmptyOrMissing(opts.database))) {
     throw new RefusedError(`${opts.database} exists; restore never overwrites without being told`, 'name a new file');

@@ -21,7 +21,7 @@ import { getJobType } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { readManifest, sha256File, walkFiles } from '../manifest.js';
 import { diskPath } from '../machine.js';
-import { appDatabase, countDatabase, dropDatabase, dumpFormat, runLoad } from './database.js';
+import { appDatabase, pickConnection, countDatabase, dropDatabase, dumpFormat, runLoad } from './database.js';
 import { choosePoint, listPoints, type Point, type Tier } from './points.js';
 
 export interface DrillOptions {
@@ -192,7 +192,7 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
           continue;
         }
         const own = await appDatabase(app, format, db);
-        const conn = { ...own.conn, ...Object.fromEntries(Object.entries(opts.connection ?? {}).filter(([, v]) => v !== undefined)) };
+        const conn = pickConnection(own.conn, opts.connection);
         const target = format === 'sqlite' ? path.join(scratchRoot, `${db}.sqlite3`) : `tierback_drill_${randomBytes(4).toString('hex')}`;
         try {
           commands.push(...(await runLoad(exec, format, file, target, conn, opts.signal)));
