@@ -15,6 +15,8 @@ import { appOf, jobSite } from '../../helpers/jobsite.js';
 import { passwordFile, startMariaDb, type MariaDb } from '../../helpers/mariadb.js';
 import { startPostgres, type Postgres } from '../../helpers/postgres.js';
 import { tempDir } from '../../helpers/tree.js';
+import { runBlock } from '../../helpers/runbook.js';
+import { PG_BIN } from '../../helpers/postgres.js';
 import type { Site } from '../../../lib/inventory/model.js';
 
 const log = silentLogger();
@@ -108,5 +110,30 @@ describe('verify: drills load dumps into scratch databases', () => {
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /crm: FAILED/);
     assert.match(r.stdout, /FAIL checksum: db\/crm-2026-03-02T020000Z\.pgdump: content differs from what the job wrote \(corrupted\)/);
+  });
+});
+
+describe('docs/restore.md, by hand: MySQL and PostgreSQL blocks run literally', () => {
+  it('loads the newest dumps into new databases with mysql and pg_restore: the same data as tierback restores', async () => {
+    const base = { PATH: `${process.env['PATH'] ?? '/usr/bin:/bin'}:${PG_BIN}`, HOME: root };
+    const shopDir = path.join(appOf(site, 'shop').mount, 'db.example.com/shop');
+    // The reader's own client settings, as the runbook says (~/.my.cnf).
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(root, '.my.cnf'), `[client]\nsocket=${my.socket}\nuser=root\n`, { mode: 0o600 });
+    const out = await runBlock('manual-mysql-restore', { ...base, SRC: shopDir });
+    assert.match(out, /items\ntags/);
+    assert.equal(await my.sql('SELECT id, name FROM items ORDER BY id', 'shop_restored'), await my.sql('SELECT id, name FROM items ORDER BY id', 'shop_latest'));
+    const crmDir = path.join(appOf(site, 'crm').mount, 'db.example.com/crm');
+    // The newest crm dump was corrupted above: the runbook's commands fail loudly instead of loading half of it.
+    await assert.rejects(runBlock('manual-postgresql-restore', { ...base, SRC: crmDir, PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: 'postgres' }), /failed/);
+    await pg.sql('DROP DATABASE crm_restored'); // as the runbook says after a failed load
+    const day1 = path.join(root, 'crm-day1');
+    const { mkdir, link } = await import('node:fs/promises');
+    await mkdir(path.join(day1, 'db'), { recursive: true });
+    const first = (await readdir(path.join(crmDir, 'db'))).sort()[0]!;
+    await link(path.join(crmDir, 'db', first), path.join(day1, 'db', first));
+    const pgOut = await runBlock('manual-postgresql-restore', { ...base, SRC: day1, PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: 'postgres' });
+    assert.match(pgOut, /contacts/);
+    assert.equal(await pg.sql('SELECT name FROM contacts ORDER BY id', 'crm_restored'), await pg.sql('SELECT name FROM contacts ORDER BY id', 'crm_day1'));
   });
 });
