@@ -163,6 +163,9 @@ export async function restoreFiles(site: Site, app: ResolvedApp, opts: RestoreFi
     await checkNoEscape(point.disk, rel);
     source = rel ? path.join(point.disk, rel) : point.disk;
     dest = rel ? path.join(path.resolve(opts.to), rel) : path.resolve(opts.to);
+    if (opts.toServer === app.server && (isInside(app.path, dest) || isInside(dest, app.path))) {
+      throw new RefusedError(`${opts.toServer}:${dest} is the live app ${app.path} (or overlaps it)`, 'restore into another folder on that server');
+    }
     if (!opts.toServer) {
       const realDest = await resolveReal(dest);
       const live = [app.path, await resolveReal(app.path)];
@@ -193,7 +196,9 @@ export async function restoreFiles(site: Site, app: ResolvedApp, opts: RestoreFi
       const ssh = sshArgv(target, kh.options);
       const host = target.host.includes(':') ? `[${target.host}]` : target.host;
       // --mkpath creates the target folders on the far side (rsync >= 3.2.3).
-      await run([...rsync, '--mkpath', '-e', rshString(ssh), src, `${host}:${isDir ? `${dest}/` : dest}`]);
+      // The far side cannot be checked for existing files first: without --overwrite, rsync leaves them alone.
+      const keep = opts.overwrite ? [] : ['--ignore-existing'];
+      await run([...rsync, ...keep, '--mkpath', '-e', rshString(ssh), src, `${host}:${isDir ? `${dest}/` : dest}`]);
     } finally {
       await kh.cleanup();
     }
