@@ -188,7 +188,7 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
         const file = path.join(copy, rel);
         const format = dumpFormat(file);
         if (!format || db === 'all') {
-          add('load', true, `${rel}: whole-server dump, not loaded (checksums and completeness checked)`);
+          add('load', true, `${rel}: ${db === 'all' ? 'whole-server dump' : 'not a single-database dump'}, not loaded (checksum and completeness checked)`);
           continue;
         }
         const own = await appDatabase(app, format, db);
