@@ -51,7 +51,7 @@ before(async () => {
   await keepCopy(d.shop.data, path.join(was1, 'shopdata'));
   await backUp(d.site, DAY1_JOB, DAY1_PULL);
   // Day 2: every source changes.
-  await writeFile(path.join(d.docs, 'report.txt'), 'report v2\n');
+  await writeFile(path.join(d.docs, 'report.txt'), 'report v2, edited on day 2\n');
   await rm(path.join(d.docs, 'notes.md'));
   await writeFile(path.join(d.docs, 'new.txt'), 'new on day 2\n');
   await writeFile(path.join(d.shop.data, 'file_assets', '3.txt'), 'asset of day 2\n');
@@ -198,11 +198,23 @@ describe('tierback restore: safety', () => {
     const bad = await cli(['restore', 'shop', '--database', 'relative.db']);
     assert.equal(bad.code, 2);
   });
+
+  it('loads over the live SQLite file only with --in-place --yes, keeping the old file beside it', async () => {
+    const r = await cli(['restore', 'shop', '--database', d.shopDb, '--in-place', '--yes', '--at', '2026-02-01']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await count(d.shopDb, 'orders'), 2);
+    const kept = (await readdir(path.dirname(d.shopDb))).filter((f) => f.startsWith('production.sqlite3.before-restore-'));
+    assert.equal(kept.length, 1);
+    assert.equal(await count(path.join(path.dirname(d.shopDb), kept[0]!), 'orders'), 4);
+    // put the day-2 data back for the drills below
+    await sh(['sqlite3', d.shopDb, "insert into orders(item) values ('paper'), ('glue');"]);
+  });
 });
 
 describe('tierback verify: restore drills', () => {
   it('passes on every app of the demo site, from the local tier and from the snapshots, and records it in history', async () => {
-    const r = await cli(['verify', '--all', '--tier', 'local']);
+    // Acceptance: `tierback verify --all` on the demo site passes (the newest backups are the local folders here).
+    const r = await cli(['verify', '--all']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /shop: ok/);
     assert.match(r.stdout, /production-2026-02-02T010000Z\.sqlite\.sql\.gz: loaded into a scratch database: 2 tables, 5 rows \(job recorded 2 tables 5 rows\)/);
@@ -229,7 +241,7 @@ describe('tierback verify: restore drills', () => {
     const size = (await fh.stat()).size;
     await fh.write(Buffer.from([0xde, 0xad, 0xbe, 0xef]), 0, 4, Math.floor(size / 2));
     await fh.close();
-    const r = await cli(['verify', '--all', '--tier', 'local']);
+    const r = await cli(['verify', '--all']);
     assert.equal(r.code, 5, r.stdout + r.stderr);
     assert.match(r.stdout, /shop: FAILED/);
     assert.match(r.stdout, /FAIL checksum: db\/production-2026-02-02T010000Z\.sqlite\.sql\.gz: content differs from what the job wrote \(corrupted\)/);

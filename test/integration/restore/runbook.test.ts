@@ -37,7 +37,7 @@ before(async () => {
   await keepCopy(d.docs, path.join(was1, 'docs'));
   commit1 = (await sh(['git', '--git-dir', d.gitRepo, 'rev-parse', 'main'])).trim();
   await backUp(d.site, new Date('2026-02-01T01:00:00Z'), new Date('2026-02-01T03:00:00Z'));
-  await writeFile(path.join(d.docs, 'report.txt'), 'report v2\n');
+  await writeFile(path.join(d.docs, 'report.txt'), 'report v2, edited on day 2\n');
   await sh(['sqlite3', d.shopDb, "insert into orders(item) values ('day 2');"]);
   await commit(d.gitWork, 'README', 'two\n', 'second');
   await backUp(d.site, new Date('2026-02-02T01:00:00Z'), new Date('2026-02-02T03:00:00Z'));
