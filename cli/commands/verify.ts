@@ -1,4 +1,5 @@
 /** `tierback verify [APP...|--all]`: restore drills, recorded in history. */
+import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
@@ -9,6 +10,11 @@ interface Args extends GlobalArgs {
   'backup-server'?: string;
   tier?: 'local' | 'remote';
   load?: boolean;
+  'db-host'?: string;
+  'db-port'?: number;
+  'db-socket'?: string;
+  'db-user'?: string;
+  'db-password-file'?: string;
   scratch?: string;
   root: string;
   json?: boolean;
@@ -33,6 +39,11 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       .option('backup-server', { type: 'string', describe: 'On a backup server: drill its snapshots of the servers it pulls' })
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier or only snapshots' })
       .option('load', { type: 'boolean', default: true, describe: 'Load dumps into scratch databases (--no-load: checksums and completeness only)' })
+      .option('db-host', { type: 'string', describe: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)' })
+      .option('db-port', { type: 'number', describe: 'Its port' })
+      .option('db-socket', { type: 'string', describe: 'Its socket (MySQL) or socket folder (PostgreSQL)' })
+      .option('db-user', { type: 'string', describe: 'User allowed to create and drop tierback_drill_* databases' })
+      .option('db-password-file', { type: 'string', describe: 'File whose first line is that user\'s password' })
       .option('scratch', { type: 'string', describe: 'Folder for scratch copies (default the temp folder)' })
       .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
       .option('json', { type: 'boolean', describe: 'Outcomes as JSON' })
@@ -44,7 +55,9 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const apps = selectDrillApps(site, argv.apps, { all: argv.all ?? false, backupServer: argv['backup-server'] });
-    const outcomes = await drillApps(site, apps, { log, root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch });
+    const password = argv['db-password-file'] ? (await readFile(argv['db-password-file'], 'utf8')).split('\n')[0] : undefined;
+    const connection = { host: argv['db-host'], port: argv['db-port'], socket: argv['db-socket'], user: argv['db-user'], password };
+    const outcomes = await drillApps(site, apps, { log, root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
     if (argv.json) printJson(outcomes);
     else out(outcomes.length ? outcomes.map(formatOutcome).join('\n') : 'no apps to drill');
     process.exitCode = drillExitCode(outcomes, argv.apps.length > 0);

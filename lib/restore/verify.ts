@@ -191,6 +191,12 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
           add('load', true, `${rel}: ${db === 'all' ? 'whole-server dump' : 'not a single-database dump'}, not loaded (checksum and completeness checked)`);
           continue;
         }
+        const given = Object.values(opts.connection ?? {}).some((v) => v !== undefined);
+        if (format !== 'sqlite' && point.tier === 'remote' && !given) {
+          // A backup server usually has no database server, and the app's own settings name the app's server.
+          add('load', true, `${rel}: not loaded (a drill of a snapshot loads MySQL/PostgreSQL dumps only into a scratch server given with --db-host/--db-socket); checksum and completeness checked`);
+          continue;
+        }
         const own = await appDatabase(app, format, db);
         const conn = pickConnection(own.conn, opts.connection);
         const target = format === 'sqlite' ? path.join(scratchRoot, `${db}.sqlite3`) : `tierback_drill_${randomBytes(4).toString('hex')}`;

@@ -96,6 +96,10 @@ describe('verify: drills load dumps into scratch databases', () => {
     assert.match(r.stdout, /shop-2026-03-02T020000Z\.mysql\.sql\.gz: loaded into a scratch database: 2 tables, 4 rows \(job recorded 2 tables\)/);
     assert.match(r.stdout, /crm-2026-03-02T020000Z\.pgdump: loaded into a scratch database: 1 tables, 3 rows \(job recorded 1 tables\)/);
     assert.equal(await my.sql("SHOW DATABASES LIKE 'tierback_drill%'"), '');
+    // On a backup server the scratch server is named explicitly (as root over its socket here).
+    const asRoot = await cli(['verify', 'shop', '--db-socket', my.socket, '--db-user', 'root']);
+    assert.equal(asRoot.code, 0, asRoot.stdout);
+    assert.match(asRoot.stdout, /loaded into a scratch database: 2 tables, 4 rows/);
     assert.equal(await pg.sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'tierback_drill%'"), '0');
   });
 
