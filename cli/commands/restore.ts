@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { findApp } from '../../lib/inventory/model.js';
 import { readPasswordFile } from '../../lib/jobs/databases.js';
+import { describePoint } from '../../lib/restore/points.js';
 import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/restore/restore.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 
@@ -43,14 +44,14 @@ async function confirm(question: string): Promise<boolean> {
 
 export function formatRestore(r: RestoreResult): string {
   const lines = [
-    `${r.dryRun ? 'would restore' : 'restored'} ${r.app} from ${r.point.tier} ${r.point.id} (backed up ${r.point.at.toISOString()})${r.dump ? `, dump ${r.dump.file}` : ''}`,
+    `${r.dryRun ? 'would restore' : 'restored'} ${r.app} from ${describePoint(r.point)} (backed up ${r.point.at.toISOString()})${r.dump ? `, dump ${r.dump.file}` : ''}`,
     `  from: ${r.source}`,
     `  to:   ${r.to}`,
     '',
     `commands ${r.dryRun ? 'it would run' : 'run'} (the same by hand, without tierback: see docs/restore.md):`,
     ...r.commands.map((c) => `  ${c}`),
   ];
-  if (r.guide.commands.length) lines.push('', `to put the whole app back by hand (docs/jobs/<type>.md), from ${r.point.dir}:`, ...r.guide.commands.map((c) => `  ${c}`));
+  if (r.guide.commands.length) lines.push('', `to put the whole app back by hand over the live app (docs/jobs/<type>.md; check the restored copy first), from ${r.point.dir}:`, ...r.guide.commands.map((c) => `  ${c}`));
   return lines.join('\n');
 }
 

@@ -1,6 +1,7 @@
 /** `tierback verify [APP...|--all]`: restore drills, recorded in history. */
 import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
+import { describePoint } from '../../lib/restore/points.js';
 import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 
@@ -22,7 +23,7 @@ interface Args extends GlobalArgs {
 
 function formatOutcome(o: DrillOutcome): string {
   if (o.status === 'skipped') return `${o.app}: skipped — ${o.problems.join('; ')}`;
-  const lines = [`${o.app}: ${o.status === 'failed' ? 'FAILED' : o.status} — drill of ${o.point?.tier} ${o.point?.id} (backed up ${o.point?.at.toISOString()})`];
+  const lines = [`${o.app}: ${o.status === 'failed' ? 'FAILED' : o.status} — drill of ${o.point ? describePoint(o.point) : '?'} (backed up ${o.point?.at.toISOString()})`];
   for (const c of o.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}: ${c.detail}`);
   if (o.commands.length) lines.push('  commands run:', ...o.commands.map((c) => `    ${c}`));
   if (o.historyFile) lines.push(`  recorded in ${o.historyFile}`);

@@ -174,6 +174,11 @@ export async function listPoints(site: Site, app: ResolvedApp, opts: PointOption
   return points.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.tier === b.tier ? (a.snapshot ?? '').localeCompare(b.snapshot ?? '') : a.tier === 'local' ? 1 : -1));
 }
 
+/** "the local folder" or "snapshot <backup server>/<stamp>", for messages. */
+export function describePoint(p: Point): string {
+  return p.tier === 'local' ? 'the local folder' : `snapshot ${p.id}`;
+}
+
 export type AtSpec = { kind: 'latest' } | { kind: 'day'; day: string } | { kind: 'time'; at: Date };
 
 /** `latest`, a day (`2026-02-01`, `20260201`: the newest backup of that day or before, in the site's timezone), a snapshot stamp or an ISO time. */

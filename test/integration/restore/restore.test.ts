@@ -87,13 +87,13 @@ describe('tierback restore: files', () => {
     const to1 = fresh();
     const r = await cli(['restore', 'docs', '--at', '2026-02-01', '--tier', 'remote', '--to', to1]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /from remote sandbox\.tierback\.test\/2026-02-01T030000Z/);
+    assert.match(r.stdout, /from snapshot sandbox\.tierback\.test\/2026-02-01T030000Z/);
     assert.match(r.stdout, /^ {2}rsync -a --numeric-ids/m, 'prints the plain command it ran');
     assert.equal(await treeDiff(path.join(was1, 'docs'), path.join(to1, 'files')), '');
     const to2 = fresh();
     const r2 = await cli(['restore', 'docs', '--to', to2]);
     assert.equal(r2.code, 0, r2.stderr);
-    assert.match(r2.stdout, /from local local/);
+    assert.match(r2.stdout, /from the local folder/);
     assert.equal(await treeDiff(d.docs, path.join(to2, 'files')), '');
   });
 
