@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, readFile, readdir, rm, stat, truncate, writeFile, open } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rm, stat, symlink, truncate, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import { serverHistoryDir, vmHistoryDir } from '../../../lib/convention.js';
 import { readHistory } from '../../../lib/history.js';
@@ -79,6 +79,18 @@ describe('tierback list', () => {
     const t = await cli(['list', 'shop']);
     assert.match(t.stdout, /local\s+local \(current\)\s+2026-02-02T01:00:00.000Z\s+files/);
     assert.match(t.stdout, /dump production/);
+  });
+
+  it('--root looks below another folder (a mounted disk, a copy of a partition)', async () => {
+    const rootView = path.join(tmp, 'rootview');
+    const partition = findApp(d.site, 'shop').partition;
+    await mkdir(path.join(rootView, path.dirname(partition)), { recursive: true });
+    await symlink(partition, path.join(rootView, partition));
+    const r = await cli(['list', 'shop', '--json', '--root', rootView]);
+    assert.equal(r.code, 0, r.stderr);
+    const points = JSON.parse(r.stdout) as { disk: string; dir: string }[];
+    assert.equal(points.length, 3);
+    assert.ok(points.every((p) => p.disk === path.join(rootView, p.dir)));
   });
 });
 
