@@ -154,6 +154,7 @@ export async function restoreFiles(site: Site, app: ResolvedApp, opts: RestoreFi
       throw new RefusedError(`app "${app.name}" (${app.type}): in-place restore is only built for types whose backup mirrors one live folder (${Object.keys(IN_PLACE_DIRS).join(', ')})`, `restore --to a new folder, then put the pieces back as docs/jobs/${app.type}.md says`);
     }
     if (opts.toServer) throw new UsageError('--in-place and --to-server do not go together', 'run the in-place restore on the machine where the app lives');
+    if (opts.to) throw new UsageError(`--in-place restores into the live app ${app.path}; --to does not go with it`, 'drop --to, or drop --in-place to restore into a new folder');
     if (!opts.confirmed) throw new RefusedError(`restoring over the live app ${app.path} needs confirmation`, 'answer "yes" at the prompt, or pass --yes in scripts');
     await checkNoEscape(path.join(point.disk, sub), rel);
     source = rel ? path.join(point.disk, sub, rel) : path.join(point.disk, sub);
