@@ -4,7 +4,7 @@
  * counting what a loaded database holds (restore drills). Passwords go only into a 0600 option file
  * (MySQL) or the child's environment (PGPASSWORD); never argv, logs or printed commands.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RefusedError, TierbackError, UsageError } from '../errors.js';
@@ -16,6 +16,7 @@ import { readPasswordFile, type DbConnection } from '../jobs/databases.js';
 import { mysqlConnection, mysqlOptions } from '../jobs/mysql.js';
 import { postgresqlOptions } from '../jobs/postgresql.js';
 import { capistranoDir, railsOptions, readDatabaseYml } from '../jobs/rails.js';
+import { parseWpConfig, wpConnection } from '../jobs/wordpress.js';
 
 export type DumpFormat = 'sqlite' | 'mysql' | 'postgresql';
 
@@ -51,6 +52,15 @@ export async function appDatabase(app: ResolvedApp, format: DumpFormat, db: stri
       const y = await readDatabaseYml(path.join(current, 'config', 'database.yml'), o.environment, app, { ignorePassword: o.password_file !== undefined });
       const password = o.password_file ? readPasswordFile(o.password_file, app, 'password_file') : y.password;
       return { conn: { host: y.host, port: y.port, socket: y.socket, user: y.username, password }, live: format === 'sqlite' ? path.resolve(current, y.database) : y.database };
+    }
+    if (app.type === 'wordpress') {
+      // WordPress also looks one folder up for wp-config.php.
+      for (const file of [path.join(app.path, 'wp-config.php'), path.join(path.dirname(app.path), 'wp-config.php')]) {
+        const text = await readFile(file, 'utf8').catch(() => undefined);
+        if (text === undefined) continue;
+        const c = parseWpConfig(text);
+        if (c.name && c.user && c.host) return { conn: wpConnection({ name: c.name, user: c.user, password: c.password ?? '', host: c.host, tablePrefix: c.tablePrefix ?? 'wp_' }), live: c.name };
+      }
     }
   } catch {
     // The live app is not on this machine (e.g. a backup server): only the dump's own name is known.

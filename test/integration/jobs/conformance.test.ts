@@ -288,6 +288,13 @@ describe('conformance: every registered job type', () => {
       const superuser = t.name === 'postgresql' ? { socket: pg.socketDir, port: pg.port, user: 'postgres' } : t.name === 'mysql' || t.name === 'wordpress' ? { socket: my.socket, user: 'root' } : undefined;
       const drill = await drillApp(site, app, { log, tier: 'remote', connection: superuser });
       assert.equal(drill.status, 'ok', drill.problems.join('; '));
+      if (t.name === 'wordpress') {
+        // In the VM a drill uses the app's own settings (wp-config.php); its user may create tierback_drill_* databases.
+        await my.sql("GRANT ALL ON `tierback\\_drill\\_%`.* TO 'wpc'@'%'; GRANT ALL ON `tierback\\_drill\\_%`.* TO 'wpc'@'localhost';");
+        const own = await drillApp(site, app, { log, tier: 'local' });
+        assert.equal(own.status, 'ok', own.problems.join('; '));
+        assert.ok(own.checks.some((c) => c.check === 'load' && /loaded into a scratch database: 1 tables, 2 rows/.test(c.detail)), JSON.stringify(own.checks));
+      }
     });
   }
 });
