@@ -231,7 +231,9 @@ export async function restoreDatabase(site: Site, app: ResolvedApp, opts: Restor
   checkNewDatabaseName(opts.database, format);
   const own = await appDatabase(app, format, dump.db);
   const conn = pickConnection(own.conn, opts.connection);
-  guardLiveDatabase(app, opts.database, own.live, opts.inPlace ?? false, opts.confirmed ?? false);
+  // Compare like with like: SQLite files by their real path, server database names case-insensitively.
+  const same = format === 'sqlite' ? [await resolveReal(opts.database), own.live ? await resolveReal(own.live) : undefined] : [opts.database.toLowerCase(), own.live?.toLowerCase()];
+  guardLiveDatabase(app, same[0]!, same[1], opts.inPlace ?? false, opts.confirmed ?? false);
   if (format === 'sqlite' && !(opts.inPlace && opts.confirmed) && !(await isEmptyOrMissing(opts.database))) {
     throw new RefusedError(`${opts.database} exists; restore never overwrites without being told`, 'name a new file');
   }

@@ -206,6 +206,8 @@ describe('tierback restore: safety', () => {
     const r = await cli(['restore', 'shop', '--database', d.shopDb]);
     assert.equal(r.code, 6);
     assert.match(r.stderr, /live database/);
+    const sneaky = path.join(path.dirname(d.shopDb), '..', 'db', path.basename(d.shopDb));
+    assert.equal((await cli(['restore', 'shop', '--database', sneaky])).code, 6, 'the same file spelled differently');
     assert.equal(await count(d.shopDb, 'orders'), 4);
     const bad = await cli(['restore', 'shop', '--database', 'relative.db']);
     assert.equal(bad.code, 2);
