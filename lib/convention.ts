@@ -458,3 +458,13 @@ export function offsiteArchiveName(top: string, encrypted: boolean): string {
   if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(top)) throw new TypeError(`invalid top-level folder name "${top}"`);
   return `${top}.tar.gz${encrypted ? '.age' : ''}`;
 }
+
+// ---------------------------------------------------------------- restore (issue 6)
+//
+// Each job writes a manifest into the app's folder (it travels with pulls): sha256sum-format lines
+// for every dump and a random sample of the other files, with `#` lines for totals and per-dump
+// table/row counts. Restore drills compare a restored copy against it.
+
+/** The manifest file inside an app's backup folder. */
+export const MANIFEST_FILE = '.tierback-manifest';
+

@@ -48,6 +48,11 @@ export interface Exec {
   runToFile(spec: CommandSpec, file: string, transforms?: Transform[], signal?: AbortSignal): Promise<CommandResult>;
   /** Starts a command and returns execa's process handle, for callers that parse output as it comes. */
   spawn(spec: CommandSpec, signal?: AbortSignal): ResultPromise;
+  /**
+   * Runs `from | to` without a shell (e.g. `gunzip -c dump.gz | mysql db`): from's stdout streams into
+   * to's stdin, memory stays flat. Throws CommandError naming whichever side failed.
+   */
+  pipe(from: CommandSpec, to: CommandSpec, signal?: AbortSignal): Promise<CommandResult>;
   /** Every command this Exec ran or (dry-run) would have run, as argv arrays. */
   readonly history: readonly (readonly string[])[];
 }
@@ -123,6 +128,28 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
         throw new CommandError(`cannot run ${cmd}: ${(r.cause as Error).message}`, spec.argv, undefined, '', `is ${cmd} installed and on PATH?`);
       }
       return check(spec, r.exitCode, String(r.stderr ?? ''), started, '', r.signal ?? undefined);
+    },
+    async pipe(from, to, signal) {
+      history.push(from.argv, to.argv);
+      log.debug({ from: from.argv, to: to.argv }, dryRun ? 'would run piped' : 'run piped');
+      if (dryRun) return { exitCode: 0, stdout: '', stderr: '', warning: false, durationMs: 0 };
+      const started = Date.now();
+      const [f1, ...a1] = from.argv;
+      const [f2, ...a2] = to.argv;
+      const left = execa(f1!, a1, { ...options(from, signal), stdout: 'pipe', buffer: { stdout: false, stderr: true } });
+      const right = execa(f2!, a2, { ...options(to, signal), stdin: 'pipe' });
+      left.stdout!.pipe(right.stdin!);
+      right.stdin!.on('error', () => undefined); // the reader exiting early shows up as its exit code
+      const [l, r] = await Promise.all([left, right]);
+      for (const [res, spec] of [[l, from], [r, to]] as const) {
+        if (res.failed && res.exitCode === undefined && !res.isTerminated && res.cause) {
+          throw new CommandError(`cannot run ${spec.argv[0]}: ${(res.cause as Error).message}`, spec.argv, undefined, '', `is ${spec.argv[0]} installed and on PATH?`);
+        }
+      }
+      // The reader's failure explains more (e.g. SQL error); check it first.
+      const out = check(to, r.exitCode, String(r.stderr ?? ''), started, String(r.stdout ?? ''), r.signal ?? undefined);
+      check(from, l.exitCode, String(l.stderr ?? ''), started, '', l.signal ?? undefined);
+      return out;
     },
     spawn(spec, signal) {
       history.push(spec.argv);

@@ -120,3 +120,8 @@ function viewOf(site: Site, root: string, s: ResolvedServer, identity: MachineVi
     backupServers: site.backupServers.filter((b) => b.server === s.fqdn),
   };
 }
+
+/** The on-disk location of an inventory path under `root` (undefined or "/": the path itself). */
+export function diskPath(root: string | undefined, logical: string): string {
+  return rooted(root ?? '/', logical);
+}

@@ -6,6 +6,7 @@ import { discoverCommand } from './discover.js';
 import { historyCommand } from './history.js';
 import { inventoryCommand } from './inventory.js';
 import { jobCommand } from './job.js';
+import { listCommand } from './list.js';
 import { monitorCommand } from './monitor.js';
 import { applyCommand, moveCommand } from './move.js';
 import { offsiteCommand } from './offsite.js';
@@ -14,9 +15,11 @@ import { pathsCommand } from './paths.js';
 import { pruneCommand } from './prune.js';
 import { pullCommand } from './pull.js';
 import { reportCommand } from './report.js';
+import { restoreCommand } from './restore.js';
 import { scheduleCommand } from './schedule.js';
 import { sshCommand } from './ssh.js';
 import { statusCommand } from './status.js';
+import { verifyCommand } from './verify.js';
 import { whichCommand } from './which.js';
 
 const list: CommandModule<GlobalArgs, never>[] = [
@@ -25,6 +28,10 @@ const list: CommandModule<GlobalArgs, never>[] = [
   pullCommand,
   pruneCommand,
   offsiteCommand,
+  // getting data back
+  listCommand,
+  restoreCommand,
+  verifyCommand,
   // knowing what is backed up
   statusCommand,
   historyCommand,

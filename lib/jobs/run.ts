@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import fg from 'fast-glob';
-import { DUMP_DIR, HOST_VM, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
+import { DUMP_DIR, HOST_VM, MANIFEST_FILE, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
 import { LockedError, NotFoundError, TierbackError, UsageError } from '../errors.js';
 import { pruneAfterJob } from '../retention/index.js';
 import { createExec, type CommandSpec, type Exec } from '../exec.js';
@@ -21,6 +21,7 @@ import { DIR_MODE, FILE_MODE, assertInside, ensureDir } from '../fsutil.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { acquireLock, type Lock } from '../lock.js';
+import { writeManifest } from '../manifest.js';
 import type { Logger } from '../log.js';
 import { RSYNC_VANISHED, checkDump, isDir, isPresent } from './common.js';
 import { getJobType } from './registry.js';
@@ -329,6 +330,8 @@ async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Log
       }
     }
     if (plan.keepsDumps) await carryDumps(plan, app.keepDumps);
+    // Restore (issue 6): the manifest drills check restored copies against.
+    await writeManifest(plan.staging, exec, plan.previous);
     const problems = await type.verify(plan.staging, options, { exec, log, signal });
     if (problems.length) {
       throw new TierbackError(`verification of the new backup failed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, {
@@ -461,6 +464,7 @@ export async function measure(dir: string): Promise<{ files: number; bytes: numb
     }
     for await (const e of h) {
       const p = path.join(d, e.name);
+      if (d === dir && e.name === MANIFEST_FILE) continue; // tierback's own file, not backed-up data
       if (e.isDirectory()) await walk(p);
       else if (e.isFile()) {
         files++;

@@ -18,17 +18,23 @@ export interface AppEntry {
   vm?: string;
 }
 
-/** `<root>/backup` is VM "web"'s mount of the local tree; the inventory is also written to `<root>/inventory.yaml`. */
-export async function jobSite(root: string, apps: AppEntry[]): Promise<Site> {
-  const mount = path.join(root, 'backup');
+/**
+ * `<root>/backup` is VM "web"'s mount of the local tree; the inventory is also written to `<root>/inventory.yaml`.
+ * With `pulls`, the VM writes straight into `<root>/partition/local/web` and the server (role both)
+ * pulls itself locally into `<root>/partition/snapshots/`, so both tiers live on this machine.
+ */
+export async function jobSite(root: string, apps: AppEntry[], opts: { pulls?: boolean } = {}): Promise<Site> {
+  const partition = path.join(root, 'partition');
+  const mount = opts.pulls ? path.join(partition, 'local', 'web') : path.join(root, 'backup');
   await mkdir(mount, { recursive: true, mode: 0o700 });
   const inv = {
     version: 1,
     site: 'test',
-    defaults: { partition: path.join(root, 'partition'), mount, timezone: 'UTC', keep_dumps: 3 },
-    servers: [{ fqdn: 'app1.test.example' }],
+    defaults: { partition, mount, timezone: 'UTC', keep_dumps: 3 },
+    servers: [{ fqdn: 'app1.test.example', ...(opts.pulls ? { role: 'both' } : {}) }],
     vms: [{ name: 'web', server: 'app1.test.example', mount }],
     apps: apps.map((a) => ({ server: 'app1.test.example', vm: 'web', ...a })),
+    ...(opts.pulls ? { backup_servers: [{ server: 'app1.test.example', pulls: [{ server: 'app1.test.example', transport: 'local' }] }] } : {}),
   };
   const file = path.join(root, 'inventory.yaml');
   const text = yaml.dump(inv);

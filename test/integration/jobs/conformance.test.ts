@@ -18,6 +18,10 @@ import { startPostgres, type Postgres } from '../../helpers/postgres.js';
 import { makeRailsTree } from '../../helpers/rails.js';
 import { tierback } from '../../helpers/cli.js';
 import type { Site } from '../../../lib/inventory/model.js';
+import { runPulls } from '../../../lib/pull/pull.js';
+import { restoreFiles } from '../../../lib/restore/restore.js';
+import { drillApp } from '../../../lib/restore/verify.js';
+import { cp } from 'node:fs/promises';
 
 const log = silentLogger();
 const at = (min: number) => () => new Date(Date.UTC(2026, 1, 1, 3, min, 0));
@@ -223,7 +227,7 @@ describe('conformance: every registered job type', () => {
       names.set(t.name, e.name);
       entries.push(e);
     }
-    site = await jobSite(root, entries);
+    site = await jobSite(root, entries, { pulls: true });
   });
   after(async () => {
     await Promise.all([my?.stop(), pg?.stop()]);
@@ -259,6 +263,39 @@ describe('conformance: every registered job type', () => {
       assert.ok((runs[1]!.files ?? 0) > 0 && (runs[1]!.mb ?? -1) >= 0);
       assert.ok(t.restore(app, t.options.parse(app.options), o2.target).commands.length > 0);
       await fixtures[t.name]!.restoreAndCompare(root, o2.target);
+    });
+
+    it(`${t.name}: through both tiers (job, pull, tierback restore from the snapshot of a chosen date) and a passing restore drill`, async () => {
+      // Restore (issue 6): a third run, a pull, a copy of what that job wrote; a second pull. Restoring from the
+      // first snapshot (chosen by its stamp) gives those bytes back; from the second, the local folder's (which the
+      // test above compared with the source by hand).
+      const app = appOf(site, names.get(t.name)!);
+      const pullAt = (min: number) => () => new Date(Date.UTC(2026, 1, 1, 4, min, 0));
+      assert.equal((await runJob(site, app, { log, now: at(2) })).status, 'ok');
+      const [p1] = await runPulls(site, site.backupServers[0]!, { log, now: pullAt(t.name.length) });
+      assert.equal(p1!.status, 'ok', p1!.error);
+      const asWritten = path.join(root, `as-written-${t.name}`);
+      await cp(path.join(app.mount, app.relpath), asWritten, { recursive: true, verbatimSymlinks: true });
+      const day1 = path.join(root, `from-snapshot-1-${t.name}`);
+      const r1 = await restoreFiles(site, app, { log, at: p1!.snapshot!, tier: 'remote', to: day1 });
+      assert.equal(r1.point.snapshot, p1!.snapshot);
+      assert.equal(await treeDiff(asWritten, day1, ['.tierback-manifest']), '', 'the snapshot restores the bytes the job wrote that day');
+      const [p2] = await runPulls(site, site.backupServers[0]!, { log, now: pullAt(30 + t.name.length) });
+      assert.equal(p2!.status, 'ok', p2!.error);
+      const latest = path.join(root, `from-snapshot-2-${t.name}`);
+      const r2 = await restoreFiles(site, app, { log, tier: 'remote', at: p2!.snapshot!, to: latest });
+      assert.equal(r2.point.snapshot, p2!.snapshot);
+      assert.equal(await treeDiff(path.join(app.mount, app.relpath), latest, ['.tierback-manifest']), '');
+      const superuser = t.name === 'postgresql' ? { socket: pg.socketDir, port: pg.port, user: 'postgres' } : t.name === 'mysql' || t.name === 'wordpress' ? { socket: my.socket, user: 'root' } : undefined;
+      const drill = await drillApp(site, app, { log, tier: 'remote', connection: superuser });
+      assert.equal(drill.status, 'ok', drill.problems.join('; '));
+      if (t.name === 'wordpress') {
+        // In the VM a drill uses the app's own settings (wp-config.php); its user may create tierback_drill_* databases.
+        await my.sql("GRANT ALL ON `tierback\\_drill\\_%`.* TO 'wpc'@'%'; GRANT ALL ON `tierback\\_drill\\_%`.* TO 'wpc'@'localhost';");
+        const own = await drillApp(site, app, { log, tier: 'local' });
+        assert.equal(own.status, 'ok', own.problems.join('; '));
+        assert.ok(own.checks.some((c) => c.check === 'load' && /loaded into a scratch database: 1 tables, 2 rows/.test(c.detail)), JSON.stringify(own.checks));
+      }
     });
   }
 

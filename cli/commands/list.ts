@@ -1,0 +1,46 @@
+/** `tierback list APP`: every point in time of an app on every tier this machine sees. */
+import type { CommandModule } from 'yargs';
+import { findApp } from '../../lib/inventory/model.js';
+import { listPoints } from '../../lib/restore/points.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs {
+  app: string;
+  root: string;
+  json?: boolean;
+}
+
+const mb = (b: number | undefined) => (b === undefined ? '?' : (b / 1e6).toFixed(1));
+
+export const listCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'list <app>',
+  describe: 'Every point in time of an app this machine sees: local folder and dumps, remote snapshots',
+  builder: (y) =>
+    y
+      .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
+      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
+      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .example('$0 list shop', 'on the VM (local tier) or on a backup server (snapshots)')
+      .example('$0 list shop --json', '')
+      .epilog(`Pick a point for \`tierback restore\` with --at (the day or time in the AT column) and --tier.\n\n${EXIT_CODES_EPILOG}`) as never,
+  handler: async (argv) => {
+    const site = await loadSite(argv, makeLogger(argv));
+    const app = findApp(site, argv.app);
+    const points = await listPoints(site, app, { root: argv.root });
+    if (argv.json) {
+      printJson(points);
+      return;
+    }
+    if (points.length === 0) {
+      out(`${app.name}: no backup visible on this machine (looked at ${app.mount} and the partitions of the inventory${argv.root !== '/' ? ` under ${argv.root}` : ''})`);
+      process.exitCode = 3;
+      return;
+    }
+    const rows: (string | undefined)[][] = [];
+    for (const p of points) {
+      rows.push([p.tier, p.id + (p.current ? ' (current)' : ''), p.at.toISOString(), 'files', String(p.files ?? '?'), mb(p.bytes), p.status + (p.lastFailure ? ` (a later job failed: ${p.lastFailure})` : ''), p.dir]);
+      for (const d of p.dumps) rows.push(['', '', d.at.toISOString(), `dump ${d.db}`, '', mb(d.bytes), '', `${p.dir}/${d.file}`]);
+    }
+    out(table(['TIER', 'POINT', 'AT', 'WHAT', 'FILES', 'MB', 'STATUS', 'PATH'], rows));
+  },
+};

@@ -1,0 +1,66 @@
+/** `tierback verify [APP...|--all]`: restore drills, recorded in history. */
+import { readFile } from 'node:fs/promises';
+import type { CommandModule } from 'yargs';
+import { describePoint } from '../../lib/restore/points.js';
+import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs {
+  apps: string[];
+  all?: boolean;
+  'backup-server'?: string;
+  tier?: 'local' | 'remote';
+  load?: boolean;
+  'db-host'?: string;
+  'db-port'?: number;
+  'db-socket'?: string;
+  'db-user'?: string;
+  'db-password-file'?: string;
+  scratch?: string;
+  root: string;
+  json?: boolean;
+}
+
+function formatOutcome(o: DrillOutcome): string {
+  if (o.status === 'skipped') return `${o.app}: skipped — ${o.problems.join('; ')}`;
+  const lines = [`${o.app}: ${o.status === 'failed' ? 'FAILED' : o.status} — drill of ${o.point ? describePoint(o.point) : '?'} (backed up ${o.point?.at.toISOString()})`];
+  for (const c of o.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}: ${c.detail}`);
+  if (o.commands.length) lines.push('  commands run:', ...o.commands.map((c) => `    ${c}`));
+  if (o.historyFile) lines.push(`  recorded in ${o.historyFile}`);
+  return lines.join('\n');
+}
+
+export const verifyCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'verify [apps..]',
+  describe: 'Restore drills: restore the newest backup into a scratch place and check it (manifest, fsck, dumps loaded and counted)',
+  builder: (y) =>
+    y
+      .positional('apps', { type: 'string', array: true, default: [], describe: 'App names from the inventory' })
+      .option('all', { type: 'boolean', describe: 'Every active app with a backup visible here' })
+      .option('backup-server', { type: 'string', describe: 'On a backup server: drill its snapshots of the servers it pulls' })
+      .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier or only snapshots' })
+      .option('load', { type: 'boolean', default: true, describe: 'Load dumps into scratch databases (--no-load: checksums and completeness only)' })
+      .option('db-host', { type: 'string', describe: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)' })
+      .option('db-port', { type: 'number', describe: 'Its port' })
+      .option('db-socket', { type: 'string', describe: 'Its socket (MySQL) or socket folder (PostgreSQL)' })
+      .option('db-user', { type: 'string', describe: 'User allowed to create and drop tierback_drill_* databases' })
+      .option('db-password-file', { type: 'string', describe: 'File whose first line is that user\'s password' })
+      .option('scratch', { type: 'string', describe: 'Folder for scratch copies (default the temp folder)' })
+      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
+      .option('json', { type: 'boolean', describe: 'Outcomes as JSON' })
+      .example('$0 verify shop', 'drill one app')
+      .example('$0 verify --all', 'every app with a backup here (cron: weekly)')
+      .example('$0 verify --all --backup-server backup1.example.org', 'what `tierback schedule` installs on a backup server')
+      .epilog(`Results go to history (kind=verify tier=drill): a failed drill turns the app red in \`tierback status\`.\nExit 0 all passed, 1 failed, 5 some failed.\n\n${EXIT_CODES_EPILOG}`) as never,
+  handler: async (argv) => {
+    const log = makeLogger(argv);
+    const site = await loadSite(argv, log);
+    const apps = selectDrillApps(site, argv.apps, { all: argv.all ?? false, backupServer: argv['backup-server'] });
+    const password = argv['db-password-file'] ? (await readFile(argv['db-password-file'], 'utf8')).split('\n')[0] : undefined;
+    const connection = { host: argv['db-host'], port: argv['db-port'], socket: argv['db-socket'], user: argv['db-user'], password };
+    const outcomes = await drillApps(site, apps, { log, root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
+    if (argv.json) printJson(outcomes);
+    else out(outcomes.length ? outcomes.map(formatOutcome).join('\n') : 'no apps to drill');
+    process.exitCode = drillExitCode(outcomes, argv.apps.length > 0);
+  },
+};

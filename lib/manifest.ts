@@ -1,0 +1,160 @@
+/**
+ * The manifest of a backup folder (`<app folder>/.tierback-manifest`), written by every job and
+ * read by restore drills. It is a sha256sum file (so `grep -v '^#' .tierback-manifest | sha256sum -c`
+ * checks it without tierback) of every dump and a random sample of the other files, plus `#` lines:
+ *
+ *   # tierback manifest v1
+ *   # files=120 bytes=48213
+ *   # dump db/shop-2026-02-01T030000Z.sqlite.sql.gz tables=3 rows=12
+ *   <sha256>  db/shop-2026-02-01T030000Z.sqlite.sql.gz
+ *   <sha256>  files/a.txt
+ *
+ * Totals count every non-folder entry except the manifest itself. Walks stream; memory stays flat.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, opendir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { DUMP_DIR, MANIFEST_FILE, parseDumpFileName } from './convention.js';
+import type { Exec } from './exec.js';
+import { writeFileAtomic } from './fsutil.js';
+
+export const MANIFEST_HEADER = '# tierback manifest v1';
+/** Files (other than dumps) whose checksum the manifest keeps. */
+export const MANIFEST_SAMPLE = 32;
+
+export interface DumpFacts {
+  /** Tables the dump creates (undefined when the format does not say). */
+  tables?: number | undefined;
+  /** Rows the dump inserts (only known for sqlite dumps). */
+  rows?: number | undefined;
+}
+
+export interface Manifest {
+  files: number;
+  bytes: number;
+  /** relpath -> sha256 hex. */
+  sums: Map<string, string>;
+  /** dump relpath (db/<name>) -> facts. */
+  dumps: Map<string, DumpFacts>;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Safe for a sha256sum line (no newline or backslash, which sha256sum would escape). */
+function plainName(rel: string): boolean {
+  return !/[\n\r\\]/.test(rel);
+}
+
+/** Streams every non-folder entry below `dir` (relative paths), never following symlinks. */
+export async function* walkFiles(dir: string, rel = ''): AsyncGenerator<{ rel: string; file: boolean; size: number }> {
+  let h;
+  try {
+    h = await opendir(rel ? path.join(dir, rel) : dir);
+  } catch {
+    return;
+  }
+  for await (const e of h) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) yield* walkFiles(dir, r);
+    else if (e.isFile()) yield { rel: r, file: true, size: (await lstat(path.join(dir, r)).catch(() => ({ size: 0 }))).size };
+    else yield { rel: r, file: false, size: 0 };
+  }
+}
+
+/** Tables and rows a dump holds, read from the dump itself (streamed). */
+export async function dumpFacts(file: string, exec: Exec): Promise<DumpFacts> {
+  const name = path.basename(file);
+  if (name.endsWith('.pgdump')) {
+    const r = await exec.run({ argv: ['pg_restore', '--list', file] });
+    const tables = r.stdout.split('\n').filter((l) => /^\d+; \d+ \d+ TABLE (?!DATA)/.test(l)).length;
+    return { tables };
+  }
+  if (!name.endsWith('.sqlite.sql.gz') && !name.endsWith('.mysql.sql.gz')) return {};
+  const sqlite = name.endsWith('.sqlite.sql.gz');
+  let tables = 0;
+  let rows = 0;
+  const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (/^CREATE TABLE (?!["`']?sqlite_)/.test(line)) tables++;
+    else if (sqlite && /^INSERT INTO (?!["`']?sqlite_)/.test(line)) rows++;
+  }
+  return sqlite ? { tables, rows } : { tables };
+}
+
+/** Reads a manifest; undefined when the folder has none. */
+export async function readManifest(dir: string): Promise<Manifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m: Manifest = { files: -1, bytes: -1, sums: new Map(), dumps: new Map() };
+  for (const line of text.split('\n')) {
+    let x;
+    if ((x = /^# files=(\d+) bytes=(\d+)/.exec(line))) {
+      m.files = Number(x[1]);
+      m.bytes = Number(x[2]);
+    } else if ((x = /^# dump (\S+)(.*)$/.exec(line))) {
+      const facts: DumpFacts = {};
+      const t = /tables=(\d+)/.exec(x[2]!);
+      const r = /rows=(\d+)/.exec(x[2]!);
+      if (t) facts.tables = Number(t[1]);
+      if (r) facts.rows = Number(r[1]);
+      m.dumps.set(x[1]!, facts);
+    } else if ((x = /^([0-9a-f]{64}) {2}(.+)$/.exec(line))) {
+      m.sums.set(x[2]!, x[1]!);
+    }
+  }
+  return m;
+}
+
+/**
+ * Writes the manifest of `dir` (a job's staging folder). Checksums and dump facts of dumps the
+ * `previous` backup's manifest already describes (carried-over hard links) are reused.
+ */
+export async function writeManifest(dir: string, exec: Exec, previous?: string): Promise<Manifest> {
+  const prev = previous ? await readManifest(previous) : undefined;
+  let files = 0;
+  let bytes = 0;
+  const dumps: string[] = [];
+  const sample: string[] = [];
+  let seen = 0;
+  for await (const e of walkFiles(dir)) {
+    if (e.rel === MANIFEST_FILE) continue;
+    files++;
+    bytes += e.size;
+    if (!e.file || !plainName(e.rel)) continue;
+    if (e.rel.startsWith(`${DUMP_DIR}/`) && parseDumpFileName(e.rel.slice(DUMP_DIR.length + 1))) {
+      dumps.push(e.rel);
+      continue;
+    }
+    // Reservoir sample: every file has the same chance, whatever the tree's size.
+    seen++;
+    if (sample.length < MANIFEST_SAMPLE) sample.push(e.rel);
+    else {
+      const j = Math.floor(Math.random() * seen);
+      if (j < MANIFEST_SAMPLE) sample[j] = e.rel;
+    }
+  }
+  const m: Manifest = { files, bytes, sums: new Map(), dumps: new Map() };
+  for (const d of dumps.sort()) {
+    const old = prev?.sums.get(d);
+    const oldFacts = prev?.dumps.get(d);
+    m.sums.set(d, old ?? (await sha256File(path.join(dir, d))));
+    m.dumps.set(d, old && oldFacts ? oldFacts : await dumpFacts(path.join(dir, d), exec).catch(() => ({})));
+  }
+  for (const f of sample.sort()) m.sums.set(f, await sha256File(path.join(dir, f)));
+  const lines = [MANIFEST_HEADER, `# check without tierback: grep -v '^#' ${MANIFEST_FILE} | sha256sum -c`, `# files=${files} bytes=${bytes}`];
+  for (const [d, f] of m.dumps) lines.push(`# dump ${d}${f.tables !== undefined ? ` tables=${f.tables}` : ''}${f.rows !== undefined ? ` rows=${f.rows}` : ''}`);
+  for (const [f, sum] of m.sums) lines.push(`${sum}  ${f}`);
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), `${lines.join('\n')}\n`);
+  return m;
+}

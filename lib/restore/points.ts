@@ -1,0 +1,242 @@
+/**
+ * Points in time of an app on every tier this machine sees: the local tier's folder (the newest
+ * backup) and its dumps, and each remote snapshot that holds the app. Read-only.
+ */
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  DUMP_DIR,
+  HISTORY_DIR,
+  isStamp,
+  jobHistoryDir,
+  localAppDir,
+  parseDumpFileName,
+  parseSnapshotStamp,
+  remoteServerDir,
+  snapshotAppDir,
+  snapshotDir,
+  snapshotsDir,
+  vmHistoryDir,
+} from '../convention.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import { dayOf, readHistory, type Run } from '../history.js';
+import type { ResolvedApp, Site } from '../inventory/model.js';
+import { jobTarget } from '../jobs/run.js';
+import { diskPath } from '../machine.js';
+
+export type Tier = 'local' | 'remote';
+
+export interface DumpRef {
+  db: string;
+  /** Path relative to the app folder: `db/<db>-<stamp>.<ext>`. */
+  file: string;
+  stamp: string;
+  at: Date;
+  ext: string;
+  bytes: number;
+}
+
+export interface Point {
+  app: string;
+  tier: Tier;
+  /** `local`, or `<backup server>/<snapshot stamp>`. */
+  id: string;
+  /** When the data was backed up: start of the job that wrote it (else the snapshot's stamp or the folder's mtime). */
+  at: Date;
+  /** The app folder as the inventory names it. */
+  dir: string;
+  /** The same folder on this machine's disk (with --root). */
+  disk: string;
+  /** Partition holding this point (the app's server's, or the backup server's). */
+  partition: string;
+  /** The history files that travelled with this backup, on disk. */
+  historyDisk: string;
+  backupServer?: string | undefined;
+  snapshot?: string | undefined;
+  /** The snapshot `remote/<server>` points to (remote tier), or the local folder. */
+  current: boolean;
+  /** Status of the job that wrote this backup, from the history that travels with it. */
+  status: 'ok' | 'warning' | 'unknown';
+  /** Run id of that job. */
+  run?: string | undefined;
+  files?: number | undefined;
+  bytes?: number | undefined;
+  /** The newest run of the app's job recorded there, when it failed after this backup (the backup is older than expected). */
+  lastFailure?: string | undefined;
+  dumps: DumpRef[];
+}
+
+export interface PointOptions {
+  /** Prefix of every inventory path on disk (default "/"). */
+  root?: string | undefined;
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await lstat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function readDumps(disk: string): Promise<DumpRef[]> {
+  let names: string[] = [];
+  try {
+    names = await readdir(path.join(disk, DUMP_DIR));
+  } catch {
+    return [];
+  }
+  const out: DumpRef[] = [];
+  for (const n of names.sort()) {
+    const p = parseDumpFileName(n);
+    if (!p) continue;
+    const st = await lstat(path.join(disk, DUMP_DIR, n)).catch(() => undefined);
+    if (!st?.isFile()) continue;
+    out.push({ db: p.db, file: `${DUMP_DIR}/${n}`, stamp: p.stamp, at: p.at, ext: p.ext, bytes: st.size });
+  }
+  return out;
+}
+
+/** The job run that wrote the backup (newest ok/warning run, at or before `before`) and the newest failure after it. */
+async function jobFacts(historyDisk: string, app: string, before?: Date): Promise<{ good: Run | undefined; failure: Run | undefined }> {
+  const { runs } = await readHistory(historyDisk, { name: app }).catch(() => ({ runs: [] as Run[] }));
+  const jobs = runs.filter((r) => r.kind === 'job' && (!before || r.start.getTime() <= before.getTime()));
+  const good = [...jobs].reverse().find((r) => r.status === 'ok' || r.status === 'warning');
+  const last = jobs.at(-1);
+  return { good, failure: last && last.status === 'failed' && last !== good ? last : undefined };
+}
+
+async function folderPoint(app: ResolvedApp, tier: Tier, id: string, dir: string, disk: string, historyDisk: string, extra: Partial<Point>, before?: Date): Promise<Point> {
+  const { good, failure } = await jobFacts(historyDisk, app.name, before);
+  const fallback = before ?? (await lstat(disk)).mtime;
+  return {
+    app: app.name,
+    tier,
+    id,
+    at: good?.start ?? fallback,
+    dir,
+    disk,
+    partition: app.partition,
+    historyDisk,
+    current: false,
+    status: good ? (good.status as 'ok' | 'warning') : 'unknown',
+    run: good?.run,
+    files: good?.files,
+    bytes: good?.bytes,
+    lastFailure: failure ? `${failure.start.toISOString()} ${failure.error ?? 'failed'}` : undefined,
+    dumps: await readDumps(disk),
+    ...extra,
+  };
+}
+
+/** Every point in time of `app` this machine sees, oldest first. */
+export async function listPoints(site: Site, app: ResolvedApp, opts: PointOptions = {}): Promise<Point[]> {
+  const root = opts.root;
+  const points: Point[] = [];
+  // Local tier: inside the VM (its mount) or on the server (the partition); the same folder seen twice is listed once.
+  const candidates = [
+    { dir: jobTarget(app), history: vmHistoryDir(app.mount) },
+    { dir: localAppDir(app.partition, app.vm, app.relpath), history: jobHistoryDir(app.partition, app.vm) },
+  ];
+  const seen = new Set<string>();
+  for (const c of candidates) {
+    const disk = diskPath(root, c.dir);
+    if (seen.has(disk) || !(await isDirectory(disk))) continue;
+    seen.add(disk);
+    points.push(await folderPoint(app, 'local', 'local', c.dir, disk, diskPath(root, c.history), { current: true }));
+    break;
+  }
+  // Remote tier: snapshots of the app's server on the backup servers whose partition is here.
+  const partitions = new Map<string, string>();
+  for (const b of site.backupServers) if (b.pulls.some((p) => p.server === app.server) && !partitions.has(b.partition)) partitions.set(b.partition, b.server);
+  for (const [partition, backupServer] of partitions) {
+    let names: string[];
+    try {
+      names = await readdir(diskPath(root, snapshotsDir(partition, app.server)));
+    } catch {
+      continue;
+    }
+    // remote/<server> -> ../snapshots/<server>/<stamp> (relative, so it reads the same under --root).
+    const current = await readlink(diskPath(root, remoteServerDir(partition, app.server)))
+      .then((t) => path.posix.basename(t))
+      .catch(() => undefined);
+    for (const stamp of names.filter(isStamp).sort()) {
+      const dir = snapshotAppDir(partition, app.server, stamp, app.vm, app.relpath);
+      const disk = diskPath(root, dir);
+      if (!(await isDirectory(disk))) continue;
+      const history = diskPath(root, path.posix.join(snapshotDir(partition, app.server, stamp), app.vm, HISTORY_DIR));
+      points.push(
+        await folderPoint(app, 'remote', `${backupServer}/${stamp}`, dir, disk, history, { backupServer, partition, snapshot: stamp, current: stamp === current }, parseSnapshotStamp(stamp)),
+      );
+    }
+  }
+  // Oldest first; at equal times snapshots (oldest first) before the local folder, the most current place.
+  return points.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.tier === b.tier ? (a.snapshot ?? '').localeCompare(b.snapshot ?? '') : a.tier === 'local' ? 1 : -1));
+}
+
+/** "the local folder" or "snapshot <backup server>/<stamp>", for messages. */
+export function describePoint(p: Point): string {
+  return p.tier === 'local' ? 'the local folder' : `snapshot ${p.id}`;
+}
+
+export type AtSpec = { kind: 'latest' } | { kind: 'day'; day: string } | { kind: 'time'; at: Date };
+
+/** `latest`, a day (`2026-02-01`, `20260201`: the newest backup of that day or before, in the site's timezone), a snapshot stamp or an ISO time. */
+export function parseAt(value: string | undefined): AtSpec {
+  const v = (value ?? 'latest').trim();
+  if (v === '' || v === 'latest') return { kind: 'latest' };
+  let m;
+  if ((m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(v))) return { kind: 'day', day: `${m[1]}${m[2]}${m[3]}` };
+  const stamp = parseSnapshotStamp(v);
+  if (stamp) return { kind: 'time', at: stamp };
+  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(v)) {
+    const d = new Date(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+    if (!Number.isNaN(d.getTime())) return { kind: 'time', at: d };
+  }
+  throw new UsageError(`--at "${v}" is not a date`, 'use latest, a day (2026-02-01), a time (2026-02-01T03:00, UTC unless an offset is given) or a snapshot stamp (2026-02-01T030000Z)');
+}
+
+function atOrBefore(at: Date, spec: AtSpec, timezone: string): boolean {
+  if (spec.kind === 'latest') return true;
+  if (spec.kind === 'day') return dayOf(at, timezone) <= spec.day;
+  return at.getTime() <= spec.at.getTime();
+}
+
+export interface Selection {
+  at?: string | undefined;
+  tier?: Tier | undefined;
+  /** Only snapshots of this backup server. */
+  backupServer?: string | undefined;
+}
+
+function describeAvailable(points: Point[]): string {
+  return points.length ? `available: ${points.map((p) => `${p.id} (${p.at.toISOString()})`).join(', ')}` : 'no backup of this app is visible on this machine; run `tierback list APP` on the VM or the backup server';
+}
+
+function filterPoints(points: Point[], sel: Selection): Point[] {
+  return points.filter((p) => (!sel.tier || p.tier === sel.tier) && (!sel.backupServer || p.backupServer === sel.backupServer));
+}
+
+/** The newest point at or before `--at` (ties: the local tier, then the newest snapshot). */
+export function choosePoint(site: Site, app: ResolvedApp, points: Point[], sel: Selection): Point {
+  const spec = parseAt(sel.at);
+  const pool = filterPoints(points, sel).filter((p) => atOrBefore(p.at, spec, site.timezone));
+  const best = pool.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.tier === b.tier ? (a.snapshot ?? '').localeCompare(b.snapshot ?? '') : a.tier === 'local' ? 1 : -1)).at(-1);
+  if (!best) throw new NotFoundError(`app "${app.name}": no backup${sel.tier ? ` on the ${sel.tier} tier` : ''} at or before ${sel.at ?? 'latest'}`, describeAvailable(filterPoints(points, sel)));
+  return best;
+}
+
+/** The newest dump (of database `db`, or the only database) at or before `--at`, with the point holding it. */
+export function chooseDump(site: Site, app: ResolvedApp, points: Point[], sel: Selection & { db?: string | undefined }): { point: Point; dump: DumpRef } {
+  const spec = parseAt(sel.at);
+  const all = filterPoints(points, sel).flatMap((point) => point.dumps.map((dump) => ({ point, dump })));
+  const dbs = [...new Set(all.map((x) => x.dump.db))].sort();
+  if (sel.db && !dbs.includes(sel.db)) throw new NotFoundError(`app "${app.name}": no dump of database "${sel.db}"`, dbs.length ? `dumps exist of: ${dbs.join(', ')}` : 'this app has no dumps here');
+  if (!sel.db && dbs.length > 1) throw new UsageError(`app "${app.name}" has dumps of several databases (${dbs.join(', ')})`, 'name one with --db');
+  const pool = all.filter((x) => (!sel.db || x.dump.db === sel.db) && atOrBefore(x.dump.at, spec, site.timezone));
+  pool.sort((a, b) => a.dump.at.getTime() - b.dump.at.getTime() || (a.point.tier === b.point.tier ? 0 : a.point.tier === 'local' ? 1 : -1));
+  const best = pool.at(-1);
+  if (!best) throw new NotFoundError(`app "${app.name}": no dump at or before ${sel.at ?? 'latest'}`, describeAvailable(filterPoints(points, sel)));
+  return best;
+}
+

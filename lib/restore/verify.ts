@@ -1,0 +1,271 @@
+/**
+ * Restore drills (`tierback verify`): restore the newest backup of an app into a scratch folder and
+ * check the copy the way its type says: the job's manifest (file count, checksums of every dump and
+ * a sample of files), the type's own verify (git fsck, dump completeness), `git bundle verify` of any
+ * bundle, and each database's newest dump loaded into a scratch database whose tables and rows are
+ * counted against what the job recorded. Results go to history (`kind=verify tier=drill`): the
+ * app's job history on the VM, `<partition>/history` on a backup server.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { MANIFEST_FILE, serverHistoryDir } from '../convention.js';
+import { ExitCode, NotFoundError, UsageError } from '../errors.js';
+import { createExec, describeCommand, type Exec } from '../exec.js';
+import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
+import type { ResolvedApp, Site } from '../inventory/model.js';
+import { findApp } from '../inventory/model.js';
+import type { DbConnection } from '../jobs/databases.js';
+import { getJobType } from '../jobs/registry.js';
+import type { Logger } from '../log.js';
+import { readManifest, sha256File, walkFiles } from '../manifest.js';
+import { diskPath } from '../machine.js';
+import { appDatabase, pickConnection, countDatabase, dropDatabase, dumpFormat, runLoad } from './database.js';
+import { choosePoint, listPoints, type Point, type Tier } from './points.js';
+
+export interface DrillOptions {
+  log: Logger;
+  exec?: Exec;
+  root?: string | undefined;
+  /** Drill the snapshots of this backup server (the remote tier). */
+  backupServer?: string | undefined;
+  tier?: Tier | undefined;
+  /** Where scratch folders go (default the system temp folder). */
+  scratch?: string | undefined;
+  /** Load dumps into scratch databases (default true). */
+  load?: boolean | undefined;
+  /** Connection for scratch MySQL/PostgreSQL databases, overriding the app's own. */
+  connection?: DbConnection | undefined;
+  /** Write the result to history (default true). */
+  record?: boolean | undefined;
+  now?: () => Date;
+  signal?: AbortSignal | undefined;
+}
+
+export interface DrillCheck {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface DrillOutcome {
+  app: string;
+  status: 'ok' | 'warning' | 'failed' | 'skipped';
+  point: Point | undefined;
+  checks: DrillCheck[];
+  /** Failed checks, one line each. */
+  problems: string[];
+  commands: string[];
+  historyFile?: string | undefined;
+}
+
+/** The apps a drill covers: those named, or every active app (of the servers a backup server pulls). */
+export function selectDrillApps(site: Site, names: readonly string[], opts: { all?: boolean; backupServer?: string | undefined }): ResolvedApp[] {
+  if (names.length && opts.all) throw new UsageError('give app names or --all, not both');
+  if (names.length) return names.map((n) => findApp(site, n));
+  if (!opts.all) throw new UsageError('name the apps to drill, or pass --all', 'e.g. tierback verify shop, or tierback verify --all');
+  let apps = site.apps.filter((a) => a.status === 'active');
+  if (opts.backupServer) {
+    const b = site.backupServers.find((x) => x.server === opts.backupServer);
+    if (!b) throw new NotFoundError(`"${opts.backupServer}" is not a backup server in ${site.file}`, `backup servers: ${site.backupServers.map((x) => x.server).join(', ') || 'none'}`);
+    apps = apps.filter((a) => b.pulls.some((p) => p.server === a.server));
+  }
+  return apps;
+}
+
+async function copyPoint(exec: Exec, point: Point, dest: string, commands: string[], signal?: AbortSignal): Promise<void> {
+  const argv = ['rsync', '-a', '--numeric-ids', `${point.disk}/`, `${dest}/`];
+  commands.push(describeCommand(argv));
+  await exec.run({ argv }, signal);
+}
+
+async function findBundles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of walkFiles(dir)) if (e.file && e.rel.endsWith('.bundle')) out.push(e.rel);
+  return out;
+}
+
+/** Runs the drill of one app. Never throws for a failed check: the outcome and history say it. */
+export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions): Promise<DrillOutcome> {
+  const exec = opts.exec ?? createExec(opts.log);
+  const now = opts.now ?? (() => new Date());
+  const checks: DrillCheck[] = [];
+  const commands: string[] = [];
+  const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail });
+  const sel = { tier: opts.backupServer ? ('remote' as const) : opts.tier, backupServer: opts.backupServer };
+
+  const points = await listPoints(site, app, { root: opts.root });
+  let point: Point;
+  try {
+    point = choosePoint(site, app, points, sel);
+  } catch (err) {
+    if (err instanceof NotFoundError) return { app: app.name, status: 'skipped', point: undefined, checks, problems: [err.message], commands };
+    throw err;
+  }
+
+  const start = now();
+  const run = newRunId(start);
+  const historyDir = point.tier === 'local' ? point.historyDisk : diskPath(opts.root, serverHistoryDir(point.partition));
+  const base: HistoryRecord = { run, name: app.name, kind: 'verify', tier: 'drill', status: 'running', start, host: hostName(), type: app.type, extra: { point: point.id } };
+  const record = opts.record ?? true;
+  if (record) await appendRecord(historyDir, base, site.timezone);
+
+  const scratchRoot = await mkdtemp(path.join(opts.scratch ?? os.tmpdir(), `tierback-drill-${app.name}-`));
+  const copy = path.join(scratchRoot, 'backup');
+  const facts: Record<string, string> = { point: point.id };
+  let files = 0;
+  let bytes = 0;
+  try {
+    // 1. Restore the whole backup, as a person would.
+    try {
+      await copyPoint(exec, point, copy, commands, opts.signal);
+      add('restore', true, `copied ${point.dir} (${point.id})`);
+    } catch (err) {
+      add('restore', false, `copying ${point.dir} failed: ${(err as Error).message}`);
+      throw err;
+    }
+
+    // 2. The manifest: file count and checksums of every dump and a sample.
+    const manifest = await readManifest(copy);
+    for await (const e of walkFiles(copy)) {
+      if (e.rel === MANIFEST_FILE) continue;
+      files++;
+      bytes += e.size;
+    }
+    if (!manifest) add('manifest', true, 'no manifest (backup written before tierback wrote manifests): file counts and checksums not compared');
+    else {
+      add('file count', manifest.files === files, manifest.files === files ? `${files} files, as the job recorded` : `${files} files restored, the job recorded ${manifest.files}`);
+      let bad = 0;
+      for (const [rel, sum] of manifest.sums) {
+        const got = await sha256File(path.join(copy, rel)).catch(() => undefined);
+        if (got !== sum) {
+          bad++;
+          add('checksum', false, `${rel}: ${got === undefined ? 'missing from the restored copy' : 'content differs from what the job wrote (corrupted)'}`);
+        }
+      }
+      if (bad === 0) add('checksum', true, `${manifest.sums.size} checksums match (every dump and a sample of files)`);
+    }
+
+    // 3. The type's own checks (git fsck, dump completeness, expected folders).
+    const type = getJobType(app.type);
+    const parsed = type.options.safeParse(app.options);
+    if (parsed.success) {
+      const problems = await type.verify(copy, parsed.data, { exec, log: opts.log, signal: opts.signal });
+      if (problems.length === 0) add(`${app.type} checks`, true, 'the type\'s own checks pass');
+      for (const p of problems) add(`${app.type} checks`, false, `${p.path}: ${p.message}`);
+    }
+
+    // 4. Git bundles, wherever they are.
+    const bundles = await findBundles(copy);
+    if (bundles.length) {
+      const bare = path.join(scratchRoot, 'bundle-check.git');
+      await exec.run({ argv: ['git', 'init', '--quiet', '--bare', bare] });
+      let i = 0;
+      for (const b of bundles) {
+        // `bundle verify` checks the header and prerequisites; cloning reads every object (index-pack checks the pack).
+        const verify = ['git', '-c', 'safe.directory=*', '--git-dir', bare, 'bundle', 'verify', '--quiet', path.join(copy, b)];
+        const clone = ['git', '-c', 'safe.directory=*', 'clone', '--quiet', '--mirror', path.join(copy, b), path.join(scratchRoot, `bundle-${++i}.git`)];
+        let step = 'git bundle verify';
+        try {
+          commands.push(describeCommand(verify));
+          await exec.run({ argv: verify }, opts.signal);
+          step = 'git clone of the bundle';
+          commands.push(describeCommand(clone));
+          await exec.run({ argv: clone }, opts.signal);
+          add('git bundle', true, `${b} verifies and clones`);
+        } catch (err) {
+          add('git bundle', false, `${b}: ${step} failed: ${(err as Error).message}`);
+        }
+      }
+    }
+
+    // 5. The newest dump of each database, loaded into a scratch database and counted.
+    if (opts.load ?? true) {
+      const newest = new Map<string, string>();
+      for (const d of point.dumps) newest.set(d.db, d.file);
+      for (const [db, rel] of newest) {
+        const file = path.join(copy, rel);
+        const format = dumpFormat(file);
+        if (!format || db === 'all') {
+          add('load', true, `${rel}: ${db === 'all' ? 'whole-server dump' : 'not a single-database dump'}, not loaded (checksum and completeness checked)`);
+          continue;
+        }
+        const given = Object.values(opts.connection ?? {}).some((v) => v !== undefined);
+        if (format !== 'sqlite' && point.tier === 'remote' && !given) {
+          // A backup server usually has no database server, and the app's own settings name the app's server.
+          add('load', true, `${rel}: not loaded (a drill of a snapshot loads MySQL/PostgreSQL dumps only into a scratch server given with --db-host/--db-socket); checksum and completeness checked`);
+          continue;
+        }
+        const own = await appDatabase(app, format, db);
+        const conn = pickConnection(own.conn, opts.connection);
+        const target = format === 'sqlite' ? path.join(scratchRoot, `${db}.sqlite3`) : `tierback_drill_${randomBytes(4).toString('hex')}`;
+        try {
+          commands.push(...(await runLoad(exec, format, file, target, conn, opts.signal)));
+          const c = await countDatabase(exec, format, target, conn, opts.signal);
+          facts[`${db}_tables`] = String(c.tables);
+          facts[`${db}_rows`] = String(c.rows);
+          const want = manifest?.dumps.get(rel);
+          const tablesOk = want?.tables === undefined || want.tables === c.tables;
+          const rowsOk = want?.rows === undefined || want.rows === c.rows;
+          const expected = want ? ` (job recorded${want.tables !== undefined ? ` ${want.tables} tables` : ''}${want.rows !== undefined ? ` ${want.rows} rows` : ''})` : '';
+          add('load', tablesOk && rowsOk, `${rel}: loaded into a scratch database: ${c.tables} tables, ${c.rows} rows${expected}`);
+        } catch (err) {
+          add('load', false, `${rel}: loading into a scratch database failed: ${(err as Error).message}`);
+        } finally {
+          const e = await dropDatabase(exec, format, target, conn);
+          if (e) opts.log.warn({ app: app.name, target, err: e }, 'could not drop the scratch database');
+        }
+      }
+    }
+  } catch (err) {
+    if (!checks.some((c) => !c.ok)) add('drill', false, (err as Error).message);
+  } finally {
+    await rm(scratchRoot, { recursive: true, force: true });
+  }
+
+  const problems = checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
+  const status: DrillOutcome['status'] = problems.length ? 'failed' : !checks.some((c) => c.check === 'file count') ? 'warning' : 'ok';
+  let historyFile: string | undefined;
+  if (record) {
+    const end = now();
+    historyFile = await appendRecord(
+      historyDir,
+      {
+        ...base,
+        status,
+        end,
+        durationS: (end.getTime() - start.getTime()) / 1000,
+        files,
+        bytes,
+        mb: bytes / 1e6,
+        ...(problems.length ? { error: problems.join('; ').slice(0, 2000) } : {}),
+        ...(status === 'warning' ? { warning: 'no manifest: counts and checksums not compared' } : {}),
+        extra: facts,
+      },
+      site.timezone,
+    );
+  }
+  return { app: app.name, status, point, checks, problems, commands, historyFile };
+}
+
+/** Drills several apps one after the other; one failing does not stop the others. */
+export async function drillApps(site: Site, apps: readonly ResolvedApp[], opts: DrillOptions): Promise<DrillOutcome[]> {
+  const out: DrillOutcome[] = [];
+  for (const app of apps) {
+    if (opts.signal?.aborted) break;
+    out.push(await drillApp(site, app, opts));
+  }
+  return out;
+}
+
+/** 0 all ok, 1 all failed (or nothing to drill), 5 some failed. Skipped apps count as failed only when named. */
+export function drillExitCode(outcomes: readonly DrillOutcome[], named: boolean): number {
+  const counted = named ? outcomes : outcomes.filter((o) => o.status !== 'skipped');
+  if (counted.length === 0) return ExitCode.FAILED;
+  const bad = counted.filter((o) => o.status === 'failed' || o.status === 'skipped').length;
+  if (bad === 0) return ExitCode.OK;
+  return bad === counted.length ? ExitCode.FAILED : ExitCode.PARTIAL;
+}
+
+
