@@ -287,6 +287,11 @@ export function parseHistoryFileName(file: string): { name: string; day: string 
   return m ? { name: m[1]!, day: m[2]! } : undefined;
 }
 
+/** History name of an app's restore drills (`tierback verify`): `verify-<app>`, a series of its own. */
+export function drillHistoryName(app: string): string {
+  return `verify-${app}`;
+}
+
 /** History name of the pull of one server. */
 export function pullHistoryName(server: string): string {
   return `pull-${server}`;

@@ -35,6 +35,8 @@ export interface StatusRow {
   backupServer?: string | undefined;
   /** Offsite rows: "usb" (any drive) or the name of an rclone target. */
   target?: string | undefined;
+  /** The newest restore drill of the app on this tier (`tierback verify`), if any. */
+  drill?: { status: string; at: string; error?: string } | undefined;
   state: AppState;
   /** Why the state is what it is, in words. */
   reason: string;
@@ -266,6 +268,23 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
   return { ...common, ...ev };
 }
 
+/** The newest finished restore drill (`tierback verify`, kind=verify) of an app in a history folder. */
+async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, problems: HistoryProblem[]): Promise<RunFacts> {
+  const name = C.drillHistoryName(app.name);
+  return collectFacts(lists.newestFirst(dir, name), (r) => r.kind === 'verify' && r.name === name, () => false, problems);
+}
+
+/** A failing restore drill turns the row red: the backup exists but does not restore. */
+function withDrill(row: StatusRow, drill: RunFacts): StatusRow {
+  const last = drill.lastFinished;
+  if (!last) return row;
+  const out: StatusRow = { ...row, drill: { status: last.status, at: (last.end ?? last.start).toISOString(), ...(last.error ? { error: last.error } : {}) } };
+  if (last.status === 'failed' && row.state !== 'MISSING') {
+    return { ...out, state: 'FAILED', reason: `restore drill failed: ${last.error ?? 'no error recorded'}` };
+  }
+  return out;
+}
+
 /** An offsite target as status sees it: USB drives together, or one rclone target. */
 interface OffsiteGroup {
   target: string;
@@ -333,10 +352,15 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   const rows: StatusRow[] = [];
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
   for (const app of apps) {
-    if (tier !== 'remote' && localServers.has(app.server)) rows.push(await localRow(app, view.root, now, lists, problems));
+    if ((tier === 'all' || tier === 'local') && localServers.has(app.server)) {
+      rows.push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, problems)));
+    }
     if (tier === 'all' || tier === 'remote') {
       for (const b of view.backupServers) {
-        if (b.pulls.some((p) => p.server === app.server)) rows.push(await remoteRow(app, b, view.root, now, lists, problems));
+        if (!b.pulls.some((p) => p.server === app.server)) continue;
+        // Snapshot drills record in the backup server's history under the app's name.
+        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, problems);
+        rows.push(withDrill(await remoteRow(app, b, view.root, now, lists, problems), drill));
       }
     }
     if (tier === 'all' || tier === 'offsite') {

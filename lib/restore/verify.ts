@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MANIFEST_FILE, serverHistoryDir } from '../convention.js';
+import { MANIFEST_FILE, drillHistoryName, serverHistoryDir } from '../convention.js';
 import { ExitCode, NotFoundError, UsageError } from '../errors.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
@@ -107,7 +107,7 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
   const start = now();
   const run = newRunId(start);
   const historyDir = point.tier === 'local' ? point.historyDisk : diskPath(opts.root, serverHistoryDir(point.partition));
-  const base: HistoryRecord = { run, name: app.name, kind: 'verify', tier: 'drill', status: 'running', start, host: hostName(), type: app.type, extra: { point: point.id } };
+  const base: HistoryRecord = { run, name: drillHistoryName(app.name), kind: 'verify', tier: 'drill', status: 'running', start, host: hostName(), type: app.type, extra: { point: point.id } };
   const record = opts.record ?? true;
   if (record) await appendRecord(historyDir, base, site.timezone);
 

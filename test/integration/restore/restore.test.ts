@@ -234,13 +234,13 @@ describe('tierback verify: restore drills', () => {
     assert.match(r.stdout, /production-2026-02-02T010000Z\.sqlite\.sql\.gz: loaded into a scratch database: 2 tables, 5 rows \(job recorded 2 tables 5 rows\)/);
     assert.match(r.stdout, /code: ok/);
     const shop = findApp(d.site, 'shop');
-    const runs = (await readHistory(vmHistoryDir(shop.mount), { name: 'shop' })).runs.filter((x) => x.kind === 'verify');
+    const runs = (await readHistory(vmHistoryDir(shop.mount), { name: 'verify-shop' })).runs.filter((x) => x.kind === 'verify');
     assert.equal(runs.length, 1);
     assert.equal(runs[0]!.status, 'ok');
     assert.equal(runs[0]!.tier, 'drill');
     const s = await cli(['verify', '--all', '--backup-server', 'sandbox.tierback.test']);
     assert.equal(s.code, 0, s.stdout + s.stderr);
-    const server = (await readHistory(serverHistoryDir(shop.partition), { name: 'docs' })).runs.filter((x) => x.kind === 'verify');
+    const server = (await readHistory(serverHistoryDir(shop.partition), { name: 'verify-docs' })).runs.filter((x) => x.kind === 'verify');
     assert.equal(server.at(-1)?.status, 'ok');
     assert.match(server.at(-1)?.extra?.['point'] ?? '', /2026-02-02T030000Z/);
   });
@@ -260,7 +260,7 @@ describe('tierback verify: restore drills', () => {
     assert.match(r.stdout, /shop: FAILED/);
     assert.match(r.stdout, /FAIL checksum: db\/production-2026-02-02T010000Z\.sqlite\.sql\.gz: content differs from what the job wrote \(corrupted\)/);
     assert.match(r.stdout, /docs: ok/);
-    const runs = (await readHistory(vmHistoryDir(shop.mount), { name: 'shop' })).runs.filter((x) => x.kind === 'verify');
+    const runs = (await readHistory(vmHistoryDir(shop.mount), { name: 'verify-shop' })).runs.filter((x) => x.kind === 'verify');
     assert.equal(runs.at(-1)!.status, 'failed');
     assert.match(runs.at(-1)!.error ?? '', /corrupted/);
   });
