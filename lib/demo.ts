@@ -194,6 +194,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   for (const day of [1, 2]) {
     if (day === 2) {
       say('== Day 2: the apps change (a new order, a new commit, an edited page); jobs and pull run again');
+      // Dumps and snapshots are stamped to the second: let day 2 have its own stamps.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
       await changeSampleApps(site, exec);
     }
     say(`== ${day === 1 ? '2' : '4'}. Application jobs (what each VM's cron runs: tierback job --all)`);
