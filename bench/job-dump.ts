@@ -31,7 +31,7 @@ async function generate(mb: number): Promise<void> {
     while (stmt < 1_000_000 && written < total) {
       const row = `(${id++},'row \\'${id}\\' (x); ${'y'.repeat(id % 200)}')`;
       stmt += row.length;
-      await write(stmt < 1_000_000 && written + row.length < total ? `${row},\n` : `${row};\n`);
+      await write(stmt < 1_000_000 && written + row.length + 2 < total ? `${row},\n` : `${row};\n`);
     }
     table++;
   }
@@ -56,7 +56,7 @@ async function child(mb: number, dir: string, content: string): Promise<void> {
   if (o.status !== 'ok') throw new Error(o.error?.message);
   if (content === 'mysql') {
     const { readManifest } = await import('../lib/manifest.js');
-    const m = await readManifest(path.join(dir, 'backup', 'big.example.com'));
+    const m = await readManifest(o.target);
     const rows = [...(m?.dumps.values() ?? [])][0]?.rows;
     if (!rows) throw new Error('bench: the manifest holds no row count for the mysql dump');
   }
