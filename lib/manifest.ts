@@ -6,18 +6,21 @@
  *   # tierback manifest v1
  *   # files=120 bytes=48213
  *   # dump db/shop-2026-02-01T030000Z.sqlite.sql.gz tables=3 rows=12
+ *   # table db/shop-2026-02-01T030000Z.sqlite.sql.gz rows=10 "orders"
  *   <sha256>  db/shop-2026-02-01T030000Z.sqlite.sql.gz
  *   <sha256>  files/a.txt
  *
  * Totals count every non-folder entry except the manifest itself. Walks stream; memory stays flat.
+ * `# table` lines hold the rows of each table of a dump (MySQL/MariaDB, PostgreSQL custom format and
+ * SQLite), counted from the dump itself (lib/dumprows.ts); the name is a JSON string.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, opendir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
 import { DUMP_DIR, MANIFEST_FILE, parseDumpFileName } from './convention.js';
+import { countMysqlDumpRows, countPgCopyRows, countSqliteDumpRows, totalRows } from './dumprows.js';
 import type { Exec } from './exec.js';
 import { writeFileAtomic } from './fsutil.js';
 
@@ -28,8 +31,10 @@ export const MANIFEST_SAMPLE = 32;
 export interface DumpFacts {
   /** Tables the dump creates (undefined when the format does not say). */
   tables?: number | undefined;
-  /** Rows the dump inserts (only known for sqlite dumps). */
+  /** Rows the dump inserts (every table). */
   rows?: number | undefined;
+  /** Rows per table, counted from the dump itself (undefined in manifests of older versions). */
+  tableRows?: Map<string, number> | undefined;
 }
 
 export interface Manifest {
@@ -68,24 +73,31 @@ export async function* walkFiles(dir: string, rel = ''): AsyncGenerator<{ rel: s
   }
 }
 
-/** Tables and rows a dump holds, read from the dump itself (streamed). */
+/** Tables and rows (per table) a dump holds, read from the dump itself (streamed, one pass). */
 export async function dumpFacts(file: string, exec: Exec): Promise<DumpFacts> {
   const name = path.basename(file);
   if (name.endsWith('.pgdump')) {
     const r = await exec.run({ argv: ['pg_restore', '--list', file] });
     const tables = r.stdout.split('\n').filter((l) => /^\d+; \d+ \d+ TABLE (?!DATA)/.test(l)).length;
-    return { tables };
+    // The data as pg_restore would load it (COPY blocks), streamed through the counter.
+    const child = exec.spawn({ argv: ['pg_restore', '--data-only', '--file=-', file], stream: true });
+    let counted;
+    try {
+      counted = await countPgCopyRows(child.stdout!);
+    } catch (err) {
+      child.kill();
+      await child;
+      throw err;
+    }
+    const done = await child;
+    if (done.exitCode !== 0) throw new Error(`pg_restore --data-only --file=- ${name} exited with code ${done.exitCode ?? done.signal}`);
+    return { tables, rows: totalRows(counted.rows), tableRows: counted.rows };
   }
-  if (!name.endsWith('.sqlite.sql.gz') && !name.endsWith('.mysql.sql.gz')) return {};
   const sqlite = name.endsWith('.sqlite.sql.gz');
-  let tables = 0;
-  let rows = 0;
-  const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (/^CREATE TABLE (?!["`']?sqlite_)/.test(line)) tables++;
-    else if (sqlite && /^INSERT INTO (?!["`']?sqlite_)/.test(line)) rows++;
-  }
-  return sqlite ? { tables, rows } : { tables };
+  if (!sqlite && !name.endsWith('.mysql.sql.gz')) return {};
+  const input = createReadStream(file).pipe(createGunzip());
+  const c = await (sqlite ? countSqliteDumpRows(input) : countMysqlDumpRows(input));
+  return { tables: c.tables, rows: totalRows(c.rows), tableRows: c.rows };
 }
 
 /** Reads a manifest; undefined when the folder has none. */
@@ -108,6 +120,17 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
       const r = /rows=(\d+)/.exec(x[2]!);
       if (t) facts.tables = Number(t[1]);
       if (r) facts.rows = Number(r[1]);
+      m.dumps.set(x[1]!, { ...m.dumps.get(x[1]!), ...facts });
+    } else if ((x = /^# table (\S+) rows=(\d+) (".*")$/.exec(line))) {
+      let table: unknown;
+      try {
+        table = JSON.parse(x[3]!);
+      } catch {
+        continue;
+      }
+      if (typeof table !== 'string') continue;
+      const facts = m.dumps.get(x[1]!) ?? {};
+      (facts.tableRows ??= new Map()).set(table, Number(x[2]));
       m.dumps.set(x[1]!, facts);
     } else if ((x = /^([0-9a-f]{64}) {2}(.+)$/.exec(line))) {
       m.sums.set(x[2]!, x[1]!);
@@ -153,7 +176,10 @@ export async function writeManifest(dir: string, exec: Exec, previous?: string):
   }
   for (const f of sample.sort()) m.sums.set(f, await sha256File(path.join(dir, f)));
   const lines = [MANIFEST_HEADER, `# check without tierback: grep -v '^#' ${MANIFEST_FILE} | sha256sum -c`, `# files=${files} bytes=${bytes}`];
-  for (const [d, f] of m.dumps) lines.push(`# dump ${d}${f.tables !== undefined ? ` tables=${f.tables}` : ''}${f.rows !== undefined ? ` rows=${f.rows}` : ''}`);
+  for (const [d, f] of m.dumps) {
+    lines.push(`# dump ${d}${f.tables !== undefined ? ` tables=${f.tables}` : ''}${f.rows !== undefined ? ` rows=${f.rows}` : ''}`);
+    for (const [t, n] of f.tableRows ?? []) lines.push(`# table ${d} rows=${n} ${JSON.stringify(t)}`);
+  }
   for (const [f, sum] of m.sums) lines.push(`${sum}  ${f}`);
   await writeFileAtomic(path.join(dir, MANIFEST_FILE), `${lines.join('\n')}\n`);
   return m;

@@ -19,11 +19,11 @@ import { schedulesSchema, type Schedules } from './inventory/schema.js';
 
 const posix = path.posix;
 
-export type ScheduleKind = 'job' | 'pull' | 'prune' | 'verify' | 'status';
+export type ScheduleKind = 'job' | 'pull' | 'prune' | 'verify' | 'status' | 'offsite';
 export type ScheduleFormat = 'cron' | 'systemd';
 
 export interface ScheduleEntry {
-  /** Unique on the host, safe as a file-name part: "job-hydro", "pull", "prune", "verify", "status". */
+  /** Unique on the host, safe as a file-name part: "job-hydro", "pull", "prune", "verify", "status", "offsite-s3-main". */
   id: string;
   kind: ScheduleKind;
   description: string;
@@ -46,8 +46,8 @@ export interface HostSchedule {
   path: string;
   logDir: string;
   entries: ScheduleEntry[];
-  /** Apps of this host that get no line, and why (paused, retired). */
-  skipped: { app: string; reason: string }[];
+  /** Apps of this host that get no line, and why (paused, retired); also offsite targets (`id` set, app "offsite:<target>"). */
+  skipped: { app: string; reason: string; id?: string }[];
 }
 
 /** The commands other parts of tierback provide, in one place (argv after the program). */
@@ -57,6 +57,7 @@ export const SCHEDULED_COMMANDS = {
   prune: (backupServer: string) => ['prune', '--backup-server', backupServer],
   verify: (backupServer: string) => ['verify', '--all', '--backup-server', backupServer],
   status: () => ['monitor', 'export'],
+  offsite: (target: string, backupServer: string, servers: readonly string[]) => ['offsite', 'push', target, ...servers, '--backup-server', backupServer],
 } as const;
 
 export function scheduleSettings(site: Site): Schedules {
@@ -125,7 +126,7 @@ export function planSchedule(site: Site, host?: string): HostSchedule {
   const invArgs = inv ? ['-i', inv] : [];
   const log = (id: string) => posix.join(cfg.log_dir, `${id}.log`);
   const entries: ScheduleEntry[] = [];
-  const skipped: { app: string; reason: string }[] = [];
+  const skipped: HostSchedule['skipped'] = [];
 
   // Stagger slots count every active app with the default schedule on the same server, in inventory
   // order, so jobs of different VMs sharing one disk do not start together either.
@@ -186,6 +187,7 @@ export function planSchedule(site: Site, host?: string): HostSchedule {
         argv: [cfg.bin, ...SCHEDULED_COMMANDS.verify(backup.server), ...invArgs],
         log: log('verify'),
       });
+      entries.push(...offsiteEntries(site, backup, cfg, staggerMin, invArgs, log, skipped));
     }
     // The Prometheus textfile keeps ages current between runs; only when the inventory configures one.
     if ((backup || server.role !== 'backup') && site.inventory.monitoring?.prometheus) {
@@ -201,6 +203,50 @@ export function planSchedule(site: Site, host?: string): HostSchedule {
     }
   }
   return { host: where.name, kind: where.kind, server: where.server, user: cfg.user, path: cfg.path, logDir: cfg.log_dir, entries, skipped };
+}
+
+/**
+ * `tierback offsite push <target>` lines of a backup server, one per `offsite.targets[]` whose servers
+ * it pulls (all of them: the push's defaults; some: named on the line; none: no line, noted in
+ * `skipped`). Default time: three hours after the pulls (after prune's two), targets staggered.
+ * USB drives get no line: a person has to plug one in (docs/operate.md).
+ */
+function offsiteEntries(
+  site: Site,
+  backup: Site['backupServers'][number],
+  cfg: Schedules,
+  staggerMin: number,
+  invArgs: string[],
+  log: (id: string) => string,
+  skipped: HostSchedule['skipped'],
+): ScheduleEntry[] {
+  const offsite = site.inventory.offsite;
+  if (!offsite) return [];
+  const pulled = backup.pulls.map((p) => p.server);
+  const base = cfg.offsite ? normalizeCron(cfg.offsite) : isFixedTime(backup.schedule) ? shiftCron(backup.schedule, 180) : '0 15 * * *';
+  const baseSource = cfg.offsite ? 'schedules.offsite' : isFixedTime(backup.schedule) ? 'pull schedule +3h' : 'fixed 15:00 (pull schedule is not a fixed time)';
+  const out: ScheduleEntry[] = [];
+  (offsite.targets ?? []).forEach((t, i) => {
+    const wanted = t.servers && t.servers.length > 0 ? t.servers : offsite.servers && offsite.servers.length > 0 ? offsite.servers : undefined;
+    const mine = wanted ? wanted.filter((s) => pulled.includes(s)) : pulled;
+    if (mine.length === 0) {
+      skipped.push({ app: `offsite:${t.name}`, id: `offsite-${t.name}`, reason: `${backup.server} pulls none of the servers of offsite.targets[${i}] (${t.name})` });
+      return;
+    }
+    const servers = wanted && mine.length < wanted.length ? mine : [];
+    const slot = out.length;
+    const shifted = slot > 0 && isFixedTime(base);
+    out.push({
+      id: `offsite-${t.name}`,
+      kind: 'offsite',
+      description: `push the current snapshots of ${mine.join(', ')} to ${t.name} (${t.remote})`,
+      cron: shifted ? shiftCron(base, slot * staggerMin) : base,
+      source: `${baseSource}${shifted ? ` +${slot * staggerMin}m (stagger)` : ''}`,
+      argv: [cfg.bin, ...SCHEDULED_COMMANDS.offsite(t.name, backup.server, servers), ...invArgs],
+      log: log(`offsite-${t.name}`),
+    });
+  });
+  return out;
 }
 
 // ---------------------------------------------------------------- rendering
@@ -229,7 +275,7 @@ export function renderCron(plan: HostSchedule, site: Site): string {
     lines.push(`# ${e.id}: ${e.description} [${e.source}]`);
     lines.push(`${e.cron} ${plan.user} ${e.argv.map(shellWord).join(' ')} >>${shellWord(e.log)} 2>&1`);
   }
-  for (const s of plan.skipped) lines.push(`# job-${s.app}: not scheduled (${s.reason})`);
+  for (const s of plan.skipped) lines.push(`# ${s.id ?? `job-${s.app}`}: not scheduled (${s.reason})`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -15,7 +15,7 @@ interface Args extends GlobalArgs {
 
 export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
   command: 'schedule [host]',
-  describe: 'Crontab lines or systemd timers for a host: app jobs on a VM; pulls, prunes, drills, status exports on servers',
+  describe: 'Crontab lines or systemd timers for a host: app jobs on a VM; pulls, prunes, drills, offsite pushes, status exports on servers',
   builder: (y) =>
     y
       .positional('host', { type: 'string', describe: 'VM name or server fqdn (default: this machine\'s host name)' })
@@ -25,7 +25,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       .option('activate', { type: 'boolean', describe: 'systemd: daemon-reload and enable --now the timers (default: when --root is /)' })
       .option('json', { type: 'boolean', describe: 'The plan as JSON' })
       .example('$0 schedule web', 'the cron.d lines of the app jobs of VM web')
-      .example('$0 schedule odin.softxs.ch --format systemd', 'pull, prune, drill and status timers of a backup server')
+      .example('$0 schedule odin.softxs.ch --format systemd', 'pull, prune, drill, offsite push and status timers of a backup server')
       .example('$0 schedule --install', 'install the schedule of this machine into /etc/cron.d/tierback')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: async (argv) => {

@@ -171,6 +171,9 @@ export const schedulesSchema = z
     prune: cronSchedule.optional().meta({ description: 'Schedule of `tierback prune` on backup servers (default: two hours after the pulls).' }),
     verify: cronSchedule.default('0 6 * * 0').meta({ description: 'Schedule of the restore drills (`tierback verify`) on backup servers.' }),
     status_export: cronSchedule.default('*/15 * * * *').meta({ description: 'Schedule of the status export (`tierback monitor export`) on servers and backup servers.' }),
+    // -------- rows (offsite lines in schedules)
+    offsite: cronSchedule.optional().meta({ description: 'Schedule of `tierback offsite push <target>` on backup servers, one line per offsite.targets[] (default: three hours after the pulls, after prune; further targets staggered). USB copies are never scheduled: a person plugs the drive in.' }),
+    // -------- end rows
   })
   .meta({ description: 'Generated schedules (docs/operate.md#schedules).' });
 export type Schedules = z.output<typeof schedulesSchema>;

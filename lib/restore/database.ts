@@ -145,11 +145,13 @@ export function guardLiveDatabase(app: ResolvedApp, target: string, live: string
 export interface DbCounts {
   tables: number;
   rows: number;
+  /** Rows per table, named as lib/dumprows.ts names them (`t`, `schema.table`). */
+  tableRows: Map<string, number>;
 }
 
-/** Tables and rows of a (scratch) database. */
+/** Tables and rows (per table) of a (scratch) database. */
 export async function countDatabase(exec: Exec, format: DumpFormat, target: string, conn: DbConnection, signal?: AbortSignal): Promise<DbCounts> {
-  const counts = (names: string[], rows: number[]) => ({ tables: names.length, rows: rows.reduce((a, b) => a + b, 0) });
+  const counts = (names: string[], rows: number[]): DbCounts => ({ tables: names.length, rows: rows.reduce((a, b) => a + b, 0), tableRows: new Map(names.map((n, i) => [n, rows[i] ?? 0])) });
   if (format === 'sqlite') {
     const t = await exec.run({ argv: ['sqlite3', '-readonly', target, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"] }, signal);
     const names = t.stdout.split('\n').filter(Boolean);

@@ -3,7 +3,7 @@
  * check the copy the way its type says: the job's manifest (file count, checksums of every dump and
  * a sample of files), the type's own verify (git fsck, dump completeness), `git bundle verify` of any
  * bundle, and each database's newest dump loaded into a scratch database whose tables and rows are
- * counted against what the job recorded. Results go to history (`kind=verify tier=drill`): the
+ * counted (per table) against what the job counted in the dump. Results go to history (`kind=verify tier=drill`): the
  * app's job history on the VM, `<partition>/history` on a backup server.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -83,6 +83,20 @@ async function copyPoint(exec: Exec, point: Point, dest: string, commands: strin
 async function findBundles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of walkFiles(dir)) if (e.file && e.rel.endsWith('.bundle')) out.push(e.rel);
+  return out;
+}
+
+/**
+ * Tables whose rows in the loaded scratch database differ from what the job counted in the dump,
+ * one sentence each. Tables the job did not record (e.g. a partitioned parent) are not compared.
+ */
+export function compareTableRows(recorded: ReadonlyMap<string, number>, loaded: ReadonlyMap<string, number>): string[] {
+  const out: string[] = [];
+  for (const [table, want] of recorded) {
+    const got = loaded.get(table);
+    if (got === undefined) out.push(`table ${table}: missing from the loaded database (the job counted ${want} rows in the dump)`);
+    else if (got !== want) out.push(`table ${table}: ${got} rows loaded, the job counted ${want} in the dump (the dump was changed or lost rows since the job wrote it)`);
+  }
   return out;
 }
 
@@ -206,10 +220,14 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
           facts[`${db}_tables`] = String(c.tables);
           facts[`${db}_rows`] = String(c.rows);
           const want = manifest?.dumps.get(rel);
-          const tablesOk = want?.tables === undefined || want.tables === c.tables;
-          const rowsOk = want?.rows === undefined || want.rows === c.rows;
           const expected = want ? ` (job recorded${want.tables !== undefined ? ` ${want.tables} tables` : ''}${want.rows !== undefined ? ` ${want.rows} rows` : ''})` : '';
+          const tablesOk = want?.tables === undefined || want.tables === c.tables;
+          const differ = want?.tableRows ? compareTableRows(want.tableRows, c.tableRows) : [];
+          // Per-table counts decide when the job recorded them; older manifests only have a total.
+          const rowsOk = want?.tableRows ? differ.length === 0 : want?.rows === undefined || want.rows === c.rows;
           add('load', tablesOk && rowsOk, `${rel}: loaded into a scratch database: ${c.tables} tables, ${c.rows} rows${expected}`);
+          for (const d of differ) add('rows', false, `${rel}: ${d}`);
+          if (want?.tableRows && differ.length === 0) add('rows', true, `${rel}: rows of each of ${want.tableRows.size} tables match what the job counted in the dump`);
         } catch (err) {
           add('load', false, `${rel}: loading into a scratch database failed: ${(err as Error).message}`);
         } finally {

@@ -146,6 +146,59 @@ describe('schedule: systemd units', { skip: haveSystemd ? false : 'systemd-analy
   });
 });
 
+describe('schedule: offsite pushes on a backup server', () => {
+  const OFFSITE = (bin: string) => `${INVENTORY(bin).replace('schedule: "*/30 2-5 * * 1-5" }', 'schedule: "0 4 * * *" }')}
+offsite:
+  recipients: ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"]
+  targets:
+    - { name: s3-main, remote: "s3:bucket/tierback" }
+    - { name: box, remote: "box:backups/site" }
+`;
+  let inv3: string;
+  before(async () => {
+    inv3 = path.join(dir, 'site-offsite.yaml');
+    await writeFile(inv3, OFFSITE(process.execPath));
+  });
+
+  it('cron: a push line per target after prune, parsed back by cron-parser, accepted by the real CLI; no USB line', async () => {
+    const r = await tierback(['schedule', 'backup1.example.org', '-i', inv3]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /usb/i);
+    const lines = cronLines(r.stdout);
+    const offsite = lines.filter((l) => / offsite push /.test(l.command));
+    assert.equal(offsite.length, 2);
+    const from = new Date('2026-03-02T00:00:00Z');
+    const prune = lines.find((l) => / prune /.test(l.command))!;
+    assert.deepEqual(nextRuns(prune.expr, from, 1), ['2026-03-02T06:00:00.000Z']);
+    assert.deepEqual(offsite.map((l) => nextRuns(l.expr, from, 1)[0]), ['2026-03-02T07:00:00.000Z', '2026-03-02T07:07:00.000Z']);
+    for (const [l, target] of [[offsite[0]!, 's3-main'], [offsite[1]!, 'box']] as const) {
+      const m = new RegExp(`^\\S+ (offsite push ${target} --backup-server backup1\\.example\\.org -i \\S+) >>/var/log/tierback/offsite-${target}\\.log 2>&1$`).exec(l.command);
+      assert.ok(m, l.command);
+      // The real CLI takes the line as it is: no usage error (2), target and servers found (not 3).
+      const run = await tierback([...m[1]!.split(' '), '--dry-run']);
+      assert.ok(run.code !== 2 && run.code !== 3, `${m[1]}: exit ${run.code} ${run.stderr}`);
+      assert.doesNotMatch(run.stderr, /Unknown argument|no offsite target/);
+    }
+  });
+
+  it('systemd: the push units pass systemd-analyze verify and their timers elapse with the cron lines', { skip: haveSystemd ? false : 'systemd-analyze not installed' }, async () => {
+    const root = path.join(dir, 'root-offsite');
+    const r = await tierback(['schedule', 'backup1.example.org', '-i', inv3, '--format', 'systemd', '--install', '--root', root, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const unitDir = path.join(root, 'etc/systemd/system');
+    const names = await readdir(unitDir);
+    assert.ok(names.includes('tierback-offsite-s3-main.service') && names.includes('tierback-offsite-box.timer'), names.join(' '));
+    const v = await execa('systemd-analyze', ['verify', ...names.map((f) => path.join(unitDir, f))], { reject: false, env: { SYSTEMD_LOG_LEVEL: 'warning' } });
+    assert.equal(v.exitCode, 0, `${v.stdout}\n${v.stderr}`);
+    assert.equal(v.stderr.trim(), '', v.stderr);
+    const timer = await readFile(path.join(unitDir, 'tierback-offsite-box.timer'), 'utf8');
+    const cal = [...timer.matchAll(/^OnCalendar=(.+)$/gm)].map((m) => m[1]!);
+    const sd = await execa('systemd-analyze', ['calendar', '--iterations=2', ...cal], { env: { TZ: 'UTC' } });
+    const elapses = [...sd.stdout.matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC/g)].map((m) => m[1]!.slice(11));
+    assert.deepEqual(elapses, ['07:07:00', '07:07:00']);
+  });
+});
+
 describe('schedule: cron install', () => {
   it('writes /etc/cron.d/tierback 0644 once, then reports it unchanged', async () => {
     const root = path.join(dir, 'root2');

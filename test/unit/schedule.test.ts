@@ -75,6 +75,66 @@ describe('schedule: plans from the inventory', () => {
   });
 });
 
+describe('schedule: offsite pushes on backup servers', () => {
+  const OFFSITE = `${SMALL.replace('backup_servers:\n  - { server: b.example.org, pulls: [a.example.org] }', `  - { name: c1, server: c.example.org, path: /srv/c, relpath: c.example.org, type: files }
+backup_servers:
+  - { server: b.example.org, pulls: [a.example.org] }
+  - { server: d.example.org, pulls: [c.example.org], schedule: "*/30 2-5 * * *" }`).replace('  - { fqdn: b.example.org, role: backup }', `  - { fqdn: b.example.org, role: backup }
+  - { fqdn: c.example.org, role: app }
+  - { fqdn: d.example.org, role: backup }`)}
+offsite:
+  recipients: ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"]
+  targets:
+    - { name: s3-main, remote: "s3:bucket/tb" }
+    - { name: box, remote: "box:tb", servers: [a.example.org, c.example.org] }
+    - { name: only-c, remote: "s3:c/tb", servers: [c.example.org] }
+`;
+  const site = () => parseInventory(OFFSITE, '/etc/tierback/small.yaml');
+
+  it('adds one push per target after prune (pull +3h), staggered, naming servers only when the target has others', () => {
+    const b = planSchedule(site(), 'b.example.org');
+    assert.deepEqual(b.entries.map((e) => [e.id, e.cron, e.source]), [
+      ['pull', '15 3 * * *', 'defaults.pull_schedule'],
+      ['prune', '15 5 * * *', 'pull schedule +2h'],
+      ['verify', '0 6 * * 0', 'schedules.verify'],
+      ['offsite-s3-main', '15 6 * * *', 'pull schedule +3h'],
+      ['offsite-box', '25 6 * * *', 'pull schedule +3h +10m (stagger)'],
+      ['status', '*/15 * * * *', 'schedules.status_export'],
+    ]);
+    assert.deepEqual(b.entries[3]!.argv, ['/opt/tierback/tierback.mjs', 'offsite', 'push', 's3-main', '--backup-server', 'b.example.org', '-i', '/etc/tierback/site.yaml']);
+    // "box" also lists c, which b does not pull: b pushes a only, named on the line.
+    assert.deepEqual(b.entries[4]!.argv.slice(1, 7), ['offsite', 'push', 'box', 'a.example.org', '--backup-server', 'b.example.org']);
+    assert.deepEqual(b.skipped, [{ app: 'offsite:only-c', id: 'offsite-only-c', reason: 'b.example.org pulls none of the servers of offsite.targets[2] (only-c)' }]);
+    assert.match(renderCron(b, site()), /^# offsite-only-c: not scheduled \(b\.example\.org pulls none/m);
+    assert.doesNotMatch(renderCron(b, site()), /usb/);
+  });
+
+  it('uses schedules.offsite when given; a pull schedule that is no fixed time falls back to 15:00', () => {
+    const d = planSchedule(site(), 'd.example.org');
+    assert.deepEqual(d.entries.filter((e) => e.kind === 'offsite').map((e) => [e.id, e.cron]), [
+      ['offsite-s3-main', '0 15 * * *'],
+      ['offsite-box', '10 15 * * *'],
+      ['offsite-only-c', '20 15 * * *'],
+    ]);
+    const own = parseInventory(OFFSITE.replace('stagger: 10m,', 'stagger: 10m, offsite: "30 7 * * 1-5",'), '/etc/tierback/small.yaml');
+    const b = planSchedule(own, 'b.example.org').entries.filter((e) => e.kind === 'offsite');
+    assert.deepEqual(b.map((e) => [e.cron, e.source]), [['30 7 * * 1-5', 'schedules.offsite'], ['40 7 * * 1-5', 'schedules.offsite +10m (stagger)']]);
+  });
+
+  it('gives no offsite line without an offsite block, and none on app servers and VMs', () => {
+    assert.ok(!planSchedule(small(), 'b.example.org').entries.some((e) => e.kind === 'offsite'));
+    assert.ok(!planSchedule(site(), 'a.example.org').entries.some((e) => e.kind === 'offsite'));
+    assert.ok(!planSchedule(site(), 'web').entries.some((e) => e.kind === 'offsite'));
+  });
+
+  it('renders systemd units for the pushes', () => {
+    const units = renderSystemd(planSchedule(site(), 'b.example.org'), site());
+    const svc = units.find((u) => u.name === 'tierback-offsite-s3-main.service')!;
+    assert.match(svc.content, /^ExecStart=\/opt\/tierback\/tierback\.mjs offsite push s3-main --backup-server b\.example\.org -i \/etc\/tierback\/site\.yaml$/m);
+    assert.match(units.find((u) => u.name === 'tierback-offsite-s3-main.timer')!.content, /^OnCalendar=\*-\*-\* 06:15:00$/m);
+  });
+});
+
 describe('schedule: cron arithmetic', () => {
   it('shifts fixed times with carry and wrap, leaves steps alone', () => {
     assert.equal(shiftCron('30 1 * * *', 45), '15 2 * * *');

@@ -1,12 +1,15 @@
 /**
  * `tierback restore --database` and drills against real MariaDB and PostgreSQL servers: dumps of two
  * days, the day-1 dump loaded into a new database and compared with the data of that day; the live
- * database refused; drills load into scratch databases, count tables and rows, drop them, and catch
- * a PostgreSQL dump with flipped bytes.
+ * database refused; drills load into scratch databases, count tables and rows per table against the
+ * counts the job read from the dump, drop them, and catch tampered dumps (a row fewer) and flipped bytes.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { readManifest } from '../../../lib/manifest.js';
 import path from 'node:path';
 import { silentLogger } from '../../../lib/log.js';
 import { runJob } from '../../../lib/jobs/run.js';
@@ -93,14 +96,60 @@ describe('verify: drills load dumps into scratch databases', () => {
   it('loads, counts tables and rows against the manifest, and drops the scratch databases', async () => {
     const r = await cli(['verify', 'shop', 'crm']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /shop-2026-03-02T020000Z\.mysql\.sql\.gz: loaded into a scratch database: 2 tables, 4 rows \(job recorded 2 tables\)/);
-    assert.match(r.stdout, /crm-2026-03-02T020000Z\.pgdump: loaded into a scratch database: 1 tables, 3 rows \(job recorded 1 tables\)/);
+    assert.match(r.stdout, /shop-2026-03-02T020000Z\.mysql\.sql\.gz: loaded into a scratch database: 2 tables, 4 rows \(job recorded 2 tables 4 rows\)/);
+    assert.match(r.stdout, /crm-2026-03-02T020000Z\.pgdump: loaded into a scratch database: 1 tables, 3 rows \(job recorded 1 tables 3 rows\)/);
+    assert.match(r.stdout, /shop-2026-03-02T020000Z\.mysql\.sql\.gz: rows of each of 2 tables match/);
     assert.equal(await my.sql("SHOW DATABASES LIKE 'tierback_drill%'"), '');
     // On a backup server the scratch server is named explicitly (as root over its socket here).
     const asRoot = await cli(['verify', 'shop', '--db-socket', my.socket, '--db-user', 'root']);
     assert.equal(asRoot.code, 0, asRoot.stdout);
     assert.match(asRoot.stdout, /loaded into a scratch database: 2 tables, 4 rows/);
     assert.equal(await pg.sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'tierback_drill%'"), '0');
+  });
+
+  it('the job records per-table row counts read from the dump, equal to SELECT count(*) at dump time', async () => {
+    const shop = await readManifest(path.join(appOf(site, 'shop').mount, 'db.example.com/shop'));
+    assert.deepEqual(shop?.dumps.get('db/shop-2026-03-02T020000Z.mysql.sql.gz')?.tableRows, new Map([
+      ['items', Number(await my.sql('SELECT count(*) FROM items', 'shop'))],
+      ['tags', Number(await my.sql('SELECT count(*) FROM tags', 'shop'))],
+    ]));
+    assert.equal(shop?.dumps.get('db/shop-2026-03-02T020000Z.mysql.sql.gz')?.tableRows?.get('items'), 3);
+    const crm = await readManifest(path.join(appOf(site, 'crm').mount, 'db.example.com/crm'));
+    assert.deepEqual(crm?.dumps.get('db/crm-2026-03-02T020000Z.pgdump')?.tableRows, new Map([['public.contacts', Number(await pg.sql('SELECT count(*) FROM contacts', 'crm'))]]));
+    assert.equal(crm?.dumps.get('db/crm-2026-03-02T020000Z.pgdump')?.rows, 3);
+  });
+
+  it('fails naming the table when a row was removed from the MySQL dump (re-gzipped, manifest unchanged)', async () => {
+    const dump = path.join(appOf(site, 'shop').mount, 'db.example.com/shop/db/shop-2026-03-02T020000Z.mysql.sql.gz');
+    const original = await readFile(dump);
+    try {
+      const text = gunzipSync(original).toString('utf8');
+      const tampered = text.replace(/,\s*\(3,'paper'\)/, '');
+      assert.notEqual(tampered, text);
+      await writeFile(dump, gzipSync(tampered));
+      const r = await cli(['verify', 'shop']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stdout, /shop: FAILED/);
+      assert.match(r.stdout, /FAIL rows: db\/shop-2026-03-02T020000Z\.mysql\.sql\.gz: table items: 2 rows loaded, the job counted 3 in the dump/);
+      assert.doesNotMatch(r.stdout, /table tags/);
+    } finally {
+      await writeFile(dump, original);
+    }
+  });
+
+  it('fails naming the table when the PostgreSQL dump was replaced by one with a row fewer', async () => {
+    const dump = path.join(appOf(site, 'crm').mount, 'db.example.com/crm/db/crm-2026-03-02T020000Z.pgdump');
+    const original = await readFile(dump);
+    try {
+      await pg.sql('DELETE FROM contacts WHERE id = 2', 'crm');
+      await execa(path.join(PG_BIN, 'pg_dump'), ['--format=custom', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', `--file=${dump}`, 'crm']);
+      const r = await cli(['verify', 'crm']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stdout, /FAIL rows: db\/crm-2026-03-02T020000Z\.pgdump: table public\.contacts: 2 rows loaded, the job counted 3 in the dump/);
+    } finally {
+      await pg.sql("INSERT INTO contacts VALUES (2, 'grace')", 'crm');
+      await writeFile(dump, original);
+    }
   });
 
   it('fails with a clear message after the PostgreSQL dump is corrupted', async () => {
@@ -122,7 +171,6 @@ describe('docs/restore.md, by hand: MySQL and PostgreSQL blocks run literally', 
     const base = { PATH: `${process.env['PATH'] ?? '/usr/bin:/bin'}:${PG_BIN}`, HOME: root };
     const shopDir = path.join(appOf(site, 'shop').mount, 'db.example.com/shop');
     // The reader's own client settings, as the runbook says (~/.my.cnf).
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(path.join(root, '.my.cnf'), `[client]\nsocket=${my.socket}\nuser=root\n`, { mode: 0o600 });
     const out = await runBlock('manual-mysql-restore', { ...base, SRC: shopDir });
     assert.match(out, /items\ntags/);

@@ -167,14 +167,20 @@ describe('manifest', () => {
       await writeFile(path.join(a, 'files', 'x.txt'), 'x\n');
       const sql = 'PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(x);\nINSERT INTO t VALUES(1);\nINSERT INTO t VALUES(2);\nCREATE TABLE sqlite_sequence(name,seq);\nINSERT INTO sqlite_sequence VALUES(\'t\',2);\nCOMMIT;\n';
       await writeFile(path.join(a, 'db', 'main-2026-02-01T010000Z.sqlite.sql.gz'), gzipSync(sql));
+      const mysql = 'CREATE TABLE `items` (`id` int);\nINSERT INTO `items` VALUES (1,\'a),(b\'),(2,\'c\');\nCREATE TABLE `my "t"` (`id` int);\nINSERT INTO `my "t"` VALUES (1);\n';
+      await writeFile(path.join(a, 'db', 'shop-2026-02-01T010000Z.mysql.sql.gz'), gzipSync(mysql));
       const m = await writeManifest(a, createExec(silentLogger()));
-      assert.equal(m.files, 2);
+      assert.equal(m.files, 3);
       const text = await readFile(path.join(a, '.tierback-manifest'), 'utf8');
       assert.match(text, /^# dump db\/main-2026-02-01T010000Z\.sqlite\.sql\.gz tables=1 rows=2$/m);
+      assert.match(text, /^# table db\/main-2026-02-01T010000Z\.sqlite\.sql\.gz rows=2 "t"$/m);
+      assert.match(text, /^# dump db\/shop-2026-02-01T010000Z\.mysql\.sql\.gz tables=2 rows=3$/m);
+      assert.match(text, /^# table db\/shop-2026-02-01T010000Z\.mysql\.sql\.gz rows=1 "my \\"t\\""$/m);
       assert.match(text, /^[0-9a-f]{64} {2}files\/x\.txt$/m);
       const back = await readManifest(a);
-      assert.equal(back?.files, 2);
-      assert.deepEqual(back?.dumps.get('db/main-2026-02-01T010000Z.sqlite.sql.gz'), { tables: 1, rows: 2 });
+      assert.equal(back?.files, 3);
+      assert.deepEqual(back?.dumps.get('db/main-2026-02-01T010000Z.sqlite.sql.gz'), { tables: 1, rows: 2, tableRows: new Map([['t', 2]]) });
+      assert.deepEqual(back?.dumps.get('db/shop-2026-02-01T010000Z.mysql.sql.gz'), { tables: 2, rows: 3, tableRows: new Map([['items', 2], ['my "t"', 1]]) });
       // A carried-over dump (same name) keeps the previous manifest's sum: the previous backup is trusted, not re-read.
       const b = path.join(dir, 'b');
       await mkdir(path.join(b, 'db'), { recursive: true });
