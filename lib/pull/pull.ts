@@ -350,7 +350,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     }
     const ioTimeoutS = opts.ioTimeoutS ?? backupServer.timeoutMs / 1000;
     const plan: RsyncPlan = { source: sourceArg, dest: prepared.dir, linkDest, rsh, ioTimeoutS, bwlimit: pull.bwlimit, progress: opts.progress };
-    const streams = Math.max(1, Math.floor(opts.streams ?? DEFAULT_PULL_STREAMS));
+    const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
     const retries = opts.retries ?? 2;
     const delay = opts.retryDelayMs ?? 10_000;
     let result: TransferResult;
@@ -393,6 +393,9 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
  */
 export async function runPulls(site: Site, backupServer: ResolvedBackupServer, opts: PullOptions): Promise<PullOutcome[]> {
   const pulls = selectPulls(site, backupServer, opts.servers);
+  if (opts.streams !== undefined && !(Number.isInteger(opts.streams) && opts.streams >= 1 && opts.streams <= 64)) {
+    throw new UsageError(`streams must be a whole number from 1 to 64, not ${opts.streams}`, 'e.g. --streams 4 (1 = a single rsync per server)');
+  }
   const ctx: PullContext = { site, backupServer, opts, exec: opts.exec ?? createExec(opts.log), now: opts.now ?? (() => new Date()) };
   const outcomes: PullOutcome[] = new Array(pulls.length);
   let next = 0;

@@ -114,6 +114,12 @@ describe('tierback pull split into streams', () => {
     assert.equal(await readFile(snap(o.snapshot!, 'new/x/n.txt'), 'utf8'), 'new\n');
   });
 
+  it('refuses a streams value that is not a whole number from 1 to 64', async () => {
+    for (const streams of [0, 1.5, Number.NaN, 65]) {
+      await assert.rejects(pull({ streams }), /streams must be a whole number from 1 to 64/);
+    }
+  });
+
   it('one failing folder fails the whole pull: nothing switches, the failure is in history', async () => {
     const before = await readlink(remoteServerDir(part, S));
     const real = createExec(silentLogger());
