@@ -188,6 +188,7 @@ async function main() {
       { name: 'rsync mirror', run: (d) => execa('rsync', ['-a', '--numeric-ids', '--delete', '-e', ssh, `127.0.0.1:${src}/local/`, `${d}/mirror/`]).then(() => undefined) },
       tierback(1),
       tierback(4),
+      tierback(8),
       { name: 'rsnapshot default', run: rsnap(false, false) },
       { name: 'rsnapshot link_dest', run: rsnap(true, false) },
       { name: 'rsnapshot sync_first', run: rsnap(false, true) },
