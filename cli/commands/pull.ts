@@ -35,7 +35,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'Outcomes as JSON' })
       .option('progress', { type: 'boolean', describe: 'Show rsync progress (default: on when stderr is a terminal)' })
       .option('concurrency', { type: 'number', describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' })
-      .option('streams', { type: 'number', describe: 'rsync processes per server, one per top-level folder at a time (default 4; 1 = a single rsync)' })
+      .option('streams', { type: 'number', describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' })
       .option('retries', { type: 'number', default: 2, describe: 'Retries after a connection failure, with exponential backoff' })
       .option('retry-delay', { type: 'number', default: 10, describe: 'Seconds before the first retry (doubles each time)' })
       .option('connect-timeout', { type: 'number', default: 30, describe: 'SSH connect timeout in seconds' })

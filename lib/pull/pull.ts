@@ -56,7 +56,7 @@ export interface PullOptions {
 }
 
 /** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
-export const DEFAULT_PULL_STREAMS = 4;
+export const DEFAULT_PULL_STREAMS = 8;
 
 export interface PullOutcome {
   server: string;
