@@ -1,7 +1,6 @@
 /**
- * Bench: the same tree through plain rsync over SSH, `tierback pull` (one rsync, and split into
- * streams) and rsnapshot (default cp -al, link_dest 1, sync_first 1, and default with all 7
- * dailies rotating), cold cache, alternating contenders, each run into a fresh folder. Prints
+ * Bench: the same tree through plain rsync over SSH, `tierback pull` (--streams 1, 4 and 8) and
+ * rsnapshot (default cp -al, link_dest 1, sync_first 1, and default with all 7 dailies rotating), cold cache, alternating contenders, each run into a fresh folder. Prints
  * median seconds and ratios for first, no-change and 1%-changed pulls, and the peak RSS of the
  * `tierback pull` process itself (a separate process, VmHWM from /proc) and of its rsync.
  * Real sshd on loopback (unrestricted key so every contender sees the same server).
