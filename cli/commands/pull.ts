@@ -10,6 +10,7 @@ interface Args extends GlobalArgs {
   json?: boolean;
   progress?: boolean;
   concurrency?: number;
+  streams?: number;
   retries?: number;
   'retry-delay'?: number;
   'connect-timeout'?: number;
@@ -34,12 +35,14 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'Outcomes as JSON' })
       .option('progress', { type: 'boolean', describe: 'Show rsync progress (default: on when stderr is a terminal)' })
       .option('concurrency', { type: 'number', describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' })
+      .option('streams', { type: 'number', describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' })
       .option('retries', { type: 'number', default: 2, describe: 'Retries after a connection failure, with exponential backoff' })
       .option('retry-delay', { type: 'number', default: 10, describe: 'Seconds before the first retry (doubles each time)' })
       .option('connect-timeout', { type: 'number', default: 30, describe: 'SSH connect timeout in seconds' })
       .example('$0 pull', 'pull every server this backup server is assigned (crontab)')
       .example('$0 pull zg-3.softxs.ch --backup-server odin.softxs.ch', 'pull one server now')
       .example('$0 pull --json', 'outcomes as JSON')
+      .example('$0 pull --streams 1', 'one rsync per server instead of one per top-level folder')
       .epilog(`Each server is pulled into <partition>/snapshots/<server>/<stamp>.partial, renamed when complete, and\n<partition>/remote/<server> is switched to it atomically. A failed pull keeps the previous snapshot current\nand is written to <partition>/history/backup-pull-<server>-<yyyymmdd>. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: async (argv) => {
     const log = makeLogger(argv);
@@ -68,6 +71,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
         progress,
         ...(onProgress ? { onProgress } : {}),
         ...(argv.concurrency !== undefined ? { concurrency: argv.concurrency } : {}),
+        ...(argv.streams !== undefined ? { streams: argv.streams } : {}),
         retries: argv.retries ?? 2,
         retryDelayMs: (argv['retry-delay'] ?? 10) * 1000,
         connectTimeoutS: argv['connect-timeout'] ?? 30,

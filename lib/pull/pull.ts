@@ -4,7 +4,8 @@
  * becomes current only when complete (atomic switch of `<partition>/remote/<server>`).
  * See docs/remote.md.
  */
-import { rename } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
+import path from 'node:path';
 import os from 'node:os';
 import { lockPath, localRoot, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
 import { CommandError, ExitCode, NotFoundError, TierbackError, UsageError } from '../errors.js';
@@ -14,7 +15,8 @@ import { findServer, suggest, type ResolvedBackupServer, type ResolvedPull, type
 import { acquireLock } from '../lock.js';
 import { pruneAfterPull } from '../retention/index.js';
 import type { Logger } from '../log.js';
-import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, type RsyncProgress, type RsyncStats } from './rsync.js';
+import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, sumRsyncStats, type RsyncPlan, type RsyncProgress, type RsyncStats } from './rsync.js';
+import { exists } from '../fsutil.js';
 import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
 import { currentStamp, freeStamp, preparePartial, readSnapshotState, switchCurrent } from './snapshots.js';
 
@@ -45,7 +47,16 @@ export interface PullOptions {
   connectTimeoutS?: number;
   /** rsync --timeout (I/O inactivity) in seconds (default: the backup server's timeout). */
   ioTimeoutS?: number;
+  /**
+   * rsync processes per server (default DEFAULT_PULL_STREAMS): above 1, the top level of the source
+   * is copied first, then each top-level folder by its own rsync (all with --link-dest), at most this
+   * many at a time. 1 = one rsync for the whole tree. See docs/remote.md for the measurements.
+   */
+  streams?: number;
 }
+
+/** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
+export const DEFAULT_PULL_STREAMS = 8;
 
 export interface PullOutcome {
   server: string;
@@ -166,6 +177,90 @@ async function runRsync(exec: Exec, argv: string[], opts: { signal?: AbortSignal
   return { code: r.exitCode ?? undefined, stdout: tail, stderr };
 }
 
+interface TransferResult {
+  /** 0, 24 (vanished files) or the first failure's code (undefined: killed). */
+  code: number | undefined;
+  stderr: string;
+  /** rsync's own statistics, summed over the passes; undefined when a pass printed none. */
+  stats: RsyncStats | undefined;
+}
+
+/**
+ * Copies `plan.source` into `plan.dest` with `streams` rsync processes. With one stream: one rsync.
+ * With more: a top-level pass (`--dirs`: top-level files, folders created empty, deletions of
+ * top-level entries a resumed partial has in excess), then one rsync per top-level folder, each with
+ * `--link-dest` at the same folder of the previous snapshot, `streams` at a time. Every pass has
+ * archive semantics, `--delete` and `--stats`; the first hard failure stops the others.
+ */
+async function transfer(exec: Exec, plan: RsyncPlan, streams: number, signal: AbortSignal | undefined, onProgress: ((p: RsyncProgress) => void) | undefined, log: Logger): Promise<TransferResult> {
+  if (streams <= 1) {
+    const argv = rsyncArgv(plan);
+    log.info({ argv }, 'rsync');
+    const r = await runRsync(exec, argv, { signal, onProgress });
+    return { code: r.code, stderr: r.stderr, stats: r.code === 0 || r.code === RSYNC_VANISHED ? parseRsyncStats(r.stdout) : undefined };
+  }
+  const top = rsyncArgv({ ...plan, topLevelOnly: true, progress: false });
+  log.info({ argv: top }, 'rsync (top level)');
+  const first = await runRsync(exec, top, { signal });
+  if (first.code !== 0 && first.code !== RSYNC_VANISHED) return { code: first.code, stderr: first.stderr, stats: undefined };
+  const parts: (RsyncStats | undefined)[] = [parseRsyncStats(first.stdout)];
+  let vanished = first.code === RSYNC_VANISHED;
+  // The folders the top-level pass created are exactly the source's top-level folders (excludes applied).
+  const folders = (await readdir(plan.dest, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const inner = new AbortController();
+  const onOuterAbort = () => inner.abort();
+  signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let failure: AttemptResult | undefined;
+  const live = new Map<string, RsyncProgress>();
+  const report = onProgress
+    ? (name: string, p: RsyncProgress) => {
+        live.set(name, p);
+        let bytes = 0;
+        let files = 0;
+        let toCheck = 0;
+        let total = 0;
+        for (const x of live.values()) {
+          bytes += x.bytes;
+          files += x.transferredFiles;
+          toCheck += x.toCheck ?? 0;
+          total += x.total ?? 0;
+        }
+        onProgress({ bytes, transferredFiles: files, percent: total ? Math.floor((100 * (total - toCheck)) / total) : p.percent, rate: p.rate, eta: p.eta, toCheck, total });
+      }
+    : undefined;
+  let next = 0;
+  const worker = async () => {
+    while (next < folders.length && !failure && !inner.signal.aborted) {
+      const name = folders[next++]!;
+      const prev = plan.linkDest ? path.join(plan.linkDest, name) : undefined;
+      const argv = rsyncArgv({
+        ...plan,
+        source: `${plan.source}${name}/`,
+        dest: path.join(plan.dest, name),
+        linkDest: prev && (await exists(prev)) ? prev : undefined,
+      });
+      log.debug({ argv }, 'rsync (folder)');
+      const r = await runRsync(exec, argv, { signal: inner.signal, onProgress: report ? (p) => report(name, p) : undefined });
+      if (r.code === 0 || r.code === RSYNC_VANISHED) {
+        vanished ||= r.code === RSYNC_VANISHED;
+        parts.push(parseRsyncStats(r.stdout));
+      } else if (!failure && !inner.signal.aborted) {
+        failure = r;
+        inner.abort();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(streams, Math.max(1, folders.length)) }, worker));
+  } finally {
+    signal?.removeEventListener('abort', onOuterAbort);
+  }
+  if (failure) return { code: failure.code, stderr: failure.stderr, stats: undefined };
+  if (signal?.aborted) return { code: undefined, stderr: '', stats: undefined };
+  const stats = parts.every((p): p is RsyncStats => p !== undefined) ? sumRsyncStats(parts, parts.length - 1) : undefined;
+  return { code: vanished ? RSYNC_VANISHED : 0, stderr: '', stats };
+}
+
 interface PullContext {
   site: Site;
   backupServer: ResolvedBackupServer;
@@ -254,17 +349,15 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
       sourceArg = remoteSource(target);
     }
     const ioTimeoutS = opts.ioTimeoutS ?? backupServer.timeoutMs / 1000;
-    const argv = rsyncArgv({ source: sourceArg, dest: prepared.dir, linkDest, rsh, ioTimeoutS, bwlimit: pull.bwlimit, progress: opts.progress });
+    const plan: RsyncPlan = { source: sourceArg, dest: prepared.dir, linkDest, rsh, ioTimeoutS, bwlimit: pull.bwlimit, progress: opts.progress };
+    const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
     const retries = opts.retries ?? 2;
     const delay = opts.retryDelayMs ?? 10_000;
-    let result: AttemptResult;
+    let result: TransferResult;
     for (;;) {
       attempts++;
-      log.info({ attempt: attempts, argv }, 'rsync');
-      result = await runRsync(exec, argv, {
-        signal: opts.signal,
-        onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined,
-      });
+      log.info({ attempt: attempts, streams }, 'pull');
+      result = await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
       if (opts.signal?.aborted) {
         return await finish({ status: 'failed', kept, resumed, error: 'interrupted: the pull was cancelled; the partial snapshot is resumed by the next run' });
       }
@@ -277,7 +370,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
       log.warn({ attempt: attempts, code: result.code, retryInMs: wait }, 'pull failed, retrying');
       await sleep(wait, opts.signal);
     }
-    const stats = parseRsyncStats(result.stdout);
+    const stats = result.stats;
     if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
     // Complete: name it, then make it current (rename(2) of a symlink).
     await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
@@ -300,6 +393,9 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
  */
 export async function runPulls(site: Site, backupServer: ResolvedBackupServer, opts: PullOptions): Promise<PullOutcome[]> {
   const pulls = selectPulls(site, backupServer, opts.servers);
+  if (opts.streams !== undefined && !(Number.isInteger(opts.streams) && opts.streams >= 1 && opts.streams <= 64)) {
+    throw new UsageError(`streams must be a whole number from 1 to 64, not ${opts.streams}`, 'e.g. --streams 4 (1 = a single rsync per server)');
+  }
   const ctx: PullContext = { site, backupServer, opts, exec: opts.exec ?? createExec(opts.log), now: opts.now ?? (() => new Date()) };
   const outcomes: PullOutcome[] = new Array(pulls.length);
   let next = 0;

@@ -17,6 +17,8 @@ export interface RsyncPlan {
   ioTimeoutS?: number | undefined;
   bwlimit?: string | undefined;
   progress?: boolean | undefined;
+  /** Only the top level of the source: its files, and its folders created empty (`--no-recursive --dirs`). */
+  topLevelOnly?: boolean | undefined;
 }
 
 /** rsync exit codes that mean "the connection or the peer failed": worth a retry. */
@@ -62,6 +64,7 @@ export function rshString(argv: readonly string[]): string {
 /** The argv of one pull. Archive semantics, numeric ids, deletes, excludes of jobs' working files. */
 export function rsyncArgv(plan: RsyncPlan): string[] {
   const argv = ['rsync', '-a', '--numeric-ids', '--delete', '--delete-excluded', '--stats'];
+  if (plan.topLevelOnly) argv.push('--no-recursive', '--dirs');
   for (const x of PULL_EXCLUDES) argv.push(`--exclude=${x}`);
   if (plan.linkDest) argv.push(`--link-dest=${plan.linkDest}`);
   if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
@@ -145,4 +148,17 @@ export function parseProgress(line: string): RsyncProgress | undefined {
     toCheck: num(m[6]),
     total: num(m[7]),
   };
+}
+
+/**
+ * Adds up the statistics of the passes of a split pull (one top-level pass plus one pass per
+ * top-level folder). Each folder pass also counts its own root, which the top-level pass already
+ * counted: `folderPasses` of them are taken off the entries and folders.
+ */
+export function sumRsyncStats(parts: readonly RsyncStats[], folderPasses: number): RsyncStats {
+  const total: RsyncStats = { entries: 0, files: 0, dirs: 0, transferredFiles: 0, deletedFiles: 0, totalBytes: 0, transferredBytes: 0, receivedBytes: 0, sentBytes: 0 };
+  for (const p of parts) for (const k of Object.keys(total) as (keyof RsyncStats)[]) total[k] += p[k];
+  total.entries -= folderPasses;
+  total.dirs -= folderPasses;
+  return total;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PULL_EXCLUDES } from '../../../lib/convention.js';
-import { parseProgress, parseRsyncStats, rshString, rsyncArgv } from '../../../lib/pull/rsync.js';
+import { parseProgress, parseRsyncStats, rshString, rsyncArgv, sumRsyncStats } from '../../../lib/pull/rsync.js';
 import { authorizedKeysLine, remoteSource, sshArgv, type SshTarget } from '../../../lib/pull/ssh.js';
 import { explainFailure, pullsExitCode } from '../../../lib/pull/pull.js';
 
@@ -101,5 +101,22 @@ describe('pull outcomes', () => {
   it('explains host key and rrsync path failures', () => {
     assert.match(explainFailure(255, 'Host key verification failed.\r\n', 'a'), /not the pinned one/);
     assert.match(explainFailure(23, 'rsync: change_dir "/x/v01/backup/local" failed: No such file or directory (2)', 'a'), /rrsync: true/);
+  });
+});
+
+describe('split pulls', () => {
+  it('the top-level pass copies the top level only, with deletes and the same link-dest', () => {
+    const a = rsyncArgv({ source: '/p/local/', dest: '/b/s.partial', linkDest: '/b/prev', topLevelOnly: true });
+    assert.ok(a.includes('--no-recursive') && a.includes('--dirs') && a.includes('--delete'));
+    assert.ok(a.indexOf('--no-recursive') > a.indexOf('-a'), '--no-recursive must come after -a to win');
+    assert.ok(a.includes('--link-dest=/b/prev'));
+    assert.ok(!rsyncArgv({ source: '/p/local/', dest: '/b/s.partial' }).includes('--no-recursive'));
+  });
+
+  it('adds the passes\' statistics and counts each folder pass\'s root once', () => {
+    const top = { entries: 5, files: 2, dirs: 3, transferredFiles: 1, deletedFiles: 0, totalBytes: 10, transferredBytes: 4, receivedBytes: 50, sentBytes: 7 };
+    const f1 = { entries: 4, files: 3, dirs: 1, transferredFiles: 2, deletedFiles: 1, totalBytes: 30, transferredBytes: 30, receivedBytes: 90, sentBytes: 9 };
+    const f2 = { entries: 2, files: 0, dirs: 2, transferredFiles: 0, deletedFiles: 0, totalBytes: 0, transferredBytes: 0, receivedBytes: 20, sentBytes: 3 };
+    assert.deepEqual(sumRsyncStats([top, f1, f2], 2), { entries: 9, files: 5, dirs: 4, transferredFiles: 3, deletedFiles: 1, totalBytes: 40, transferredBytes: 34, receivedBytes: 160, sentBytes: 19 });
   });
 });
