@@ -207,6 +207,13 @@ class Listings {
     const list = (await this.get(dir)).get(name) ?? [];
     for (let i = list.length - 1; i >= 0; i--) if (!seen.has(list[i]!.path)) yield list[i]!.path;
   }
+  /** Only the files of the given days (newest first), never listing the directory. */
+  async *probe(dir: string, name: string, days: readonly string[]): AsyncGenerator<string> {
+    for (const day of days) {
+      const p = path.join(dir, C.historyFileName(name, day));
+      if (existsSync(p)) yield p;
+    }
+  }
   private cache = new Map<string, Promise<Map<string, HistoryFile[]>>>();
   get(dir: string): Promise<Map<string, HistoryFile[]>> {
     let p = this.cache.get(dir);
@@ -268,10 +275,14 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
   return { ...common, ...ev };
 }
 
-/** The newest finished restore drill (`tierback verify`, kind=verify) of an app in a history folder. */
-async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, problems: HistoryProblem[]): Promise<RunFacts> {
+/**
+ * The newest finished restore drill (`tierback verify`, kind=verify) of an app in a history folder,
+ * among the last DRILL_DAYS days (drills are weekly by default): probed by file name, so status
+ * never lists a history folder for them.
+ */
+async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, days: readonly string[], problems: HistoryProblem[]): Promise<RunFacts> {
   const name = C.drillHistoryName(app.name);
-  return collectFacts(lists.newestFirst(dir, name), (r) => r.kind === 'verify' && r.name === name, () => false, problems);
+  return collectFacts(lists.probe(dir, name, days), (r) => r.kind === 'verify' && r.name === name, () => false, problems);
 }
 
 /** A failing restore drill turns the row red: the backup exists but does not restore. */
@@ -284,6 +295,9 @@ function withDrill(row: StatusRow, drill: RunFacts): StatusRow {
   }
   return out;
 }
+
+/** How far back status looks for an app's newest restore drill (weekly by default, plus margin). */
+export const DRILL_DAYS = 9;
 
 /** An offsite target as status sees it: USB drives together, or one rclone target. */
 interface OffsiteGroup {
@@ -348,18 +362,23 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
     if (!recent.includes(d)) recent.push(d);
   }
   const lists = new Listings(recent);
+  const drillDays: string[] = [];
+  for (let t = now.getTime() + 86_400_000; t >= now.getTime() - DRILL_DAYS * 86_400_000; t -= 3_600_000 * 6) {
+    const d = dayOf(new Date(t), site.timezone);
+    if (!drillDays.includes(d)) drillDays.push(d);
+  }
   const problems: HistoryProblem[] = [];
   const rows: StatusRow[] = [];
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
   for (const app of apps) {
     if ((tier === 'all' || tier === 'local') && localServers.has(app.server)) {
-      rows.push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, problems)));
+      rows.push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, drillDays, problems)));
     }
     if (tier === 'all' || tier === 'remote') {
       for (const b of view.backupServers) {
         if (!b.pulls.some((p) => p.server === app.server)) continue;
         // Snapshot drills record in the backup server's history under the app's name.
-        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, problems);
+        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems);
         rows.push(withDrill(await remoteRow(app, b, view.root, now, lists, problems), drill));
       }
     }
