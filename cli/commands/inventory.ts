@@ -90,7 +90,8 @@ const schema: CommandModule<GlobalArgs, GlobalArgs & { markdown?: boolean }> = {
     y
       .option('markdown', { type: 'boolean', describe: 'The key reference (docs/inventory.md) instead of JSON Schema' })
       .example('$0 inventory schema > inventory.schema.json', 'for editors with YAML language servers')
-      .example('$0 inventory schema --markdown > docs/inventory.md', 'regenerate the reference'),
+      .example('$0 inventory schema --markdown > docs/inventory.md', 'regenerate the reference')
+      .epilog(EXIT_CODES_EPILOG),
   handler: (argv) => (argv.markdown ? out(inventoryReferenceMarkdown()) : printJson(inventoryJsonSchema())),
 };
 

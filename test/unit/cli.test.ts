@@ -115,3 +115,32 @@ describe('cli: inventory, paths and which on the example site', () => {
     assert.equal(o.code, 2);
   });
 });
+
+describe('cli: help of every command (drift check)', () => {
+  async function commandsOf(prefix: string[]): Promise<string[][]> {
+    const r = await tierback([...prefix, '--help']);
+    const section = r.stdout.split(/\n\s*\n/).find((b) => b.startsWith('Commands:')) ?? '';
+    return section
+      .split('\n')
+      .slice(1)
+      .map((l) => /^\s+tierback ((?:[a-z-]+ ?)+?)(?:\s+[<[]|\s{2,}|$)/.exec(l)?.[1]?.trim())
+      .filter((x): x is string => !!x)
+      .map((x) => x.split(' '));
+  }
+  it('ends every command\'s help with the exit codes and gives every leaf command examples', async () => {
+    const top = await commandsOf([]);
+    assert.ok(top.length >= 20, `only ${top.length} commands`);
+    const leaves: string[][] = [];
+    for (const c of top) {
+      const subs = await commandsOf(c);
+      if (subs.length) leaves.push(...subs);
+      else leaves.push(c);
+    }
+    for (const c of [...top, ...leaves]) {
+      const r = await tierback([...c, '--help']);
+      assert.equal(r.code, 0, c.join(' '));
+      assert.match(r.stdout, /EXIT STATUS/, `${c.join(' ')} --help has no EXIT STATUS`);
+    }
+    for (const c of leaves) assert.match((await tierback([...c, '--help'])).stdout, /Examples:/, `${c.join(' ')} --help has no examples`);
+  });
+});
