@@ -18,3 +18,18 @@ export function formatDuration(ms: number): string {
   const d = Math.floor(h / 24);
   return `${d}d${h % 24 ? ` ${h % 24}h` : ''}`;
 }
+
+const localFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** "2026-11-22 01:30": an ISO time as wall-clock time in the IANA `timeZone` ("-" when absent). */
+export function formatLocalTime(iso: string | undefined, timeZone: string): string {
+  if (!iso) return '-';
+  let fmt = localFormats.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    localFormats.set(timeZone, fmt);
+  }
+  const parts = fmt.formatToParts(new Date(iso));
+  const g = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${g('year')}-${g('month')}-${g('day')} ${g('hour')}:${g('minute')}`;
+}

@@ -5,7 +5,7 @@
  * error text. Printable.
  */
 import * as C from './convention.js';
-import { formatDuration } from './duration.js';
+import { formatDuration, formatLocalTime } from './duration.js';
 import { writeFileAtomic } from './fsutil.js';
 import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type Run } from './history.js';
 import type { ResolvedApp, Site } from './inventory/model.js';
@@ -198,7 +198,7 @@ export function renderReportHtml(data: ReportData): string {
     .join('\n');
   const failures = data.failures.length
     ? `<table class="failures"><thead><tr><th>When (UTC)</th><th>App</th><th>Tier</th><th>On</th><th>Kind</th><th>Error</th></tr></thead><tbody>${data.failures
-        .map((f) => `<tr class="failure"><td>${esc(f.start.replace('T', ' ').slice(0, 16))}</td><td>${esc(f.app)}</td><td>${f.tier}</td><td>${esc(f.where)}</td><td>${esc(f.kind)}</td><td class="error">${esc(f.error)}</td></tr>`)
+        .map((f) => `<tr class="failure"><td>${esc(formatLocalTime(f.start, data.timezone))}</td><td>${esc(f.app)}</td><td>${f.tier}</td><td>${esc(f.where)}</td><td>${esc(f.kind)}</td><td class="error">${esc(f.error)}</td></tr>`)
         .join('\n')}</tbody></table>`
     : '<p>No failures in this period.</p>';
   const problems = data.problems.length
@@ -224,7 +224,7 @@ td.error{font-family:ui-monospace,monospace;white-space:pre-wrap;max-width:60em}
 @media print{body{margin:0}h2{page-break-after:avoid}tr{page-break-inside:avoid}}
 </style></head><body>
 <h1>Backups of ${esc(data.site)}</h1>
-<p class="muted">Generated ${esc(data.generatedAt)} · days in ${esc(data.timezone)} · ${summary}</p>
+<p class="muted">Generated ${esc(formatLocalTime(data.generatedAt, data.timezone))} · times and days in ${esc(data.timezone)} · ${summary}</p>
 <h2>Status</h2>
 <table class="status"><thead><tr><th>App</th><th>Tier</th><th>On</th><th>State</th><th>Age</th><th>Files</th><th>MB</th><th>Note</th></tr></thead><tbody>
 ${statusRows}

@@ -1,6 +1,6 @@
 /** `tierback status`: one row per app per tier, red/green at a glance; `--check` for Nagios/Icinga. */
 import type { CommandModule } from 'yargs';
-import { formatDuration } from '../../lib/duration.js';
+import { formatDuration, formatLocalTime } from '../../lib/duration.js';
 import { ExitCode, formatError } from '../../lib/errors.js';
 import { checkResult, CheckCode, siteStatus, type StatusReport, type StatusRow, type TierFilter } from '../../lib/status.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
@@ -15,11 +15,7 @@ interface Args extends GlobalArgs, MachineArgs {
 
 /** "2026-11-22 01:30" in the site's timezone. */
 export function formatWhen(iso: string | undefined, timeZone: string): string {
-  if (!iso) return '-';
-  const d = new Date(iso);
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(d);
-  const g = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${g('year')}-${g('month')}-${g('day')} ${g('hour')}:${g('minute')}`;
+  return formatLocalTime(iso, timeZone);
 }
 
 function change(r: StatusRow): string {

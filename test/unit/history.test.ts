@@ -103,3 +103,13 @@ describe('history: files', async () => {
     assert.deepEqual(await readHistory(path.join(dir, 'nope')), { runs: [], problems: [] });
   });
 });
+
+describe('time formatting', () => {
+  it('shows wall-clock time in the site timezone, across midnight and DST', async () => {
+    const { formatLocalTime } = await import('../../lib/duration.js');
+    assert.equal(formatLocalTime('2026-11-21T23:30:00Z', 'UTC'), '2026-11-21 23:30');
+    assert.equal(formatLocalTime('2026-11-21T23:30:00Z', 'Europe/Zurich'), '2026-11-22 00:30');
+    assert.equal(formatLocalTime('2026-07-01T23:30:00Z', 'Europe/Zurich'), '2026-07-02 01:30');
+    assert.equal(formatLocalTime(undefined, 'UTC'), '-');
+  });
+});
