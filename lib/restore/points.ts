@@ -222,7 +222,7 @@ export function choosePoint(site: Site, app: ResolvedApp, points: Point[], sel: 
   const spec = parseAt(sel.at);
   const pool = filterPoints(points, sel).filter((p) => atOrBefore(p.at, spec, site.timezone));
   const best = pool.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.tier === b.tier ? (a.snapshot ?? '').localeCompare(b.snapshot ?? '') : a.tier === 'local' ? 1 : -1)).at(-1);
-  if (!best) throw new NotFoundError(`app "${app.name}": no backup${sel.tier ? ` on the ${sel.tier} tier` : ''} at or before ${sel.at ?? 'latest'}`, describeAvailable(filterPoints(points, sel)));
+  if (!best) throw new NotFoundError(`app "${app.name}": no backup${sel.tier ? ` on the ${sel.tier} tier` : ''}${sel.at && sel.at !== 'latest' ? ` at or before ${sel.at}` : ' on this machine'}`, describeAvailable(filterPoints(points, sel)));
   return best;
 }
 
@@ -236,7 +236,7 @@ export function chooseDump(site: Site, app: ResolvedApp, points: Point[], sel: S
   const pool = all.filter((x) => (!sel.db || x.dump.db === sel.db) && atOrBefore(x.dump.at, spec, site.timezone));
   pool.sort((a, b) => a.dump.at.getTime() - b.dump.at.getTime() || (a.point.tier === b.point.tier ? 0 : a.point.tier === 'local' ? 1 : -1));
   const best = pool.at(-1);
-  if (!best) throw new NotFoundError(`app "${app.name}": no dump at or before ${sel.at ?? 'latest'}`, describeAvailable(filterPoints(points, sel)));
+  if (!best) throw new NotFoundError(`app "${app.name}": no dump${sel.at && sel.at !== 'latest' ? ` at or before ${sel.at}` : ' on this machine'}`, describeAvailable(filterPoints(points, sel)));
   return best;
 }
 
