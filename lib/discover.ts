@@ -4,6 +4,7 @@
  * inventory entries for them. Walks with fast-glob, bounded depth, never following symlinks,
  * skipping pseudo file systems and the backup partitions themselves.
  */
+import { NotFoundError } from './errors.js';
 import { lstat, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,6 +174,7 @@ async function findCandidates(root: string, starts: string[], deep: number): Pro
 /** Finds apps below root; marks those the inventory already has (same path). */
 export async function discover(site: Site | undefined, opts: DiscoverOptions = {}): Promise<Discovered[]> {
   const root = path.resolve(opts.root ?? '/');
+  if (!(await isDir(root))) throw new NotFoundError(`--root ${root} is not a folder`, 'give the root of the machine to search, e.g. --root / (the default)');
   const partitions = new Set((site?.servers ?? []).map((s) => s.partition.replace(/^\/+/, '')));
   const starts: string[] = [];
   for (const s of opts.under ?? DEFAULT_SEARCH) {

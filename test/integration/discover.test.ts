@@ -113,3 +113,12 @@ describe('discover', () => {
     await readFile(path.join(root, 'var/www/blog/wp-config.php'));
   });
 });
+
+describe('discover: bad root', () => {
+  it('names a --root that does not exist (exit 3) instead of finding nothing', async () => {
+    const { tierback } = await import('../helpers/cli.js');
+    const r = await tierback(['discover', '--root', '/nonexistent-tierback-root']);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /--root \/nonexistent-tierback-root is not a folder/);
+  });
+});
