@@ -60,6 +60,14 @@ export const SCHEDULED_COMMANDS = {
   offsite: (target: string, backupServer: string, servers: readonly string[]) => ['offsite', 'push', target, ...servers, '--backup-server', backupServer],
 } as const;
 
+const SCHEDULE_DEFAULTS = schedulesSchema.parse({});
+
+/** Where a schedule came from: the key, marked "(default)" when it holds the schema's default. */
+function sourceOf(site: Site, key: 'verify' | 'status_export'): string {
+  const set = site.inventory.schedules?.[key];
+  return set !== undefined && set !== SCHEDULE_DEFAULTS[key] ? `schedules.${key}` : `schedules.${key} (default)`;
+}
+
 export function scheduleSettings(site: Site): Schedules {
   return schedulesSchema.parse(site.inventory.schedules ?? {});
 }
@@ -183,7 +191,7 @@ export function planSchedule(site: Site, host?: string): HostSchedule {
         kind: 'verify',
         description: 'restore drills of the pulled backups',
         cron: normalizeCron(cfg.verify),
-        source: site.inventory.schedules?.verify ? 'schedules.verify' : 'schedules.verify (default)',
+        source: sourceOf(site, 'verify'),
         argv: [cfg.bin, ...SCHEDULED_COMMANDS.verify(backup.server), ...invArgs],
         log: log('verify'),
       });
@@ -196,7 +204,7 @@ export function planSchedule(site: Site, host?: string): HostSchedule {
         kind: 'status',
         description: 'export backup status for monitoring',
         cron: normalizeCron(cfg.status_export),
-        source: site.inventory.schedules?.status_export ? 'schedules.status_export' : 'schedules.status_export (default)',
+        source: sourceOf(site, 'status_export'),
         argv: [cfg.bin, ...SCHEDULED_COMMANDS.status(), ...invArgs],
         log: log('status'),
       });

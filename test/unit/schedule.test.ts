@@ -96,10 +96,10 @@ offsite:
     assert.deepEqual(b.entries.map((e) => [e.id, e.cron, e.source]), [
       ['pull', '15 3 * * *', 'defaults.pull_schedule'],
       ['prune', '15 5 * * *', 'pull schedule +2h'],
-      ['verify', '0 6 * * 0', 'schedules.verify'],
+      ['verify', '0 6 * * 0', 'schedules.verify (default)'],
       ['offsite-s3-main', '15 6 * * *', 'pull schedule +3h'],
       ['offsite-box', '25 6 * * *', 'pull schedule +3h +10m (stagger)'],
-      ['status', '*/15 * * * *', 'schedules.status_export'],
+      ['status', '*/15 * * * *', 'schedules.status_export (default)'],
     ]);
     assert.deepEqual(b.entries[3]!.argv, ['/opt/tierback/tierback.mjs', 'offsite', 'push', 's3-main', '--backup-server', 'b.example.org', '-i', '/etc/tierback/site.yaml']);
     // "box" also lists c, which b does not pull: b pushes a only, named on the line.
