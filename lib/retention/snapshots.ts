@@ -7,7 +7,8 @@
  * - a snapshot is renamed to `.<stamp>.deleting` (atomic, same folder) before `rm -rf`, so no reader
  *   ever sees a half-deleted snapshot under its stamp; the next prune finishes cut-short deletions.
  */
-import { lstat, readdir, readlink, rename } from 'node:fs/promises';
+import { currentStamp } from '../pull/snapshots.js';
+import { lstat, readdir, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as C from '../convention.js';
@@ -109,18 +110,9 @@ export async function removeSnapshot(partition: string, server: string, stamp: s
   return true;
 }
 
-/** The stamp `remote/<server>` points to, if it is a symlink into this server's snapshots. */
-export async function currentStamp(partition: string, server: string): Promise<string | undefined> {
-  const link = C.remoteServerDir(partition, server);
-  let target: string;
-  try {
-    target = await readlink(link);
-  } catch {
-    return undefined;
-  }
-  const abs = path.posix.resolve(path.posix.dirname(link), target);
-  return path.posix.dirname(abs) === C.snapshotsDir(partition, server) ? path.posix.basename(abs) : undefined;
-}
+// The current snapshot is read by the pull's own reader: an odd `remote/<server>` (a real folder,
+// a link elsewhere) refuses the prune rather than leaving the current snapshot unprotected.
+export { currentStamp };
 
 /** Prunes the snapshots of every (or the given) pulled server on one backup server; one result per pulled server. */
 export async function pruneSnapshots(site: Site, backupServer: ResolvedBackupServer, opts: PruneSnapshotsOptions): Promise<PruneResult[]> {
