@@ -55,9 +55,6 @@ interface Vhost {
 async function isDir(p: string): Promise<boolean> {
   return (await lstat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
-async function isFile(p: string): Promise<boolean> {
-  return (await lstat(p).catch(() => undefined))?.isFile() ?? false;
-}
 
 /** Reads Apache and nginx site configuration below root: ServerName/DocumentRoot/Alias, server_name/root/alias. */
 export async function readVhosts(root: string): Promise<Vhost[]> {

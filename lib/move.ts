@@ -5,10 +5,10 @@
  * Snapshots on backup servers are never touched: old snapshots keep the old paths until retention
  * removes them; the history files travel with the app, so its history stays continuous.
  */
-import { appendFile, lstat, mkdtemp, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { appendFile, lstat, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from './convention.js';
+import { prepareKnownHosts, sshArgv, sshTarget as pullSshTarget } from './pull/ssh.js';
 import { ExitCode, NotFoundError, RefusedError, TierbackError, UsageError } from './errors.js';
 import { loadInventory } from './inventory/load.js';
 import type { Exec } from './exec.js';
@@ -242,23 +242,16 @@ export interface SshTarget {
   cleanup: () => Promise<void>;
 }
 
-/** ssh options for a server from its inventory entry: port, identity, pinned host key. Never disables host key checking. */
+/**
+ * ssh options for a server from its inventory entry, built exactly as pulls build them
+ * (lib/pull/ssh.ts: port, user, identity, pinned host key with HostKeyAlias, batch mode, no
+ * forwarding). Never disables host key checking.
+ */
 export async function sshTarget(server: ResolvedServer): Promise<SshTarget> {
-  const ssh = server.ssh ?? {};
-  const host = safeWord(ssh.host ?? server.fqdn, 'ssh host');
-  const user = safeWord(ssh.user ?? 'root', 'ssh user');
-  const options = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=20', '-p', String(ssh.port ?? 22)];
-  let tmp: string | undefined;
-  if (ssh.identity) options.push('-i', safeWord(ssh.identity, 'ssh identity'), '-o', 'IdentitiesOnly=yes');
-  if (ssh.known_hosts) options.push('-o', `UserKnownHostsFile=${safeWord(ssh.known_hosts, 'known_hosts')}`);
-  else if (ssh.host_key) {
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'tierback-kh-'));
-    const kh = path.join(tmp, 'known_hosts');
-    const name = ssh.port && ssh.port !== 22 ? `[${host}]:${ssh.port}` : host;
-    await writeFile(kh, `${name} ${ssh.host_key.trim()}\n`, { mode: FILE_MODE });
-    options.push('-o', `UserKnownHostsFile=${kh}`);
-  }
-  return { dest: `${user}@${host}`, options, cleanup: async () => (tmp ? rm(tmp, { recursive: true, force: true }) : undefined) };
+  const t = pullSshTarget(server);
+  const kh = await prepareKnownHosts(t, `servers[${server.index}].ssh.host_key`);
+  const argv = sshArgv(t, kh.options, 20);
+  return { dest: `${safeWord(t.user, 'ssh user')}@${safeWord(t.host, 'ssh host')}`, options: argv.slice(1), cleanup: kh.cleanup };
 }
 
 async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult> {

@@ -1,7 +1,7 @@
 /** files: any tree, optionally narrowed by fast-glob include/exclude patterns, copied into `files/`. */
 import path from 'node:path';
 import { z } from 'zod';
-import { requireDir, rsyncArgv } from './common.js';
+import { isDir, requireDir, rsyncArgv } from './common.js';
 import { defineJobType } from './types.js';
 
 export const filesOptions = z
@@ -39,7 +39,6 @@ export const filesJob = defineJobType<FilesOptions>({
     };
   },
   async verify(dir) {
-    const { isDir } = await import('./common.js');
     return (await isDir(path.join(dir, FILES_DIR))) ? [] : [{ path: FILES_DIR, message: 'missing' }];
   },
   restore(app, _o, backupDir) {
