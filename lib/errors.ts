@@ -130,3 +130,10 @@ export function formatProblem(p: InventoryProblem): string {
   const who = p.subject ? ` [${p.subject}]` : '';
   return `${where}${who}: ${p.message}${p.hint ? ` — hint: ${p.hint}` : ''}`;
 }
+
+/** One line for history and logs: the message, and the hint when there is one. */
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const hint = (err as { hint?: unknown }).hint;
+  return typeof hint === 'string' && hint ? `${err.message} (hint: ${hint})` : err.message;
+}

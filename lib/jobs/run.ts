@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import fg from 'fast-glob';
 import { DUMP_DIR, HOST_VM, MANIFEST_FILE, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
-import { LockedError, NotFoundError, TierbackError, UsageError } from '../errors.js';
+import { LockedError, NotFoundError, TierbackError, UsageError, errorText } from '../errors.js';
 import { pruneAfterJob } from '../retention/index.js';
 import { createExec, type CommandSpec, type Exec } from '../exec.js';
 import { DIR_MODE, FILE_MODE, assertInside, ensureDir } from '../fsutil.js';
@@ -26,6 +26,9 @@ import type { Logger } from '../log.js';
 import { RSYNC_VANISHED, checkDump, isDir, isPresent } from './common.js';
 import { getJobType } from './registry.js';
 import type { AnyJobType, JobPlan, Step } from './types.js';
+
+/** History keeps error text to 2,000 characters. */
+const errorTextCapped = (err: Error): string => errorText(err).slice(0, 2000);
 
 export interface JobOptions {
   log: Logger;
@@ -217,7 +220,7 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
       files: m.files,
       bytes: m.bytes,
       mb: m.bytes / 1e6,
-      error: errorText(error),
+      error: errorTextCapped(error),
     };
     log.warn({ err: error.message }, 'job failed');
   } finally {
@@ -258,11 +261,6 @@ export async function runJobs(site: Site, apps: readonly ResolvedApp[], opts: Jo
     }
   }
   return out;
-}
-
-function errorText(err: Error): string {
-  const hint = err instanceof TierbackError && err.hint ? ` (hint: ${err.hint})` : '';
-  return `${err.message}${hint}`.slice(0, 2000);
 }
 
 /** The VM mount (or the server's _host folder) must exist: a missing mount means the backup disk is not there. */

@@ -1,4 +1,5 @@
 /** What the offsite commands share: settings resolved from the inventory, server selection, age argv, history. */
+export { errorText } from '../errors.js';
 import path from 'node:path';
 import { lockPath, offsiteHistoryName, serverHistoryDir, stateDir } from '../convention.js';
 import { NotFoundError, UsageError } from '../errors.js';
@@ -73,10 +74,3 @@ export async function previousRuns(partition: string, target: string, server: st
   return runs.filter((r) => (r.status === 'ok' || r.status === 'warning') && r.extra?.['server'] === server);
 }
 
-export function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const hint = (err as { hint?: string }).hint;
-    return hint ? `${err.message} (${hint})` : err.message;
-  }
-  return String(err);
-}

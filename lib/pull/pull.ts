@@ -8,7 +8,7 @@ import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import { lockPath, localRoot, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
-import { CommandError, ExitCode, NotFoundError, TierbackError, UsageError } from '../errors.js';
+import { CommandError, ExitCode, NotFoundError, TierbackError, UsageError, errorText } from '../errors.js';
 import { createExec, type Exec } from '../exec.js';
 import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
 import { findServer, suggest, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
@@ -119,11 +119,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }, { once: true });
   });
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof TierbackError) return err.hint ? `${err.message} (${err.hint})` : err.message;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Adds the likely cause to an rsync/ssh failure, from rsync's exit code and stderr. */
