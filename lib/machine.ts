@@ -46,9 +46,17 @@ export interface MachineView {
   backupServers: ResolvedBackupServer[];
 }
 
-function matchServer(site: Site, name: string): ResolvedServer | undefined {
+/**
+ * The inventory server a host name names: its exact fqdn, else, for a bare name ("odin"), the one
+ * server whose first DNS label it is; none when that is ambiguous (or a dotted name is not an fqdn).
+ */
+export function matchServer(site: Site, name: string): ResolvedServer | undefined {
   const n = name.toLowerCase();
-  return site.servers.find((s) => s.fqdn === n) ?? site.servers.find((s) => s.fqdn.split('.')[0] === n.split('.')[0]);
+  const exact = site.servers.find((s) => s.fqdn === n);
+  if (exact) return exact;
+  if (n.includes('.')) return undefined;
+  const byLabel = site.servers.filter((s) => s.fqdn.split('.')[0] === n);
+  return byLabel.length === 1 ? byLabel[0] : undefined;
 }
 
 async function listDir(dir: string): Promise<string[]> {

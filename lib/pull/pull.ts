@@ -13,6 +13,7 @@ import { createExec, type Exec } from '../exec.js';
 import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
 import { findServer, suggest, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
 import { acquireLock } from '../lock.js';
+import { matchServer } from '../machine.js';
 import { pruneAfterPull } from '../retention/index.js';
 import type { Logger } from '../log.js';
 import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, sumRsyncStats, type RsyncPlan, type RsyncProgress, type RsyncStats } from './rsync.js';
@@ -104,7 +105,8 @@ export function resolveBackupServer(site: Site, explicit: string | undefined, en
     if (!b) throw new NotFoundError(`"${want}" is not a backup server in ${site.file}`, suggest(want, names, 'backup servers'));
     return b;
   }
-  const byHost = site.backupServers.find((b) => b.server === hostname || b.server.split('.')[0] === hostname);
+  const me = matchServer(site, hostname);
+  const byHost = me && site.backupServers.find((b) => b.server === me.fqdn);
   if (byHost) return byHost;
   if (site.backupServers.length === 1) return site.backupServers[0]!;
   if (site.backupServers.length === 0) throw new NotFoundError(`${site.file} has no backup_servers`, 'add a backup_servers entry naming this host and the servers it pulls');

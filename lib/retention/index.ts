@@ -2,6 +2,7 @@
  * Retention: the policy engine (policy.ts), pruning of remote snapshots (snapshots.ts) and of
  * local database dumps (dumps.ts). `prune` is what `tierback prune` calls: everything this host holds.
  */
+import { matchServer } from '../machine.js';
 import os from 'node:os';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { ResolvedApp, ResolvedBackupServer, Site } from '../inventory/model.js';
@@ -47,10 +48,8 @@ export interface PruneReport {
 /** Which inventory server this machine is: an exact fqdn, or a unique first label of one. */
 export function resolveHost(site: Site, given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const name = given ?? (env[HOST_ENV] || os.hostname());
-  if (site.servers.some((s) => s.fqdn === name)) return name;
-  // A bare host name ("odin") names the server whose fqdn starts with it, when only one does.
-  const short = name.includes('.') ? [] : site.servers.filter((s) => s.fqdn.split('.')[0] === name);
-  if (short.length === 1) return short[0]!.fqdn;
+  const server = matchServer(site, name);
+  if (server) return server.fqdn;
   throw new NotFoundError(
     `this machine ("${name}"${given ? '' : env[HOST_ENV] ? ` from $${HOST_ENV}` : ', its host name'}) is not a server of ${site.file}`,
     `give the server it is with --host FQDN or $${HOST_ENV}; ${suggest(name, site.servers.map((s) => s.fqdn), 'servers')}`,
