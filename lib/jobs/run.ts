@@ -194,8 +194,7 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
     await recoverSwap(target, log);
     await removeStaleSecretDirs(app);
     plan = await planJob(site, app, { now: () => start, runId });
-    const warnings = await executePlan(plan, app, exec, log, opts.signal);
-    const { files, bytes } = await measure(target);
+    const { warnings, files, bytes } = await executePlan(plan, app, exec, log, opts.signal);
     const end = now();
     record = {
       ...base,
@@ -301,12 +300,14 @@ export async function recoverSwap(target: string, log?: Logger): Promise<void> {
   }
 }
 
-async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Logger, signal: AbortSignal | undefined): Promise<string[]> {
+/** Runs a plan and swaps the new backup in; returns the warnings and the new backup's totals (from its manifest walk). */
+async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Logger, signal: AbortSignal | undefined): Promise<{ warnings: string[]; files: number; bytes: number }> {
   const type = getJobType(plan.type);
   const options = parseOptions(type, app);
   const warnings: string[] = [];
   const secretDir = plan.secretDir;
   let swapped = false;
+  let totals = { files: 0, bytes: 0 };
   try {
     await mkdir(secretDir, { recursive: true, mode: DIR_MODE });
     for (const f of plan.secretFiles) await writeFile(f.path, f.content, { mode: FILE_MODE, flag: 'wx' });
@@ -329,7 +330,9 @@ async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Log
     }
     if (plan.keepsDumps) await carryDumps(plan, app.keepDumps);
     // Restore (issue 6): the manifest drills check restored copies against.
-    await writeManifest(plan.staging, exec, plan.previous);
+    // Its walk also gives the totals history records: no second walk of the tree.
+    const manifest = await writeManifest(plan.staging, exec, plan.previous);
+    totals = { files: manifest.files, bytes: manifest.bytes };
     const problems = await type.verify(plan.staging, options, { exec, log, signal });
     if (problems.length) {
       throw new TierbackError(`verification of the new backup failed: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, {
@@ -342,7 +345,7 @@ async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Log
     if (!swapped) await rm(plan.staging, { recursive: true, force: true }).catch(() => undefined);
     await rm(secretDir, { recursive: true, force: true }).catch(() => undefined);
   }
-  return warnings;
+  return { warnings, ...totals };
 }
 
 async function runStep(step: Step, plan: JobPlan, type: AnyJobType, exec: Exec, log: Logger, signal: AbortSignal | undefined): Promise<string | undefined> {
