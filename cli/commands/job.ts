@@ -37,7 +37,9 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
     process.once('SIGTERM', onTerm);
     try {
       const dryRun = argv['dry-run'] ?? false;
-      const outcomes = await runJobs(site, apps, { log, dryRun, signal: ac.signal, ...(dryRun ? {} : monitorHooks(site, { log })) });
+      const { done, ...hooks } = dryRun ? {} : monitorHooks(site, { log });
+      const outcomes = await runJobs(site, apps, { log, dryRun, signal: ac.signal, ...hooks });
+      await done?.();
       if (argv.json) {
         printJson(
           outcomes.map((o) => ({

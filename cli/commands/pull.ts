@@ -63,6 +63,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     const onSignal = () => ac.abort();
     process.once('SIGTERM', onSignal);
     let outcomes: PullOutcome[];
+    const { done, ...hooks } = monitorHooks(site, { log });
     try {
       outcomes = await runPulls(site, backupServer, {
         log,
@@ -75,8 +76,9 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
         retries: argv.retries ?? 2,
         retryDelayMs: (argv['retry-delay'] ?? 10) * 1000,
         connectTimeoutS: argv['connect-timeout'] ?? 30,
-        ...monitorHooks(site, { log }),
+        ...hooks,
       });
+      await done?.();
     } finally {
       process.off('SIGTERM', onSignal);
       if (progress) process.stderr.write('\r\x1b[K');

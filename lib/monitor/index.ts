@@ -28,6 +28,8 @@ export interface NotifyOptions {
   host?: string | undefined;
   env?: NodeJS.ProcessEnv;
   now?: Date;
+  /** Rewrite the Prometheus textfile after this run (default true; batches export once at the end). */
+  prometheus?: boolean;
 }
 
 /** One queued delivery. */
@@ -187,7 +189,7 @@ export async function notifyRunFinished(site: Site, record: HistoryRecord, opts:
     const base = pingBase(m.healthchecks, record);
     if (base) fresh.push({ service: 'healthchecks', url: pingUrl(base, eventOf(record)), body: pingBody(record), queuedAt: now, attempts: 0 });
     const result = await deliverAll(m, fresh, opts, log);
-    if (m.prometheus) result.prometheus = (await exportPrometheus(site, opts)) ? 'written' : 'failed';
+    if (m.prometheus && opts.prometheus !== false) result.prometheus = (await exportPrometheus(site, opts)) ? 'written' : 'failed';
     return result;
   } catch (err) {
     log.error({ err: (err as Error).message }, 'monitoring: unexpected error (ignored; the backup is not affected)');
@@ -221,19 +223,24 @@ export async function flushSpool(site: Site, opts: NotifyOptions = {}): Promise<
 
 /**
  * The runners' hooks (JobOptions/PullOptions `onStarted`/`onFinished`) wired to the exports of the
- * inventory's `monitoring:` block; empty when the block is absent, so nothing is attempted.
+ * inventory's `monitoring:` block, and `done` to call once after a batch of runs: it rewrites the
+ * Prometheus textfile once, not after every app. Empty when the block is absent.
  */
 export function monitorHooks(
   site: Site,
   opts: NotifyOptions = {},
-): { onStarted?: (r: HistoryRecord) => Promise<void>; onFinished?: (r: HistoryRecord) => Promise<void> } {
-  if (!monitoringOf(site)) return {};
+): { onStarted?: (r: HistoryRecord) => Promise<void>; onFinished?: (r: HistoryRecord) => Promise<void>; done?: () => Promise<void> } {
+  const m = monitoringOf(site);
+  if (!m) return {};
   return {
     onStarted: async (r) => {
       await notifyRunStarted(site, r, opts);
     },
     onFinished: async (r) => {
-      await notifyRunFinished(site, r, opts);
+      await notifyRunFinished(site, r, { ...opts, prometheus: false });
+    },
+    done: async () => {
+      if (m.prometheus) await exportPrometheus(site, opts);
     },
   };
 }

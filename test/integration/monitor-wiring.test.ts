@@ -44,6 +44,10 @@ describe('monitoring wired into job and pull', async () => {
     assert.ok(urls.includes('/gone/start'), urls.join(' '));
     assert.ok(urls.includes('/gone/fail'), urls.join(' '));
     assert.ok(!urls.includes('/docs/fail'));
+    // The Prometheus textfile is rewritten once after the batch, with both apps in it.
+    const prom = await readFile(path.join(dir, 'tierback.prom'), 'utf8');
+    assert.match(prom, /app="docs"/);
+    assert.match(prom, /app="gone"/);
   });
   it('pings the pull and writes the Prometheus textfile after it', async () => {
     const r = await tierback(['pull', '-i', file]);
