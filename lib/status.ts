@@ -12,6 +12,7 @@ import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type Histo
 import { findApp, type ResolvedApp, type ResolvedBackupServer, type Site } from './inventory/model.js';
 import { isLocked } from './lock.js';
 import { rooted, scanMachine, type MachineOptions, type MachineView } from './machine.js';
+import { localTreeProblem } from './treecheck.js';
 
 export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK';
 export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'FAILED', 'MISSING'];
@@ -223,6 +224,9 @@ class Listings {
 }
 
 async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
+  // A symlinked local/<vm> or _history: jobs refuse it, and its history is not the app's.
+  const unsafe = localTreeProblem(rooted(root, app.partition), app.vm);
+  if (unsafe) return { ...rowBase(app, 'local'), state: 'FAILED', reason: unsafe, running: false };
   const dir = rooted(root, C.jobHistoryDir(app.partition, app.vm));
   const files = lists.newestFirst(dir, app.name);
   const live = existsSync(dir) ? await isLocked(rooted(root, C.lockPath(C.localAppDir(app.partition, app.vm, app.relpath)))) : false;

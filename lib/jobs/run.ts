@@ -13,17 +13,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import fg from 'fast-glob';
-import { DUMP_DIR, HOST_VM, MANIFEST_FILE, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
-import { LockedError, NotFoundError, TierbackError, UsageError, errorText } from '../errors.js';
+import { DUMP_DIR, MANIFEST_FILE, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
+import { ExitCode, LockedError, TierbackError, UsageError, errorText } from '../errors.js';
 import { pruneAfterJob } from '../retention/index.js';
 import { createExec, type CommandSpec, type Exec } from '../exec.js';
-import { DIR_MODE, FILE_MODE, assertInside, ensureDir } from '../fsutil.js';
+import { DIR_MODE, FILE_MODE } from '../fsutil.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { acquireLock, type Lock } from '../lock.js';
 import { writeManifest } from '../manifest.js';
 import type { Logger } from '../log.js';
 import { RSYNC_VANISHED, checkDump, isDir, isPresent } from './common.js';
+import { prepareMount, refuseUnsafePaths } from './mountcheck.js';
 import { getJobType } from './registry.js';
 import type { AnyJobType, JobPlan, Step } from './types.js';
 
@@ -170,8 +171,10 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
     return { app: app.name, status: 'planned', record: undefined, target, plan, error: undefined };
   }
   const exec = opts.exec ?? createExec(log);
+  // No symlink (or file) anywhere from the partition (or the VM's mount) down to the app's folder.
+  const refused = await refuseUnsafePaths(site, app, target, { now, log, onFinished: opts.onFinished });
+  if (refused) return refused;
   await prepareMount(app);
-  await assertInside(app.mount, target);
 
   let lock: Lock;
   try {
@@ -260,21 +263,6 @@ export async function runJobs(site: Site, apps: readonly ResolvedApp[], opts: Jo
     }
   }
   return out;
-}
-
-/** The VM mount (or the server's _host folder) must exist: a missing mount means the backup disk is not there. */
-async function prepareMount(app: ResolvedApp): Promise<void> {
-  if (await isDir(app.mount)) return;
-  if (app.vm === HOST_VM && (await isDir(path.dirname(path.dirname(app.mount))))) {
-    await ensureDir(app.mount);
-    return;
-  }
-  throw new NotFoundError(
-    `app "${app.name}": the backup folder ${app.mount} does not exist`,
-    app.vm === HOST_VM
-      ? `create the partition ${path.dirname(path.dirname(app.mount))} (or set servers[].partition)`
-      : `mount <partition>/local/${app.vm} of ${app.server} at ${app.mount} inside VM ${app.vm} (or set vms[].mount)`,
-  );
 }
 
 /** Puts back a backup parked by a run that crashed between the two renames, and removes stale leftovers. */
@@ -481,12 +469,13 @@ export async function measure(dir: string): Promise<{ files: number; bytes: numb
   return { files, bytes };
 }
 
-/** Exit code for a set of outcomes: 0 all ok, 1 failed, 4 locked, 5 some failed. */
+/** Exit code for a set of outcomes: 0 all ok, 1 failed, 4 locked, 5 some failed, 6 refused for safety. */
 export function exitCodeOf(outcomes: readonly JobOutcome[]): number {
   const bad = outcomes.filter((o) => o.status === 'failed' || o.status === 'locked');
   if (bad.length === 0) return 0;
   if (bad.length < outcomes.length) return 5;
   if (bad.every((o) => o.status === 'locked')) return 4;
+  if (bad.every((o) => o.error instanceof TierbackError && o.error.exitCode === ExitCode.REFUSED)) return 6;
   return 1;
 }
 
