@@ -223,6 +223,11 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
     return { ...common, ...evaluate(jobs, pullAt, now, app), state: 'FAILED', reason: `last pull of ${app.server} failed: ${pulls.last.error ?? 'no error recorded'}` };
   }
   const ev = evaluate(jobs, pullAt, now, app);
+  // The pull kept the previous snapshot's copy of the app (its job replaced it during every copy,
+  // docs/remote.md): that copy is older than the job history it carried says.
+  if (ev.state === 'OK' && (pulls.lastSuccess.extra?.['kept_apps'] ?? '').split(',').includes(app.name)) {
+    return { ...common, ...ev, state: 'STALE', reason: `the last pull of ${app.server} kept the previous snapshot's copy: the job replaced the app while it was copied` };
+  }
   if (ev.state === 'OK' || ev.state === 'SHRUNK') {
     // The pull is fresh, but is what it carried fresh? A pull of a stale local backup is stale too.
     const carriedAge = pullAt!.getTime() - endOf(jobs.lastSuccess).getTime();

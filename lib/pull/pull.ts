@@ -18,6 +18,7 @@ import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress
 import { exists } from '../fsutil.js';
 import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
 import { currentStamp, freeStamp, preparePartial, readSnapshotState, switchCurrent } from './snapshots.js';
+import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
 import { selectPulls } from './select.js';
 
 export { resolveBackupServer, selectPulls } from './select.js';
@@ -55,6 +56,8 @@ export interface PullOptions {
    * many at a time. 1 = one rsync for the whole tree. See docs/remote.md for the measurements.
    */
   streams?: number;
+  /** Copies of an app tried again when its job replaced it during the copy (default 2; lib/pull/consistency.ts). */
+  recopies?: number;
 }
 
 /** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
@@ -74,6 +77,9 @@ export interface PullOutcome {
   resumed?: string | undefined;
   error?: string | undefined;
   warning?: string | undefined;
+  /** Apps copied again because their jobs replaced them during the copy; apps whose previous copy was kept instead. */
+  recopiedApps?: string[] | undefined;
+  keptApps?: string[] | undefined;
   historyFile?: string | undefined;
 }
 
@@ -267,6 +273,8 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
         ...(o.snapshot ? { snapshot: o.snapshot } : {}),
         ...(o.kept ? { kept: o.kept } : {}),
         ...(o.resumed ? { resumed: o.resumed } : {}),
+        ...(o.recopiedApps?.length ? { recopied_apps: o.recopiedApps.join(',') } : {}),
+        ...(o.keptApps?.length ? { kept_apps: o.keptApps.join(',') } : {}),
         ...(s ? { dirs: String(s.dirs), transferred_files: String(s.transferredFiles), changed_mb: (s.transferredBytes / 1e6).toFixed(3) } : {}),
       },
     };
@@ -314,6 +322,9 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
     const retries = opts.retries ?? 2;
     const delay = opts.retryDelayMs ?? 10_000;
+    // Each app's manifest marker before the copy: was any app replaced by its job meanwhile?
+    const apps = appFolders(site, pull.server);
+    const before = await readSourceMarkers(exec, plan, apps, opts.signal);
     let result: TransferResult;
     for (;;) {
       attempts++;
@@ -333,13 +344,14 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     }
     const stats = result.stats;
     if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
+    const settled = await settleApps({ exec, log, plan, apps, before, previous: linkDest, recopies: opts.recopies, signal: opts.signal });
     // Complete: name it, then make it current (rename(2) of a symlink).
     await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
     await switchCurrent(partition, pull.server, stamp);
     if ((await currentStamp(partition, pull.server)) !== stamp) throw new TierbackError(`switching ${pull.server} to ${stamp} did not take effect`);
-    const warning = result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : undefined;
-    log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes }, 'pull complete');
-    return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning });
+    const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? ''].filter(Boolean).join('; ') || undefined;
+    log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes, recopied: settled.recopied }, 'pull complete');
+    return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept });
   } catch (err) {
     return await finish({ status: 'failed', kept, resumed, error: errorText(err) });
   } finally {
