@@ -14,7 +14,8 @@
  * re-hashes the tree.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MANIFEST_FILE, localAppDir, localRoot } from '../convention.js';
@@ -66,8 +67,19 @@ export async function plainPath(root: string, rel: string): Promise<boolean> {
   return true;
 }
 
+/** The marker of the manifest in `dir`; a manifest that is a symbolic link is never followed. */
 async function readMarker(dir: string): Promise<string> {
-  return markerOf(await readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch(() => undefined));
+  let fh;
+  try {
+    fh = await open(path.join(dir, MANIFEST_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'not a file' : markerOf(undefined);
+  }
+  try {
+    return markerOf(await fh.readFile('utf8'));
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The app folders of `server` in the inventory, sorted. */
@@ -106,7 +118,7 @@ export async function readSourceMarkers(exec: Exec, plan: RsyncPlan, apps: reado
         hint: 'a pull checks that no app was replaced by its job while it was copied, from their manifests; fix the cause and pull again',
       });
     }
-    for (const a of apps) out.set(a.rel, await readMarker(path.join(dest, a.rel)));
+    for (const a of apps) out.set(a.rel, (await plainPath(dest, a.rel)) ? await readMarker(path.join(dest, a.rel)) : 'not a file');
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
