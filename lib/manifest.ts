@@ -5,6 +5,7 @@
  *
  *   # tierback manifest v1
  *   # files=120 bytes=48213
+ *   # run 20260201T030000-a1b2c3
  *   # dump db/shop-2026-02-01T030000Z.sqlite.sql.gz tables=3 rows=12
  *   # table db/shop-2026-02-01T030000Z.sqlite.sql.gz rows=10 "orders"
  *   <sha256>  db/shop-2026-02-01T030000Z.sqlite.sql.gz
@@ -13,6 +14,8 @@
  * Totals count every non-folder entry except the manifest itself. Walks stream; memory stays flat.
  * `# table` lines hold the rows of each table of a dump (MySQL/MariaDB, PostgreSQL custom format and
  * SQLite), counted from the dump itself (lib/dumprows.ts); the name is a JSON string.
+ * `# run` names the job run that wrote the folder: a pull compares it before and after copying the
+ * app, to tell whether the folder was replaced meanwhile (lib/pull/consistency.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -140,10 +143,10 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
 }
 
 /**
- * Writes the manifest of `dir` (a job's staging folder). Checksums and dump facts of dumps the
+ * Writes the manifest of `dir` (a job's staging folder), naming the job `run` that wrote it. Checksums and dump facts of dumps the
  * `previous` backup's manifest already describes (carried-over hard links) are reused.
  */
-export async function writeManifest(dir: string, exec: Exec, previous?: string): Promise<Manifest> {
+export async function writeManifest(dir: string, exec: Exec, previous?: string, run?: string): Promise<Manifest> {
   const prev = previous ? await readManifest(previous) : undefined;
   let files = 0;
   let bytes = 0;
@@ -176,6 +179,7 @@ export async function writeManifest(dir: string, exec: Exec, previous?: string):
   }
   for (const f of sample.sort()) m.sums.set(f, await sha256File(path.join(dir, f)));
   const lines = [MANIFEST_HEADER, `# check without tierback: grep -v '^#' ${MANIFEST_FILE} | sha256sum -c`, `# files=${files} bytes=${bytes}`];
+  if (run) lines.push(`# run ${run}`);
   for (const [d, f] of m.dumps) {
     lines.push(`# dump ${d}${f.tables !== undefined ? ` tables=${f.tables}` : ''}${f.rows !== undefined ? ` rows=${f.rows}` : ''}`);
     for (const [t, n] of f.tableRows ?? []) lines.push(`# table ${d} rows=${n} ${JSON.stringify(t)}`);

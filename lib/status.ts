@@ -14,6 +14,11 @@ import { isLocked } from './lock.js';
 import { rooted, scanMachine, type MachineOptions, type MachineView } from './machine.js';
 import { localTreeProblem } from './treecheck.js';
 
+import { evaluate, type RunFacts } from './status-evaluate.js';
+
+export { CheckCode, checkResult, type CheckCodeValue } from './status-check.js';
+export { evaluate, type Evaluation, type RunFacts, type Thresholds } from './status-evaluate.js';
+
 export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK';
 export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'FAILED', 'MISSING'];
 export type TierFilter = 'local' | 'remote' | 'offsite' | 'all';
@@ -85,16 +90,6 @@ function summarize(r: Run | undefined): RunSummary | undefined {
   return { run: r.run, status: r.status, start: r.start.toISOString(), ...(r.end ? { end: r.end.toISOString() } : {}), ...(r.error ? { error: r.error } : {}) };
 }
 
-/** What status needs of an app's runs: the newest run and the two newest successes. */
-export interface RunFacts {
-  last?: Run | undefined;
-  /** The newest run that is not in progress. */
-  lastFinished?: Run | undefined;
-  lastSuccess?: Run | undefined;
-  previousSuccess?: Run | undefined;
-  runs: number;
-}
-
 /**
  * Reads a name's history files newest first, stopping once two successes are known.
  * `keep` selects the runs that count (e.g. kind=job).
@@ -123,43 +118,6 @@ async function collectFacts(
     if (facts.previousSuccess) break;
   }
   return facts;
-}
-
-export interface Thresholds {
-  staleAfterMs: number;
-  shrinkThreshold: number;
-}
-
-export interface Evaluation {
-  state: AppState;
-  reason: string;
-  deltaFiles?: number | undefined;
-  deltaMb?: number | undefined;
-  deltaPct?: number | undefined;
-}
-
-/** Pure: the state of one app on one tier, given what its history says. */
-export function evaluate(facts: RunFacts, successAt: Date | undefined, now: Date, t: Thresholds): Evaluation {
-  const { lastSuccess: ok, previousSuccess: prev } = facts;
-  const last = facts.lastFinished ?? facts.last;
-  const delta: Omit<Evaluation, 'state' | 'reason'> = {};
-  if (ok && prev) {
-    if (ok.files !== undefined && prev.files !== undefined) delta.deltaFiles = ok.files - prev.files;
-    if (ok.mb !== undefined && prev.mb !== undefined) {
-      delta.deltaMb = Math.round((ok.mb - prev.mb) * 1000) / 1000;
-      if (prev.mb > 0) delta.deltaPct = Math.round(((ok.mb - prev.mb) / prev.mb) * 1000) / 10;
-    }
-  }
-  if (!last) return { state: 'MISSING', reason: 'no backup has ever run', ...delta };
-  if (!ok || !successAt) return { state: 'FAILED', reason: `never succeeded; last run ${last.status}${last.error ? `: ${last.error}` : ''}`, ...delta };
-  if (last !== ok && last.status === 'failed') return { state: 'FAILED', reason: `last run failed: ${last.error ?? 'no error recorded'}`, ...delta };
-  const age = now.getTime() - successAt.getTime();
-  if (age > t.staleAfterMs) return { state: 'STALE', reason: `last success ${formatDuration(age)} ago (stale after ${formatDuration(t.staleAfterMs)})`, ...delta };
-  if (delta.deltaPct !== undefined && -delta.deltaPct > t.shrinkThreshold) {
-    return { state: 'SHRUNK', reason: `lost ${-delta.deltaPct}% of its size since the previous run (threshold ${t.shrinkThreshold}%)`, ...delta };
-  }
-  if (ok.status === 'warning') return { state: 'OK', reason: `ok with a warning: ${ok.warning ?? ''}`.trim(), ...delta };
-  return { state: 'OK', reason: 'ok', ...delta };
 }
 
 function rowBase(app: ResolvedApp, tier: StatusRow['tier'], backupServer?: string) {
@@ -269,6 +227,11 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
     return { ...common, ...evaluate(jobs, pullAt, now, app), state: 'FAILED', reason: `last pull of ${app.server} failed: ${pulls.last.error ?? 'no error recorded'}` };
   }
   const ev = evaluate(jobs, pullAt, now, app);
+  // The pull kept the previous snapshot's copy of the app (its job replaced it during every copy,
+  // docs/remote.md): that copy is older than the job history it carried says.
+  if (ev.state === 'OK' && (pulls.lastSuccess.extra?.['kept_apps'] ?? '').split(',').includes(app.name)) {
+    return { ...common, ...ev, state: 'STALE', reason: `the last pull of ${app.server} kept the previous snapshot's copy: the job replaced the app while it was copied` };
+  }
   if (ev.state === 'OK' || ev.state === 'SHRUNK') {
     // The pull is fresh, but is what it carried fresh? A pull of a stale local backup is stale too.
     const carriedAge = pullAt!.getTime() - endOf(jobs.lastSuccess).getTime();
@@ -397,53 +360,4 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<AppState, number>;
   for (const r of rows) counts[r.state]++;
   return { site: site.name, generatedAt: now.toISOString(), root: view.root, identity: view.identity, rows, problems, counts };
-}
-
-// ---------------------------------------------------------------- Nagios/Icinga check
-
-export const CheckCode = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
-export type CheckCodeValue = (typeof CheckCode)[keyof typeof CheckCode];
-
-/** One line of summary plus perfdata, and the plugin exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). */
-export function checkResult(report: StatusReport): { code: CheckCodeValue; line: string } {
-  const c = report.counts;
-  const bad = report.rows.filter((r) => r.state !== 'OK');
-  let code: CheckCodeValue;
-  let label: string;
-  if (report.rows.length === 0) {
-    code = CheckCode.UNKNOWN;
-    label = 'UNKNOWN';
-  } else if (c.FAILED + c.MISSING > 0) {
-    code = CheckCode.CRITICAL;
-    label = 'CRITICAL';
-  } else if (c.STALE + c.SHRUNK > 0 || report.problems.length > 0) {
-    code = CheckCode.WARNING;
-    label = 'WARNING';
-  } else {
-    code = CheckCode.OK;
-    label = 'OK';
-  }
-  const parts: string[] = [];
-  if (report.rows.length === 0) parts.push('no app backups visible on this machine (check --root, --host and the inventory)');
-  else {
-    const n = (k: AppState) => (c[k] ? `${c[k]} ${k.toLowerCase()}` : undefined);
-    const counted = [n('FAILED'), n('MISSING'), n('STALE'), n('SHRUNK')].filter(Boolean).join(', ');
-    parts.push(`${c.OK}/${report.rows.length} ok${counted ? `, ${counted}` : ''}`);
-    if (bad.length) {
-      const names = bad.slice(0, 10).map((r) => `${r.app}/${r.tier}${r.backupServer ? `@${r.backupServer}` : ''}=${r.state}`);
-      parts.push(`${names.join(' ')}${bad.length > 10 ? ` (+${bad.length - 10} more)` : ''}`);
-    }
-    if (report.problems.length) parts.push(`${report.problems.length} unreadable history line(s)`);
-  }
-  const oldest = Math.max(0, ...report.rows.map((r) => r.ageS ?? 0));
-  const perf = [
-    `ok=${c.OK}`,
-    `stale=${c.STALE};;`,
-    `shrunk=${c.SHRUNK}`,
-    `failed=${c.FAILED}`,
-    `missing=${c.MISSING}`,
-    `history_problems=${report.problems.length}`,
-    `oldest_age=${oldest}s`,
-  ].join(' ');
-  return { code, line: `TIERBACK ${label} - ${parts.join('; ')} | ${perf}` };
 }

@@ -6,20 +6,22 @@
  */
 import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import os from 'node:os';
 import { lockPath, localRoot, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
-import { CommandError, ExitCode, NotFoundError, TierbackError, UsageError, errorText } from '../errors.js';
+import { CommandError, ExitCode, TierbackError, UsageError, errorText } from '../errors.js';
 import { createExec, type Exec } from '../exec.js';
 import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
-import { findServer, suggest, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
+import { findServer, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
 import { acquireLock } from '../lock.js';
-import { matchServer } from '../machine.js';
 import { pruneAfterPull } from '../retention/index.js';
 import type { Logger } from '../log.js';
 import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, sumRsyncStats, type RsyncPlan, type RsyncProgress, type RsyncStats } from './rsync.js';
 import { exists } from '../fsutil.js';
 import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
 import { currentStamp, freeStamp, preparePartial, readSnapshotState, switchCurrent } from './snapshots.js';
+import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
+import { selectPulls } from './select.js';
+
+export { resolveBackupServer, selectPulls } from './select.js';
 
 export interface PullProgress extends RsyncProgress {
   server: string;
@@ -54,6 +56,8 @@ export interface PullOptions {
    * many at a time. 1 = one rsync for the whole tree. See docs/remote.md for the measurements.
    */
   streams?: number;
+  /** Copies of an app tried again when its job replaced it during the copy (default 2; lib/pull/consistency.ts). */
+  recopies?: number;
 }
 
 /** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
@@ -73,44 +77,10 @@ export interface PullOutcome {
   resumed?: string | undefined;
   error?: string | undefined;
   warning?: string | undefined;
+  /** Apps copied again because their jobs replaced them during the copy; apps whose previous copy was kept instead. */
+  recopiedApps?: string[] | undefined;
+  keptApps?: string[] | undefined;
   historyFile?: string | undefined;
-}
-
-/** Picks the pulls of a backup server named on the command line (all by default). */
-export function selectPulls(site: Site, backupServer: ResolvedBackupServer, servers: readonly string[] | undefined): ResolvedPull[] {
-  if (!servers || servers.length === 0) return backupServer.pulls;
-  const known = backupServer.pulls.map((p) => p.server);
-  return servers.map((s) => {
-    const p = backupServer.pulls.find((x) => x.server === s);
-    if (!p) {
-      const inSite = site.servers.some((x) => x.fqdn === s);
-      throw new NotFoundError(
-        inSite ? `${backupServer.server} does not pull ${s} (backup_servers[${backupServer.index}].pulls)` : `no server "${s}" in ${site.file}`,
-        inSite ? `add it to backup_servers[${backupServer.index}].pulls, or pull it from ${site.backupServers.filter((b) => b.pulls.some((x) => x.server === s)).map((b) => b.server).join(', ') || 'another backup server'}` : suggest(s, known, 'servers'),
-      );
-    }
-    return p;
-  });
-}
-
-/**
- * Which backup server this host is: `explicit`, else $TIERBACK_HOST, else the hostname (or its
- * short form) matched against backup_servers, else the only backup server.
- */
-export function resolveBackupServer(site: Site, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, hostname = os.hostname()): ResolvedBackupServer {
-  const names = site.backupServers.map((b) => b.server);
-  const want = explicit ?? env['TIERBACK_HOST'];
-  if (want) {
-    const b = site.backupServers.find((x) => x.server === want);
-    if (!b) throw new NotFoundError(`"${want}" is not a backup server in ${site.file}`, suggest(want, names, 'backup servers'));
-    return b;
-  }
-  const me = matchServer(site, hostname);
-  const byHost = me && site.backupServers.find((b) => b.server === me.fqdn);
-  if (byHost) return byHost;
-  if (site.backupServers.length === 1) return site.backupServers[0]!;
-  if (site.backupServers.length === 0) throw new NotFoundError(`${site.file} has no backup_servers`, 'add a backup_servers entry naming this host and the servers it pulls');
-  throw new UsageError(`cannot tell which backup server this host (${hostname}) is: ${names.join(', ')}`, 'give --backup-server FQDN or set $TIERBACK_HOST');
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -303,6 +273,8 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
         ...(o.snapshot ? { snapshot: o.snapshot } : {}),
         ...(o.kept ? { kept: o.kept } : {}),
         ...(o.resumed ? { resumed: o.resumed } : {}),
+        ...(o.recopiedApps?.length ? { recopied_apps: o.recopiedApps.join(',') } : {}),
+        ...(o.keptApps?.length ? { kept_apps: o.keptApps.join(',') } : {}),
         ...(s ? { dirs: String(s.dirs), transferred_files: String(s.transferredFiles), changed_mb: (s.transferredBytes / 1e6).toFixed(3) } : {}),
       },
     };
@@ -350,6 +322,9 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
     const retries = opts.retries ?? 2;
     const delay = opts.retryDelayMs ?? 10_000;
+    // Each app's manifest marker before the copy: was any app replaced by its job meanwhile?
+    const apps = appFolders(site, pull.server);
+    const before = await readSourceMarkers(exec, plan, apps, opts.signal);
     let result: TransferResult;
     for (;;) {
       attempts++;
@@ -369,13 +344,14 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     }
     const stats = result.stats;
     if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
+    const settled = await settleApps({ exec, log, plan, apps, before, previous: linkDest, recopies: opts.recopies, signal: opts.signal });
     // Complete: name it, then make it current (rename(2) of a symlink).
     await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
     await switchCurrent(partition, pull.server, stamp);
     if ((await currentStamp(partition, pull.server)) !== stamp) throw new TierbackError(`switching ${pull.server} to ${stamp} did not take effect`);
-    const warning = result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : undefined;
-    log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes }, 'pull complete');
-    return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning });
+    const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? ''].filter(Boolean).join('; ') || undefined;
+    log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes, recopied: settled.recopied }, 'pull complete');
+    return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept });
   } catch (err) {
     return await finish({ status: 'failed', kept, resumed, error: errorText(err) });
   } finally {
