@@ -11,6 +11,8 @@ import path from 'node:path';
 import { silentLogger } from '../../../lib/log.js';
 import { runJob } from '../../../lib/jobs/run.js';
 import { restoreDatabase, restoreFiles } from '../../../lib/restore/restore.js';
+import { execa } from 'execa';
+import { ROOT } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/tree.js';
 import { appOf, jobSite, sh, treeDiff } from '../../helpers/jobsite.js';
 import { makeRailsTree, type RailsTree } from '../../helpers/rails.js';
@@ -91,6 +93,21 @@ describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database
     assert.equal(await readFile(path.join(to, 'revisions.log'), 'utf8'), await readFile(path.join(tree.cap, 'revisions.log'), 'utf8'));
     assert.ok((await stat(path.join(to, 'repo', 'HEAD'))).isFile());
     assert.ok((await stat(path.join(to, 'deploy.log'))).isFile());
+  });
+
+  it('the manual restore of docs/jobs/rails.md goes into a new folder: its file lines, run literally, rebuild the tree there', async () => {
+    const doc = await readFile(path.join(ROOT, 'docs', 'jobs', 'rails.md'), 'utf8');
+    const block = /^## Restore by hand[\s\S]*?^```sh\n([\s\S]*?)^```$/m.exec(doc)![1]!;
+    const lines = block.split('\n').filter((l) => /^(mkdir|rsync) /.test(l));
+    assert.equal(lines.length, 3, block);
+    assert.ok(lines.every((l) => !l.includes('$CAP')), 'the default block never names the live folder');
+    const R = path.join(root, 'manual', 'shop-app');
+    const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', lines.join('\n')], { env: { B: path.join(root, 'backup', 'shop.example.com'), R }, reject: false });
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(await treeDiff(path.join(tree.cap, 'releases'), path.join(R, 'releases')), '');
+    assert.ok((await stat(path.join(R, 'revisions.log'))).isFile());
+    await assert.rejects(stat(path.join(R, 'db')), 'the dumps stay out of the app folder');
+    assert.equal(await treeDiff(tree.data, path.join(R, 'var-data')), '');
   });
 
   it('dumps a WAL-mode database nobody has open without adding a file to the live folder; the backup holds no -wal/-shm', async () => {
