@@ -107,7 +107,7 @@ export function sqliteSideExcludes(dbReal: string, sourceReal: string): string[]
 
 export const railsJob = defineJobType<RailsOptions>({
   name: 'rails',
-  summary: 'Capistrano Rails app: database dump, releases/, shared/, data directory',
+  summary: 'Capistrano Rails app: database dump, the whole Capistrano folder, data directory',
   options: railsOptions,
   async plan(app, o, ctx) {
     const cap = await capistranoDir(app);
@@ -139,13 +139,20 @@ export const railsJob = defineJobType<RailsOptions>({
     }
     await refuseReservedNames(cap, app);
     const sideFiles = async (src: string) => (sqliteReal ? sqliteSideExcludes(sqliteReal, await realpath(src)) : []);
+    // shared/ (and releases/ when it is a symlink to another disk) are copied followed, on their own:
+    // "/shared" without a slash also leaves out a symlink, which must never become the copy's target.
+    const releasesLinked = (await lstat(path.join(cap, 'releases'))).isSymbolicLink();
     steps.push({
       kind: 'rsync',
       title: 'copy the Capistrano folder but shared/ (current, releases/ with older releases, repo/, revisions.log, ...)',
       source: cap,
       dest: ctx.staging,
-      argv: rsyncArgv({ source: cap, dest: ctx.staging, linkDest: ctx.previous, excludes: ['/shared/', ...(await sideFiles(cap))] }),
+      argv: rsyncArgv({ source: cap, dest: ctx.staging, linkDest: ctx.previous, excludes: ['/shared', ...(releasesLinked ? ['/releases'] : []), ...(await sideFiles(cap))] }),
     });
+    if (releasesLinked) {
+      const rel = path.join(cap, 'releases');
+      steps.push({ kind: 'rsync', title: 'copy releases/ (a symlink, followed)', source: rel, dest: path.join(ctx.staging, 'releases'), argv: rsyncArgv({ source: rel, dest: path.join(ctx.staging, 'releases'), linkDest: prev('releases'), excludes: await sideFiles(rel) }) });
+    }
     steps.push({
       kind: 'rsync',
       title: 'copy shared/ (its var link is followed separately)',

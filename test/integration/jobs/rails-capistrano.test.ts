@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger } from '../../../lib/log.js';
 import { runJob } from '../../../lib/jobs/run.js';
@@ -167,6 +167,24 @@ describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database
     assert.equal((await sh(['sqlite3', dbFile, "SELECT count(*) FROM orders WHERE item = 'only in the wal'"])).trim(), '0');
     assert.equal((await sh(['sqlite3', dbFile, 'PRAGMA integrity_check'])).trim(), 'ok');
     await rm(path.join(root, 'restored'), { recursive: true, force: true });
+  });
+
+  it('follows shared/ and releases/ when they are symlinks to another disk: the backup holds real folders, never a link to the live app', async () => {
+    const other = await makeRailsTree(path.join(root, 'linked'), 'blog.example.com', 'production:\n  adapter: sqlite3\n  database: db/blog.sqlite3\n');
+    await sh(['sqlite3', path.join(other.current, 'db', 'blog.sqlite3'), 'CREATE TABLE posts(id INTEGER PRIMARY KEY);']);
+    for (const sub of ['shared', 'releases']) {
+      const away = path.join(root, 'linked', 'disk2', sub);
+      await mkdir(path.dirname(away), { recursive: true });
+      await rename(path.join(other.cap, sub), away);
+      await symlink(away, path.join(other.cap, sub));
+    }
+    const s2 = await jobSite(path.join(root, 'linked'), [{ name: 'blog', type: 'rails', path: other.cap, relpath: 'blog.example.com' }]);
+    const o = await runJob(s2, appOf(s2, 'blog'), { log, now: at(3) });
+    assert.equal(o.status, 'ok', o.error?.message);
+    for (const sub of ['shared', 'releases']) assert.ok((await lstat(path.join(o.target, sub))).isDirectory(), `${sub} is a real folder in the backup`);
+    assert.ok((await stat(path.join(o.target, 'shared', 'config', 'secrets.yml'))).isFile());
+    assert.ok((await stat(path.join(o.target, 'shared', 'var', 'file_assets', '1.pdf'))).isFile());
+    assert.equal(await treeDiff(path.join(root, 'linked', 'disk2', 'releases'), path.join(o.target, 'releases')), '');
   });
 
   it('refuses a Capistrano folder with a top-level db (the backup folder\'s own name) instead of dropping it', async () => {
