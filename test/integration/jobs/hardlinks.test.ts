@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { link, mkdir, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { remoteServerDir } from '../../../lib/convention.js';
 import { silentLogger } from '../../../lib/log.js';
@@ -55,6 +55,19 @@ describe('hardlinks within an app folder', () => {
     assert.equal(p!.status, 'ok', p!.error);
     const snap = path.join(remoteServerDir(site.servers[0]!.partition, 'app1.test.example'), 'web', 'docs.example.org', 'files');
     assert.ok(await sameInode(path.join(snap, 'a', 'big.bin'), path.join(snap, 'b', 'alias.bin')), 'the pull keeps the hardlink');
+    const firstSnap = await realpath(snap);
+
+    // The nightly case: a second job and pull with --link-dest: still one inode per pair, shared with the day before.
+    const o2 = await runJob(site, app, { log, now: () => new Date('2026-01-13T01:00:00Z') });
+    assert.equal(o2.status, 'ok', o2.error?.message);
+    assert.ok(await sameInode(path.join(files, 'a', 'big.bin'), path.join(files, 'b', 'alias.bin')), 'the second job keeps it');
+    const snap1 = firstSnap;
+    const [p2] = await runPulls(site, site.backupServers[0]!, { log, now: () => new Date('2026-01-13T03:00:00Z') });
+    assert.equal(p2!.status, 'ok', p2!.error);
+    const snap2 = await realpath(snap);
+    assert.notEqual(snap2, snap1);
+    assert.ok(await sameInode(path.join(snap2, 'a', 'big.bin'), path.join(snap2, 'b', 'alias.bin')), 'the second pull keeps it');
+    assert.ok(await sameInode(path.join(snap2, 'a', 'big.bin'), path.join(firstSnap, 'a', 'big.bin')), 'and links it to the previous snapshot');
 
     const to2 = path.join(root, 'restored-remote');
     await restoreFiles(site, app, { log, to: to2, tier: 'remote' });
