@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { createExec } from '../../lib/exec.js';
 import { installSchedule, planSchedule, renderCron, renderSystemd, type ScheduleFormat } from '../../lib/schedule.js';
+import { ensureVmFolders } from '../../lib/vmfolders.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
@@ -20,7 +21,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('host', { type: 'string', describe: 'VM name or server fqdn (default: this machine\'s host name)' })
       .option('format', { choices: ['cron', 'systemd'] as const, default: 'cron' as const, describe: 'cron.d file or systemd service+timer units' })
-      .option('install', { type: 'boolean', describe: 'Write /etc/cron.d/tierback or /etc/systemd/system/tierback-*.{service,timer} (idempotent)' })
+      .option('install', { type: 'boolean', describe: 'Write /etc/cron.d/tierback or /etc/systemd/system/tierback-*.{service,timer} (idempotent); on a server, also create <partition>/local/<vm> (0700) for each of its VMs' })
       .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Install below this folder instead of / (for tests and images; $TIERBACK_ROOT)' })
       .option('activate', { type: 'boolean', describe: 'systemd: daemon-reload and enable --now the timers (default: when --root is /)' })
       .option('json', { type: 'boolean', describe: 'The plan as JSON' })
@@ -39,10 +40,14 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
         ...(argv.activate !== undefined ? { activate: argv.activate } : {}),
         exec: createExec(log),
       });
+      // A server also gets the <partition>/local/<vm> folders its VMs mount (0700).
+      const vmFolders = plan.kind === 'server' ? await ensureVmFolders(site, plan.host, argv.root ?? '/') : undefined;
       if (argv.json) {
-        printJson({ plan, ...r });
+        printJson({ plan, ...r, ...(vmFolders ? { vmFolders } : {}) });
         return;
       }
+      for (const f of vmFolders?.created ?? []) out(`created   ${f}/ (0700, for its VM to mount)`);
+      for (const p of vmFolders?.problems ?? []) out(`problem   ${p.path}: ${p.message}`);
       for (const f of r.written) out(`written   ${f}`);
       for (const f of r.unchanged) out(`unchanged ${f}`);
       for (const f of r.removed) out(`removed   ${f}`);

@@ -12,8 +12,12 @@ import type { DumpCheck, VerifyProblem } from './types.js';
 /** rsync exit code for "some files vanished before they could be transferred": a warning. */
 export const RSYNC_VANISHED = 24;
 
-/** Base rsync options of every copy: archive, numeric ids, hard links kept, no partial files left behind. */
-export const RSYNC_BASE = ['-a', '--numeric-ids', '--no-inc-recursive'] as const;
+/**
+ * Base rsync options of every copy: archive, numeric ids, the whole file list first, and hard links
+ * kept (-H) between the files one copy holds (an app's folder; rails copies shared/ and the data
+ * folder on their own). Cost measured by bench/job-hardlinks.ts (docs/decisions.md).
+ */
+export const RSYNC_BASE = ['-a', '--numeric-ids', '--no-inc-recursive', '-H'] as const;
 
 export interface RsyncArgs {
   source: string;

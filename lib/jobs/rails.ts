@@ -1,18 +1,20 @@
 /**
  * rails: a Capistrano-deployed app `/home/<user>/rails/<name>-app/{current,releases,shared}`.
  * Dumps the database named in current/config/database.yml (sqlite3, postgresql, mysql2) into
- * db/, copies releases/ (older releases too), shared/ and the data directory shared/var links to,
- * and keeps the `current` symlink. `path` may name the `<name>-app` folder or the `<name>`
+ * db/, copies the whole Capistrano folder (current, releases/ with older releases, repo/,
+ * revisions.log, any other top-level entry), shared/ without `exclude` (pids, tmp) and the
+ * data directory shared/var links to; a dumped SQLite file's -wal/-shm/-journal are left out. `path` may name the `<name>-app` folder or the `<name>`
  * symlink beside it (seed 004's layout).
  */
 import { lstat, readFile, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { z } from 'zod';
+import { DUMP_DIR, MANIFEST_FILE } from '../convention.js';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { isDir, isPresent, rsyncArgv, verifyDumps } from './common.js';
-import { mysqlDump, postgresDump, readPasswordFile, sqliteDump, type DbConnection } from './databases.js';
+import { SQLITE_SIDE_SUFFIXES, mysqlDump, postgresDump, readPasswordFile, sqliteDump, sqliteOpenMode, type DbConnection } from './databases.js';
 import { defineJobType, type SecretFile, type Step, type VerifyProblem } from './types.js';
 
 export const railsOptions = z
@@ -81,9 +83,31 @@ export async function readDatabaseYml(file: string, env: string, app: ResolvedAp
   return { adapter, database, host: str('host'), port: port ? Number(port) : undefined, socket: str('socket'), username: str('username'), password: s['password'] === undefined || opts.ignorePassword ? undefined : str('password') };
 }
 
+/** Top-level names of an app's backup folder that tierback writes itself: a Capistrano folder holding one cannot be copied whole. */
+const RESERVED = [DUMP_DIR, MANIFEST_FILE];
+
+async function refuseReservedNames(cap: string, app: ResolvedApp): Promise<void> {
+  for (const n of RESERVED) {
+    if (await isPresent(path.join(cap, n))) {
+      throw new TierbackError(`app "${app.name}": ${path.join(cap, n)} has a name the backup folder uses for itself (${RESERVED.join(', ')})`, {
+        hint: `move it into shared/ (or out of the Capistrano folder); nothing of apps[${app.index}] is left out silently`,
+      });
+    }
+  }
+}
+
+/** rsync excludes (anchored at `sourceReal`) of the SQLite side files of `dbReal`, when it lies inside that source. */
+export function sqliteSideExcludes(dbReal: string, sourceReal: string): string[] {
+  const rel = path.relative(sourceReal, dbReal);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return [];
+  // rsync reads backslashes as escapes only in a pattern holding a wildcard: escape only then.
+  const esc = /[[*?]/.test(rel) ? rel.replace(/[[\]*?\\]/g, (c) => `\\${c}`) : rel;
+  return SQLITE_SIDE_SUFFIXES.map((x) => `/${esc}${x}`);
+}
+
 export const railsJob = defineJobType<RailsOptions>({
   name: 'rails',
-  summary: 'Capistrano Rails app: database dump, releases/, shared/, data directory',
+  summary: 'Capistrano Rails app: database dump, the whole Capistrano folder, data directory',
   options: railsOptions,
   async plan(app, o, ctx) {
     const cap = await capistranoDir(app);
@@ -94,10 +118,13 @@ export const railsJob = defineJobType<RailsOptions>({
     const secretFiles: SecretFile[] = [];
     const password = o.password_file ? readPasswordFile(o.password_file, app, 'password_file') : db.password;
     const conn: DbConnection = { host: db.host, port: db.port, socket: db.socket, user: db.username, password };
+    // Real path of a dumped SQLite file: its -wal/-shm/-journal are left out of the file copies (the dump is the consistent copy).
+    let sqliteReal: string | undefined;
     if (db.adapter === 'sqlite3') {
       const file = path.resolve(current, db.database);
       if (!(await isPresent(file))) throw new TierbackError(`app "${app.name}": the sqlite3 database ${file} (from ${dbYml}) does not exist`, { hint: 'check database.yml' });
-      steps.push(sqliteDump(ctx, file, path.basename(db.database).replace(/\.(sqlite3?|db)$/, '') || 'db'));
+      sqliteReal = await realpath(file);
+      steps.push(sqliteDump(ctx, file, path.basename(db.database).replace(/\.(sqlite3?|db)$/, '') || 'db', await sqliteOpenMode(sqliteReal)));
     } else if (db.adapter === 'postgresql') {
       steps.push(postgresDump(ctx, conn, db.database));
     } else {
@@ -110,20 +137,28 @@ export const railsJob = defineJobType<RailsOptions>({
     for (const sub of ['releases', 'shared']) {
       if (!(await isDir(path.join(cap, sub)))) throw new TierbackError(`app "${app.name}": ${path.join(cap, sub)} is missing`, { hint: 'a Capistrano app has releases/ and shared/' });
     }
-    steps.push({ kind: 'rsync', title: 'copy the current symlink', source: current, dest: ctx.staging, argv: rsyncArgv({ source: current, dest: ctx.staging, single: true }) });
+    await refuseReservedNames(cap, app);
+    const sideFiles = async (src: string) => (sqliteReal ? sqliteSideExcludes(sqliteReal, await realpath(src)) : []);
+    // shared/ (and releases/ when it is a symlink to another disk) are copied followed, on their own:
+    // "/shared" without a slash also leaves out a symlink, which must never become the copy's target.
+    const releasesLinked = (await lstat(path.join(cap, 'releases'))).isSymbolicLink();
     steps.push({
       kind: 'rsync',
-      title: 'copy releases/ (older releases too)',
-      source: path.join(cap, 'releases'),
-      dest: path.join(ctx.staging, 'releases'),
-      argv: rsyncArgv({ source: path.join(cap, 'releases'), dest: path.join(ctx.staging, 'releases'), linkDest: prev('releases') }),
+      title: 'copy the Capistrano folder but shared/ (current, releases/ with older releases, repo/, revisions.log, ...)',
+      source: cap,
+      dest: ctx.staging,
+      argv: rsyncArgv({ source: cap, dest: ctx.staging, linkDest: ctx.previous, excludes: ['/shared', ...(releasesLinked ? ['/releases'] : []), ...(await sideFiles(cap))] }),
     });
+    if (releasesLinked) {
+      const rel = path.join(cap, 'releases');
+      steps.push({ kind: 'rsync', title: 'copy releases/ (a symlink, followed)', source: rel, dest: path.join(ctx.staging, 'releases'), argv: rsyncArgv({ source: rel, dest: path.join(ctx.staging, 'releases'), linkDest: prev('releases'), excludes: await sideFiles(rel) }) });
+    }
     steps.push({
       kind: 'rsync',
       title: 'copy shared/ (its var link is followed separately)',
       source: path.join(cap, 'shared'),
       dest: path.join(ctx.staging, 'shared'),
-      argv: rsyncArgv({ source: path.join(cap, 'shared'), dest: path.join(ctx.staging, 'shared'), linkDest: prev('shared'), excludes: [...o.exclude, '/var'] }),
+      argv: rsyncArgv({ source: path.join(cap, 'shared'), dest: path.join(ctx.staging, 'shared'), linkDest: prev('shared'), excludes: [...o.exclude, '/var', ...(await sideFiles(path.join(cap, 'shared')))] }),
     });
     const varLink = path.join(cap, 'shared', 'var');
     if (o.data && (await isPresent(varLink))) {
@@ -136,7 +171,7 @@ export const railsJob = defineJobType<RailsOptions>({
         title: `copy the data directory ${data} into shared/var/`,
         source: data,
         dest: path.join(ctx.staging, 'shared', 'var'),
-        argv: rsyncArgv({ source: data, dest: path.join(ctx.staging, 'shared', 'var'), linkDest: prev('shared/var') }),
+        argv: rsyncArgv({ source: data, dest: path.join(ctx.staging, 'shared', 'var'), linkDest: prev('shared/var'), excludes: await sideFiles(data) }),
       });
     }
     return { sources, steps, secretFiles, facts: { adapter: db.adapter } };
@@ -148,14 +183,18 @@ export const railsJob = defineJobType<RailsOptions>({
   },
   restore(app, _o, backupDir) {
     return {
-      contents: ['db/<database>-<stamp>.<ext>: database dumps (newest last)', 'releases/, shared/, current: the Capistrano tree', 'shared/var/: the data directory'],
+      contents: [
+        'db/<database>-<stamp>.<ext>: database dumps (newest last)',
+        'current, releases/, repo/, revisions.log, ...: the Capistrano folder as it was (all but shared/)',
+        'shared/: shared/ without the excluded pids/ and tmp/; shared/var/: the data directory',
+      ],
       commands: [
-        `rsync -a ${backupDir}/releases ${backupDir}/current <cap dir>/`,
-        `rsync -a --exclude=/var ${backupDir}/shared/ <cap dir>/shared/`,
-        `rsync -a ${backupDir}/shared/var/ <data dir that <cap dir>/shared/var links to>/`,
-        'sqlite3:    gunzip -c db/<db>-<stamp>.sqlite.sql.gz | sqlite3 <database file>',
-        'postgresql: pg_restore --clean --if-exists --no-owner -d <database> db/<db>-<stamp>.pgdump',
-        'mysql2:     gunzip -c db/<db>-<stamp>.mysql.sql.gz | mysql <database>',
+        'R=<new folder>   # restore beside the live app first; the live folder only when you mean to replace it',
+        `rsync -aH --exclude=/db/ --exclude=/.tierback-manifest --exclude=/shared/var ${backupDir}/ $R/`,
+        `rsync -aH ${backupDir}/shared/var/ $R/var-data/`,
+        'sqlite3:    gunzip -c db/<db>-<stamp>.sqlite.sql.gz | sqlite3 $R/<database file>   (a new file; the dump keeps the journal mode)',
+        'postgresql: createdb <new db>; pg_restore --no-owner --no-acl -d <new db> db/<db>-<stamp>.pgdump',
+        'mysql2:     mysql -e "CREATE DATABASE <new db>"; gunzip -c db/<db>-<stamp>.mysql.sql.gz | mysql <new db>',
       ],
     };
   },

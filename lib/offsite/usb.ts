@@ -236,7 +236,9 @@ async function copyServer(exec: Exec, partition: string, mount: string, server: 
     const prepared = await preparePartial(mount, server, stamp, state);
     await assertInside(mount, prepared.dir);
     const linkStamp = state.complete.at(-1);
-    const argv = rsyncArgv({ source: `${source}/`, dest: prepared.dir, linkDest: linkStamp ? snapshotDir(mount, server, linkStamp) : undefined });
+    // No -H: nearly every file of a snapshot is hardlinked to older snapshots, and rsync -H would
+    // track them all (memory per file); app-made hardlinks become separate files on the drive (docs/offsite.md).
+    const argv = rsyncArgv({ source: `${source}/`, dest: prepared.dir, linkDest: linkStamp ? snapshotDir(mount, server, linkStamp) : undefined, hardLinks: false });
     log.info({ argv }, 'rsync to drive');
     const r = await exec.run({ argv, env: { LC_ALL: 'C' }, warnCodes: [RSYNC_VANISHED] }, signal);
     stats = parseRsyncStats(r.stdout);

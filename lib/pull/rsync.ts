@@ -19,6 +19,8 @@ export interface RsyncPlan {
   progress?: boolean | undefined;
   /** Only the top level of the source: its files, and its folders created empty (`--no-recursive --dirs`). */
   topLevelOnly?: boolean | undefined;
+  /** Keep hard links between the files of one rsync (-H; default true). docs/remote.md says what it costs. */
+  hardLinks?: boolean | undefined;
 }
 
 /** rsync exit codes that mean "the connection or the peer failed": worth a retry. */
@@ -64,6 +66,7 @@ export function rshString(argv: readonly string[]): string {
 /** The argv of one pull. Archive semantics, numeric ids, deletes, excludes of jobs' working files. */
 export function rsyncArgv(plan: RsyncPlan): string[] {
   const argv = ['rsync', '-a', '--numeric-ids', '--delete', '--delete-excluded', '--stats'];
+  if (plan.hardLinks ?? true) argv.push('-H');
   if (plan.topLevelOnly) argv.push('--no-recursive', '--dirs');
   for (const x of PULL_EXCLUDES) argv.push(`--exclude=${x}`);
   if (plan.linkDest) argv.push(`--link-dest=${plan.linkDest}`);

@@ -4,15 +4,17 @@
  * counting what a loaded database holds (restore drills). Passwords go only into a 0600 option file
  * (MySQL) or the child's environment (PGPASSWORD); never argv, logs or printed commands.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { createGunzip } from 'node:zlib';
 import path from 'node:path';
 import { RefusedError, TierbackError, UsageError } from '../errors.js';
-import type { CommandSpec, Exec } from '../exec.js';
+import { describeCommand, type CommandSpec, type Exec } from '../exec.js';
 import { FILE_MODE } from '../fsutil.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { mysqlOptionFile } from '../jobs/common.js';
-import { readPasswordFile, type DbConnection } from '../jobs/databases.js';
+import { SQLITE_SIDE_SUFFIXES, isSqliteWal, readPasswordFile, type DbConnection } from '../jobs/databases.js';
 import { mysqlConnection, mysqlOptions } from '../jobs/mysql.js';
 import { postgresqlOptions } from '../jobs/postgresql.js';
 import { capistranoDir, railsOptions, readDatabaseYml } from '../jobs/rails.js';
@@ -188,7 +190,7 @@ export async function countDatabase(exec: Exec, format: DumpFormat, target: stri
 /** Drops a scratch database (drills); errors are reported, never thrown. */
 export async function dropDatabase(exec: Exec, format: DumpFormat, target: string, conn: DbConnection): Promise<string | undefined> {
   try {
-    if (format === 'sqlite') await rm(target, { force: true });
+    if (format === 'sqlite') for (const f of [target, ...SQLITE_SIDE_SUFFIXES.map((x) => `${target}${x}`)]) await rm(f, { force: true });
     else if (format === 'mysql') {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'tierback-drop-'));
       try {
@@ -205,6 +207,49 @@ export async function dropDatabase(exec: Exec, format: DumpFormat, target: strin
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/** The journal mode a SQLite dump's first line sets (`PRAGMA journal_mode=wal;`, which jobs write), or undefined for older dumps. */
+export async function dumpJournalMode(dumpFile: string): Promise<string | undefined> {
+  const gunzip = createGunzip();
+  const input = createReadStream(dumpFile);
+  input.pipe(gunzip);
+  let head = '';
+  try {
+    for await (const chunk of gunzip) {
+      head += (chunk as Buffer).toString('utf8');
+      if (head.includes('\n') || head.length > 200) break;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+  return /^PRAGMA journal_mode=([a-z]+);/i.exec(head)?.[1]?.toLowerCase();
+}
+
+/**
+ * Keeps a SQLite database's journal mode across a restore: a dump written since tierback records it
+ * in its first line (the load sets it); for an older dump, a live database in WAL mode (read from
+ * its header, which opens nothing) gets `PRAGMA journal_mode=WAL` on the restored file. Returns the commands run.
+ */
+export async function keepJournalMode(exec: Exec, dumpFile: string, target: string, liveWal: boolean, signal?: AbortSignal): Promise<string[]> {
+  if ((await dumpJournalMode(dumpFile)) !== undefined || !liveWal) return [];
+  const argv = ['sqlite3', target, 'PRAGMA journal_mode=WAL'];
+  await exec.run({ argv }, signal);
+  return [describeCommand(argv)];
+}
+
+/** Moves a live SQLite file aside with its -wal/-shm/-journal (a file and a stranger's WAL must never pair up). */
+export async function moveSqliteAside(file: string, suffix: string): Promise<void> {
+  await rename(file, `${file}${suffix}`).catch(() => undefined);
+  for (const x of SQLITE_SIDE_SUFFIXES) await rename(`${file}${x}`, `${file}${suffix}${x}`).catch(() => undefined);
+}
+
+/** Whether the live SQLite file is in WAL mode (undefined path: unknown, false). */
+export async function liveIsWal(live: string | undefined): Promise<boolean> {
+  return live ? isSqliteWal(live) : false;
 }
 
 export function unsupportedDump(file: string): TierbackError {

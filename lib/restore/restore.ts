@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import { rshString } from '../pull/rsync.js';
 import { prepareKnownHosts, sshArgv, sshTarget } from '../pull/ssh.js';
 import type { DbConnection } from '../jobs/databases.js';
-import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, runLoad, unsupportedDump } from './database.js';
+import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, keepJournalMode, liveIsWal, moveSqliteAside, runLoad, unsupportedDump } from './database.js';
 import { chooseDump, choosePoint, listPoints, type DumpRef, type Point, type Selection } from './points.js';
 
 export interface RestoreCommonOptions extends Selection {
@@ -185,7 +185,7 @@ export async function restoreFiles(site: Site, app: ResolvedApp, opts: RestoreFi
   const st = await lstat(source).catch(() => undefined);
   if (!st) throw new NotFoundError(`${rel || 'the backup folder'} is not in the backup ${point.id} (${source})`, 'pick another --path or --at');
   const isDir = st.isDirectory();
-  const rsync = ['rsync', '-a', '--numeric-ids', ...(rel ? [] : [`--exclude=/${MANIFEST_FILE}`])];
+  const rsync = ['rsync', '-a', '--numeric-ids', '-H', ...(rel ? [] : [`--exclude=/${MANIFEST_FILE}`])];
   const src = isDir ? `${source}/` : source;
   const parent = isDir ? dest : path.dirname(dest);
 
@@ -237,10 +237,10 @@ export async function restoreDatabase(site: Site, app: ResolvedApp, opts: Restor
   if (format === 'sqlite' && !(opts.inPlace && opts.confirmed) && !(await isEmptyOrMissing(opts.database))) {
     throw new RefusedError(`${opts.database} exists; restore never overwrites without being told`, 'name a new file');
   }
+  const liveWal = format === 'sqlite' && (await liveIsWal(own.live));
   if (format === 'sqlite' && opts.inPlace && opts.confirmed && !exec.dryRun) {
-    const { rename } = await import('node:fs/promises');
-    // Keep the live file beside it rather than loading into a database that already has tables.
-    await rename(opts.database, `${opts.database}.before-restore-${Date.now()}`).catch(() => undefined);
+    // Keep the live file (with its -wal/-shm) beside it rather than loading into a database that already has tables.
+    await moveSqliteAside(opts.database, `.before-restore-${Date.now()}`);
   }
   const commands: string[] = [];
   if (format === 'sqlite') {
@@ -248,5 +248,6 @@ export async function restoreDatabase(site: Site, app: ResolvedApp, opts: Restor
     if (!exec.dryRun) await mkdir(path.dirname(opts.database), { recursive: true, mode: 0o700 });
   }
   commands.push(...(await runLoad(exec, format, file, opts.database, conn, opts.signal)));
+  if (format === 'sqlite') commands.push(...(await keepJournalMode(exec, file, opts.database, liveWal, opts.signal)));
   return { app: app.name, point, dump, source: file, to: opts.database, commands, guide: guideOf(app, point.dir), dryRun: exec.dryRun };
 }

@@ -18,7 +18,7 @@ import { appOf, jobSite } from '../../helpers/jobsite.js';
 import { passwordFile, startMariaDb, type MariaDb } from '../../helpers/mariadb.js';
 import { startPostgres, type Postgres } from '../../helpers/postgres.js';
 import { tempDir } from '../../helpers/tree.js';
-import { runBlock } from '../../helpers/runbook.js';
+import { RUNBOOK, runBlock } from '../../helpers/runbook.js';
 import { PG_BIN } from '../../helpers/postgres.js';
 import type { Site } from '../../../lib/inventory/model.js';
 
@@ -70,6 +70,20 @@ describe('restore --database (MariaDB, PostgreSQL)', () => {
     const latest = await cli(['restore', 'shop', '--database', 'shop_latest', '--db-socket', my.socket, '--db-user', 'root']);
     assert.equal(latest.code, 0, latest.stderr);
     assert.equal(await my.sql('SELECT count(*) FROM items', 'shop_latest'), '3');
+  });
+
+  it('mysql: the app\'s own user restores with exactly the GRANT of docs/restore.md ("Rights"), and not without it', async () => {
+    // The line of docs/restore.md, for the host part the job connects from ('%': TCP to 127.0.0.1).
+    const doc = await readFile(RUNBOOK, 'utf8');
+    const line = /^GRANT ALL PRIVILEGES ON `shop\\_restored`\.\* TO 'shop'@'localhost';/m.exec(doc)?.[0];
+    assert.ok(line, 'docs/restore.md has the GRANT line');
+    const denied = await cli(['restore', 'shop', '--database', 'shop_restored']);
+    assert.notEqual(denied.code, 0, 'no right to create shop_restored yet');
+    await my.sql(line.replace("'shop'@'localhost'", "'shopuser'@'%'"));
+    const r = await cli(['restore', 'shop', '--database', 'shop_restored']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await my.sql('SELECT count(*) FROM items', 'shop_restored'), '3');
+    await my.sql('DROP DATABASE shop_restored'); // the runbook block below creates it again
   });
 
   it('mysql: refuses the live database name (exit 6) and an existing database fails without touching it', async () => {

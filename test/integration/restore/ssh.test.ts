@@ -68,7 +68,7 @@ describe('tierback restore --to-server (rsync over SSH, host key pinned)', () =>
     const dest = path.join(root, 'restored', 'docs');
     const r = await tierback(['restore', 'docs', '-i', inv, '--tier', 'remote', '--to', dest, '--to-server', APP_SERVER]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /rsync -a --numeric-ids --exclude=\/\.tierback-manifest --ignore-existing --mkpath -e 'ssh -p \d+ -l root .*StrictHostKeyChecking=yes.*' \S+\/ 127\.0\.0\.1:\S+\/docs\//);
+    assert.match(r.stdout, /rsync -a --numeric-ids -H --exclude=\/\.tierback-manifest --ignore-existing --mkpath -e 'ssh -p \d+ -l root .*StrictHostKeyChecking=yes.*' \S+\/ 127\.0\.0\.1:\S+\/docs\//);
     assert.equal(await treeDiff(snapApp, dest), '');
     const one = path.join(root, 'restored', 'one');
     const r2 = await tierback(['restore', 'docs', '-i', inv, '--path', 'files/with space.txt', '--to', one, '--to-server', APP_SERVER]);

@@ -18,7 +18,7 @@ describe('job plans as data', () => {
     assert.equal(mysqlOptionFile({ user: 'u', password: 'a"b\\c' }), '[client]\nuser="u"\npassword="a\\"b\\\\c"\n');
   });
   it('builds rsync argv with link-dest and never a shell string', () => {
-    assert.deepEqual(rsyncArgv({ source: '/s/', dest: '/d', linkDest: '/prev', excludes: ['/pids/'] }), ['rsync', '-a', '--numeric-ids', '--no-inc-recursive', '--link-dest=/prev', '--exclude=/pids/', '/s/', '/d/']);
+    assert.deepEqual(rsyncArgv({ source: '/s/', dest: '/d', linkDest: '/prev', excludes: ['/pids/'] }), ['rsync', '-a', '--numeric-ids', '--no-inc-recursive', '-H', '--link-dest=/prev', '--exclude=/pids/', '/s/', '/d/']);
   });
   it('finds this VM from --vm, $TIERBACK_VM, or the hostname, and a server name for its own apps', () => {
     const site = parseInventory(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
