@@ -176,20 +176,23 @@ export async function searchSnapshots(
   app: { name: string; relpath: string },
   not: Place,
   holds: (vmTree: string) => Promise<boolean> = (t) => holdsApp(t, app),
+  /** Folder listings kept between calls (status searches for several apps in one run). */
+  cache: Map<string, Promise<string[]>> = new Map(),
 ): Promise<{ place: Place; partition: string; stamp: string; vmTree: string }[]> {
+  const listing = (dir: string, read: () => Promise<string[]>) => {
+    let p = cache.get(dir);
+    if (!p) cache.set(dir, (p = read()));
+    return p;
+  };
   const found: { place: Place; partition: string; stamp: string; vmTree: string }[] = [];
   for (const { partition, servers } of partitions) {
     for (const server of servers) {
-      for (const stamp of await stampsNewestFirst(root, partition, server, SEARCH_SNAPSHOTS)) {
+      const stamps = await listing(diskPath(root, C.snapshotsDir(partition, server)), () => stampsNewestFirst(root, partition, server, SEARCH_SNAPSHOTS));
+      for (const stamp of stamps) {
         const snap = diskPath(root, C.snapshotDir(partition, server, stamp));
-        let vms: string[];
-        try {
-          vms = await readdir(snap);
-        } catch {
-          continue;
-        }
+        const vms = await listing(snap, () => readdir(snap).then((v) => v.sort(), () => []));
         const hits = [];
-        for (const vm of vms.sort()) {
+        for (const vm of vms) {
           if ((server === not.server && vm === not.vm) || C.checkVmName(vm) !== undefined) continue;
           const vmTree = path.join(snap, vm);
           if (await holds(vmTree)) hits.push({ place: { server, vm, relpath: app.relpath }, partition, stamp, vmTree });

@@ -48,6 +48,7 @@ async function jobFacts(dir: string, app: string, problems: HistoryProblem[]): P
 
 /** Finds the last good copy of moved apps at their old places; one per status run. */
 export class MovedCopies {
+  private readonly listings = new Map<string, Promise<string[]>>();
   constructor(
     private readonly root: string,
     /** Days (yyyymmdd) whose history files are probed, newest first: the stale window of status. */
@@ -59,7 +60,7 @@ export class MovedCopies {
     const servers = [...new Set(b.pulls.map((p) => p.server))];
     const root = this.root === '' ? '/' : this.root;
     const probe = async (vmTree: string) => this.days.some((d) => existsSync(path.join(vmTree, C.HISTORY_DIR, C.historyFileName(app.name, d))));
-    const hits = await searchSnapshots(root, [{ partition: b.partition, servers }], app, { server: app.server, vm: app.vm, relpath: app.relpath }, probe);
+    const hits = await searchSnapshots(root, [{ partition: b.partition, servers }], app, { server: app.server, vm: app.vm, relpath: app.relpath }, probe, this.listings);
     for (const h of hits) {
       const facts = await jobFacts(path.join(h.vmTree, C.HISTORY_DIR), app.name, problems);
       if (facts.lastSuccess) return { place: h.place, stamp: h.stamp, at: C.parseSnapshotStamp(h.stamp)!, facts };

@@ -2,9 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { appendMoveRecord, formatMoveRecord, parseMoveRecord, readMoveRecords, type MoveRecord } from '../../lib/places.js';
+import { findApp } from '../../lib/inventory/model.js';
+import { parseInventory } from '../../lib/inventory/load.js';
+import { appendMoveRecord, appPlaces, formatMoveRecord, parseMoveRecord, readMoveRecords, type MoveRecord } from '../../lib/places.js';
 import { moveRecordPath } from '../../lib/convention.js';
-import { tempDir } from '../helpers/tree.js';
+import { makeTree, tempDir } from '../helpers/tree.js';
 
 const rec: MoveRecord = {
   at: new Date('2026-09-03T10:00:00Z'),
@@ -45,6 +47,41 @@ describe('move records (docs/convention.md#move-records)', () => {
       const text = await readFile(file, 'utf8');
       assert.match(text, /^# tierback moves v1/);
       assert.deepEqual((await readMoveRecords(file)).map((r) => `${r.from.server}->${r.to.server}`), ['a.test->b.test', 'b.test->a.test']);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('appPlaces: where an app has lived, seen from a backup server', () => {
+  it('never takes another app with the same relpath on another VM for it; takes a VM holding its move record', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const pa = path.join(dir, 'a');
+      const pb = path.join(dir, 'b');
+      const text = `version: 1
+servers:
+  - { fqdn: a.test, partition: ${pa} }
+  - { fqdn: backup.test, partition: ${pb}, role: backup }
+vms:
+  - { name: va, server: a.test }
+  - { name: vx, server: a.test }
+apps:
+  - { name: wiki, server: a.test, vm: va, path: /srv/wiki, relpath: wiki.example.org, type: files }
+  - { name: other, server: a.test, vm: vx, path: /srv/other, relpath: wiki.example.org, type: files }
+backup_servers:
+  - { server: backup.test, pulls: [a.test] }
+`;
+      const site = parseInventory(text, path.join(dir, 'inv.yaml'));
+      const snap = path.join(pb, 'snapshots/a.test/2026-09-01T020000Z');
+      await makeTree(snap, { vx: { 'wiki.example.org': { 'f.txt': 'other' }, _history: { 'backup-other-20260901': 'x\n' } } });
+      const wiki = findApp(site, 'wiki');
+      assert.deepEqual(await appPlaces(site, wiki), [{ server: 'a.test', vm: 'va', relpath: 'wiki.example.org' }]);
+      await appendMoveRecord(moveRecordPath(path.join(snap, 'vx'), 'wiki'), { ...rec, from: { ...rec.from, vm: 'vx' }, to: { server: 'a.test', vm: 'va', relpath: 'wiki.example.org', partition: pa } });
+      assert.deepEqual(await appPlaces(site, wiki), [
+        { server: 'a.test', vm: 'va', relpath: 'wiki.example.org' },
+        { server: 'a.test', vm: 'vx', relpath: 'wiki.example.org' },
+      ]);
     } finally {
       await cleanup();
     }
