@@ -309,7 +309,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
     }
     // The move record goes last: it names the new place, and a move cut short is simply run again.
     await recordTransfer(move, new Date(), async (file, toDir) => {
-      await ssh(['mkdir', '-p', toDir]);
+      await ssh(['mkdir', '-p', '-m', '700', toDir]);
       await run(['rsync', '-aS', '-e', rsh, file, `${target.dest}:${toDir}/`], [0]);
     });
     await journal(move.from.partition, { app: move.app, how: 'transfer', from, to: `${move.to.server}:${to}`, history: String(result.historyFiles.length) }, new Date());

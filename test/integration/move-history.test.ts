@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../../lib/convention.js';
 import { appendRecord, newRunId } from '../../lib/history.js';
@@ -157,6 +157,9 @@ describe('an app moved twice stays one app: restore, list and status from the ba
     assert.match(r.stdout, /wiki: moved \(transfer\)/);
     const records = await readMoveRecords(C.moveRecordPath(C.localVmDir(srcB, 'vc'), 'wiki'));
     assert.deepEqual(records.map((x) => `${x.from.vm}->${x.to.server}:${x.to.vm}`), ['va->a.test:vb', 'vb->b.test:vc'], 'the record travelled with the app');
+    assert.equal(((await stat(C.moveRecordPath(C.localVmDir(srcB, 'vc'), 'wiki'))).mode & 0o777).toString(8), '600');
+    assert.equal(((await stat(path.dirname(C.moveRecordPath(C.localVmDir(srcB, 'vc'), 'wiki')))).mode & 0o777).toString(8), '700');
+    assert.equal(await stat(C.moveRecordPath(C.localVmDir(srcA, 'vb'), 'wiki')).catch(() => undefined), undefined, 'and left the old server');
 
     // The emptied `_moves/` at the old VM and the record at the new one are no orphans.
     const o = await tierback(['orphans', '-i', inv[3], '--json']);
