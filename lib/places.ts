@@ -195,7 +195,11 @@ export async function searchSnapshots(
         for (const vm of vms) {
           if ((server === not.server && vm === not.vm) || C.checkVmName(vm) !== undefined) continue;
           const vmTree = path.join(snap, vm);
-          if (await holds(vmTree)) hits.push({ place: { server, vm, relpath: app.relpath }, partition, stamp, vmTree });
+          // A real folder only: a symlink in a snapshot is never followed.
+          if (!(await isDir(vmTree)) || !(await holds(vmTree))) continue;
+          // The app's relpath there: the last move into that VM, when its record says so.
+          const into = (await recordsIn(vmTree, app.name)).filter((r) => r.to.server === server && r.to.vm === vm).at(-1);
+          hits.push({ place: { server, vm, relpath: into?.to.relpath ?? app.relpath }, partition, stamp, vmTree });
         }
         if (hits.length) {
           found.push(...hits);
