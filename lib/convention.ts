@@ -378,6 +378,18 @@ export function moveJournalPath(partition: string): string {
   return posix.join(stateDir(partition), 'moves.log');
 }
 
+/**
+ * Folder of move records in a VM tree (`<partition>/local/<vm>`, a VM's mount, or `<snapshot>/<vm>`):
+ * `_moves/<app>` lists every place the app has lived (docs/convention.md#move-records). It travels
+ * with the app on every move and with the tree on every pull.
+ */
+export const MOVES_DIR = '_moves';
+
+export function moveRecordPath(vmTree: string, app: string): string {
+  assertValid('app', app, checkAppName(app));
+  return posix.join(vmTree, MOVES_DIR, app);
+}
+
 // ---------------------------------------------------------------- retention (issue 5)
 //
 // A snapshot being deleted is first renamed to a hidden sibling that is never a stamp, never

@@ -15,6 +15,7 @@ import type { Exec } from './exec.js';
 import { assertInside, ensureDir, exists, FILE_MODE, writeFileAtomic } from './fsutil.js';
 import { newRunId } from './history.js';
 import { acquireLock, type Lock } from './lock.js';
+import { moveRecordAt, recordRename, recordTransfer } from './move-record.js';
 import type { ResolvedApp, ResolvedServer, Site } from './inventory/model.js';
 
 // ---------------------------------------------------------------- diff (pure)
@@ -194,6 +195,7 @@ async function renameApp(move: AppMove): Promise<MoveResult> {
       }
     }
     await moveHistory(move, result);
+    if (result.outcome !== 'nothing-to-move') await recordRename(move, new Date());
     if (result.outcome === 'moved' || result.historyFiles.length > 0) {
       await journal(move.to.partition, { app: move.app, how: 'rename', from, to, history: String(result.historyFiles.length) }, new Date());
     }
@@ -263,7 +265,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
   await assertInside(move.from.partition, from);
   const src = await isDirNotLink(from);
   const histFiles = await historyFilesOf(historyDirOf(move.from), move.app);
-  if (src === undefined && histFiles.length === 0) {
+  if (src === undefined && histFiles.length === 0 && !(await exists(moveRecordAt(move.from, move.app)))) {
     result.outcome = 'nothing-to-move';
     return result;
   }
@@ -305,6 +307,11 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
         } else result.merged.push(f);
       }
     }
+    // The move record goes last: it names the new place, and a move cut short is simply run again.
+    await recordTransfer(move, new Date(), async (file, toDir) => {
+      await ssh(['mkdir', '-p', '-m', '700', toDir]);
+      await run(['rsync', '-aS', '-e', rsh, file, `${target.dest}:${toDir}/`], [0]);
+    });
     await journal(move.from.partition, { app: move.app, how: 'transfer', from, to: `${move.to.server}:${to}`, history: String(result.historyFiles.length) }, new Date());
     if (result.merged.length > 0) {
       throw new TierbackError(

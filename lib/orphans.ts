@@ -75,6 +75,12 @@ async function walkVmTree(disk: string, logical: string, apps: ResolvedApp[], ti
         }
         continue;
       }
+      if (rel === '' && e.name === C.MOVES_DIR && e.dir) {
+        for (const f of (await list(path.join(disk, e.name))) ?? []) {
+          if (!names.has(f.name)) out.push({ kind: 'history', path: posix.join(at, f.name), tier, reason: `move record of "${f.name}", which is not an app of this VM` });
+        }
+        continue;
+      }
       const w = WORKING_FILE.exec(e.name);
       if (w) {
         if (!w[2]!.startsWith('lock')) out.push({ kind: 'leftover', path: at, tier, reason: `${w[2]!.startsWith('partial') ? 'staging folder of an interrupted job' : 'previous backup parked by an interrupted job'} of ${w[1]}; the next job of that app cleans it up` });

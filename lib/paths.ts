@@ -162,6 +162,10 @@ function lookupVmTree(site: Site, servers: string[], segs: string[], tier: Tier,
       ...part,
     }));
   }
+  if (rest[0] === C.MOVES_DIR) {
+    const app = rest[1] ? site.apps.find((a) => a.name === rest[1] && a.vm === vm && vmServers.includes(a.server)) : undefined;
+    return vmServers.map((server) => ({ tier, server, vm, what: rest[1] ? `move record of ${rest[1]}` : 'move records', ...(app ? { app: app.name, relpath: app.relpath } : {}), ...part }));
+  }
   const rel = rest.join('/');
   const out: PathOwner[] = [];
   for (const a of site.apps) {

@@ -18,6 +18,7 @@ import { evaluate, type RunFacts } from './status-evaluate.js';
 
 export { CheckCode, checkResult, type CheckCodeValue } from './status-check.js';
 export { evaluate, type Evaluation, type RunFacts, type Thresholds } from './status-evaluate.js';
+import { MovedCopies } from './status-moved.js';
 
 export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK';
 export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'FAILED', 'MISSING'];
@@ -337,6 +338,7 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   const problems: HistoryProblem[] = [];
   const rows: StatusRow[] = [];
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
+  const moved = new MovedCopies(view.root, recent);
   for (const app of apps) {
     if ((tier === 'all' || tier === 'local') && localServers.has(app.server)) {
       rows.push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, drillDays, problems)));
@@ -346,7 +348,10 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
         if (!b.pulls.some((p) => p.server === app.server)) continue;
         // Snapshot drills record in the backup server's history under the app's name.
         const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems);
-        rows.push(withDrill(await remoteRow(app, b, view.root, now, lists, problems), drill));
+        let row = await remoteRow(app, b, view.root, now, lists, problems);
+        // A moved app not yet pulled at its new place: its last good copy at the old place counts.
+        if (row.state === 'MISSING') row = (await moved.row(app, b, row, now, problems)) ?? row;
+        rows.push(withDrill(row, drill));
       }
     }
     if (tier === 'all' || tier === 'offsite') {

@@ -1,6 +1,7 @@
 /** `tierback list APP`: every point in time of an app on every tier this machine sees. */
 import type { CommandModule } from 'yargs';
 import { findApp } from '../../lib/inventory/model.js';
+import { describePlace } from '../../lib/places.js';
 import { listPoints } from '../../lib/restore/points.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 
@@ -14,7 +15,7 @@ const mb = (b: number | undefined) => (b === undefined ? '?' : (b / 1e6).toFixed
 
 export const listCommand: CommandModule<GlobalArgs, Args> = {
   command: 'list <app>',
-  describe: 'Every point in time of an app this machine sees: local folder and dumps, remote snapshots',
+  describe: 'Every point in time of an app this machine sees: local folder and dumps, remote snapshots (at every place it has lived)',
   builder: (y) =>
     y
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
@@ -22,7 +23,7 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 list shop', 'on the VM (local tier) or on a backup server (snapshots)')
       .example('$0 list shop --json', '')
-      .epilog(`Pick a point for \`tierback restore\` with --at (the day or time in the AT column) and --tier.\n\n${EXIT_CODES_EPILOG}`) as never,
+      .epilog(`Pick a point for \`tierback restore\` with --at (the day or time in the AT column) and --tier. WHERE is the server:vm/relpath the app had when the backup was made; "(old place)" marks snapshots from before a move.\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const app = findApp(site, argv.app);
@@ -38,9 +39,10 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
     }
     const rows: (string | undefined)[][] = [];
     for (const p of points) {
-      rows.push([p.tier, p.id + (p.current ? ' (current)' : ''), p.at.toISOString(), 'files', String(p.files ?? '?'), mb(p.bytes), p.status + (p.lastFailure ? ` (a later job failed: ${p.lastFailure})` : ''), p.dir]);
-      for (const d of p.dumps) rows.push(['', '', d.at.toISOString(), `dump ${d.db}`, '', mb(d.bytes), '', `${p.dir}/${d.file}`]);
+      const where = describePlace(p.place ?? app) + (p.moved ? ' (old place)' : '');
+      rows.push([p.tier, p.id + (p.current ? ' (current)' : ''), p.at.toISOString(), 'files', String(p.files ?? '?'), mb(p.bytes), p.status + (p.lastFailure ? ` (a later job failed: ${p.lastFailure})` : ''), where, p.dir]);
+      for (const d of p.dumps) rows.push(['', '', d.at.toISOString(), `dump ${d.db}`, '', mb(d.bytes), '', '', `${p.dir}/${d.file}`]);
     }
-    out(table(['TIER', 'POINT', 'AT', 'WHAT', 'FILES', 'MB', 'STATUS', 'PATH'], rows));
+    out(table(['TIER', 'POINT', 'AT', 'WHAT', 'FILES', 'MB', 'STATUS', 'WHERE', 'PATH'], rows));
   },
 };

@@ -1,21 +1,19 @@
 /**
  * Points in time of an app on every tier this machine sees: the local tier's folder (the newest
- * backup) and its dumps, and each remote snapshot that holds the app. Read-only.
+ * backup) and its dumps, and each remote snapshot that holds the app, at every place it has lived
+ * (its current place and the old ones its move records name, lib/places.ts). Read-only.
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DUMP_DIR,
   HISTORY_DIR,
-  isStamp,
   jobHistoryDir,
   localAppDir,
   parseDumpFileName,
   parseSnapshotStamp,
-  remoteServerDir,
   snapshotAppDir,
   snapshotDir,
-  snapshotsDir,
   vmHistoryDir,
 } from '../convention.js';
 import { NotFoundError, UsageError } from '../errors.js';
@@ -23,6 +21,7 @@ import { dayOf, readHistory, type Run } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { jobTarget } from '../jobs/run.js';
 import { diskPath } from '../machine.js';
+import { appPlaces, currentStamp, stampsNewestFirst, type Place } from '../places.js';
 
 export type Tier = 'local' | 'remote';
 
@@ -53,6 +52,10 @@ export interface Point {
   historyDisk: string;
   backupServer?: string | undefined;
   snapshot?: string | undefined;
+  /** Where the app lived when this backup was made (remote tier). */
+  place?: Place | undefined;
+  /** The point is at a place the app has since moved away from (from its move records). */
+  moved?: boolean | undefined;
   /** The snapshot `remote/<server>` points to (remote tier), or the local folder. */
   current: boolean;
   /** Status of the job that wrote this backup, from the history that travels with it. */
@@ -146,28 +149,34 @@ export async function listPoints(site: Site, app: ResolvedApp, opts: PointOption
     points.push(await folderPoint(app, 'local', 'local', c.dir, disk, diskPath(root, c.history), { current: true }));
     break;
   }
-  // Remote tier: snapshots of the app's server on the backup servers whose partition is here.
-  const partitions = new Map<string, string>();
-  for (const b of site.backupServers) if (b.pulls.some((p) => p.server === app.server) && !partitions.has(b.partition)) partitions.set(b.partition, b.server);
-  for (const [partition, backupServer] of partitions) {
-    let names: string[];
-    try {
-      names = await readdir(diskPath(root, snapshotsDir(partition, app.server)));
-    } catch {
-      continue;
-    }
-    // remote/<server> -> ../snapshots/<server>/<stamp> (relative, so it reads the same under --root).
-    const current = await readlink(diskPath(root, remoteServerDir(partition, app.server)))
-      .then((t) => path.posix.basename(t))
-      .catch(() => undefined);
-    for (const stamp of names.filter(isStamp).sort()) {
-      const dir = snapshotAppDir(partition, app.server, stamp, app.vm, app.relpath);
-      const disk = diskPath(root, dir);
-      if (!(await isDirectory(disk))) continue;
-      const history = diskPath(root, path.posix.join(snapshotDir(partition, app.server, stamp), app.vm, HISTORY_DIR));
-      points.push(
-        await folderPoint(app, 'remote', `${backupServer}/${stamp}`, dir, disk, history, { backupServer, partition, snapshot: stamp, current: stamp === current }, parseSnapshotStamp(stamp)),
-      );
+  // Remote tier: snapshots of every place the app has lived (lib/places.ts), on the backup servers
+  // whose partition is here. A snapshot holds the app at one place; the newest place wins a tie.
+  const seenSnapshots = new Set<string>();
+  for (const place of await appPlaces(site, app, { root })) {
+    const moved = !(place.server === app.server && place.vm === app.vm && place.relpath === app.relpath);
+    const partitions = new Map<string, string>();
+    const pulling = site.backupServers.filter((b) => b.pulls.some((p) => p.server === place.server));
+    // An old server may no longer be pulled: its snapshots stay where they are until retention.
+    for (const b of moved && pulling.length === 0 ? site.backupServers : pulling) if (!partitions.has(b.partition)) partitions.set(b.partition, b.server);
+    for (const [partition, backupServer] of partitions) {
+      const names = await stampsNewestFirst(root, partition, place.server);
+      if (names.length === 0) continue;
+      // remote/<server> -> ../snapshots/<server>/<stamp> (relative, so it reads the same under --root).
+      const current = await currentStamp(root, partition, place.server);
+      for (const stamp of names.reverse()) {
+        const key = `${partition}\0${place.server}\0${stamp}`;
+        if (seenSnapshots.has(key)) continue;
+        const dir = snapshotAppDir(partition, place.server, stamp, place.vm, place.relpath);
+        const disk = diskPath(root, dir);
+        if (!(await isDirectory(disk))) continue;
+        seenSnapshots.add(key);
+        const history = diskPath(root, path.posix.join(snapshotDir(partition, place.server, stamp), place.vm, HISTORY_DIR));
+        // Snapshots of the app's own server keep their short id; those of an old server name it.
+        const id = place.server === app.server ? `${backupServer}/${stamp}` : `${backupServer}/${place.server}/${stamp}`;
+        const extra: Partial<Point> = { backupServer, partition, snapshot: stamp, current: !moved && stamp === current, place: { server: place.server, vm: place.vm, relpath: place.relpath } };
+        if (moved) extra.moved = true;
+        points.push(await folderPoint(app, 'remote', id, dir, disk, history, extra, parseSnapshotStamp(stamp)));
+      }
     }
   }
   // Oldest first; at equal times snapshots (oldest first) before the local folder, the most current place.

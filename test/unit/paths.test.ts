@@ -61,6 +61,12 @@ describe('which: the reverse lookup inverts paths', () => {
     assert.equal(o?.app, 'hydro');
     assert.match(o?.what ?? '', /job history, 20261122/);
   });
+  it('names the app of a move record (local tier and snapshots)', () => {
+    const [o] = whichPath(site, '/v01/backup/local/web/_moves/hydro');
+    assert.equal(o?.app, 'hydro');
+    assert.equal(o?.what, 'move record of hydro');
+    assert.equal(whichPath(site, '/v01/backup/snapshots/zg-3.softxs.ch/2026-11-21T030000Z/web/_moves/hydro')[0]?.what, 'move record of hydro');
+  });
   it('tells apps with the same relpath on different VMs apart', () => {
     assert.equal(whichPath(site, '/v01/backup/local/intern/intern.softxs.ch/tracking')[0]?.app, 'tracking');
     assert.equal(whichPath(site, '/v01/backup/local/v0402/intern.softxs.ch/tracking')[0]?.app, 'roadnotes');
