@@ -13,12 +13,11 @@ import { findApp, type ResolvedApp, type ResolvedBackupServer, type Site } from 
 import { isLocked } from './lock.js';
 import { rooted, scanMachine, type MachineOptions, type MachineView } from './machine.js';
 import { localTreeProblem } from './treecheck.js';
-
 import { evaluate, type RunFacts } from './status-evaluate.js';
+import { MovedCopies } from './status-moved.js';
 
 export { CheckCode, checkResult, type CheckCodeValue } from './status-check.js';
 export { evaluate, type Evaluation, type RunFacts, type Thresholds } from './status-evaluate.js';
-import { MovedCopies } from './status-moved.js';
 
 export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK';
 export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'FAILED', 'MISSING'];
