@@ -18,6 +18,7 @@ import { currentStamp } from '../pull/snapshots.js';
 import { classifyCycle, enabledCycles, s3Lifecycle, unsupportedForLifecycle, type S3Lifecycle } from './cycle.js';
 import { ageEncryptArgv, errorText, lockTarget, offsiteSettings, previousRuns, selectOffsiteServers, writeHistory } from './common.js';
 import { HashTap, bucketPrefix, joinRemote, rcloneArgv, resolveTarget, type RcloneTarget } from './rclone.js';
+import { processKeys } from '../runstate.js';
 
 export interface PushOptions {
   log: Logger;
@@ -79,7 +80,7 @@ export async function pushToRemote(site: Site, backupServer: ResolvedBackupServe
     for (const server of servers) {
       const start = now();
       const t0 = Date.now();
-      const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target.name), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'rclone', extra: { server, remote: target.remote } };
+      const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target.name), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'rclone', extra: { server, remote: target.remote, ...processKeys() } };
       if (!exec.dryRun) await writeHistory(site, partition, base);
       let o: PushOutcome;
       try {

@@ -20,6 +20,7 @@ import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress
 import { exists } from '../fsutil.js';
 import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
 import { currentStamp, freeStamp, preparePartial, readSnapshotState, switchCurrent } from './snapshots.js';
+import { processKeys } from '../runstate.js';
 
 export interface PullProgress extends RsyncProgress {
   server: string;
@@ -273,7 +274,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
   const start = now();
   const run = newRunId(start);
   const histDir = serverHistoryDir(partition);
-  const base: HistoryRecord = { run, name: pullHistoryName(pull.server), kind: 'pull', tier: 'remote', status: 'running', start, host: backupServer.server, type: pull.transport };
+  const base: HistoryRecord = { run, name: pullHistoryName(pull.server), kind: 'pull', tier: 'remote', status: 'running', start, host: backupServer.server, type: pull.transport, extra: processKeys() };
   const t0 = Date.now();
   let lock;
   try {
