@@ -153,7 +153,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 offsite push s3-main', 'push every server to the target "s3-main" of the inventory')
       .example('$0 offsite push box:backups/softxs --config /etc/tierback/rclone.conf', 'any rclone remote')
-      .epilog(`Objects: <remote>/<cycle>/<server>/<stamp>/<vm>.tar.gz.age, then tierback-manifest.json last.\nDecrypt with the age identity kept apart from the backups (docs/offsite.md#restore).\n\n${EXIT_CODES_EPILOG}`) as never,
+      .epilog(`Objects: <remote>/<cycle>/<server>/<stamp>/<vm>.tar.gz.age, then tierback-manifest.json last\n(layout dated: <remote>/<server>/<yyyymmdd>/..., days older than keep_days removed after each push).\nDecrypt with the age identity kept apart from the backups (docs/offsite.md#restore).\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
