@@ -3,19 +3,34 @@ import type { Argv } from 'yargs';
 import { createLogger, type Logger } from '../lib/log.js';
 import { describeSource, loadInventory } from '../lib/inventory/load.js';
 import type { Site } from '../lib/inventory/model.js';
+import { clockFrom, givenNow, NOW_ENV } from '../lib/clock.js';
 
 export interface GlobalArgs {
   inventory?: string | undefined;
   json?: boolean | undefined;
   debug?: boolean | undefined;
   verbose?: boolean | undefined;
+  now?: string | undefined;
 }
 
 export function withGlobals<T>(y: Argv<T>) {
   return y
     .option('inventory', { alias: 'i', type: 'string', describe: 'Inventory file (else $TIERBACK_INVENTORY, else /etc/tierback/inventory.yaml)', global: true })
     .option('debug', { type: 'boolean', describe: 'Debug logging and stack traces', global: true })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Info logging (which inventory, each command run)', global: true });
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Info logging (which inventory, each command run)', global: true })
+    .option('now', { type: 'string', describe: `Testing aid: run as if it were this time (ISO 8601; else $${NOW_ENV}, else the clock); docs/operate.md#clock`, global: true });
+}
+
+/** `{ now }` for commands that read the time, from --now / $TIERBACK_NOW (empty: the real clock). */
+export function nowOf(argv: GlobalArgs): { now?: Date } {
+  const now = givenNow(argv.now);
+  return now ? { now } : {};
+}
+
+/** `{ now: clock }` for commands that write stamps: starts at --now / $TIERBACK_NOW and advances (empty: the real clock). */
+export function clockOf(argv: GlobalArgs): { now?: () => Date } {
+  const now = givenNow(argv.now);
+  return now ? { now: clockFrom(now) } : {};
 }
 
 export function makeLogger(argv: GlobalArgs): Logger {

@@ -462,6 +462,13 @@ export function driveRegistryPath(partition: string, driveId: string): string {
   return posix.join(driveRegistryDir(partition), `${driveId}.json`);
 }
 
+/** Key folder (relative to the target's remote path) of one copy in the "dated" layout: `<server>/<yyyymmdd>`. */
+export function offsiteDatedKey(server: string, day: string): string {
+  assertValid('server', server, checkHostname(server));
+  if (!/^\d{8}$/.test(day)) throw new TypeError(`invalid day "${day}"`);
+  return posix.join(server, day);
+}
+
 /** Key folder (relative to the target's remote path) of one pushed snapshot. */
 export function offsiteSnapshotKey(cycle: OffsiteCycle, server: string, stamp: string): string {
   if (!OFFSITE_CYCLES.includes(cycle)) throw new TypeError(`invalid cycle "${cycle}"`);

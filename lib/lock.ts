@@ -22,7 +22,8 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-function processStartTime(pid: number): string | undefined {
+/** Start time of a process (field 22 of /proc/<pid>/stat), to tell a reused pid apart. */
+export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 22 (starttime), after the ")" that ends the command name.
@@ -33,7 +34,8 @@ function processStartTime(pid: number): string | undefined {
   }
 }
 
-function isAlive(pid: number, start: string | undefined): boolean {
+/** True when process `pid` (started at `start`, when known) is alive on this host. */
+export function isAlive(pid: number, start: string | undefined): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {

@@ -10,6 +10,7 @@ import { writeFileAtomic } from './fsutil.js';
 import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type Run } from './history.js';
 import type { ResolvedApp, Site } from './inventory/model.js';
 import { rooted } from './machine.js';
+import { runningRule } from './runstate.js';
 import { siteStatus, type StatusOptions, type StatusReport, type StatusRow } from './status.js';
 
 export type DayState = 'ok' | 'warn' | 'fail' | 'none';
@@ -79,11 +80,11 @@ function dayStates(runs: Run[], days: string[], tz: string, sizeOf: (day: string
   });
 }
 
-async function readSince(lists: Map<string, Promise<Map<string, HistoryFile[]>>>, dir: string, name: string, sinceDay: string, pulledCopy: boolean) {
+async function readSince(lists: Map<string, Promise<Map<string, HistoryFile[]>>>, dir: string, name: string, sinceDay: string, now: Date) {
   let p = lists.get(dir);
   if (!p) lists.set(dir, (p = listHistoryFiles(dir)));
   const files = ((await p).get(name) ?? []).filter((f) => f.day >= sinceDay).map((f) => f.path);
-  return readHistoryFiles(files, pulledCopy ? { isRunning: () => true } : {});
+  return readHistoryFiles(files, { isRunning: runningRule({ now }) });
 }
 
 /** Gathers what the page shows. */
@@ -106,7 +107,7 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
     let shown: Run[];
     let where: string;
     if (s.tier === 'local') {
-      const res = await readSince(lists, rooted(status.root, C.jobHistoryDir(app.partition, app.vm)), app.name, sinceDay, false);
+      const res = await readSince(lists, rooted(status.root, C.jobHistoryDir(app.partition, app.vm)), app.name, sinceDay, now);
       problems.push(...res.problems);
       jobs = res.runs.filter((r) => r.kind === 'job');
       shown = jobs;
@@ -120,7 +121,7 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
       const names = s.target === 'usb' ? [...(await p).keys()].filter((n) => n.startsWith('offsite-usb-')) : [C.offsiteHistoryName(s.target ?? '')];
       shown = [];
       for (const n of names) {
-        const res = await readSince(lists, dir, n, sinceDay, false);
+        const res = await readSince(lists, dir, n, sinceDay, now);
         problems.push(...res.problems);
         shown.push(...res.runs.filter((r) => r.kind === 'offsite' && r.extra?.['server'] === app.server));
       }
@@ -129,8 +130,8 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
       where = `${b.server} -> ${s.target ?? ''}`;
     } else {
       const b = bsBy.get(s.backupServer!)!;
-      const res = await readSince(lists, rooted(status.root, C.remoteJobHistoryDir(b.partition, app.server, app.vm)), app.name, sinceDay, true);
-      const pulls = await readSince(lists, rooted(status.root, C.serverHistoryDir(b.partition)), C.pullHistoryName(app.server), sinceDay, false);
+      const res = await readSince(lists, rooted(status.root, C.remoteJobHistoryDir(b.partition, app.server, app.vm)), app.name, sinceDay, now);
+      const pulls = await readSince(lists, rooted(status.root, C.serverHistoryDir(b.partition)), C.pullHistoryName(app.server), sinceDay, now);
       problems.push(...res.problems, ...pulls.problems);
       jobs = res.runs.filter((r) => r.kind === 'job' && r.status !== 'running');
       // The remote tier of a day is its pulls; sizes are the app's as carried. Pulls that carried
@@ -157,7 +158,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&
 
 /** Colours of the grid and of the states; the tests look for them in the screenshot. */
 export const COLORS = { ok: '#2e9d48', warn: '#f0a020', fail: '#d03030', none: '#e8e8e8' } as const;
-const STATE_COLOR: Record<string, string> = { OK: COLORS.ok, STALE: COLORS.warn, SHRUNK: COLORS.warn, FAILED: COLORS.fail, MISSING: COLORS.fail };
+const STATE_COLOR: Record<string, string> = { OK: COLORS.ok, STALE: COLORS.warn, SHRUNK: COLORS.warn, OVERDUE: COLORS.warn, FAILED: COLORS.fail, MISSING: COLORS.fail };
 const SYMBOL: Record<DayState, string> = { ok: '✓', warn: '!', fail: '✗', none: '' };
 
 function sparkline(days: ReportDay[]): string {
@@ -180,7 +181,7 @@ const fmtDay = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)
 /** The page, as one string of HTML with inline CSS and SVG. */
 export function renderReportHtml(data: ReportData): string {
   const c = data.status.counts;
-  const summary = `${data.rows.length} rows: ${c.OK} OK, ${c.STALE} stale, ${c.SHRUNK} shrunk, ${c.FAILED} failed, ${c.MISSING} missing`;
+  const summary = `${data.rows.length} rows: ${c.OK} OK, ${c.STALE} stale, ${c.SHRUNK} shrunk, ${c.OVERDUE} overdue, ${c.FAILED} failed, ${c.MISSING} missing`;
   const statusRows = data.rows
     .map(({ status: s }) => {
       const age = s.ageS !== undefined ? formatDuration(s.ageS * 1000) : '–';

@@ -8,7 +8,9 @@ import { parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 import { dayOf, readHistory, type HistoryProblem, type Run } from './history.js';
 import { findApp, type Site } from './inventory/model.js';
+import { isLocked } from './lock.js';
 import { rooted, scanMachine, type MachineOptions } from './machine.js';
+import { runningRule } from './runstate.js';
 
 export interface HistoryEntry {
   run: string;
@@ -96,19 +98,21 @@ export async function appHistory(site: Site, appName: string, opts: AppHistoryOp
       byRun.set(`${r.kind}:${r.run}`, toEntry(r, app.name, where));
     }
   };
-  const read = async (dir: string, name: string, pulledCopy = false) => {
-    // In a pulled copy a start line without its end is a job that was still running during the pull.
-    const res = await readHistory(rooted(view.root, dir), { name, ...(sinceDay ? { sinceDay } : {}), ...(pulledCopy ? { isRunning: () => true } : {}) });
+  // A start line without its final line: running or interrupted, by the one rule of lib/runstate.ts
+  // (the local job's lock stands in for start lines written before they named their process).
+  const lockAlive = await isLocked(rooted(view.root, C.lockPath(C.localAppDir(app.partition, app.vm, app.relpath))));
+  const read = async (dir: string, name: string, local = false) => {
+    const res = await readHistory(rooted(view.root, dir), { name, ...(sinceDay ? { sinceDay } : {}), isRunning: runningRule({ now, ...(local ? { lockAlive } : {}) }) });
     problems.push(...res.problems);
     return res.runs;
   };
   if (view.localServers.some((s) => s.fqdn === app.server)) {
-    add((await read(C.jobHistoryDir(app.partition, app.vm), app.name)).filter((r) => r.name === app.name), 'local');
+    add((await read(C.jobHistoryDir(app.partition, app.vm), app.name, true)).filter((r) => r.name === app.name), 'local');
     add(await read(C.jobHistoryDir(app.partition, app.vm), C.drillHistoryName(app.name)), 'local');
   }
   for (const b of view.backupServers) {
     if (!b.pulls.some((p) => p.server === app.server)) continue;
-    add((await read(C.remoteJobHistoryDir(b.partition, app.server, app.vm), app.name, true)).filter((r) => r.name === app.name), `remote@${b.server}`);
+    add((await read(C.remoteJobHistoryDir(b.partition, app.server, app.vm), app.name)).filter((r) => r.name === app.name), `remote@${b.server}`);
     if (opts.pulls ?? true) add(await read(C.serverHistoryDir(b.partition), C.pullHistoryName(app.server)), `pull@${b.server}`);
     add(await read(C.serverHistoryDir(b.partition), C.drillHistoryName(app.name)), `drill@${b.server}`);
   }

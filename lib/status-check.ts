@@ -16,7 +16,7 @@ export function checkResult(report: StatusReport): { code: CheckCodeValue; line:
   } else if (c.FAILED + c.MISSING > 0) {
     code = CheckCode.CRITICAL;
     label = 'CRITICAL';
-  } else if (c.STALE + c.SHRUNK > 0 || report.problems.length > 0) {
+  } else if (c.STALE + c.SHRUNK + c.OVERDUE > 0 || report.problems.length > 0) {
     code = CheckCode.WARNING;
     label = 'WARNING';
   } else {
@@ -27,7 +27,7 @@ export function checkResult(report: StatusReport): { code: CheckCodeValue; line:
   if (report.rows.length === 0) parts.push('no app backups visible on this machine (check --root, --host and the inventory)');
   else {
     const n = (k: AppState) => (c[k] ? `${c[k]} ${k.toLowerCase()}` : undefined);
-    const counted = [n('FAILED'), n('MISSING'), n('STALE'), n('SHRUNK')].filter(Boolean).join(', ');
+    const counted = [n('FAILED'), n('MISSING'), n('STALE'), n('SHRUNK'), n('OVERDUE')].filter(Boolean).join(', ');
     parts.push(`${c.OK}/${report.rows.length} ok${counted ? `, ${counted}` : ''}`);
     if (bad.length) {
       const names = bad.slice(0, 10).map((r) => `${r.app}/${r.tier}${r.backupServer ? `@${r.backupServer}` : ''}=${r.state}`);
@@ -40,6 +40,7 @@ export function checkResult(report: StatusReport): { code: CheckCodeValue; line:
     `ok=${c.OK}`,
     `stale=${c.STALE};;`,
     `shrunk=${c.SHRUNK}`,
+    `overdue=${c.OVERDUE}`,
     `failed=${c.FAILED}`,
     `missing=${c.MISSING}`,
     `history_problems=${report.problems.length}`,

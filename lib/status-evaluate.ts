@@ -1,4 +1,4 @@
-/** The state of one app on one tier (OK, STALE, FAILED, MISSING, SHRUNK) from what its history says. Pure. */
+/** The state of one app on one tier (OK, STALE, SHRUNK, OVERDUE, FAILED, MISSING) from what its history says. Pure. */
 import { formatDuration } from './duration.js';
 import type { Run } from './history.js';
 import type { AppState } from './status.js';
@@ -39,6 +39,7 @@ export function evaluate(facts: RunFacts, successAt: Date | undefined, now: Date
     }
   }
   if (!last) return { state: 'MISSING', reason: 'no backup has ever run', ...delta };
+  if (last.status === 'running') return { state: 'MISSING', reason: 'the first backup is running', ...delta };
   if (!ok || !successAt) return { state: 'FAILED', reason: `never succeeded; last run ${last.status}${last.error ? `: ${last.error}` : ''}`, ...delta };
   if (last !== ok && last.status === 'failed') return { state: 'FAILED', reason: `last run failed: ${last.error ?? 'no error recorded'}`, ...delta };
   const age = now.getTime() - successAt.getTime();

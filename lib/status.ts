@@ -1,7 +1,7 @@
 /**
  * Status of every app on every tier this machine sees, from the history files alone:
  * last success, age, files, MB, change since the previous success, and a state
- * (OK, STALE, FAILED, MISSING, SHRUNK). Reads only the newest history files of each app,
+ * (OK, STALE, SHRUNK, OVERDUE, FAILED, MISSING). Reads only the newest history files of each app,
  * so it stays fast with years of history. Corrupt history lines are reported, never fatal.
  */
 import { existsSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { formatDuration, parseDuration } from './duration.js';
 import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type HistoryRecord, type Run } from './history.js';
 import { findApp, type ResolvedApp, type ResolvedBackupServer, type Site } from './inventory/model.js';
 import { isLocked } from './lock.js';
+import { overdueDrive, type OverdueDrive } from './offsite/overdue.js';
 import { rooted, scanMachine, type MachineOptions, type MachineView } from './machine.js';
 import { localTreeProblem } from './treecheck.js';
 import { evaluate, type RunFacts } from './status-evaluate.js';
@@ -18,9 +19,11 @@ import { MovedCopies } from './status-moved.js';
 
 export { CheckCode, checkResult, type CheckCodeValue } from './status-check.js';
 export { evaluate, type Evaluation, type RunFacts, type Thresholds } from './status-evaluate.js';
+import { runningRule } from './runstate.js';
+import { runningRuns, type RunningRun } from './status-running.js';
 
-export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK';
-export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'FAILED', 'MISSING'];
+export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK' | 'OVERDUE';
+export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'OVERDUE', 'FAILED', 'MISSING'];
 export type TierFilter = 'local' | 'remote' | 'offsite' | 'all';
 
 export interface RunSummary {
@@ -58,8 +61,12 @@ export interface StatusRow {
   deltaMb?: number | undefined;
   deltaPct?: number | undefined;
   lastRun?: RunSummary | undefined;
-  /** A run is in progress now (local tier: its lock is held by a live process). */
+  /** A run of this row is in progress now (local: the app's job; remote: a pull of its server; offsite: a copy to the target); lib/runstate.ts decides. */
   running: boolean;
+  /** Start of the run in progress, when `running`. */
+  runningSince?: string | undefined;
+  /** Start of a restore drill of the app in progress on this tier, if any. */
+  drillRunningSince?: string | undefined;
   paused: boolean;
   staleAfterS: number;
   shrinkThreshold: number;
@@ -71,6 +78,8 @@ export interface StatusReport {
   root: string;
   identity: MachineView['identity'];
   rows: StatusRow[];
+  /** The runs in progress behind the rows (jobs, pulls, offsite copies, drills), once each. */
+  running: RunningRun[];
   problems: HistoryProblem[];
   counts: Record<AppState, number>;
 }
@@ -189,7 +198,7 @@ async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listin
   const files = lists.newestFirst(dir, app.name);
   const live = existsSync(dir) ? await isLocked(rooted(root, C.lockPath(C.localAppDir(app.partition, app.vm, app.relpath)))) : false;
   // With the app's lock held by a live process, a recent start line is the run in progress.
-  const facts = await collectFacts(files, (r) => r.kind === 'job' && r.name === app.name, (r) => live && now.getTime() - r.start.getTime() < 2 * 86_400_000, problems);
+  const facts = await collectFacts(files, (r) => r.kind === 'job' && r.name === app.name, runningRule({ now, lockAlive: live }), problems);
   const running = facts.last?.status === 'running';
   const ev = evaluate(facts, facts.lastSuccess ? endOf(facts.lastSuccess) : undefined, now, app);
   const at = facts.lastSuccess ? endOf(facts.lastSuccess) : undefined;
@@ -200,6 +209,7 @@ async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listin
     ...sizes(facts.lastSuccess),
     lastRun: summarize(facts.lastFinished ?? facts.last),
     running,
+    ...(running ? { runningSince: facts.last!.start.toISOString() } : {}),
   };
 }
 
@@ -209,7 +219,8 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
   // Job runs still running when the pull copied them are simply not finished yet.
   const jobs = await collectFacts(lists.newestFirst(jobDir, app.name), (r) => r.kind === 'job' && r.name === app.name && r.status !== 'running', () => true, problems);
   const pullName = C.pullHistoryName(app.server);
-  const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', () => false, problems);
+  const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', runningRule({ now }), problems);
+  const pulling = pulls.last?.status === 'running' ? pulls.last : undefined;
   const base = rowBase(app, 'remote', b.server);
   const pullAt = pulls.lastSuccess ? endOf(pulls.lastSuccess) : undefined;
   const common = {
@@ -217,14 +228,15 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
     ...sizes(jobs.lastSuccess),
     ...(jobs.lastSuccess?.durationS !== undefined ? { durationS: jobs.lastSuccess.durationS } : {}),
     ...(pullAt ? { lastSuccess: pullAt.toISOString(), ageS: Math.round((now.getTime() - pullAt.getTime()) / 1000) } : {}),
-    lastRun: summarize(pulls.last),
-    running: false,
+    lastRun: summarize(pulls.lastFinished ?? pulls.last),
+    running: pulling !== undefined,
+    ...(pulling ? { runningSince: pulling.start.toISOString() } : {}),
   };
-  if (!pulls.last) return { ...common, state: 'MISSING', reason: `${b.server} has never pulled ${app.server}` };
-  if (!pulls.lastSuccess) return { ...common, state: 'FAILED', reason: `no pull of ${app.server} by ${b.server} has succeeded; last: ${pulls.last.error ?? pulls.last.status}` };
+  if (!pulls.lastFinished) return { ...common, state: 'MISSING', reason: pulling ? `the first pull of ${app.server} by ${b.server} is running` : `${b.server} has never pulled ${app.server}` };
+  if (!pulls.lastSuccess) return { ...common, state: 'FAILED', reason: `no pull of ${app.server} by ${b.server} has succeeded; last: ${pulls.lastFinished.error ?? pulls.lastFinished.status}` };
   if (!jobs.lastSuccess) return { ...common, state: 'MISSING', reason: `the newest snapshot of ${app.server} on ${b.server} holds no successful backup of ${app.name}` };
-  if (pulls.last !== pulls.lastSuccess && pulls.last.status === 'failed') {
-    return { ...common, ...evaluate(jobs, pullAt, now, app), state: 'FAILED', reason: `last pull of ${app.server} failed: ${pulls.last.error ?? 'no error recorded'}` };
+  if (pulls.lastFinished !== pulls.lastSuccess && pulls.lastFinished.status === 'failed') {
+    return { ...common, ...evaluate(jobs, pullAt, now, app), state: 'FAILED', reason: `last pull of ${app.server} failed: ${pulls.lastFinished.error ?? 'no error recorded'}` };
   }
   const ev = evaluate(jobs, pullAt, now, app);
   // The pull kept the previous snapshot's copy of the app (its job replaced it during every copy,
@@ -247,16 +259,17 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
  * among the last DRILL_DAYS days (drills are weekly by default): probed by file name, so status
  * never lists a history folder for them.
  */
-async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, days: readonly string[], problems: HistoryProblem[]): Promise<RunFacts> {
+async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, days: readonly string[], problems: HistoryProblem[], now: Date): Promise<RunFacts> {
   const name = C.drillHistoryName(app.name);
-  return collectFacts(lists.probe(dir, name, days), (r) => r.kind === 'verify' && r.name === name, () => false, problems);
+  return collectFacts(lists.probe(dir, name, days), (r) => r.kind === 'verify' && r.name === name, runningRule({ now }), problems);
 }
 
 /** A failing restore drill turns the row red: the backup exists but does not restore. */
 function withDrill(row: StatusRow, drill: RunFacts): StatusRow {
   const last = drill.lastFinished;
-  if (!last) return row;
-  const out: StatusRow = { ...row, drill: { status: last.status, at: (last.end ?? last.start).toISOString(), ...(last.error ? { error: last.error } : {}) } };
+  const drilling = drill.last?.status === 'running' ? { drillRunningSince: drill.last.start.toISOString() } : {};
+  if (!last) return { ...row, ...drilling };
+  const out: StatusRow = { ...row, ...drilling, drill: { status: last.status, at: (last.end ?? last.start).toISOString(), ...(last.error ? { error: last.error } : {}) } };
   if (last.status === 'failed' && row.state !== 'MISSING') {
     return { ...out, state: 'FAILED', reason: `restore drill failed: ${last.error ?? 'no error recorded'}` };
   }
@@ -272,10 +285,12 @@ interface OffsiteGroup {
   /** History names of the group (every drive's `offsite-usb-<label>`, or `offsite-<name>`). */
   names: string[];
   staleAfterMs: number;
+  /** USB: the drive in service, when overdue to be swapped. */
+  overdue?: OverdueDrive | undefined;
 }
 
 /** The offsite groups of a backup server: configured rclone targets, and USB drives once one was written. */
-async function offsiteGroups(site: Site, b: ResolvedBackupServer, root: string, lists: Listings): Promise<OffsiteGroup[]> {
+async function offsiteGroups(site: Site, b: ResolvedBackupServer, root: string, lists: Listings, now: Date): Promise<OffsiteGroup[]> {
   const off = site.inventory.offsite;
   if (!off) return [];
   const swapMs = parseDuration(off.swap_after) ?? 7 * 86_400_000;
@@ -283,7 +298,7 @@ async function offsiteGroups(site: Site, b: ResolvedBackupServer, root: string, 
   const usb = names.filter((n) => n.startsWith('offsite-usb-'));
   const groups: OffsiteGroup[] = off.targets.map((t) => ({ target: t.name, names: [C.offsiteHistoryName(t.name)], staleAfterMs: 0 }));
   // A drive in service may be away for a whole swap period: its copy may be that much older.
-  if (usb.length) groups.push({ target: 'usb', names: usb, staleAfterMs: swapMs });
+  if (usb.length) groups.push({ target: 'usb', names: usb, staleAfterMs: swapMs, overdue: await overdueDrive(site, b, root, now) });
   return groups;
 }
 
@@ -299,10 +314,13 @@ async function* filesNewestFirst(lists: Listings, dir: string, names: readonly s
  */
 async function offsiteRow(app: ResolvedApp, b: ResolvedBackupServer, g: OffsiteGroup, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
   const dir = rooted(root, C.serverHistoryDir(b.partition));
-  const facts = await collectFacts(filesNewestFirst(lists, dir, g.names), (r) => r.kind === 'offsite' && r.extra?.['server'] === app.server, () => false, problems);
+  const facts = await collectFacts(filesNewestFirst(lists, dir, g.names), (r) => r.kind === 'offsite' && r.extra?.['server'] === app.server, runningRule({ now }), problems);
+  const copying = facts.last?.status === 'running' ? facts.last : undefined;
   const at = facts.lastSuccess ? endOf(facts.lastSuccess) : undefined;
   const staleAfterMs = app.staleAfterMs + g.staleAfterMs;
-  const ev = evaluate(facts, at, now, { staleAfterMs, shrinkThreshold: 100 });
+  let ev = evaluate(facts, at, now, { staleAfterMs, shrinkThreshold: 100 });
+  // A drive kept in service past swap_after is a copy that is not offsite: WARNING, like STALE.
+  if (g.overdue && ev.state === 'OK') ev = { state: 'OVERDUE', reason: g.overdue.reason };
   return {
     ...rowBase(app, 'offsite', b.server),
     target: g.target,
@@ -310,7 +328,8 @@ async function offsiteRow(app: ResolvedApp, b: ResolvedBackupServer, g: OffsiteG
     reason: ev.state === 'MISSING' ? `no offsite copy of ${app.server} to ${g.target} yet` : ev.reason,
     ...(at ? { lastSuccess: at.toISOString(), ageS: Math.round((now.getTime() - at.getTime()) / 1000) } : {}),
     lastRun: summarize(facts.lastFinished ?? facts.last),
-    running: false,
+    running: copying !== undefined,
+    ...(copying ? { runningSince: copying.start.toISOString() } : {}),
     staleAfterS: Math.round(staleAfterMs / 1000),
   };
 }
@@ -338,15 +357,16 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   const rows: StatusRow[] = [];
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
   const moved = new MovedCopies(view.root, recent);
+  const offsiteOf = new Map<string, Promise<OffsiteGroup[]>>();
   for (const app of apps) {
     if ((tier === 'all' || tier === 'local') && localServers.has(app.server)) {
-      rows.push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, drillDays, problems)));
+      rows.push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, drillDays, problems, now)));
     }
     if (tier === 'all' || tier === 'remote') {
       for (const b of view.backupServers) {
         if (!b.pulls.some((p) => p.server === app.server)) continue;
         // Snapshot drills record in the backup server's history under the app's name.
-        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems);
+        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems, now);
         let row = await remoteRow(app, b, view.root, now, lists, problems);
         // A moved app not yet pulled at its new place: its last good copy at the old place counts.
         if (row.state === 'MISSING') row = (await moved.row(app, b, row, now, problems)) ?? row;
@@ -357,11 +377,13 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
       for (const b of view.backupServers) {
         const copies = site.inventory.offsite?.servers;
         if (!b.pulls.some((p) => p.server === app.server) || (copies && copies.length && !copies.includes(app.server))) continue;
-        for (const g of await offsiteGroups(site, b, view.root, lists)) rows.push(await offsiteRow(app, b, g, view.root, now, lists, problems));
+        let groups = offsiteOf.get(b.server);
+        if (!groups) offsiteOf.set(b.server, (groups = offsiteGroups(site, b, view.root, lists, now)));
+        for (const g of await groups) rows.push(await offsiteRow(app, b, g, view.root, now, lists, problems));
       }
     }
   }
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<AppState, number>;
   for (const r of rows) counts[r.state]++;
-  return { site: site.name, generatedAt: now.toISOString(), root: view.root, identity: view.identity, rows, problems, counts };
+  return { site: site.name, generatedAt: now.toISOString(), root: view.root, identity: view.identity, rows, running: runningRuns(rows), problems, counts };
 }

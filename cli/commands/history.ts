@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { formatDuration } from '../../lib/duration.js';
 import { appHistory } from '../../lib/runs.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { formatWhen } from './status.js';
 
@@ -27,7 +27,7 @@ export const historyCommand: CommandModule<GlobalArgs, Args> = {
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
-    const h = await appHistory(site, argv.app, { ...machineOptions(argv), since: argv.since, pulls: argv.pulls });
+    const h = await appHistory(site, argv.app, { ...machineOptions(argv), ...nowOf(argv), since: argv.since, pulls: argv.pulls });
     if (argv.json) {
       printJson(h);
       return;

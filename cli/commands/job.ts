@@ -4,7 +4,7 @@ import { formatDuration } from '../../lib/duration.js';
 import { monitorHooks } from '../../lib/monitor/index.js';
 import { describePlan, exitCodeOf, formatPlan, runJobs } from '../../lib/jobs/run.js';
 import { selectApps } from '../../lib/jobs/select.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -37,8 +37,8 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
     process.once('SIGTERM', onTerm);
     try {
       const dryRun = argv['dry-run'] ?? false;
-      const { done, ...hooks } = dryRun ? {} : monitorHooks(site, { log });
-      const outcomes = await runJobs(site, apps, { log, dryRun, signal: ac.signal, ...hooks });
+      const { done, ...hooks } = dryRun ? {} : monitorHooks(site, { log, ...nowOf(argv) });
+      const outcomes = await runJobs(site, apps, { log, dryRun, signal: ac.signal, ...clockOf(argv), ...hooks });
       await done?.();
       if (argv.json) {
         printJson(

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { exportPrometheus, flushSpool, monitoringOf } from '../../lib/monitor/index.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs, nowOf } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
@@ -26,7 +26,7 @@ export const monitorCommand: CommandModule<GlobalArgs, Args> = {
     const m = monitoringOf(site);
     if (argv.action === 'export') {
       if (!m?.prometheus) throw new UsageError(`${site.file} has no monitoring.prometheus.textfile`, 'add monitoring: {prometheus: {textfile: /var/lib/prometheus/node-exporter/tierback.prom}} (docs/monitoring.md)');
-      const ok = await exportPrometheus(site, { ...machineOptions(argv), log });
+      const ok = await exportPrometheus(site, { ...machineOptions(argv), ...nowOf(argv), log });
       if (!ok) throw new UsageError(`could not write ${m.prometheus.textfile}`, 'see the warning above; check the folder exists and is writable');
       if (argv.json) printJson({ written: m.prometheus.textfile });
       else out(`wrote ${m.prometheus.textfile}`);

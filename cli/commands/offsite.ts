@@ -10,7 +10,7 @@ import { listRemoteSnapshots, resolveTarget } from '../../lib/offsite/rclone.js'
 import { copyToDrive, listDrives } from '../../lib/offsite/usb.js';
 import { resolveBackupServer } from '../../lib/pull/pull.js';
 import { loadInventory } from '../../lib/inventory/load.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 
 interface UsbArgs extends GlobalArgs {
   mount: string;
@@ -93,7 +93,7 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
     const ac = new AbortController();
     const onSignal = () => ac.abort();
     process.once('SIGTERM', onSignal);
-    const r = await copyToDrive(site, b, argv.mount, { log, signal: ac.signal, servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) }).finally(() => process.off('SIGTERM', onSignal));
+    const r = await copyToDrive(site, b, argv.mount, { log, signal: ac.signal, ...clockOf(argv), servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) }).finally(() => process.off('SIGTERM', onSignal));
     if (argv.json) printJson(r);
     else {
       out(`drive ${r.drive.label} (${r.drive.id})${r.created ? ', labelled now' : ''} at ${r.mount}`);
@@ -114,7 +114,7 @@ const drives: CommandModule<GlobalArgs, DrivesArgs> = {
       .epilog(`Exit 1 when the drive in service is overdue (offsite.swap_after).\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
-    const list = await listDrives(site, resolveBackupServer(site, argv['backup-server']));
+    const list = await listDrives(site, resolveBackupServer(site, argv['backup-server']), nowOf(argv));
     if (argv.json) printJson(list);
     else if (list.length === 0) out('no drive written yet (`tierback offsite usb MOUNT` writes one)');
     else {
@@ -153,7 +153,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 offsite push s3-main', 'push every server to the target "s3-main" of the inventory')
       .example('$0 offsite push box:backups/softxs --config /etc/tierback/rclone.conf', 'any rclone remote')
-      .epilog(`Objects: <remote>/<cycle>/<server>/<stamp>/<vm>.tar.gz.age, then tierback-manifest.json last.\nDecrypt with the age identity kept apart from the backups (docs/offsite.md#restore).\n\n${EXIT_CODES_EPILOG}`) as never,
+      .epilog(`Objects: <remote>/<cycle>/<server>/<stamp>/<vm>.tar.gz.age, then tierback-manifest.json last\n(layout dated: <remote>/<server>/<yyyymmdd>/..., days older than keep_days removed after each push).\nDecrypt with the age identity kept apart from the backups (docs/offsite.md#restore).\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
@@ -163,7 +163,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     const ac = new AbortController();
     const onSignal = () => ac.abort();
     process.once('SIGTERM', onSignal);
-    const outcomes = await pushToRemote(site, b, target, { log, exec, signal: ac.signal, servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) }).finally(() => process.off('SIGTERM', onSignal));
+    const outcomes = await pushToRemote(site, b, target, { log, exec, signal: ac.signal, ...clockOf(argv), servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) }).finally(() => process.off('SIGTERM', onSignal));
     if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
     else if (argv.json) printJson({ target, outcomes });
     else out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'CYCLE', 'OBJECTS', 'MB', 'DETAIL'], outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.cycle ?? '', o.archives, mb(o.bytes), o.error ?? (o.unchanged ? 'already pushed' : o.key ?? '')])));

@@ -54,7 +54,6 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
       .option('app', { type: 'string', describe: 'Only the dumps of this app (tier local)' })
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only dumps (local) or only snapshots (remote)' })
       .option('host', { type: 'string', describe: `The inventory server this machine is (else $${HOST_ENV}, else the host name)` })
-      .option('now', { type: 'string', describe: `Prune as if it were this time (ISO 8601; else $${NOW_ENV}, else the clock)` })
       .option('json', { type: 'boolean', describe: 'The result as JSON' })
       .example('$0 prune --dry-run --explain', 'what would go, and why everything else stays')
       .example('$0 prune --server zg-3.softxs.ch', 'prune the snapshots of zg-3 on this backup server')

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { monitorHooks } from '../../lib/monitor/index.js';
 import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs, clockOf, nowOf } from '../context.js';
 
 interface Args extends GlobalArgs {
   servers?: string[];
@@ -63,12 +63,13 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     const onSignal = () => ac.abort();
     process.once('SIGTERM', onSignal);
     let outcomes: PullOutcome[];
-    const { done, ...hooks } = monitorHooks(site, { log });
+    const { done, ...hooks } = monitorHooks(site, { log, ...nowOf(argv) });
     try {
       outcomes = await runPulls(site, backupServer, {
         log,
         servers: argv.servers,
         signal: ac.signal,
+        ...clockOf(argv),
         progress,
         ...(onProgress ? { onProgress } : {}),
         ...(argv.concurrency !== undefined ? { concurrency: argv.concurrency } : {}),

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { writeHtmlReport } from '../../lib/report.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, type GlobalArgs, nowOf } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
@@ -22,7 +22,7 @@ export const reportCommand: CommandModule<GlobalArgs, Args> = {
   handler: async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const file = path.resolve(argv.html);
-    const data = await writeHtmlReport(site, file, { ...machineOptions(argv), days: argv.days ?? 30 });
+    const data = await writeHtmlReport(site, file, { ...machineOptions(argv), ...nowOf(argv), days: argv.days ?? 30 });
     out(`wrote ${file}: ${data.rows.length} rows, ${data.failures.length} failures in ${data.days.length} days`);
   },
 };

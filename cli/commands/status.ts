@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { formatDuration, formatLocalTime } from '../../lib/duration.js';
 import { ExitCode, formatError } from '../../lib/errors.js';
 import { checkResult, CheckCode, siteStatus, type StatusReport, type StatusRow, type TierFilter } from '../../lib/status.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
@@ -41,7 +41,7 @@ export function formatStatus(report: StatusReport, timeZone: string): string {
   ]);
   const lines = [table(['APP', 'TIER', 'ON', 'STATE', 'LAST SUCCESS', 'AGE', 'FILES', 'MB', 'CHANGE', 'NOTE'], rows)];
   const c = report.counts;
-  lines.push('', `${report.rows.length} rows: ${c.OK} OK, ${c.STALE} STALE, ${c.SHRUNK} SHRUNK, ${c.FAILED} FAILED, ${c.MISSING} MISSING`);
+  lines.push('', `${report.rows.length} rows: ${c.OK} OK, ${c.STALE} STALE, ${c.SHRUNK} SHRUNK, ${c.OVERDUE} OVERDUE, ${c.FAILED} FAILED, ${c.MISSING} MISSING`);
   if (report.rows.length === 0) lines.push('no app backups visible on this machine: check --root, --host and the inventory');
   for (const p of report.problems.slice(0, 20)) lines.push(`warning: unreadable history ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
   if (report.problems.length > 20) lines.push(`warning: ... and ${report.problems.length - 20} more unreadable history lines`);
@@ -66,6 +66,7 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
   OK       last success younger than stale_after, size not shrunk
   STALE    last success older than stale_after (default 26h; per app)
   SHRUNK   lost more than shrink_threshold percent (default 20) since the previous run
+  OVERDUE  offsite:usb only: the drive in service was not swapped within offsite.swap_after
   FAILED   the last run failed or was interrupted, or none ever succeeded
   MISSING  no backup has ever run (local), never pulled or not in the newest snapshot (remote)
 Without --check: exit 0 when every row is OK, 1 otherwise.
@@ -75,7 +76,7 @@ ${EXIT_CODES_EPILOG}`,
     if (argv.check) {
       try {
         const site = await loadSite(argv, makeLogger(argv));
-        const r = checkResult(await siteStatus(site, { ...machineOptions(argv), tier: argv.tier ?? 'all', apps: argv.apps ?? [] }));
+        const r = checkResult(await siteStatus(site, { ...machineOptions(argv), ...nowOf(argv), tier: argv.tier ?? 'all', apps: argv.apps ?? [] }));
         out(r.line);
         process.exitCode = r.code;
       } catch (err) {
@@ -85,7 +86,7 @@ ${EXIT_CODES_EPILOG}`,
       return;
     }
     const site = await loadSite(argv, makeLogger(argv));
-    const report = await siteStatus(site, { ...machineOptions(argv), tier: argv.tier ?? 'all', apps: argv.apps ?? [] });
+    const report = await siteStatus(site, { ...machineOptions(argv), ...nowOf(argv), tier: argv.tier ?? 'all', apps: argv.apps ?? [] });
     if (argv.json) printJson(report);
     else out(formatStatus(report, site.timezone));
     process.exitCode = report.rows.length > 0 && report.rows.every((r) => r.state === 'OK') ? ExitCode.OK : ExitCode.FAILED;

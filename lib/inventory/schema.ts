@@ -227,7 +227,9 @@ export const offsiteTargetSchema = z.strictObject({
   remote: z.string().regex(/^[A-Za-z0-9_.-]*:[^\s]*$|^\/[^\s]*$/).meta({ description: 'rclone remote and path, e.g. "s3:my-bucket/tierback" or "box:backups/site" (any rclone backend: S3, Swift, Box, SFTP...).' }),
   rclone_config: absolutePath.optional().meta({ description: 'rclone config file for this target (default: offsite.rclone_config).' }),
   servers: z.array(hostname).optional().meta({ description: 'Servers pushed to this target (default: offsite.servers).' }),
-  retention: retentionSchema.optional().meta({ description: 'Retention by GFS cycle prefixes, turned into S3 lifecycle rules (default: offsite.retention).' }),
+  retention: retentionSchema.optional().meta({ description: 'Retention by GFS cycle prefixes, turned into S3 lifecycle rules (default: offsite.retention). Layout "gfs" only.' }),
+  layout: z.enum(['gfs', 'dated']).default('gfs').meta({ description: 'Where copies go: "gfs" under `<cycle>/<server>/<stamp>/` (expired by lifecycle rules per cycle), or "dated" under `<server>/<yyyymmdd>/` (the push day in the site\'s timezone), expired by age by tierback itself (`keep_days`).' }),
+  keep_days: z.number().int().min(1).default(30).meta({ description: 'Layout "dated": after each successful push, the server\'s day folders older than this many days are removed (never the newest complete copy). Ignored by "gfs".' }),
 });
 export const offsiteSchema = z
   .strictObject({

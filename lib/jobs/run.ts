@@ -27,6 +27,7 @@ import { RSYNC_VANISHED, checkDump, isDir, isPresent } from './common.js';
 import { prepareMount, refuseUnsafePaths } from './mountcheck.js';
 import { getJobType } from './registry.js';
 import type { AnyJobType, JobPlan, Step } from './types.js';
+import { processKeys } from '../runstate.js';
 
 /** History keeps error text to 2,000 characters. */
 const errorTextCapped = (err: Error): string => errorText(err).slice(0, 2000);
@@ -187,7 +188,7 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
   const start = now();
   const runId = newRunId(start);
   const historyDir = vmHistoryDir(app.mount);
-  const base: HistoryRecord = { run: runId, name: app.name, kind: 'job', tier: 'local', type: app.type, status: 'running', start, host: hostName() };
+  const base: HistoryRecord = { run: runId, name: app.name, kind: 'job', tier: 'local', type: app.type, status: 'running', start, host: hostName(), extra: processKeys() };
   let plan: JobPlan | undefined;
   let record: HistoryRecord;
   let error: Error | undefined;

@@ -29,6 +29,20 @@ export function renderPrometheus(report: StatusReport): string {
   metric('tierback_stale_after_seconds', 'Age after which the backup counts as stale.', rows.map((r) => [r, r.staleAfterS]));
   metric('tierback_ok', '1 when the state is OK, else 0.', rows.map((r) => [r, r.state === 'OK' ? 1 : 0]));
   metric('tierback_status', 'State of the backup: 1 for the current state, 0 for the others.', rows.flatMap((r) => STATES.map((s) => [r, r.state === s ? 1 : 0, { state: s }] as [StatusRow, number, Record<string, string>])));
+  metric('tierback_running', '1 while a run of this row is in progress (local: the job; remote: a pull of its server; offsite: a copy), else 0.', rows.map((r) => [r, r.running ? 1 : 0]));
+  // One series per run in progress (a pull is one run for all the apps of its server); count by (server, kind) for totals.
+  out.push('# HELP tierback_run_start_timestamp_seconds Start of each run in progress, Unix time (kind: job, pull, offsite, verify).', '# TYPE tierback_run_start_timestamp_seconds gauge');
+  for (const x of report.running) {
+    const l = { kind: x.kind, app: x.app ?? '', tier: x.tier, server: x.server, backup_server: x.backupServer ?? '', target: x.target ?? '' };
+    out.push(`tierback_run_start_timestamp_seconds{${Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}} ${num(Date.parse(x.start) / 1000)}`);
+  }
+  out.push('# HELP tierback_running_runs Runs in progress per server and kind.', '# TYPE tierback_running_runs gauge');
+  const counts = new Map<string, number>();
+  for (const x of report.running) counts.set(`${x.kind}\0${x.server}`, (counts.get(`${x.kind}\0${x.server}`) ?? 0) + 1);
+  for (const [k, n] of counts) {
+    const [kind, server] = k.split('\0') as [string, string];
+    out.push(`tierback_running_runs{kind="${esc(kind)}",server="${esc(server)}"} ${n}`);
+  }
   out.push('# HELP tierback_history_problems Unreadable history lines found.', '# TYPE tierback_history_problems gauge', `tierback_history_problems ${report.problems.length}`);
   out.push('# HELP tierback_status_timestamp_seconds When this status was computed, Unix time.', '# TYPE tierback_status_timestamp_seconds gauge', `tierback_status_timestamp_seconds ${num(Date.parse(report.generatedAt) / 1000)}`);
   return `${out.join('\n')}\n`;

@@ -58,8 +58,10 @@ export async function fetchOffsite(site: Site | undefined, target: string, treeP
   if (!site && !target.includes(':') && !target.startsWith('/')) throw new UsageError(`"${target}" is a target name, which needs the inventory`, 'give -i INVENTORY or an rclone remote:path');
   const t = site
     ? resolveTarget(site, target, { config: opts.rcloneConfig })
-    : { name: 'remote', remote: target, config: opts.rcloneConfig, servers: undefined, retention: {} };
-  const snaps = (await listRemoteSnapshots(exec, t)).filter((s) => s.server === server && s.complete);
+    : { name: 'remote', remote: target, config: opts.rcloneConfig, servers: undefined, retention: {}, layout: 'gfs' as const, keepDays: 30 };
+  let snaps = (await listRemoteSnapshots(exec, t)).filter((s) => s.server === server && s.complete);
+  // Without the inventory the layout is unknown: a remote with no GFS copies may hold dated ones.
+  if (!site && snaps.length === 0) snaps = (await listRemoteSnapshots(exec, { ...t, layout: 'dated' })).filter((s) => s.server === server && s.complete);
   const chosen = opts.snapshot ? snaps.filter((s) => s.stamp === opts.snapshot).at(-1) : snaps.at(-1);
   if (!chosen) {
     throw new NotFoundError(

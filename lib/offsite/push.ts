@@ -9,15 +9,17 @@ import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { OFFSITE_MANIFEST, offsiteArchiveName, offsiteHistoryName, offsiteSnapshotKey, snapshotDir, type OffsiteCycle } from '../convention.js';
-import { TierbackError } from '../errors.js';
+import { TierbackError, UsageError } from '../errors.js';
 import { createExec, runPipeline, type Exec, type PipelineStage } from '../exec.js';
 import { newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedBackupServer, Site } from '../inventory/model.js';
 import type { Logger } from '../log.js';
 import { currentStamp } from '../pull/snapshots.js';
 import { classifyCycle, enabledCycles, s3Lifecycle, unsupportedForLifecycle, type S3Lifecycle } from './cycle.js';
+import { datedKey, pruneDated } from './dated.js';
 import { ageEncryptArgv, errorText, lockTarget, offsiteSettings, previousRuns, selectOffsiteServers, writeHistory } from './common.js';
 import { HashTap, bucketPrefix, joinRemote, rcloneArgv, resolveTarget, type RcloneTarget } from './rclone.js';
+import { processKeys } from '../runstate.js';
 
 export interface PushOptions {
   log: Logger;
@@ -51,6 +53,8 @@ export interface Manifest {
   recipients: number;
   compression: 'gzip';
   archives: ManifestArchive[];
+  /** The target's layout (absent in copies made before layouts existed: "gfs"). */
+  layout?: 'gfs' | 'dated';
 }
 
 export interface PushOutcome {
@@ -63,6 +67,8 @@ export interface PushOutcome {
   bytes?: number | undefined;
   archives?: number | undefined;
   error?: string | undefined;
+  /** Dated layout: the day folders removed by age after this push. */
+  pruned?: string[] | undefined;
 }
 
 export async function pushToRemote(site: Site, backupServer: ResolvedBackupServer, target: RcloneTarget, opts: PushOptions): Promise<PushOutcome[]> {
@@ -79,7 +85,7 @@ export async function pushToRemote(site: Site, backupServer: ResolvedBackupServe
     for (const server of servers) {
       const start = now();
       const t0 = Date.now();
-      const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target.name), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'rclone', extra: { server, remote: target.remote } };
+      const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target.name), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'rclone', extra: { server, remote: target.remote, ...processKeys() } };
       if (!exec.dryRun) await writeHistory(site, partition, base);
       let o: PushOutcome;
       try {
@@ -95,7 +101,7 @@ export async function pushToRemote(site: Site, backupServer: ResolvedBackupServe
         durationS: (Date.now() - t0) / 1000,
         ...(o.bytes !== undefined ? { bytes: o.bytes, mb: o.bytes / 1e6, transferredMb: o.unchanged ? 0 : o.bytes / 1e6 } : {}),
         ...(o.error ? { error: o.error } : {}),
-        extra: { ...base.extra, ...(o.snapshot ? { snapshot: o.snapshot } : {}), ...(o.cycle ? { cycle: o.cycle } : {}), ...(o.key ? { key: o.key } : {}), ...(o.unchanged ? { unchanged: '1' } : {}) },
+        extra: { ...base.extra, ...(o.snapshot ? { snapshot: o.snapshot } : {}), ...(o.cycle ? { cycle: o.cycle } : {}), ...(o.key ? { key: o.key } : {}), ...(o.unchanged ? { unchanged: '1' } : {}), ...(o.pruned ? { pruned: o.pruned.join(',') } : {}) },
       });
       if (opts.signal?.aborted) break;
     }
@@ -125,8 +131,9 @@ async function pushServer(p: ServerPush): Promise<PushOutcome> {
   if (!opts.force && last?.extra?.['snapshot'] === stamp) {
     return { server, status: 'ok', snapshot: stamp, cycle: last.extra?.['cycle'] as OffsiteCycle | undefined, key: last.extra?.['key'], unchanged: true };
   }
-  const cycle = opts.cycle ?? classifyCycle(start, previous.map((r) => r.start), { timeZone: p.site.timezone, enabled: enabledCycles(target.retention) });
-  const key = offsiteSnapshotKey(cycle, server, stamp);
+  const dated = target.layout === 'dated';
+  const cycle = dated ? 'daily' : (opts.cycle ?? classifyCycle(start, previous.map((r) => r.start), { timeZone: p.site.timezone, enabled: enabledCycles(target.retention) }));
+  const key = dated ? datedKey(server, start, p.site.timezone) : offsiteSnapshotKey(cycle, server, stamp);
   const snap = snapshotDir(partition, server, stamp);
   const tops = (await readdir(snap)).sort();
   const archives: ManifestArchive[] = [];
@@ -162,15 +169,19 @@ async function pushServer(p: ServerPush): Promise<PushOutcome> {
     recipients: p.ageArgv ? p.ageArgv.filter((a) => a === '--recipient').length : 0,
     compression: 'gzip',
     archives,
+    layout: target.layout,
   };
   await runPipeline(exec, opts.log, [{ argv: rcloneArgv(target.config, 'rcat', '--', joinRemote(target.remote, key, OFFSITE_MANIFEST)) }], { input: Readable.from([`${JSON.stringify(manifest, null, 2)}\n`]) });
   const bytes = archives.reduce((n, a) => n + a.bytes, 0);
-  return { server, status: 'ok', snapshot: stamp, cycle, key, bytes, archives: archives.length };
+  // Dated layout: retention by age, once the new copy is complete.
+  const pruned = dated ? await pruneDated(exec, target, server, start, p.site.timezone) : [];
+  return { server, status: 'ok', snapshot: stamp, cycle, key, bytes, archives: archives.length, ...(pruned.length ? { pruned } : {}) };
 }
 
 /** The S3 lifecycle configuration matching a target's retention and key prefix, with notes on what it cannot express. */
 export function targetLifecycle(site: Site, spec: string, opts: { prefix?: string; transitionDays?: number; storageClass?: string } = {}): { target: RcloneTarget; prefix: string; lifecycle: S3Lifecycle; notes: string[] } {
   const target = resolveTarget(site, spec);
+  if (target.layout === 'dated') throw new UsageError(`offsite target "${target.name}" uses the dated layout: tierback removes its copies older than keep_days (${target.keepDays}) itself after each push; it needs no lifecycle rules`, 'see docs/offsite.md#dated-layout');
   const prefix = opts.prefix ?? bucketPrefix(target.remote);
   const lifecycle = s3Lifecycle(target.retention, { prefix, ...(opts.transitionDays !== undefined ? { transitionDays: opts.transitionDays } : {}), ...(opts.storageClass ? { storageClass: opts.storageClass } : {}) });
   const notes = unsupportedForLifecycle(target.retention).map((k) => `retention key "${k}" cannot be expressed as an age-based lifecycle rule and is ignored`);

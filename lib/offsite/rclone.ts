@@ -16,6 +16,9 @@ export interface RcloneTarget {
   config: string | undefined;
   servers: string[] | undefined;
   retention: Retention;
+  /** "gfs": `<cycle>/<server>/<stamp>/`; "dated": `<server>/<yyyymmdd>/`, expired after `keepDays`. */
+  layout: 'gfs' | 'dated';
+  keepDays: number;
 }
 
 /** A named target of `offsite.targets`, or a literal rclone `remote:path` (its history name derived from it). */
@@ -24,11 +27,11 @@ export function resolveTarget(site: Site, spec: string, opts: { config?: string 
   const targets = site.inventory.offsite?.targets ?? [];
   const named = targets.find((t) => t.name === spec);
   if (named) {
-    return { name: named.name, remote: named.remote, config: opts.config ?? named.rclone_config ?? settings.rcloneConfig, servers: named.servers ?? settings.servers, retention: named.retention ?? settings.retention };
+    return { name: named.name, remote: named.remote, config: opts.config ?? named.rclone_config ?? settings.rcloneConfig, servers: named.servers ?? settings.servers, retention: named.retention ?? settings.retention, layout: named.layout, keepDays: named.keep_days };
   }
   if (spec.includes(':') || spec.startsWith('/')) {
     const name = spec.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'remote';
-    return { name, remote: spec, config: opts.config ?? settings.rcloneConfig, servers: settings.servers, retention: settings.retention };
+    return { name, remote: spec, config: opts.config ?? settings.rcloneConfig, servers: settings.servers, retention: settings.retention, layout: 'gfs', keepDays: 30 };
   }
   throw new NotFoundError(`no offsite target "${spec}" in ${site.file}`, `${suggest(spec, targets.map((t) => t.name), 'targets')}; or give an rclone remote such as "s3:bucket/path"`);
 }
@@ -66,8 +69,10 @@ export class HashTap extends Transform {
 }
 
 export interface RemoteSnapshot {
+  /** The GFS cycle ("daily" in the dated layout). */
   cycle: OffsiteCycle;
   server: string;
+  /** The snapshot stamp (GFS layout), or the push day yyyymmdd (dated layout). */
   stamp: string;
   /** Key folder relative to the target's remote. */
   key: string;
@@ -82,10 +87,19 @@ export async function listRemoteSnapshots(exec: Exec, target: RcloneTarget): Pro
   const byKey = new Map<string, RemoteSnapshot>();
   for (const line of r.stdout.split('\n')) {
     const parts = line.trim().split('/');
-    if (parts.length !== 4) continue;
-    const [cycle, server, stamp, object] = parts as [string, string, string, string];
-    if (!(OFFSITE_CYCLES as readonly string[]).includes(cycle) || !isStamp(stamp)) continue;
-    const key = `${cycle}/${server}/${stamp}`;
+    let cycle: string, server: string, stamp: string, object: string, key: string;
+    if (target.layout === 'dated') {
+      if (parts.length !== 3) continue;
+      [server, stamp, object] = parts as [string, string, string];
+      cycle = 'daily';
+      if (!/^\d{8}$/.test(stamp)) continue;
+      key = `${server}/${stamp}`;
+    } else {
+      if (parts.length !== 4) continue;
+      [cycle, server, stamp, object] = parts as [string, string, string, string];
+      if (!(OFFSITE_CYCLES as readonly string[]).includes(cycle) || !isStamp(stamp)) continue;
+      key = `${cycle}/${server}/${stamp}`;
+    }
     const s = byKey.get(key) ?? { cycle: cycle as OffsiteCycle, server, stamp, key, objects: [], complete: false };
     s.objects.push(object);
     if (object === OFFSITE_MANIFEST) s.complete = true;

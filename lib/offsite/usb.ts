@@ -25,6 +25,7 @@ import type { Logger } from '../log.js';
 import { currentStamp, preparePartial, readSnapshotState, switchCurrent } from '../pull/snapshots.js';
 import { parseRsyncStats, rsyncArgv, RSYNC_VANISHED } from '../pull/rsync.js';
 import { errorText, lockTarget, offsiteSettings, selectOffsiteServers, writeHistory } from './common.js';
+import { processKeys } from '../runstate.js';
 
 export interface DriveLabel {
   id: string;
@@ -190,7 +191,7 @@ export async function copyToDrive(site: Site, backupServer: ResolvedBackupServer
     for (const server of servers) {
       const start = now();
       const t0 = Date.now();
-      const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'usb', extra: { server, drive: drive.id, label: drive.label } };
+      const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'usb', extra: { server, drive: drive.id, label: drive.label, ...processKeys() } };
       await writeHistory(site, partition, base);
       let o: UsbOutcome;
       try {

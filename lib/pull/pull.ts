@@ -20,6 +20,7 @@ import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TI
 import { currentStamp, freeStamp, preparePartial, readSnapshotState, switchCurrent } from './snapshots.js';
 import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
 import { selectPulls } from './select.js';
+import { processKeys } from '../runstate.js';
 
 export { resolveBackupServer, selectPulls } from './select.js';
 
@@ -243,7 +244,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
   const start = now();
   const run = newRunId(start);
   const histDir = serverHistoryDir(partition);
-  const base: HistoryRecord = { run, name: pullHistoryName(pull.server), kind: 'pull', tier: 'remote', status: 'running', start, host: backupServer.server, type: pull.transport };
+  const base: HistoryRecord = { run, name: pullHistoryName(pull.server), kind: 'pull', tier: 'remote', status: 'running', start, host: backupServer.server, type: pull.transport, extra: processKeys() };
   const t0 = Date.now();
   let lock;
   try {

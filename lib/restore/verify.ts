@@ -23,6 +23,7 @@ import { readManifest, sha256File, walkFiles } from '../manifest.js';
 import { diskPath } from '../machine.js';
 import { appDatabase, pickConnection, countDatabase, dropDatabase, dumpFormat, runLoad } from './database.js';
 import { choosePoint, listPoints, type Point, type Tier } from './points.js';
+import { processKeys } from '../runstate.js';
 
 export interface DrillOptions {
   log: Logger;
@@ -121,7 +122,7 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
   const start = now();
   const run = newRunId(start);
   const historyDir = point.tier === 'local' ? point.historyDisk : diskPath(opts.root, serverHistoryDir(point.partition));
-  const base: HistoryRecord = { run, name: drillHistoryName(app.name), kind: 'verify', tier: 'drill', status: 'running', start, host: hostName(), type: app.type, extra: { point: point.id } };
+  const base: HistoryRecord = { run, name: drillHistoryName(app.name), kind: 'verify', tier: 'drill', status: 'running', start, host: hostName(), type: app.type, extra: { point: point.id, ...processKeys() } };
   const record = opts.record ?? true;
   if (record) await appendRecord(historyDir, base, site.timezone);
 

@@ -1,9 +1,9 @@
 /** The grace rule: prune removes nothing while the newest run has been failing for longer than the grace. */
 import { formatDuration } from '../duration.js';
 import { readHistory, type Run } from '../history.js';
+import { runningRule } from '../runstate.js';
 
-/** A run with a start line and no end line younger than this is taken as still running, not failed. */
-export const RUNNING_WINDOW_MS = 24 * 3_600_000;
+export { RUNNING_WINDOW_MS } from '../runstate.js';
 
 export interface GraceCheck {
   /** Why nothing may be removed; undefined when pruning may go on. */
@@ -16,10 +16,10 @@ export interface GraceCheck {
 
 /**
  * Reads the history `name` in `dir` (runs of `kind`) and decides whether the grace rule holds pruning.
- * In-progress runs (start line only, younger than RUNNING_WINDOW_MS) are ignored; older ones count as failed.
+ * In-progress runs (lib/runstate.ts: process alive, or younger than RUNNING_WINDOW_MS where it cannot be checked) are ignored; interrupted ones count as failed.
  */
 export async function checkGrace(dir: string, name: string, kind: string, now: Date, graceMs: number, what: string): Promise<GraceCheck> {
-  const { runs } = await readHistory(dir, { name, isRunning: (r) => now.getTime() - r.start.getTime() < RUNNING_WINDOW_MS });
+  const { runs } = await readHistory(dir, { name, isRunning: runningRule({ now }) });
   const done = runs.filter((r) => r.kind === kind && r.status !== 'running' && r.start.getTime() <= now.getTime());
   const newest = done[done.length - 1];
   let lastSuccessIndex = -1;

@@ -4,8 +4,7 @@ import { parseDuration } from '../duration.js';
 import { DEFAULT_RETENTION, type ResolvedApp, type ResolvedBackupServer, type Site } from '../inventory/model.js';
 import { pruneSchema, type Retention } from '../inventory/schema.js';
 
-/** Environment variable that fixes "now" for prune (tests, replays): an ISO 8601 date. */
-export const NOW_ENV = 'TIERBACK_NOW';
+export { NOW_ENV, resolveNow } from '../clock.js';
 
 export interface EffectivePolicy {
   policy: Retention;
@@ -56,16 +55,3 @@ export function pruneSettings(site: Site): PruneSwitches {
   return { grace: s.grace, graceMs: parseDuration(s.grace) ?? 0, afterJob: s.after_job, afterPull: s.after_pull };
 }
 
-/** "Now": the given text (--now), else $TIERBACK_NOW, else the clock. Throws UsageError on an unparsable date. */
-export function resolveNow(given: string | undefined, env: NodeJS.ProcessEnv = process.env): Date {
-  const text = given ?? env[NOW_ENV];
-  if (text === undefined || text === '') return new Date();
-  const d = /^\d{4}-\d{2}-\d{2}T/.test(text) || /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) {
-    throw new UsageError(
-      `${given !== undefined ? '--now' : `$${NOW_ENV}`} "${text}" is not a date`,
-      'write an ISO 8601 date with a timezone, e.g. 2026-01-01T00:00:00Z or 2026-01-01T01:00:00+01:00',
-    );
-  }
-  return d;
-}
