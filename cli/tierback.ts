@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, InternalError, TierbackError, UsageError, formatError } from '../lib/errors.js';
 import { commands } from './commands/index.js';
 import { EXIT_CODES_EPILOG, withGlobals } from './context.js';
+import { exitAfterFlush, installSignalHandlers, interruption } from './lifecycle.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -32,8 +33,14 @@ async function main(): Promise<number> {
   return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
 }
 
-process.on('SIGINT', () => process.exit(ExitCode.INTERRUPTED));
+/** An interrupted run exits 130 whatever the command made of it (its history says `error=interrupted`). */
+function interrupted(): number {
+  process.stderr.write(`error: interrupted by ${String(interruption.reason)}\nhint: the run was stopped and its working files removed; run it again\n`);
+  return ExitCode.INTERRUPTED;
+}
+
+installSignalHandlers();
 main().then(
-  (code) => process.exit(code),
-  (err: unknown) => process.exit(report(err)),
+  (code) => exitAfterFlush(interruption.aborted ? interrupted() : code),
+  (err: unknown) => exitAfterFlush(interruption.aborted ? interrupted() : report(err)),
 );
