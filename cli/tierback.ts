@@ -26,7 +26,9 @@ async function main(): Promise<number> {
     .epilog(EXIT_CODES_EPILOG)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg, 'see `tierback --help` or `tierback <command> --help`');
+      // An option's coerce (cli/int-option.ts) failing reaches here as yargs' YError: a usage error too.
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(err?.message ?? msg, 'see `tierback --help` or `tierback <command> --help`');
     });
   for (const c of commands) parser = parser.command(c);
   await parser.parseAsync();

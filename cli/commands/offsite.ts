@@ -11,6 +11,7 @@ import { copyToDrive, listDrives } from '../../lib/offsite/usb.js';
 import { resolveBackupServer } from '../../lib/pull/pull.js';
 import { loadInventory } from '../../lib/inventory/load.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { intOption } from '../int-option.js';
 
 interface UsbArgs extends GlobalArgs {
   mount: string;
@@ -80,7 +81,7 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
       .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, hostname, the only one)' })
       .option('init', { type: 'boolean', describe: 'Make a non-empty drive without a label file a tierback drive (nothing is deleted)' })
       .option('label', { type: 'string', describe: 'Label written at first use, e.g. "offsite-a" (default drive-<id>)' })
-      .option('keep', { type: 'number', describe: 'Snapshots per server kept on the drive (default offsite.drive_keep)' })
+      .option('keep', intOption('keep', { min: 1, max: 10000 }, { describe: 'Snapshots per server kept on the drive (default offsite.drive_keep)' }))
       .option('not-a-mountpoint', { type: 'boolean', describe: 'Allow a folder that is not a mount point' })
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 offsite usb /media/offsite --label offsite-a', 'first use of a new drive: label it and copy every server')
@@ -178,7 +179,7 @@ const lifecycle: CommandModule<GlobalArgs, LifecycleArgs> = {
     y
       .positional('target', { type: 'string', demandOption: true, describe: 'A target of offsite.targets, or an rclone remote:bucket/path' })
       .option('prefix', { type: 'string', describe: 'Key prefix inside the bucket (default: the target\'s path after the bucket)' })
-      .option('transition-days', { type: 'number', describe: 'Move weekly and coarser copies to --storage-class after N days (seed 002: 9)' })
+      .option('transition-days', intOption('transition-days', { min: 0, max: 36500 }, { describe: 'Move weekly and coarser copies to --storage-class after N days (seed 002: 9)' }))
       .option('storage-class', { type: 'string', default: 'GLACIER', describe: 'Storage class of transitions' })
       .example('$0 offsite lifecycle s3-main > lifecycle.json', 'then: aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration file://lifecycle.json')
       .epilog(`Expiration of a cycle kept N times: N x period + 1 day (daily 1, weekly 7, monthly 31, quarterly 92, yearly 366).\nSee docs/offsite.md#cycles.\n\n${EXIT_CODES_EPILOG}`) as never,

@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { describePoint } from '../../lib/restore/points.js';
 import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { intOption } from '../int-option.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -41,7 +42,7 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier or only snapshots' })
       .option('load', { type: 'boolean', default: true, describe: 'Load dumps into scratch databases (--no-load: checksums and completeness only)' })
       .option('db-host', { type: 'string', describe: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)' })
-      .option('db-port', { type: 'number', describe: 'Its port' })
+      .option('db-port', intOption('db-port', { min: 1, max: 65535 }, { describe: 'Its port' }))
       .option('db-socket', { type: 'string', describe: 'Its socket (MySQL) or socket folder (PostgreSQL)' })
       .option('db-user', { type: 'string', describe: 'User allowed to create and drop tierback_drill_* databases' })
       .option('db-password-file', { type: 'string', describe: 'File whose first line is that user\'s password' })
