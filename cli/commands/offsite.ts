@@ -12,6 +12,7 @@ import { resolveBackupServer } from '../../lib/pull/pull.js';
 import { loadInventory } from '../../lib/inventory/load.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface UsbArgs extends GlobalArgs {
   mount: string;
@@ -91,10 +92,7 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const b = resolveBackupServer(site, argv['backup-server']);
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGTERM', onSignal);
-    const r = await copyToDrive(site, b, argv.mount, { log, signal: ac.signal, servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) }).finally(() => process.off('SIGTERM', onSignal));
+    const r = await copyToDrive(site, b, argv.mount, { log, signal: interruptSignal(), servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) });
     if (argv.json) printJson(r);
     else {
       out(`drive ${r.drive.label} (${r.drive.id})${r.created ? ', labelled now' : ''} at ${r.mount}`);
@@ -161,10 +159,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     const b = resolveBackupServer(site, argv['backup-server']);
     const target = resolveTarget(site, argv.remote, { config: argv.config });
     const exec = createExec(log, { dryRun: argv['dry-run'] });
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGTERM', onSignal);
-    const outcomes = await pushToRemote(site, b, target, { log, exec, signal: ac.signal, servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) }).finally(() => process.off('SIGTERM', onSignal));
+    const outcomes = await pushToRemote(site, b, target, { log, exec, signal: interruptSignal(), servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) });
     if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
     else if (argv.json) printJson({ target, outcomes });
     else out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'CYCLE', 'OBJECTS', 'MB', 'DETAIL'], outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.cycle ?? '', o.archives, mb(o.bytes), o.error ?? (o.unchanged ? 'already pushed' : o.key ?? '')])));

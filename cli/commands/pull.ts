@@ -4,6 +4,7 @@ import { monitorHooks } from '../../lib/monitor/index.js';
 import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   servers?: string[];
@@ -38,7 +39,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .option('concurrency', intOption('concurrency', { min: 1, max: 64 }, { describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' }))
       .option('streams', intOption('streams', { min: 1, max: 64 }, { describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' }))
       .option('retries', intOption('retries', { min: 0, max: 20 }, { default: 2, describe: 'Retries after a connection failure, with exponential backoff' }))
-      .option('retry-delay', intOption('retry-delay', { min: 0, max: 3600 }, { default: 10, describe: 'Seconds before the first retry (doubles each time)' }))
+      .option('retry-delay', intOption('retry-delay', { min: 0, max: 3600, decimals: true }, { default: 10, describe: 'Seconds before the first retry (doubles each time)' }))
       .option('connect-timeout', intOption('connect-timeout', { min: 1, max: 600 }, { default: 30, describe: 'SSH connect timeout in seconds' }))
       .example('$0 pull', 'pull every server this backup server is assigned (crontab)')
       .example('$0 pull zg-3.softxs.ch --backup-server odin.softxs.ch', 'pull one server now')
@@ -60,16 +61,14 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
           process.stderr.write(`\r\x1b[K${p.server}: ${p.percent}% ${mb(p.bytes)} MB ${p.rate}${files} eta ${p.eta}`);
         }
       : undefined;
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGTERM', onSignal);
+    const signal = interruptSignal();
     let outcomes: PullOutcome[];
     const { done, ...hooks } = monitorHooks(site, { log });
     try {
       outcomes = await runPulls(site, backupServer, {
         log,
         servers: argv.servers,
-        signal: ac.signal,
+        signal,
         progress,
         ...(onProgress ? { onProgress } : {}),
         ...(argv.concurrency !== undefined ? { concurrency: argv.concurrency } : {}),
@@ -81,7 +80,6 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       });
       await done?.();
     } finally {
-      process.off('SIGTERM', onSignal);
       if (progress) process.stderr.write('\r\x1b[K');
     }
     if (argv.json) printJson({ backupServer: backupServer.server, outcomes });

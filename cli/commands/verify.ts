@@ -5,6 +5,7 @@ import { describePoint } from '../../lib/restore/points.js';
 import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -59,7 +60,7 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     const apps = selectDrillApps(site, argv.apps, { all: argv.all ?? false, backupServer: argv['backup-server'] });
     const password = argv['db-password-file'] ? (await readFile(argv['db-password-file'], 'utf8')).split('\n')[0] : undefined;
     const connection = { host: argv['db-host'], port: argv['db-port'], socket: argv['db-socket'], user: argv['db-user'], password };
-    const outcomes = await drillApps(site, apps, { log, root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
+    const outcomes = await drillApps(site, apps, { log, signal: interruptSignal(), root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
     if (argv.json) printJson(outcomes);
     else out(outcomes.length ? outcomes.map(formatOutcome).join('\n') : 'no apps to drill');
     process.exitCode = drillExitCode(outcomes, argv.apps.length > 0);

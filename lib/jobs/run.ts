@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import fg from 'fast-glob';
 import { DUMP_DIR, HOST_VM, MANIFEST_FILE, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
-import { LockedError, NotFoundError, TierbackError, UsageError, errorText } from '../errors.js';
+import { INTERRUPTED_ERROR, LockedError, NotFoundError, TierbackError, UsageError, errorText } from '../errors.js';
 import { pruneAfterJob } from '../retention/index.js';
 import { createExec, type CommandSpec, type Exec } from '../exec.js';
 import { DIR_MODE, FILE_MODE, assertInside, ensureDir } from '../fsutil.js';
@@ -219,7 +219,7 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
       files: m.files,
       bytes: m.bytes,
       mb: m.bytes / 1e6,
-      error: errorTextCapped(error),
+      error: opts.signal?.aborted ? INTERRUPTED_ERROR : errorTextCapped(error),
     };
     log.warn({ err: error.message }, 'job failed');
   } finally {

@@ -22,12 +22,12 @@ function commandsOf(help: string): { words: string[]; positionals: string[] }[] 
 }
 
 /** The options shown as [number] in a help text (an entry may wrap over several lines). */
-function numberOptions(help: string): string[] {
+function numberOptions(help: string): { name: string; decimals: boolean }[] {
   const section = help.split(/\nOptions:\n/)[1]?.split(/\n\n/)[0] ?? '';
   const entries = section.split(/\n(?=\s+(?:-\w, )?--)/);
   return entries.flatMap((e) => {
     const m = /^\s+(?:-\w, )?--([\w-]+)/.exec(e);
-    return m && /\[number\]/.test(e) ? [m[1]!] : [];
+    return m && /\[number\]/.test(e) ? [{ name: m[1]!, decimals: /decimals allowed/.test(e.replace(/\s+/g, ' ')) }] : [];
   });
 }
 
@@ -36,6 +36,7 @@ describe('numeric options (issue 12 item 9)', () => {
     assert.equal(checkInt('retries', { min: 0, max: 20 }, 0), 0);
     assert.equal(checkInt('retries', { min: 0, max: 20 }, 20), 20);
     assert.equal(checkInt('retries', { min: 0, max: 20 }, undefined), undefined);
+    assert.equal(checkInt('retry-delay', { min: 0, max: 3600, decimals: true }, 0.2), 0.2);
     for (const bad of [-1, 21, 1.5, Number.NaN, Infinity, [1, 2], '3']) {
       assert.throws(() => checkInt('retries', { min: 0, max: 20 }, bad), (e: unknown) => e instanceof UsageError && /--retries must be a whole number from 0 to 20/.test(e.message), String(bad));
     }
@@ -58,12 +59,12 @@ describe('numeric options (issue 12 item 9)', () => {
       }
       // Required positionals get a dummy value; an inventory that does not exist would fail with 3, not 2.
       const positionals = c.positionals.filter((p) => p.startsWith('<') && p !== '<command>').map(() => 'x');
-      for (const opt of numberOptions(help.stdout)) {
+      for (const { name: opt, decimals } of numberOptions(help.stdout)) {
         seen.push(`${c.words.join(' ')} --${opt}`);
-        for (const value of ['abc', '-1', '1.5', '1e12']) {
+        for (const value of decimals ? ['abc', '-1', '1e12', 'Infinity'] : ['abc', '-1', '1.5', '1e12']) {
           const r = await tierback([...c.words, ...positionals, `--${opt}=${value}`, '-i', '/nonexistent/inventory.yaml']);
           assert.equal(r.code, 2, `tierback ${c.words.join(' ')} --${opt}=${value}: exit ${r.code}\n${r.stderr}`);
-          assert.match(r.stderr, new RegExp(`--${opt} must be a whole number from \\d+ to \\d+`), `${c.words.join(' ')} --${opt}=${value}`);
+          assert.match(r.stderr, new RegExp(`--${opt} must be a (whole )?number from \\d+ to \\d+`), `${c.words.join(' ')} --${opt}=${value}`);
         }
       }
     }
