@@ -8,6 +8,7 @@ import { describePoint } from '../../lib/restore/points.js';
 import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/restore/restore.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -99,6 +100,7 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
     }
     const common = {
       log,
+      signal: interruptSignal(),
       root: argv.root,
       at: argv.at,
       tier: argv.tier,

@@ -163,4 +163,15 @@ backup_servers:
       throw new Error(`${err.message}: ${JSON.stringify(await processesWith(root))}`);
     });
   });
+
+  it('kill -9 of tierback mid-transfer: its rsync and ssh processes are gone within two seconds', async () => {
+    const child = execa(process.execPath, [CLI, 'pull', '-i', inv, '--backup-server', BK, '--retries', '0'], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+    await waitFor(async () => (await processesWith(backup)).some((p) => p.cmd.includes('rsync')), 30_000, 'the pull to be copying');
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGKILL');
+    await child;
+    await waitFor(async () => (await processesWith(backup)).length === 0 && !(await processesWith(path.join(root, 'keys'))).some((p) => p.cmd.startsWith('ssh ')), 2_000, 'rsync and ssh of the killed pull to die').catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(await processesWith(root))}`);
+    });
+  });
 });
