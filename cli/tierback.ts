@@ -37,7 +37,7 @@ async function main(): Promise<number> {
 
 /** An interrupted run exits 130 whatever the command made of it (its history says `error=interrupted`). */
 function interrupted(): number {
-  process.stderr.write(`error: interrupted by ${String(interruption.reason)}\nhint: the run was stopped and its working files removed; run it again\n`);
+  process.stderr.write(`error: interrupted by ${String(interruption.reason)}\nhint: its children were stopped and its history says error=interrupted; run it again (docs/exit-codes.md)\n`);
   return ExitCode.INTERRUPTED;
 }
 

@@ -4,7 +4,6 @@
  * files, and are never logged. Dry-run returns the plan without running anything.
  */
 import { accessSync, constants, createWriteStream } from 'node:fs';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { execa, type Options, type ResultPromise } from 'execa';
@@ -58,19 +57,17 @@ export interface Exec {
   readonly history: readonly (readonly string[])[];
 }
 
-
 // ---------------------------------------------------------------- children die with their parent
 
-/** util-linux setpriv, when installed: sets the child's parent-death signal before exec'ing it. */
+/** util-linux setpriv (Debian: /usr/bin/setpriv), when installed: sets the child's parent-death signal, then execs it. */
 let setprivPath: string | null | undefined;
 function findSetpriv(): string | null {
   if (setprivPath !== undefined) return setprivPath;
   setprivPath = null;
-  for (const dir of ['/usr/bin', '/bin', ...(process.env['PATH'] ?? '').split(':')]) {
-    if (!dir) continue;
+  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
     try {
-      accessSync(path.join(dir, 'setpriv'), constants.X_OK);
-      setprivPath = path.join(dir, 'setpriv');
+      accessSync(p, constants.X_OK);
+      setprivPath = p;
       break;
     } catch {
       /* not here */
