@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, InternalError, TierbackError, UsageError, formatError } from '../lib/errors.js';
 import { commands } from './commands/index.js';
 import { EXIT_CODES_EPILOG, withGlobals } from './context.js';
+import { exitAfterFlush, installSignalHandlers, interruption } from './lifecycle.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -25,15 +26,23 @@ async function main(): Promise<number> {
     .epilog(EXIT_CODES_EPILOG)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg, 'see `tierback --help` or `tierback <command> --help`');
+      // An option's coerce (cli/int-option.ts) failing reaches here as yargs' YError: a usage error too.
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(err?.message ?? msg, 'see `tierback --help` or `tierback <command> --help`');
     });
   for (const c of commands) parser = parser.command(c);
   await parser.parseAsync();
   return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
 }
 
-process.on('SIGINT', () => process.exit(ExitCode.INTERRUPTED));
+/** An interrupted run exits 130 whatever the command made of it (its history says `error=interrupted`). */
+function interrupted(): number {
+  process.stderr.write(`error: interrupted by ${String(interruption.reason)}\nhint: its children were stopped and its history says error=interrupted; run it again (docs/exit-codes.md)\n`);
+  return ExitCode.INTERRUPTED;
+}
+
+installSignalHandlers();
 main().then(
-  (code) => process.exit(code),
-  (err: unknown) => process.exit(report(err)),
+  (code) => exitAfterFlush(interruption.aborted ? interrupted() : code),
+  (err: unknown) => exitAfterFlush(interruption.aborted ? interrupted() : report(err)),
 );

@@ -137,3 +137,11 @@ export function errorText(err: unknown): string {
   const hint = (err as { hint?: unknown }).hint;
   return typeof hint === 'string' && hint ? `${err.message} (hint: ${hint})` : err.message;
 }
+
+/** The `error=` of a run stopped by SIGINT/SIGTERM in history (docs/exit-codes.md). */
+export const INTERRUPTED_ERROR = 'interrupted';
+
+/** History's error text of a failed run: `interrupted` when `signal` was aborted, else the error's text. */
+export function failureText(err: unknown, signal: AbortSignal | undefined): string {
+  return signal?.aborted ? INTERRUPTED_ERROR : errorText(err);
+}

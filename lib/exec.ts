@@ -3,10 +3,10 @@
  * strings); secrets travel only in the child's environment (`secretEnv`) or in 0600 option
  * files, and are never logged. Dry-run returns the plan without running anything.
  */
-import { createWriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform, Writable } from 'node:stream';
-import { execa, type ResultPromise } from 'execa';
+import { execa, type Options, type ResultPromise } from 'execa';
 import { CommandError } from './errors.js';
 import type { Logger } from './log.js';
 import { FILE_MODE } from './fsutil.js';
@@ -57,6 +57,79 @@ export interface Exec {
   readonly history: readonly (readonly string[])[];
 }
 
+// ---------------------------------------------------------------- children die with their parent
+
+/** util-linux setpriv (Debian: /usr/bin/setpriv), when installed: sets the child's parent-death signal, then execs it. */
+let setprivPath: string | null | undefined;
+function findSetpriv(): string | null {
+  if (setprivPath !== undefined) return setprivPath;
+  setprivPath = null;
+  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    try {
+      accessSync(p, constants.X_OK);
+      setprivPath = p;
+      break;
+    } catch {
+      /* not here */
+    }
+  }
+  return setprivPath;
+}
+
+/**
+ * The argv actually spawned: `setpriv --pdeathsig KILL -- argv...`, so the kernel kills the child
+ * when tierback dies, even by `kill -9` (its own children, e.g. rsync's receiver or ssh, then end on
+ * their closed pipes). Without setpriv, the argv as is.
+ */
+export function spawnArgv(argv: readonly string[]): string[] {
+  const setpriv = findSetpriv();
+  return setpriv && argv.length > 0 ? [setpriv, '--pdeathsig', 'KILL', '--', ...argv] : [...argv];
+}
+
+/** setpriv's own "cannot exec" failure (exit 127 + its message), shown as the command not found. */
+function setprivExecFailure(exitCode: number | undefined, stderr: unknown): string | undefined {
+  if (exitCode !== 127 && exitCode !== 126) return undefined;
+  const m = /setpriv: failed to execute \S+: (.*)/.exec(String(stderr ?? ''));
+  return m ? m[1]! : undefined;
+}
+
+/**
+ * Why a command could not be started at all (not installed, not executable), else undefined:
+ * execa's spawn error, or setpriv's report that it could not exec the command.
+ */
+export function cannotRun(r: { failed: boolean; exitCode?: number | undefined; isTerminated: boolean; isCanceled?: boolean; cause?: unknown; stderr?: unknown }): string | undefined {
+  if (r.failed && r.exitCode === undefined && !r.isTerminated && !r.isCanceled && r.cause) return (r.cause as Error).message;
+  return setprivExecFailure(r.exitCode, r.stderr);
+}
+
+/**
+ * Starts a child in its own process group (leader: the command) with the parent-death signal set.
+ * When `signal` aborts (SIGINT/SIGTERM of tierback), the whole group gets SIGTERM, so grandchildren
+ * (rsync's ssh and receiver, a shell's commands) stop too; execa also cancels the child itself and
+ * SIGKILLs it if it is still there 5 s later.
+ */
+function launch(argv: readonly string[], options: Options, signal: AbortSignal | undefined): ResultPromise {
+  const [file, ...args] = spawnArgv(argv);
+  const child = execa(file!, args, { ...options, detached: true, ...(signal ? { cancelSignal: signal } : {}) } as Options) as unknown as ResultPromise;
+  if (signal && child.pid !== undefined) {
+    const pid = child.pid;
+    const killGroup = () => {
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    };
+    if (signal.aborted) killGroup();
+    else {
+      signal.addEventListener('abort', killGroup, { once: true });
+      const done = () => signal.removeEventListener('abort', killGroup);
+      child.then(done, done);
+    }
+  }
+  return child;
+}
+
 export function describeCommand(argv: readonly string[]): string {
   return argv.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
@@ -65,14 +138,13 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
   const history: (readonly string[])[] = [];
   const dryRun = opts.dryRun ?? false;
 
-  const options = (spec: CommandSpec, signal?: AbortSignal) => ({
+  const options = (spec: CommandSpec) => ({
     cwd: spec.cwd,
     env: { ...spec.env, ...spec.secretEnv },
     extendEnv: true,
     reject: false,
     stripFinalNewline: false,
     ...(spec.timeoutMs ? { timeout: spec.timeoutMs } : {}),
-    ...(signal ? { cancelSignal: signal } : {}),
     ...(spec.input !== undefined ? { input: spec.input } : {}),
     ...(spec.stream ? { buffer: false } : {}),
   });
@@ -104,11 +176,10 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
       log.debug({ argv: spec.argv, cwd: spec.cwd, env: spec.env }, dryRun ? 'would run' : 'run');
       if (dryRun) return { exitCode: 0, stdout: '', stderr: '', warning: false, durationMs: 0 };
       const started = Date.now();
-      const [file, ...args] = spec.argv;
-      const r = await execa(file!, args, options(spec, signal));
-      if (r.failed && r.exitCode === undefined && !r.isTerminated && r.cause) {
-        throw new CommandError(`cannot run ${file}: ${(r.cause as Error).message}`, spec.argv, undefined, '', `is ${file} installed and on PATH?`);
-      }
+      const file = spec.argv[0];
+      const r = await launch(spec.argv, options(spec), signal);
+      const why = cannotRun(r);
+      if (why) throw new CommandError(`cannot run ${file}: ${why}`, spec.argv, undefined, '', `is ${file} installed and on PATH?`);
       return check(spec, r.exitCode, String(r.stderr ?? ''), started, String(r.stdout ?? ''), r.signal ?? undefined);
     },
     async runToFile(spec, file, transforms = [], signal) {
@@ -116,17 +187,16 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
       log.debug({ argv: spec.argv, file }, dryRun ? 'would run to file' : 'run to file');
       if (dryRun) return { exitCode: 0, stdout: '', stderr: '', warning: false, durationMs: 0 };
       const started = Date.now();
-      const [cmd, ...args] = spec.argv;
-      const child = execa(cmd!, args, { ...options(spec, signal), stdout: 'pipe', buffer: { stdout: false, stderr: true } });
+      const cmd = spec.argv[0];
+      const child = launch(spec.argv, { ...options(spec), stdout: 'pipe', buffer: { stdout: false, stderr: true } }, signal);
       const out = createWriteStream(file, { mode: FILE_MODE, flags: 'wx' });
       const piping = pipeline([child.stdout!, ...transforms, out] as unknown as Parameters<typeof pipeline>[0][]);
       const [r] = await Promise.all([child, piping.catch((err: unknown) => err)]).then(async ([res, pipeErr]) => {
         if (pipeErr instanceof Error) throw new CommandError(`writing ${file} failed: ${pipeErr.message}`, spec.argv, res.exitCode, String(res.stderr ?? ''));
         return [res] as const;
       });
-      if (r.failed && r.exitCode === undefined && !r.isTerminated && r.cause) {
-        throw new CommandError(`cannot run ${cmd}: ${(r.cause as Error).message}`, spec.argv, undefined, '', `is ${cmd} installed and on PATH?`);
-      }
+      const why = cannotRun(r);
+      if (why) throw new CommandError(`cannot run ${cmd}: ${why}`, spec.argv, undefined, '', `is ${cmd} installed and on PATH?`);
       return check(spec, r.exitCode, String(r.stderr ?? ''), started, '', r.signal ?? undefined);
     },
     async pipe(from, to, signal) {
@@ -134,17 +204,14 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
       log.debug({ from: from.argv, to: to.argv }, dryRun ? 'would run piped' : 'run piped');
       if (dryRun) return { exitCode: 0, stdout: '', stderr: '', warning: false, durationMs: 0 };
       const started = Date.now();
-      const [f1, ...a1] = from.argv;
-      const [f2, ...a2] = to.argv;
-      const left = execa(f1!, a1, { ...options(from, signal), stdout: 'pipe', buffer: { stdout: false, stderr: true } });
-      const right = execa(f2!, a2, { ...options(to, signal), stdin: 'pipe' });
+      const left = launch(from.argv, { ...options(from), stdout: 'pipe', buffer: { stdout: false, stderr: true } }, signal);
+      const right = launch(to.argv, { ...options(to), stdin: 'pipe' }, signal);
       left.stdout!.pipe(right.stdin!);
       right.stdin!.on('error', () => undefined); // the reader exiting early shows up as its exit code
       const [l, r] = await Promise.all([left, right]);
       for (const [res, spec] of [[l, from], [r, to]] as const) {
-        if (res.failed && res.exitCode === undefined && !res.isTerminated && res.cause) {
-          throw new CommandError(`cannot run ${spec.argv[0]}: ${(res.cause as Error).message}`, spec.argv, undefined, '', `is ${spec.argv[0]} installed and on PATH?`);
-        }
+        const why = cannotRun(res);
+        if (why) throw new CommandError(`cannot run ${spec.argv[0]}: ${why}`, spec.argv, undefined, '', `is ${spec.argv[0]} installed and on PATH?`);
       }
       // The reader's failure explains more (e.g. SQL error); check it first.
       const out = check(to, r.exitCode, String(r.stderr ?? ''), started, String(r.stdout ?? ''), r.signal ?? undefined);
@@ -154,8 +221,7 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
     spawn(spec, signal) {
       history.push(spec.argv);
       log.debug({ argv: spec.argv }, 'spawn');
-      const [file, ...args] = spec.argv;
-      return execa(file!, args, options(spec, signal));
+      return launch(spec.argv, options(spec), signal);
     },
   };
 }
@@ -200,8 +266,7 @@ export async function runPipeline(exec: Exec, log: Logger, stages: readonly Pipe
   stages.forEach((stage, i) => {
     const last = i === stages.length - 1;
     if (isCommand(stage)) {
-      const [file, ...args] = stage.argv;
-      const child = execa(file!, args, {
+      const child = launch(stage.argv, {
         cwd: stage.cwd,
         env: { ...stage.env, ...stage.secretEnv },
         extendEnv: true,
@@ -211,8 +276,7 @@ export async function runPipeline(exec: Exec, log: Logger, stages: readonly Pipe
         stdout: last && !opts.output ? 'ignore' : 'pipe',
         stderr: 'pipe',
         ...(stage.timeoutMs ? { timeout: stage.timeoutMs } : {}),
-        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-      });
+      }, opts.signal);
       const stderr = { text: '' };
       child.stderr?.setEncoding('utf8');
       child.stderr?.on('data', (d: string) => {
@@ -245,7 +309,8 @@ export async function runPipeline(exec: Exec, log: Logger, stages: readonly Pipe
     if (ok) return;
     const name = c.spec.argv[0] ?? '?';
     const tail = c.stderr.text.trim().split('\n').slice(-3).join(' | ');
-    if (r.failed && r.exitCode === undefined && !r.isTerminated && !r.isCanceled && r.cause) failed.push(`cannot run ${name}: ${(r.cause as Error).message}`);
+    const why = cannotRun({ ...r, stderr: c.stderr.text });
+    if (why) failed.push(`cannot run ${name}: ${why}`);
     else failed.push(`${name} ${r.exitCode === undefined ? `was killed (${r.signal ?? 'signal'})` : `exited with code ${r.exitCode}`}${tail ? `: ${tail}` : ''}`);
   });
   const durationMs = Date.now() - started;

@@ -5,6 +5,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import type { Site } from '../../lib/inventory/model.js';
 import { resolveHost } from '../../lib/schedule.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { intOption } from '../int-option.js';
 
 interface Args extends GlobalArgs {
   root: string;
@@ -21,7 +22,7 @@ export const discoverCommand: CommandModule<GlobalArgs, Args> = {
     y
       .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Folder standing for / (a mounted VM image, a test tree; $TIERBACK_ROOT)' })
       .option('under', { type: 'string', array: true, describe: `Folders to search, relative to the root (default: ${DEFAULT_SEARCH.join(', ')})` })
-      .option('depth', { type: 'number', default: 6, describe: 'Folder depth searched below each of them' })
+      .option('depth', intOption('depth', { min: 1, max: 64 }, { default: 6, describe: 'Folder depth searched below each of them' }))
       .option('host', { type: 'string', describe: 'This machine in the inventory: a VM name or server fqdn (default: from the host name)' })
       .option('json', { type: 'boolean', describe: 'Everything found, as JSON (also apps already in the inventory)' })
       .example('$0 discover >> new-apps.yaml', 'on a VM: entries to review and paste into the inventory')

@@ -5,6 +5,7 @@ import { monitorHooks } from '../../lib/monitor/index.js';
 import { describePlan, exitCodeOf, formatPlan, runJobs } from '../../lib/jobs/run.js';
 import { selectApps } from '../../lib/jobs/select.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -32,39 +33,33 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const apps = selectApps(site, { names: argv.apps, all: argv.all, vm: argv.vm, env: process.env });
-    const ac = new AbortController();
-    const onTerm = () => ac.abort();
-    process.once('SIGTERM', onTerm);
-    try {
-      const dryRun = argv['dry-run'] ?? false;
-      const { done, ...hooks } = dryRun ? {} : monitorHooks(site, { log, ...nowOf(argv) });
-      const outcomes = await runJobs(site, apps, { log, dryRun, signal: ac.signal, ...clockOf(argv), ...hooks });
-      await done?.();
-      if (argv.json) {
-        printJson(
-          outcomes.map((o) => ({
-            app: o.app,
-            status: o.status,
-            target: o.target,
-            ...(o.record ? { record: o.record } : {}),
-            ...(o.plan && argv['dry-run'] ? { plan: describePlan(o.plan) } : {}),
-            ...(o.error ? { error: o.error.message } : {}),
-          })),
-        );
-      } else {
-        if (apps.length === 0) out('no active apps for this VM');
-        for (const o of outcomes) {
-          if (o.status === 'planned' && o.plan) out(formatPlan(o.plan));
-          else if (o.record) {
-            const r = o.record;
-            out(`${o.app}: ${r.status} — ${r.files ?? 0} files, ${(r.mb ?? 0).toFixed(1)} MB in ${formatDuration((r.durationS ?? 0) * 1000)} -> ${o.target}${r.warning ? `\n  warning: ${r.warning}` : ''}`);
-          } else out(`${o.app}: ${o.status}`);
-          if (o.error) process.stderr.write(`${o.app}: error: ${o.error.message}${'hint' in o.error && o.error.hint ? `\nhint: ${String(o.error.hint)}` : ''}\n`);
-        }
+    const signal = interruptSignal();
+    const dryRun = argv['dry-run'] ?? false;
+    const { done, ...hooks } = dryRun ? {} : monitorHooks(site, { log, ...nowOf(argv) });
+    const outcomes = await runJobs(site, apps, { log, dryRun, signal, ...clockOf(argv), ...hooks });
+    await done?.();
+    if (argv.json) {
+      printJson(
+        outcomes.map((o) => ({
+          app: o.app,
+          status: o.status,
+          target: o.target,
+          ...(o.record ? { record: o.record } : {}),
+          ...(o.plan && argv['dry-run'] ? { plan: describePlan(o.plan) } : {}),
+          ...(o.error ? { error: o.error.message } : {}),
+        })),
+      );
+    } else {
+      if (apps.length === 0) out('no active apps for this VM');
+      for (const o of outcomes) {
+        if (o.status === 'planned' && o.plan) out(formatPlan(o.plan));
+        else if (o.record) {
+          const r = o.record;
+          out(`${o.app}: ${r.status} — ${r.files ?? 0} files, ${(r.mb ?? 0).toFixed(1)} MB in ${formatDuration((r.durationS ?? 0) * 1000)} -> ${o.target}${r.warning ? `\n  warning: ${r.warning}` : ''}`);
+        } else out(`${o.app}: ${o.status}`);
+        if (o.error) process.stderr.write(`${o.app}: error: ${o.error.message}${'hint' in o.error && o.error.hint ? `\nhint: ${String(o.error.hint)}` : ''}\n`);
       }
-      process.exitCode = exitCodeOf(outcomes);
-    } finally {
-      process.off('SIGTERM', onTerm);
     }
+    process.exitCode = exitCodeOf(outcomes);
   },
 };

@@ -11,6 +11,8 @@ import { copyToDrive, listDrives } from '../../lib/offsite/usb.js';
 import { resolveBackupServer } from '../../lib/pull/pull.js';
 import { loadInventory } from '../../lib/inventory/load.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { intOption } from '../int-option.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface UsbArgs extends GlobalArgs {
   mount: string;
@@ -80,7 +82,7 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
       .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, hostname, the only one)' })
       .option('init', { type: 'boolean', describe: 'Make a non-empty drive without a label file a tierback drive (nothing is deleted)' })
       .option('label', { type: 'string', describe: 'Label written at first use, e.g. "offsite-a" (default drive-<id>)' })
-      .option('keep', { type: 'number', describe: 'Snapshots per server kept on the drive (default offsite.drive_keep)' })
+      .option('keep', intOption('keep', { min: 1, max: 10000 }, { describe: 'Snapshots per server kept on the drive (default offsite.drive_keep)' }))
       .option('not-a-mountpoint', { type: 'boolean', describe: 'Allow a folder that is not a mount point' })
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 offsite usb /media/offsite --label offsite-a', 'first use of a new drive: label it and copy every server')
@@ -90,10 +92,7 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const b = resolveBackupServer(site, argv['backup-server']);
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGTERM', onSignal);
-    const r = await copyToDrive(site, b, argv.mount, { log, signal: ac.signal, ...clockOf(argv), servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) }).finally(() => process.off('SIGTERM', onSignal));
+    const r = await copyToDrive(site, b, argv.mount, { log, signal: interruptSignal(), ...clockOf(argv), servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) });
     if (argv.json) printJson(r);
     else {
       out(`drive ${r.drive.label} (${r.drive.id})${r.created ? ', labelled now' : ''} at ${r.mount}`);
@@ -160,10 +159,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     const b = resolveBackupServer(site, argv['backup-server']);
     const target = resolveTarget(site, argv.remote, { config: argv.config });
     const exec = createExec(log, { dryRun: argv['dry-run'] });
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGTERM', onSignal);
-    const outcomes = await pushToRemote(site, b, target, { log, exec, signal: ac.signal, ...clockOf(argv), servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) }).finally(() => process.off('SIGTERM', onSignal));
+    const outcomes = await pushToRemote(site, b, target, { log, exec, signal: interruptSignal(), ...clockOf(argv), servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) });
     if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
     else if (argv.json) printJson({ target, outcomes });
     else out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'CYCLE', 'OBJECTS', 'MB', 'DETAIL'], outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.cycle ?? '', o.archives, mb(o.bytes), o.error ?? (o.unchanged ? 'already pushed' : o.key ?? '')])));
@@ -178,7 +174,7 @@ const lifecycle: CommandModule<GlobalArgs, LifecycleArgs> = {
     y
       .positional('target', { type: 'string', demandOption: true, describe: 'A target of offsite.targets, or an rclone remote:bucket/path' })
       .option('prefix', { type: 'string', describe: 'Key prefix inside the bucket (default: the target\'s path after the bucket)' })
-      .option('transition-days', { type: 'number', describe: 'Move weekly and coarser copies to --storage-class after N days (seed 002: 9)' })
+      .option('transition-days', intOption('transition-days', { min: 0, max: 36500 }, { describe: 'Move weekly and coarser copies to --storage-class after N days (seed 002: 9)' }))
       .option('storage-class', { type: 'string', default: 'GLACIER', describe: 'Storage class of transitions' })
       .example('$0 offsite lifecycle s3-main > lifecycle.json', 'then: aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration file://lifecycle.json')
       .epilog(`Expiration of a cycle kept N times: N x period + 1 day (daily 1, weekly 7, monthly 31, quarterly 92, yearly 366).\nSee docs/offsite.md#cycles.\n\n${EXIT_CODES_EPILOG}`) as never,

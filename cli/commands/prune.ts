@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { ExitCode } from '../../lib/errors.js';
 import { formatLocal } from '../../lib/retention/calendar.js';
 import { describePolicy } from '../../lib/retention/policy.js';
-import { HOST_ENV, NOW_ENV, prune, resolveNow, type PruneReport, type PruneResult } from '../../lib/retention/index.js';
+import { HOST_ENV, prune, resolveNow, type PruneReport, type PruneResult } from '../../lib/retention/index.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {

@@ -2,7 +2,9 @@
 import type { CommandModule } from 'yargs';
 import { monitorHooks } from '../../lib/monitor/index.js';
 import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs, clockOf, nowOf } from '../context.js';
+import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { intOption } from '../int-option.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   servers?: string[];
@@ -34,11 +36,11 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, else the hostname, else the only one)' })
       .option('json', { type: 'boolean', describe: 'Outcomes as JSON' })
       .option('progress', { type: 'boolean', describe: 'Show rsync progress (default: on when stderr is a terminal)' })
-      .option('concurrency', { type: 'number', describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' })
-      .option('streams', { type: 'number', describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' })
-      .option('retries', { type: 'number', default: 2, describe: 'Retries after a connection failure, with exponential backoff' })
-      .option('retry-delay', { type: 'number', default: 10, describe: 'Seconds before the first retry (doubles each time)' })
-      .option('connect-timeout', { type: 'number', default: 30, describe: 'SSH connect timeout in seconds' })
+      .option('concurrency', intOption('concurrency', { min: 1, max: 64 }, { describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' }))
+      .option('streams', intOption('streams', { min: 1, max: 64 }, { describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' }))
+      .option('retries', intOption('retries', { min: 0, max: 20 }, { default: 2, describe: 'Retries after a connection failure, with exponential backoff' }))
+      .option('retry-delay', intOption('retry-delay', { min: 0, max: 3600, decimals: true }, { default: 10, describe: 'Seconds before the first retry (doubles each time)' }))
+      .option('connect-timeout', intOption('connect-timeout', { min: 1, max: 600 }, { default: 30, describe: 'SSH connect timeout in seconds' }))
       .example('$0 pull', 'pull every server this backup server is assigned (crontab)')
       .example('$0 pull zg-3.softxs.ch --backup-server odin.softxs.ch', 'pull one server now')
       .example('$0 pull --json', 'outcomes as JSON')
@@ -59,16 +61,14 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
           process.stderr.write(`\r\x1b[K${p.server}: ${p.percent}% ${mb(p.bytes)} MB ${p.rate}${files} eta ${p.eta}`);
         }
       : undefined;
-    const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGTERM', onSignal);
+    const signal = interruptSignal();
     let outcomes: PullOutcome[];
     const { done, ...hooks } = monitorHooks(site, { log, ...nowOf(argv) });
     try {
       outcomes = await runPulls(site, backupServer, {
         log,
         servers: argv.servers,
-        signal: ac.signal,
+        signal,
         ...clockOf(argv),
         progress,
         ...(onProgress ? { onProgress } : {}),
@@ -81,7 +81,6 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       });
       await done?.();
     } finally {
-      process.off('SIGTERM', onSignal);
       if (progress) process.stderr.write('\r\x1b[K');
     }
     if (argv.json) printJson({ backupServer: backupServer.server, outcomes });

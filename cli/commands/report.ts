@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { writeHtmlReport } from '../../lib/report.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, type GlobalArgs, nowOf } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
+import { intOption } from '../int-option.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   html: string;
@@ -16,7 +17,7 @@ export const reportCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     withMachineOptions(y)
       .option('html', { type: 'string', demandOption: true, describe: 'File to write (replaced atomically)' })
-      .option('days', { type: 'number', default: 30, describe: 'Days shown in the grid' })
+      .option('days', intOption('days', { min: 1, max: 3660 }, { default: 30, describe: 'Days shown in the grid' }))
       .example('$0 report --html /var/www/backups/index.html', 'from cron, after the pulls')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: async (argv) => {

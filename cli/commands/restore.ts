@@ -7,6 +7,8 @@ import { readPasswordFile } from '../../lib/jobs/databases.js';
 import { describePoint } from '../../lib/restore/points.js';
 import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/restore/restore.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { intOption } from '../int-option.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -70,7 +72,7 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       .option('database', { type: 'string', describe: 'Load the dump into this NEW database (MySQL/PostgreSQL name, or SQLite file path)' })
       .option('db', { type: 'string', describe: 'Which database\'s dumps, when the app has several' })
       .option('db-host', { type: 'string', describe: 'Database host (default: the app\'s own settings)' })
-      .option('db-port', { type: 'number', describe: 'Database port' })
+      .option('db-port', intOption('db-port', { min: 1, max: 65535 }, { describe: 'Database port' }))
       .option('db-socket', { type: 'string', describe: 'Database socket (MySQL) or socket folder (PostgreSQL)' })
       .option('db-user', { type: 'string', describe: 'Database user' })
       .option('db-password-file', { type: 'string', describe: 'File whose first line is the database password' })
@@ -98,6 +100,7 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
     }
     const common = {
       log,
+      signal: interruptSignal(),
       root: argv.root,
       at: argv.at,
       tier: argv.tier,

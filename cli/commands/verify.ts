@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { describePoint } from '../../lib/restore/points.js';
 import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs, clockOf } from '../context.js';
+import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { intOption } from '../int-option.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -41,7 +43,7 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier or only snapshots' })
       .option('load', { type: 'boolean', default: true, describe: 'Load dumps into scratch databases (--no-load: checksums and completeness only)' })
       .option('db-host', { type: 'string', describe: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)' })
-      .option('db-port', { type: 'number', describe: 'Its port' })
+      .option('db-port', intOption('db-port', { min: 1, max: 65535 }, { describe: 'Its port' }))
       .option('db-socket', { type: 'string', describe: 'Its socket (MySQL) or socket folder (PostgreSQL)' })
       .option('db-user', { type: 'string', describe: 'User allowed to create and drop tierback_drill_* databases' })
       .option('db-password-file', { type: 'string', describe: 'File whose first line is that user\'s password' })
@@ -58,7 +60,7 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     const apps = selectDrillApps(site, argv.apps, { all: argv.all ?? false, backupServer: argv['backup-server'] });
     const password = argv['db-password-file'] ? (await readFile(argv['db-password-file'], 'utf8')).split('\n')[0] : undefined;
     const connection = { host: argv['db-host'], port: argv['db-port'], socket: argv['db-socket'], user: argv['db-user'], password };
-    const outcomes = await drillApps(site, apps, { log, ...clockOf(argv), root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
+    const outcomes = await drillApps(site, apps, { log, signal: interruptSignal(), ...clockOf(argv), root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
     if (argv.json) printJson(outcomes);
     else out(outcomes.length ? outcomes.map(formatOutcome).join('\n') : 'no apps to drill');
     process.exitCode = drillExitCode(outcomes, argv.apps.length > 0);

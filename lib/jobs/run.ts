@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import fg from 'fast-glob';
 import { DUMP_DIR, MANIFEST_FILE, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
-import { ExitCode, LockedError, TierbackError, UsageError, errorText } from '../errors.js';
+import { ExitCode, INTERRUPTED_ERROR, LockedError, TierbackError, UsageError, errorText } from '../errors.js';
 import { pruneAfterJob } from '../retention/index.js';
 import { createExec, type CommandSpec, type Exec } from '../exec.js';
 import { DIR_MODE, FILE_MODE } from '../fsutil.js';
@@ -223,7 +223,7 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
       files: m.files,
       bytes: m.bytes,
       mb: m.bytes / 1e6,
-      error: errorTextCapped(error),
+      error: opts.signal?.aborted ? INTERRUPTED_ERROR : errorTextCapped(error),
     };
     log.warn({ err: error.message }, 'job failed');
   } finally {

@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { OFFSITE_MANIFEST, offsiteArchiveName, offsiteHistoryName, offsiteSnapshotKey, snapshotDir, type OffsiteCycle } from '../convention.js';
-import { TierbackError, UsageError } from '../errors.js';
+import { INTERRUPTED_ERROR, TierbackError, UsageError } from '../errors.js';
 import { createExec, runPipeline, type Exec, type PipelineStage } from '../exec.js';
 import { newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedBackupServer, Site } from '../inventory/model.js';
@@ -93,6 +93,7 @@ export async function pushToRemote(site: Site, backupServer: ResolvedBackupServe
       } catch (err) {
         o = { server, status: 'failed', error: errorText(err) };
       }
+      if (opts.signal?.aborted && o.status === 'failed') o = { ...o, error: INTERRUPTED_ERROR };
       outcomes.push(o);
       if (!exec.dryRun) await writeHistory(site, partition, {
         ...base,

@@ -16,7 +16,7 @@ import {
   offsiteHistoryName,
   snapshotDir,
 } from '../convention.js';
-import { NotFoundError, RefusedError, TierbackError, UsageError } from '../errors.js';
+import { INTERRUPTED_ERROR, NotFoundError, RefusedError, TierbackError, UsageError } from '../errors.js';
 import { createExec, type Exec } from '../exec.js';
 import { assertInside, exists, writeFileAtomic } from '../fsutil.js';
 import { newRunId, type HistoryRecord } from '../history.js';
@@ -200,6 +200,7 @@ export async function copyToDrive(site: Site, backupServer: ResolvedBackupServer
       } catch (err) {
         o = { server, status: 'failed', error: errorText(err) };
       }
+      if (opts.signal?.aborted && o.status === 'failed') o = { ...o, error: INTERRUPTED_ERROR };
       outcomes.push(o);
       await writeHistory(site, partition, {
         ...base,

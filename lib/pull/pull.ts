@@ -7,8 +7,8 @@
 import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { lockPath, localRoot, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
-import { CommandError, ExitCode, TierbackError, UsageError, errorText } from '../errors.js';
-import { createExec, type Exec } from '../exec.js';
+import { CommandError, ExitCode, INTERRUPTED_ERROR, TierbackError, UsageError, errorText, failureText } from '../errors.js';
+import { cannotRun, createExec, type Exec } from '../exec.js';
 import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
 import { findServer, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
 import { acquireLock } from '../lock.js';
@@ -139,9 +139,8 @@ async function runRsync(exec: Exec, argv: string[], opts: { signal?: AbortSignal
     stderr = (stderr + chunk).slice(-16384);
   });
   const r = await child;
-  if (r.failed && r.exitCode === undefined && !r.isTerminated && r.cause && !r.isCanceled) {
-    throw new CommandError(`cannot run rsync: ${(r.cause as Error).message}`, argv, undefined, '', 'install rsync (apt-get install rsync)');
-  }
+  const why = cannotRun({ ...r, stderr });
+  if (why) throw new CommandError(`cannot run rsync: ${why}`, argv, undefined, '', 'install rsync (apt-get install rsync)');
   return { code: r.exitCode ?? undefined, stdout: tail, stderr };
 }
 
@@ -332,7 +331,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
       log.info({ attempt: attempts, streams }, 'pull');
       result = await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
       if (opts.signal?.aborted) {
-        return await finish({ status: 'failed', kept, resumed, error: 'interrupted: the pull was cancelled; the partial snapshot is resumed by the next run' });
+        return await finish({ status: 'failed', kept, resumed, error: INTERRUPTED_ERROR });
       }
       if (result.code === 0 || result.code === RSYNC_VANISHED) break;
       const retryable = result.code !== undefined && RETRYABLE_RSYNC_CODES.includes(result.code) && !/Host key verification failed|HOST IDENTIFICATION HAS CHANGED|Permission denied/.test(result.stderr);
@@ -354,7 +353,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes, recopied: settled.recopied }, 'pull complete');
     return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept });
   } catch (err) {
-    return await finish({ status: 'failed', kept, resumed, error: errorText(err) });
+    return await finish({ status: 'failed', kept, resumed, error: failureText(err, opts.signal) });
   } finally {
     await knownHosts?.cleanup().catch(() => undefined);
     await lock.release();
@@ -375,7 +374,7 @@ export async function runPulls(site: Site, backupServer: ResolvedBackupServer, o
   let next = 0;
   const limit = Math.max(1, Math.min(opts.concurrency ?? backupServer.concurrency, pulls.length));
   const worker = async () => {
-    while (next < pulls.length) {
+    while (next < pulls.length && !opts.signal?.aborted) {
       const i = next++;
       const outcome = await pullOne(ctx, pulls[i]!);
       outcomes[i] = outcome;
@@ -388,7 +387,7 @@ export async function runPulls(site: Site, backupServer: ResolvedBackupServer, o
     }
   };
   await Promise.all(Array.from({ length: limit }, worker));
-  return outcomes;
+  return opts.signal?.aborted ? outcomes.filter(Boolean) : outcomes; // servers not started after an interruption have no outcome
 }
 
 /** The exit code for a set of outcomes: 0 all ok (warnings included), 1 all failed, 5 some failed, 4 only locks. */

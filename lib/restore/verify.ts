@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_FILE, drillHistoryName, serverHistoryDir } from '../convention.js';
-import { ExitCode, NotFoundError, UsageError } from '../errors.js';
+import { ExitCode, INTERRUPTED_ERROR, NotFoundError, UsageError } from '../errors.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
@@ -243,7 +243,8 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
     await rm(scratchRoot, { recursive: true, force: true });
   }
 
-  const problems = checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
+  const interrupted = opts.signal?.aborted ?? false;
+  const problems = interrupted ? [INTERRUPTED_ERROR] : checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
   const status: DrillOutcome['status'] = problems.length ? 'failed' : !checks.some((c) => c.check === 'file count') ? 'warning' : 'ok';
   let historyFile: string | undefined;
   if (record) {

@@ -1,5 +1,4 @@
 /** Which policy applies to what (and why), the pruning switches, and the injectable "now". */
-import { UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { DEFAULT_RETENTION, type ResolvedApp, type ResolvedBackupServer, type Site } from '../inventory/model.js';
 import { pruneSchema, type Retention } from '../inventory/schema.js';
