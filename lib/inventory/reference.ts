@@ -62,6 +62,8 @@ export function inventoryReferenceMarkdown(): string {
     'same VM; `type` is a registered job type and `options` match its schema; backup servers exist, have role',
     '`backup` or `both`, pull only known servers, and use `transport: local` only for themselves.',
     'See docs/convention.md for the rules of names and relpaths, and inventory/example.yaml for a whole site.',
+    'A file larger than 32 MB (about 250,000 apps) is refused unread, and so is one whose YAML aliases expand',
+    'to more values than the file has bytes; checking 100,000 apps takes a few seconds.',
     '',
     '## Top level',
     '',
