@@ -4,6 +4,7 @@
  * and `tierback inventory schema` prints it as JSON Schema for editors.
  */
 import { z } from 'zod';
+import { checkCron } from '../cron.js';
 import { DEFAULT_PARTITION, checkAppName, checkHostname, checkPartition, checkRelpath, checkVmName, type Violation } from '../convention.js';
 
 function rule(check: (v: unknown) => Violation | undefined) {
@@ -23,17 +24,8 @@ export const duration = z
   .string()
   .regex(DURATION_RE, { message: 'is not a duration like "26h", "90m", "7d" or "2w"' });
 
-/** Five-field cron expression (minute hour day-of-month month day-of-week), or @daily/@hourly/... */
-const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
-export const cronSchedule = z.string().superRefine(
-  rule((v) => {
-    const s = String(v).trim();
-    if (/^@(hourly|daily|weekly|monthly|yearly|annually)$/.test(s)) return undefined;
-    const fields = s.split(/\s+/);
-    if (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))) return undefined;
-    return { message: `"${s}" is not a cron schedule`, hint: 'five fields "minute hour day month weekday", e.g. "30 1 * * *", or @daily' };
-  }),
-);
+/** Five-field cron expression (minute hour day-of-month month day-of-week), or @daily/@hourly/...: syntax and ranges (lib/cron.ts). */
+export const cronSchedule = z.string().superRefine(rule((v) => checkCron(String(v))));
 
 const count = z.number().int().min(0);
 export const retentionSchema = z
