@@ -64,6 +64,8 @@ export function inventoryReferenceMarkdown(): string {
     'See docs/convention.md for the rules of names and relpaths, and inventory/example.yaml for a whole site.',
     'A file larger than 32 MB (about 250,000 apps) is refused unread, and so is one whose YAML aliases expand',
     'to more values than the file has bytes; checking 100,000 apps takes a few seconds.',
+    'Values that become arguments of ssh, rsync, pg_dump, mysqldump, rclone or a command job never start with "-":',
+    'hosts are RFC 1123 names or IP addresses, ssh and schedule users POSIX user names (lib/inventory/values.ts).',
     '',
     '## Top level',
     '',
