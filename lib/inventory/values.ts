@@ -20,6 +20,7 @@ const NOT_AN_OPTION = 'a value starting with "-" would be read as an option of t
 export function checkNetworkHost(value: string): Violation | undefined {
   if (value.startsWith('-')) return { message: `"${value}" is not a host name or address`, hint: `${NOT_AN_OPTION}; write a host name such as "zg-3.softxs.ch" or an address such as "192.0.2.10"` };
   if (isIPv4(value) || isIPv6(value)) return undefined;
+  if (value.startsWith('/')) return { message: `"${value}" is a path, not a host name or address`, hint: 'a database\'s Unix socket (or socket folder) goes in socket:, not host:' };
   if (value.startsWith('[') && isIPv6(value.slice(1, -1))) return { message: `"${value}" has brackets`, hint: `write the IPv6 address without them: "${value.slice(1, -1)}"` };
   const v = checkHostname(value);
   return v ? { message: `"${value}" is not a host name or address: it ${v.message}`, hint: `${v.hint}; or an IPv4/IPv6 address` } : undefined;

@@ -7,6 +7,7 @@ describe('inventory values that reach a command line', () => {
     for (const ok of ['zg-3.softxs.ch', 'localhost', '192.0.2.10', '::1', '2001:db8::7', 'fe80::1%eth0'.split('%')[0]!]) assert.equal(checkNetworkHost(ok), undefined, ok);
     for (const bad of ['-oProxyCommand=touch /tmp/x', '-p2222', 'a.ch -oX', 'a..ch', '[::1]', 'a.ch:22', 'host_name.ch', '']) assert.ok(checkNetworkHost(bad), bad);
     assert.match(checkNetworkHost('-oProxyCommand=x')!.hint, /read as an option/);
+    assert.match(checkNetworkHost('/var/run/postgresql')!.hint, /socket:/);
   });
   it('users: POSIX names for ssh and cron; database users without a leading "-"', () => {
     for (const ok of ['root', 'backup', '_tierback', 'svc-backup1']) assert.equal(checkUserName(ok), undefined, ok);
