@@ -274,7 +274,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
     result.commands.push(argv);
     return opts.exec.run({ argv, ...(okCodes ? { okCodes } : {}) });
   };
-  const ssh = (args: string[], okCodes?: number[]) => run(['ssh', ...target.options, target.dest, ...args.map((a) => safeWord(a, 'remote argument'))], okCodes);
+  const ssh = (args: string[], okCodes?: number[]) => run(['ssh', ...target.options, '--', target.dest, ...args.map((a) => safeWord(a, 'remote argument'))], okCodes);
   const rsh = ['ssh', ...target.options].map((w) => safeWord(w, 'ssh option')).join(' ');
   const locks = await lockBoth(move, false);
   try {
@@ -287,7 +287,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
       const staging = C.stagingPath(to, runId);
       await ssh(['mkdir', '-p', path.posix.dirname(to)]);
       // Into a hidden staging folder (pulls exclude it, jobs ignore it), then one rename on the new server.
-      await run(['rsync', '-aHS', '--numeric-ids', '--delete', '-e', rsh, `${from}/`, `${target.dest}:${staging}/`], [0]);
+      await run(['rsync', '-aHS', '--numeric-ids', '--delete', '-e', rsh, '--', `${from}/`, `${target.dest}:${staging}/`], [0]);
       await ssh(['mv', '-T', staging, to]);
       await rm(from, { recursive: true });
     } else {
@@ -298,7 +298,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
       const toDir = historyDirOf(move.to);
       await ssh(['mkdir', '-p', toDir]);
       // Never overwrite a history file already at the new place; files skipped stay here and are reported.
-      const r = await run(['rsync', '-aS', '--ignore-existing', '--out-format=%n', '-e', rsh, ...histFiles.map((f) => path.join(fromDir, f)), `${target.dest}:${toDir}/`], [0]);
+      const r = await run(['rsync', '-aS', '--ignore-existing', '--out-format=%n', '-e', rsh, '--', ...histFiles.map((f) => path.join(fromDir, f)), `${target.dest}:${toDir}/`], [0]);
       const sent = new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
       for (const f of histFiles) {
         if (sent.has(f)) {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { HOST_VM } from './convention.js';
+import { CRON_ALIASES, parseCronField } from './cron.js';
 import { parseDuration } from './duration.js';
 import { NotFoundError, UsageError } from './errors.js';
 import type { Exec } from './exec.js';
@@ -72,14 +73,7 @@ export function scheduleSettings(site: Site): Schedules {
   return schedulesSchema.parse(site.inventory.schedules ?? {});
 }
 
-const ALIASES: Record<string, string> = {
-  '@hourly': '0 * * * *',
-  '@daily': '0 0 * * *',
-  '@weekly': '0 0 * * 0',
-  '@monthly': '0 0 1 * *',
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-};
+const ALIASES = CRON_ALIASES;
 
 /** Five-field form of a cron schedule (expands @daily etc.). */
 export function normalizeCron(expr: string): string {
@@ -288,29 +282,11 @@ export function renderCron(plan: HostSchedule, site: Site): string {
 }
 
 const DOW_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const FIELD_RANGE: [number, number][] = [
-  [0, 59],
-  [0, 23],
-  [1, 31],
-  [1, 12],
-  [0, 7],
-];
-
 /** Expands one cron field to its sorted values, or undefined for "every value" ("*"). */
 export function expandCronField(field: string, index: number): number[] | undefined {
-  const [min, max] = FIELD_RANGE[index]!;
-  if (field === '*') return undefined;
-  const out = new Set<number>();
-  for (const part of field.split(',')) {
-    const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-    if (!m) throw new UsageError(`cannot read the cron field "${field}"`, 'use numbers, ranges a-b, lists a,b and steps */n');
-    const step = m[4] ? Number(m[4]) : 1;
-    const lo = m[1] === '*' ? min : Number(m[2]);
-    const hi = m[1] === '*' ? max : m[3] !== undefined ? Number(m[3]) : m[4] ? max : lo;
-    if (step < 1 || lo < min || hi > max || lo > hi) throw new UsageError(`cron field "${field}" is out of range ${min}-${max}`, 'fix the schedule in the inventory');
-    for (let v = lo; v <= hi; v += step) out.add(index === 4 && v === 7 ? 0 : v);
-  }
-  return [...out].sort((a, b) => a - b);
+  const r = parseCronField(field, index);
+  if (r !== undefined && !Array.isArray(r)) throw new UsageError(r.message, 'fix the schedule in the inventory');
+  return r;
 }
 
 /** systemd OnCalendar= values equivalent to a cron schedule (two when both day fields are set: cron ORs them). */

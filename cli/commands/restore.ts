@@ -63,7 +63,7 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
-      .option('at', { type: 'string', describe: 'latest (default), a day (2026-02-01: newest backup of that day or before), a time, or a snapshot stamp' })
+      .option('at', { type: 'string', describe: 'latest (default); a day (2026-02-01: newest backup of that day or before); a time ("2026-02-01 14:05", in the site\'s timezone; or ending in Z or +01:00, as list prints); or a snapshot stamp (2026-02-01T030000Z)' })
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier (the VM\'s folder) or remote snapshots' })
       .option('backup-server', { type: 'string', describe: 'Only snapshots of this backup server' })
       .option('path', { type: 'string', describe: 'A file or folder inside the backup folder (e.g. files/reports/q1.txt); default all' })

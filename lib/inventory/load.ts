@@ -1,5 +1,5 @@
 /** Finds, reads, parses, validates and resolves an inventory file. */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { z } from 'zod';
 import { InventoryError, NotFoundError, type InventoryProblem } from '../errors.js';
@@ -9,6 +9,35 @@ import { inventorySchema, type Inventory } from './schema.js';
 
 export const DEFAULT_INVENTORY = '/etc/tierback/inventory.yaml';
 export const INVENTORY_ENV = 'TIERBACK_INVENTORY';
+/**
+ * Largest inventory read (bytes): about 250,000 apps. Larger files are refused before they are
+ * read, so a wrong file (a dump, a log) never costs the memory or minutes of parsing it.
+ */
+export const MAX_INVENTORY_BYTES = 32 * 1024 * 1024;
+
+function tooBig(file: string, bytes: number): InventoryError {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return new InventoryError(file, [
+    { path: '(file)', message: `is ${mb(bytes)}, more than the ${mb(MAX_INVENTORY_BYTES)} an inventory may be`, hint: 'check that -i names the inventory; split a larger site into one inventory per group of servers' },
+  ]);
+}
+
+/**
+ * Values a YAML document may hold: at most one per byte of its text. A file within that
+ * needs no aliases to be read; one beyond it ("billion laughs": aliases of aliases) would make
+ * validation walk far more values than the file holds, and is refused after a bounded walk.
+ */
+function countValuesUpTo(data: unknown, budget: number): number {
+  let seen = 0;
+  const stack: unknown[] = [data];
+  while (stack.length > 0 && seen <= budget) {
+    const v = stack.pop();
+    seen++;
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) stack.push(x);
+  }
+  return seen;
+}
 
 export interface LocateOptions {
   /** Path given with -i/--inventory. */
@@ -41,8 +70,16 @@ export async function loadInventory(opts: LocateOptions = {}): Promise<Site> {
   const { file, source } = locateInventory(opts);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const fh = await open(file, 'r');
+    try {
+      const { size } = await fh.stat();
+      if (size > MAX_INVENTORY_BYTES) throw tooBig(file, size);
+      text = await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
+    if (err instanceof InventoryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new NotFoundError(
       `cannot read inventory ${file} (${describeSource(source)}): ${code === 'ENOENT' ? 'no such file' : String((err as Error).message)}`,
@@ -59,6 +96,7 @@ export function parseInventory(text: string, file: string, source: InventorySour
 }
 
 export function validateInventoryText(text: string, file: string): Inventory {
+  if (text.length > MAX_INVENTORY_BYTES) throw tooBig(file, Buffer.byteLength(text));
   let data: unknown;
   try {
     data = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA });
@@ -78,6 +116,11 @@ export function validateInventoryText(text: string, file: string): Inventory {
   }
   if (data === undefined || data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new InventoryError(file, [{ path: '(file)', message: 'is not a YAML mapping', hint: 'start from inventory/example.yaml' }]);
+  }
+  if (countValuesUpTo(data, text.length + 1000) > text.length + 1000) {
+    throw new InventoryError(file, [
+      { path: '(file)', message: 'expands to more values than the file holds (YAML aliases of aliases)', hint: 'write the values out instead of nesting "&anchor" / "*alias" references' },
+    ]);
   }
   const parsed = inventorySchema.safeParse(data);
   if (parsed.success) {

@@ -4,6 +4,8 @@
  * and `tierback inventory schema` prints it as JSON Schema for editors.
  */
 import { z } from 'zod';
+import { checkCron } from '../cron.js';
+import { checkHostKey, checkNetworkHost, checkSshPath, checkUserName } from './values.js';
 import { DEFAULT_PARTITION, checkAppName, checkHostname, checkPartition, checkRelpath, checkVmName, type Violation } from '../convention.js';
 
 function rule(check: (v: unknown) => Violation | undefined) {
@@ -18,22 +20,17 @@ const absolutePath = z
   .string()
   .superRefine(rule((v) => (typeof v === 'string' && v.startsWith('/') && !v.split('/').includes('..') ? undefined : { message: `"${String(v)}" is not an absolute path without ".."`, hint: 'write an absolute path such as "/home/v2/rails/hydro-app"' })));
 
+const userName = z.string().superRefine(rule((v) => checkUserName(String(v))));
+/** An absolute path that rsync passes on to ssh (`-e`): no quotes, no control characters. */
+const sshPath = absolutePath.superRefine(rule((v) => checkSshPath(String(v))));
+
 export const DURATION_RE = /^(\d+)(s|m|h|d|w)$/;
 export const duration = z
   .string()
   .regex(DURATION_RE, { message: 'is not a duration like "26h", "90m", "7d" or "2w"' });
 
-/** Five-field cron expression (minute hour day-of-month month day-of-week), or @daily/@hourly/... */
-const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
-export const cronSchedule = z.string().superRefine(
-  rule((v) => {
-    const s = String(v).trim();
-    if (/^@(hourly|daily|weekly|monthly|yearly|annually)$/.test(s)) return undefined;
-    const fields = s.split(/\s+/);
-    if (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))) return undefined;
-    return { message: `"${s}" is not a cron schedule`, hint: 'five fields "minute hour day month weekday", e.g. "30 1 * * *", or @daily' };
-  }),
-);
+/** Five-field cron expression (minute hour day-of-month month day-of-week), or @daily/@hourly/...: syntax and ranges (lib/cron.ts). */
+export const cronSchedule = z.string().superRefine(rule((v) => checkCron(String(v))));
 
 const count = z.number().int().min(0);
 export const retentionSchema = z
@@ -66,12 +63,12 @@ export const pruneSchema = z
 
 const sshSchema = z
   .strictObject({
-    host: z.string().optional().meta({ description: 'Host name or address to connect to; defaults to the server\'s fqdn.' }),
+    host: z.string().superRefine(rule((v) => checkNetworkHost(String(v)))).optional().meta({ description: 'Host name (RFC 1123) or IP address to connect to; defaults to the server\'s fqdn.' }),
     port: z.number().int().min(1).max(65535).optional().meta({ description: 'SSH port (default 22).' }),
-    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().meta({ description: 'Remote user (default root).' }),
-    host_key: z.string().optional().meta({ description: 'Pinned host public key, "ssh-ed25519 AAAA..." as in known_hosts.' }),
-    known_hosts: absolutePath.optional().meta({ description: 'known_hosts file holding the server\'s key (instead of host_key).' }),
-    identity: absolutePath.optional().meta({ description: 'Private key file the backup server uses to log in.' }),
+    user: userName.optional().meta({ description: 'Remote user (default root): a POSIX user name.' }),
+    host_key: z.string().superRefine(rule((v) => checkHostKey(String(v)))).optional().meta({ description: 'Pinned host public key, "ssh-ed25519 AAAA..." as in known_hosts.' }),
+    known_hosts: sshPath.optional().meta({ description: 'known_hosts file holding the server\'s key (instead of host_key).' }),
+    identity: sshPath.optional().meta({ description: 'Private key file the backup server uses to log in.' }),
     // ---- remote pulls (issue 8) ----
     rrsync: z.boolean().optional().meta({ description: 'true when this server restricts the backup server\'s key with `rrsync -ro <partition>/local` (the line `tierback ssh authorize` prints): pulls then ask for "/" of that restricted folder. Default false: the key is unrestricted and pulls ask for <partition>/local/.' }),
   })
@@ -164,7 +161,7 @@ export const schedulesSchema = z
   .strictObject({
     bin: absolutePath.default('/usr/local/bin/tierback').meta({ description: 'Path of the tierback program on every host (the single-file build installed by docs/install.md).' }),
     inventory: absolutePath.optional().meta({ description: 'Path of the inventory on every host, passed with -i (default: the file `tierback schedule` read; omitted when that is /etc/tierback/inventory.yaml).' }),
-    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('root').meta({ description: 'User the scheduled commands run as (cron.d user field, systemd User=).' }),
+    user: userName.default('root').meta({ description: 'User the scheduled commands run as (cron.d user field, systemd User=).' }),
     path: z.string().regex(/^\/[^:\s]*(:\/[^:\s]*)*$/).default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').meta({ description: 'PATH of scheduled commands (rsync, ssh, mysqldump, pg_dump must be on it).' }),
     log_dir: absolutePath.default('/var/log/tierback').meta({ description: 'Folder of the scheduled commands\' logs, one file per command (rotate them with logrotate).' }),
     stagger: duration.default('5m').meta({ description: 'Gap between app jobs of one server that use the default schedule, so they do not all start at once.' }),
@@ -224,7 +221,7 @@ export type Monitoring = z.output<typeof monitoringSchema>;
 const AGE_RECIPIENT = /^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/]+=*( .*)?|ssh-rsa [A-Za-z0-9+/]+=*( .*)?)$/;
 export const offsiteTargetSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).meta({ description: 'Name of the target, used on the command line (`tierback offsite push NAME`) and in history file names.' }),
-  remote: z.string().regex(/^[A-Za-z0-9_.-]*:[^\s]*$|^\/[^\s]*$/).meta({ description: 'rclone remote and path, e.g. "s3:my-bucket/tierback" or "box:backups/site" (any rclone backend: S3, Swift, Box, SFTP...).' }),
+  remote: z.string().regex(/^([A-Za-z0-9_.][A-Za-z0-9_.-]*)?:[^\s]*$|^\/[^\s]*$/, { message: 'is not an rclone remote ("name:path", the name not starting with "-") or an absolute path' }).meta({ description: 'rclone remote and path, e.g. "s3:my-bucket/tierback" or "box:backups/site" (any rclone backend: S3, Swift, Box, SFTP...).' }),
   rclone_config: absolutePath.optional().meta({ description: 'rclone config file for this target (default: offsite.rclone_config).' }),
   servers: z.array(hostname).optional().meta({ description: 'Servers pushed to this target (default: offsite.servers).' }),
   retention: retentionSchema.optional().meta({ description: 'Retention by GFS cycle prefixes, turned into S3 lifecycle rules (default: offsite.retention). Layout "gfs" only.' }),

@@ -9,12 +9,20 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DUMP_DIR, dumpFileName } from '../convention.js';
 import { TierbackError } from '../errors.js';
+import { checkCommandArgv } from '../inventory/values.js';
 import { verifyDumps } from './common.js';
 import { defineJobType } from './types.js';
 
 export const commandOptions = z
   .strictObject({
-    argv: z.array(z.string()).min(1).meta({ description: 'The program and its arguments, e.g. ["mongodump", "--archive"]; no shell is involved.' }),
+    argv: z
+      .array(z.string())
+      .min(1)
+      .superRefine((argv, ctx) => {
+        const bad = checkCommandArgv(argv);
+        if (bad) ctx.addIssue({ code: 'custom', message: bad.violation.message, path: [bad.index], params: { hint: bad.violation.hint } });
+      })
+      .meta({ description: 'The program and its arguments, e.g. ["mongodump", "--archive"]; no shell is involved. The program is a name on PATH or an absolute path, never starting with "-".' }),
     name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/).optional().meta({ description: 'Name of the dump files (default: the app name).' }),
     ext: z.string().regex(/^[a-z0-9]+(\.[a-z0-9]+)*$/).default('dump').meta({ description: 'Extension before ".gz" (default "dump"), e.g. "archive", "tar".' }),
     cwd: z.string().startsWith('/').optional().meta({ description: 'Working directory of the program (default: path).' }),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DUMP_DIR, dumpFileName } from '../convention.js';
 import type { ResolvedApp } from '../inventory/model.js';
+import { checkDatabaseUser, checkNetworkHost, refineWith } from '../inventory/values.js';
 import { verifyDumps } from './common.js';
 import { dumpName, mysqlDump, readPasswordFile, type DbConnection } from './databases.js';
 import { defineJobType, type PlanContext, type SecretFile, type Step } from './types.js';
@@ -11,10 +12,10 @@ const dbName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a database nam
 
 /** Connection options shared by the mysql and postgresql types. */
 export const connectionOptions = {
-  host: z.string().optional().meta({ description: 'Server host (default: the local socket).' }),
+  host: z.string().superRefine(refineWith(checkNetworkHost)).optional().meta({ description: 'Server host name or IP address (default: the local socket).' }),
   port: z.number().int().min(1).max(65535).optional().meta({ description: 'Server port.' }),
   socket: z.string().startsWith('/').optional().meta({ description: 'Unix socket (MySQL) or socket directory (PostgreSQL).' }),
-  user: z.string().min(1).optional().meta({ description: 'User to connect as.' }),
+  user: z.string().superRefine(refineWith(checkDatabaseUser)).optional().meta({ description: 'User to connect as (letters, digits, "_", ".", "$", "-"; not starting with "-").' }),
   password_file: z
     .string()
     .startsWith('/')

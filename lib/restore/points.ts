@@ -18,6 +18,7 @@ import {
 } from '../convention.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { dayOf, readHistory, type Run } from '../history.js';
+import { parseAt, type AtSpec } from '../timespec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { jobTarget } from '../jobs/run.js';
 import { diskPath } from '../machine.js';
@@ -188,22 +189,7 @@ export function describePoint(p: Point): string {
   return p.tier === 'local' ? 'the local folder' : `snapshot ${p.id}`;
 }
 
-export type AtSpec = { kind: 'latest' } | { kind: 'day'; day: string } | { kind: 'time'; at: Date };
-
-/** `latest`, a day (`2026-02-01`, `20260201`: the newest backup of that day or before, in the site's timezone), a snapshot stamp or an ISO time. */
-export function parseAt(value: string | undefined): AtSpec {
-  const v = (value ?? 'latest').trim();
-  if (v === '' || v === 'latest') return { kind: 'latest' };
-  let m;
-  if ((m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(v))) return { kind: 'day', day: `${m[1]}${m[2]}${m[3]}` };
-  const stamp = parseSnapshotStamp(v);
-  if (stamp) return { kind: 'time', at: stamp };
-  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(v)) {
-    const d = new Date(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
-    if (!Number.isNaN(d.getTime())) return { kind: 'time', at: d };
-  }
-  throw new UsageError(`--at "${v}" is not a date`, 'use latest, a day (2026-02-01), a time (2026-02-01T03:00, UTC unless an offset is given) or a snapshot stamp (2026-02-01T030000Z)');
-}
+export { parseAt, type AtSpec } from '../timespec.js';
 
 function atOrBefore(at: Date, spec: AtSpec, timezone: string): boolean {
   if (spec.kind === 'latest') return true;
@@ -228,7 +214,7 @@ function filterPoints(points: Point[], sel: Selection): Point[] {
 
 /** The newest point at or before `--at` (ties: the local tier, then the newest snapshot). */
 export function choosePoint(site: Site, app: ResolvedApp, points: Point[], sel: Selection): Point {
-  const spec = parseAt(sel.at);
+  const spec = parseAt(sel.at, site.timezone);
   const pool = filterPoints(points, sel).filter((p) => atOrBefore(p.at, spec, site.timezone));
   const best = pool.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.tier === b.tier ? (a.snapshot ?? '').localeCompare(b.snapshot ?? '') : a.tier === 'local' ? 1 : -1)).at(-1);
   if (!best) throw new NotFoundError(`app "${app.name}": no backup${sel.tier ? ` on the ${sel.tier} tier` : ''}${sel.at && sel.at !== 'latest' ? ` at or before ${sel.at}` : ' on this machine'}`, describeAvailable(filterPoints(points, sel)));
@@ -237,7 +223,7 @@ export function choosePoint(site: Site, app: ResolvedApp, points: Point[], sel: 
 
 /** The newest dump (of database `db`, or the only database) at or before `--at`, with the point holding it. */
 export function chooseDump(site: Site, app: ResolvedApp, points: Point[], sel: Selection & { db?: string | undefined }): { point: Point; dump: DumpRef } {
-  const spec = parseAt(sel.at);
+  const spec = parseAt(sel.at, site.timezone);
   const all = filterPoints(points, sel).flatMap((point) => point.dumps.map((dump) => ({ point, dump })));
   const dbs = [...new Set(all.map((x) => x.dump.db))].sort();
   if (sel.db && !dbs.includes(sel.db)) throw new NotFoundError(`app "${app.name}": no dump of database "${sel.db}"`, dbs.length ? `dumps exist of: ${dbs.join(', ')}` : 'this app has no dumps here');
