@@ -357,7 +357,7 @@ export function parseDumpFileName(file: string): { db: string; stamp: string; at
   return at ? { db: m[1]!, stamp: m[2]!, at, ext: m[3]! } : undefined;
 }
 
-// ---------------------------------------------------------------- operate (issue 7): per-partition state
+// ---------------------------------------------------------------- operate: per-partition state
 //
 // `<partition>/.tierback/` holds tierback's own state on a server: the last applied inventory (what
 // `tierback inventory diff` and `tierback apply` compare against) and the journal of moves. It lives
@@ -390,7 +390,7 @@ export function moveRecordPath(vmTree: string, app: string): string {
   return posix.join(vmTree, MOVES_DIR, app);
 }
 
-// ---------------------------------------------------------------- retention (issue 5)
+// ---------------------------------------------------------------- retention
 //
 // A snapshot being deleted is first renamed to a hidden sibling that is never a stamp, never
 // current and never `.partial`, so no reader ever sees a half-deleted snapshot under its stamp;
@@ -426,7 +426,7 @@ export function localDumpDir(partition: string, vm: string, relpath: string): st
   return posix.join(localAppDir(partition, vm, relpath), DUMP_DIR);
 }
 
-// ---------------------------------------------------------------- offsite (issue 9): USB drives and object storage
+// ---------------------------------------------------------------- offsite: USB drives and object storage
 //
 // A USB drive mirrors a backup partition's remote tier (docs/offsite.md):
 //   <mount>/tierback-drive.json                          the drive's label file (id, label, created)
@@ -483,7 +483,7 @@ export function offsiteArchiveName(top: string, encrypted: boolean): string {
   return `${top}.tar.gz${encrypted ? '.age' : ''}`;
 }
 
-// ---------------------------------------------------------------- restore (issue 6)
+// ---------------------------------------------------------------- restore
 //
 // Each job writes a manifest into the app's folder (it travels with pulls): sha256sum-format lines
 // for every dump and a random sample of the other files, with `#` lines for totals and per-dump

@@ -1,5 +1,5 @@
 /**
- * Per-table row counts read from a dump itself (issue 6), so the numbers a job records are those of
+ * Per-table row counts read from a dump itself, so the numbers a job records are those of
  * the data the dump holds, not of the live database at another moment. Each counter reads its input
  * once as a stream of bytes; only the first bytes of each line (PREFIX_MAX) are ever held, so memory
  * stays flat however large the dump or any one row.

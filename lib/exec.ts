@@ -226,7 +226,7 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
   };
 }
 
-// ---------------------------------------------------------------- offsite (issue 9): pipelines
+// ---------------------------------------------------------------- offsite: pipelines
 
 /** One stage of a pipeline: a command (argv) or an in-process stream transform (gzip, hashing). */
 export type PipelineStage = CommandSpec | Transform;

@@ -46,7 +46,7 @@ export const retentionSchema = z
   })
   .meta({ description: 'A GFS retention policy: counts per calendar bucket (docs/retention.md).' });
 
-// ---------------------------------------------------------------- pruning (issue 5: retention)
+// ---------------------------------------------------------------- pruning
 export const pruneSchema = z
   .strictObject({
     grace: duration
@@ -69,7 +69,7 @@ const sshSchema = z
     host_key: z.string().superRefine(rule((v) => checkHostKey(String(v)))).optional().meta({ description: 'Pinned host public key, "ssh-ed25519 AAAA..." as in known_hosts.' }),
     known_hosts: sshPath.optional().meta({ description: 'known_hosts file holding the server\'s key (instead of host_key).' }),
     identity: sshPath.optional().meta({ description: 'Private key file the backup server uses to log in.' }),
-    // ---- remote pulls (issue 8) ----
+    // ---- remote pulls ----
     rrsync: z.boolean().optional().meta({ description: 'true when this server restricts the backup server\'s key with `rrsync -ro <partition>/local` (the line `tierback ssh authorize` prints): pulls then ask for "/" of that restricted folder. Default false: the key is unrestricted and pulls ask for <partition>/local/.' }),
   })
   .meta({ description: 'How backup servers reach this server over SSH.' });
@@ -152,10 +152,10 @@ export const defaultsSchema = z.strictObject({
     })
     .default({})
     .meta({ description: 'Site-wide retention per tier (default: daily 7).' }),
-  prune: pruneSchema.default(pruneSchema.parse({})).meta({ description: 'Pruning switches and safety (issue 5).' }),
+  prune: pruneSchema.default(pruneSchema.parse({})).meta({ description: 'Pruning switches and safety.' }),
 });
 
-// ---------------------------------------------------------------- operate (issue 7): schedules
+// ---------------------------------------------------------------- operate: schedules
 // How `tierback schedule HOST` turns the inventory into crontab lines or systemd timers.
 export const schedulesSchema = z
   .strictObject({
@@ -175,7 +175,7 @@ export const schedulesSchema = z
   .meta({ description: 'Generated schedules (docs/operate.md#schedules).' });
 export type Schedules = z.output<typeof schedulesSchema>;
 // ---------------------------------------------------------------- end operate
-// ---------------------------------------------------------------- monitoring (status and monitoring, issue 4)
+// ---------------------------------------------------------------- monitoring (status and monitoring)
 // Where status goes besides `tierback status`: a Prometheus textfile, InfluxDB events and
 // Healthchecks-style pings (docs/monitoring.md). Secrets are read from an env var or a file, never written here.
 
@@ -216,7 +216,7 @@ export const monitoringSchema = z
   .meta({ description: 'Exports and notifications (docs/monitoring.md). Delivery failures never fail a backup: they are logged and retried on the next run.' });
 export type Monitoring = z.output<typeof monitoringSchema>;
 
-// ---------------------------------------------------------------- offsite (issue 9): USB drives and object storage
+// ---------------------------------------------------------------- offsite: USB drives and object storage
 // `tierback offsite usb|push|drives|lifecycle|get` (docs/offsite.md).
 const AGE_RECIPIENT = /^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/]+=*( .*)?|ssh-rsa [A-Za-z0-9+/]+=*( .*)?)$/;
 export const offsiteTargetSchema = z.strictObject({

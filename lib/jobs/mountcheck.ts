@@ -1,6 +1,6 @@
 /**
  * Before a job writes anything: every level from its root down to the app's folder must be a real
- * folder, never a symlink (issue 12). The root is the partition when the job sees the local tree
+ * folder, never a symlink. The root is the partition when the job sees the local tree
  * on the server itself (`<partition>/local/<vm>` or `_host`), else the VM's mount as configured.
  * Checked: `local/<vm>` (or `_host`), `<mount>/_history` and today's history file of the app, each
  * folder of the relpath and the app's folder itself. A refusal is a RefusedError (exit 6) naming

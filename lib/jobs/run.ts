@@ -318,7 +318,7 @@ async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Log
       }
     }
     if (plan.keepsDumps) await carryDumps(plan, app.keepDumps);
-    // Restore (issue 6): the manifest drills check restored copies against.
+    // Restore: the manifest drills check restored copies against.
     // Its walk also gives the totals history records: no second walk of the tree.
     const manifest = await writeManifest(plan.staging, exec, plan.previous, plan.runId);
     totals = { files: manifest.files, bytes: manifest.bytes };

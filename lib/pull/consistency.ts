@@ -193,12 +193,16 @@ async function previousCopy(previous: string | undefined, a: AppFolder): Promise
   return (await exists(prev)) ? prev : undefined;
 }
 
-/** Copies one app folder again into the new snapshot (same options as the pull; rsync's failures are left to the markers). */
+/**
+ * Copies one app folder again into the new snapshot (the pull's options, with checksums: a job that
+ * ran twice within one second can leave files of equal size and mtime; rsync's failures are left to
+ * the markers).
+ */
 async function recopy(exec: Exec, plan: RsyncPlan, a: AppFolder, previous: string | undefined, log: Logger, signal: AbortSignal | undefined): Promise<void> {
   const target = path.join(plan.dest, a.rel);
   await ensureDir(path.dirname(target), DIR_MODE);
   const prev = await previousCopy(previous, a);
-  const argv = rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: target, linkDest: prev, progress: false });
+  const argv = rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: target, linkDest: prev, progress: false, checksum: true });
   try {
     await exec.run({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal);
   } catch (err) {

@@ -21,6 +21,11 @@ export interface RsyncPlan {
   topLevelOnly?: boolean | undefined;
   /** Keep hard links between the files of one rsync (-H; default true). docs/remote.md says what it costs. */
   hardLinks?: boolean | undefined;
+  /**
+   * Compare files by checksum, not size and mtime (-c): for copying an app again after its job
+   * replaced it, since a rewrite of the same size within the same second passes rsync's quick check.
+   */
+  checksum?: boolean | undefined;
 }
 
 /** rsync exit codes that mean "the connection or the peer failed": worth a retry. */
@@ -67,6 +72,7 @@ export function rshString(argv: readonly string[]): string {
 export function rsyncArgv(plan: RsyncPlan): string[] {
   const argv = ['rsync', '-a', '--numeric-ids', '--delete', '--delete-excluded', '--stats'];
   if (plan.hardLinks ?? true) argv.push('-H');
+  if (plan.checksum) argv.push('--checksum');
   if (plan.topLevelOnly) argv.push('--no-recursive', '--dirs');
   for (const x of PULL_EXCLUDES) argv.push(`--exclude=${x}`);
   if (plan.linkDest) argv.push(`--link-dest=${plan.linkDest}`);

@@ -1,5 +1,5 @@
 /**
- * An app stays one thing across moves (issue 18, items 1 and 2), tried as an operator would: wiki
+ * An app stays one thing across moves, tried as an operator would: wiki
  * lives on VM va of server a.test, moves to VM vb on the same server, then to VM vc of server
  * b.test, with a job and a real pull (rsync over a real sshd on loopback) every simulated day.
  * The backup server restores every day of its life (`restore --at` picks that day's copy, from the

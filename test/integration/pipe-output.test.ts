@@ -1,5 +1,5 @@
 /**
- * Issue 12 item 0: every read command's output arrives whole through a pipe into a slow reader
+ * Every read command's output arrives whole through a pipe into a slow reader
  * (`| jq`, `ssh host tierback ...`), not cut at the pipe's 64 KiB buffer by an early exit.
  * A generated site of 4,000 apps makes each --json output hundreds of KB to MBs.
  */
@@ -28,7 +28,7 @@ async function throughSlowPipe(args: string[]): Promise<{ code: number; text: st
   return { code: r.exitCode ?? -1, text: String(r.stdout) };
 }
 
-describe('read commands through a pipe (issue 12 item 0)', () => {
+describe('read commands through a pipe', () => {
   let dir: string;
   let inv: string;
   let root: string;

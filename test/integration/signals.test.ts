@@ -1,5 +1,5 @@
 /**
- * Issue 12 item 3: SIGTERM/SIGINT and kill -9 of real runs, with real rsync, real sshd, real
+ * SIGTERM/SIGINT and kill -9 of real runs, with real rsync, real sshd, real
  * signals. A job or a pull told to stop exits 130, writes `status=failed error=interrupted`, leaves
  * no staging folder (a pull keeps its `.partial` to resume, docs/remote.md) and no child behind;
  * after kill -9 of tierback, its rsync children are gone within two seconds.
@@ -67,7 +67,7 @@ after(async () => {
   await cleanup?.();
 });
 
-describe('a job stopped by a signal (issue 12 item 3)', () => {
+describe('a job stopped by a signal', () => {
   async function startSlowJob(name: string): Promise<{ child: ResultPromise; parent: string; mount: string; inv: string }> {
     const src = path.join(root, `src-${name}`);
     await mkdir(src, { recursive: true });
@@ -108,7 +108,7 @@ describe('a job stopped by a signal (issue 12 item 3)', () => {
   });
 });
 
-describe('a pull over SSH stopped by a signal (issue 12 item 3)', () => {
+describe('a pull over SSH stopped by a signal', () => {
   let sshd: Sshd;
   let inv: string;
   let backup: string;

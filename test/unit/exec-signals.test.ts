@@ -1,5 +1,5 @@
 /**
- * Issue 12 item 3, lib/exec.ts: a cancelled command is stopped with its whole process group (a
+ * lib/exec.ts: a cancelled command is stopped with its whole process group (a
  * shell's own children too), children carry a parent-death signal, and a command that is not
  * installed is still reported as "cannot run" through the setpriv wrapper.
  */
@@ -20,7 +20,7 @@ async function alive(pid: number): Promise<boolean> {
   }
 }
 
-describe('exec: stopping children (issue 12 item 3)', () => {
+describe('exec: stopping children', () => {
   it('an aborted command is stopped with its grandchildren (the whole process group)', async () => {
     const ac = new AbortController();
     const exec = createExec(silentLogger());

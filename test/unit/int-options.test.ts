@@ -1,5 +1,5 @@
 /**
- * Issue 12 item 9: every numeric option of every command rejects NaN, fractions, negatives and
+ * Every numeric option of every command rejects NaN, fractions, negatives and
  * huge values with exit 2 and a message naming the option and its range. The commands and their
  * [number] options are read from `--help`, so an option added later is covered too.
  */
@@ -31,7 +31,7 @@ function numberOptions(help: string): { name: string; decimals: boolean }[] {
   });
 }
 
-describe('numeric options (issue 12 item 9)', () => {
+describe('numeric options', () => {
   it('checkInt accepts whole numbers in range and rejects the rest', () => {
     assert.equal(checkInt('retries', { min: 0, max: 20 }, 0), 0);
     assert.equal(checkInt('retries', { min: 0, max: 20 }, 20), 20);

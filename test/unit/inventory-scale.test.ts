@@ -1,5 +1,5 @@
 /**
- * Inventory check at scale (issue 12, item 10): 100k apps are checked in seconds, nested and
+ * Inventory check at scale: 100k apps are checked in seconds, nested and
  * shared relpaths among them are still found, and files too large or expanding through YAML
  * aliases are refused in bounded time.
  */

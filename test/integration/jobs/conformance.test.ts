@@ -266,7 +266,7 @@ describe('conformance: every registered job type', () => {
     });
 
     it(`${t.name}: through both tiers (job, pull, tierback restore from the snapshot of a chosen date) and a passing restore drill`, async () => {
-      // Restore (issue 6): a third run, a pull, a copy of what that job wrote; a second pull. Restoring from the
+      // Restore: a third run, a pull, a copy of what that job wrote; a second pull. Restoring from the
       // first snapshot (chosen by its stamp) gives those bytes back; from the second, the local folder's (which the
       // test above compared with the source by hand).
       const app = appOf(site, names.get(t.name)!);

@@ -1,5 +1,5 @@
 /**
- * `restore --at` with a time of day (issue 12, item 8): two job runs and pulls on the same day, then
+ * `restore --at` with a time of day: two job runs and pulls on the same day, then
  * the earlier one restored by a time of day in the site's timezone (Europe/Zurich), by its snapshot
  * stamp and by the UTC time `list` prints; dates and times that are not real are exit 2 and restore nothing.
  */
