@@ -3,7 +3,8 @@
  * app of FILES files (default 100,000; 1 % of them hardlinked in pairs), with and without -H, for a
  * first run (empty destination) and a nightly run (--link-dest to the previous copy, nothing
  * changed). Fresh destination folders per run, cold cache when allowed (drop_caches), contenders
- * alternated, load average printed before and after each run; medians at the end.
+ * alternated, each run started once the machine is quiet (1-minute load at most 1.2), load average
+ * printed before and after each run; medians at the end.
  * Usage: npx tsc -p . && node build/bench/job-hardlinks.js [files=100000] [reps=5] [bytes=2048]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +20,12 @@ const PER_DIR = 200;
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Waits (up to 4 min) until the 1-minute load average is at most QUIET: the previous run's own load has decayed. */
+const QUIET = 1.2;
+async function quiet(): Promise<void> {
+  for (let i = 0; i < 120 && os.loadavg()[0]! > QUIET; i++) await new Promise((r) => setTimeout(r, 2000));
+}
 
 async function dropCaches(): Promise<void> {
   spawnSync('sync');
@@ -79,11 +86,13 @@ async function main(): Promise<void> {
           const argv = rsyncArgv({ source: src, dest: to, linkDest: phase === 'nightly' ? prev : undefined });
           const full = ['rsync', ...c.base, ...argv.slice(1 + RSYNC_BASE.length)];
           await dropCaches();
+          await quiet();
           const before = load();
+          const counts = os.loadavg()[0]! <= 1.5;
           const r = timeRsync(full);
-          ((times[c.name] ??= {})[phase] ??= []).push(r.s);
-          if (r.rssKb) ((rss[c.name] ??= {})[phase] ??= []).push(r.rssKb / 1024);
-          process.stderr.write(`rep ${rep + 1} ${phase.padEnd(8)} ${c.name.padEnd(11)} ${r.s.toFixed(2)} s${r.rssKb ? `, rsync peak RSS ${(r.rssKb / 1024).toFixed(1)} MB` : ''} (load before ${before}, after ${load()})\n`);
+          if (counts) ((times[c.name] ??= {})[phase] ??= []).push(r.s);
+          if (counts && r.rssKb) ((rss[c.name] ??= {})[phase] ??= []).push(r.rssKb / 1024);
+          process.stderr.write(`rep ${rep + 1} ${phase.padEnd(8)} ${c.name.padEnd(11)} ${r.s.toFixed(2)} s${r.rssKb ? `, rsync peak RSS ${(r.rssKb / 1024).toFixed(1)} MB` : ''} (load before ${before}, after ${load()})${counts ? '' : ' (load above 1.5 before the run: does not count)'}\n`);
         }
         await rm(prev, { recursive: true, force: true });
         await rm(dest, { recursive: true, force: true });
@@ -91,10 +100,16 @@ async function main(): Promise<void> {
     }
     const rsyncVersion = execFileSync('rsync', ['--version'], { encoding: 'utf8' }).split('\n')[0];
     console.log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}, ${rsyncVersion}; load average at start ${load0}, at end ${load()}`);
-    console.log(`app: ${FILES} files x ${SIZE} bytes, ${links} hardlinked pairs; ${REPS} reps, cold cache when allowed, contenders alternated, fresh folders per rep`);
+    console.log(`app: ${FILES} files x ${SIZE} bytes, ${links} hardlinked pairs; ${REPS} reps, cold cache when allowed, contenders alternated, fresh folders per rep; each run starts once the 1-minute load average is at most ${QUIET} (a run starting above 1.5 does not count; the load printed after a run includes that run's own rsync)`);
     for (const phase of ['first', 'nightly']) {
-      const w = median(times['with -H']![phase]!);
-      const wo = median(times['without -H']![phase]!);
+      const ws = times['with -H']?.[phase] ?? [];
+      const wos = times['without -H']?.[phase] ?? [];
+      if (!ws.length || !wos.length) {
+        console.log(`${phase.padEnd(8)} no run counted (the load average stayed above 1.5)`);
+        continue;
+      }
+      const w = median(ws);
+      const wo = median(wos);
       const mem = (n: string) => (rss[n]?.[phase] ? `, rsync peak RSS ${median(rss[n]![phase]!).toFixed(1)} MB` : '');
       console.log(`${phase.padEnd(8)} with -H ${w.toFixed(2)} s${mem('with -H')}; without -H ${wo.toFixed(2)} s${mem('without -H')}; ratio ${(w / wo).toFixed(2)}`);
     }

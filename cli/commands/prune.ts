@@ -5,6 +5,7 @@ import { formatLocal } from '../../lib/retention/calendar.js';
 import { describePolicy } from '../../lib/retention/policy.js';
 import { HOST_ENV, prune, resolveNow, type PruneReport, type PruneResult } from '../../lib/retention/index.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { interruptSignal } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   'dry-run'?: boolean;
@@ -65,9 +66,10 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
     const site = await loadSite(argv, log);
     const now = resolveNow(argv.now);
     const dryRun = argv['dry-run'] ?? false;
-    const report = await prune(site, { host: argv.host, tier: argv.tier, server: argv.server, app: argv.app, now, dryRun, log });
+    const report = await prune(site, { host: argv.host, tier: argv.tier, server: argv.server, app: argv.app, now, dryRun, log, signal: interruptSignal() });
     if (argv.json) printJson({ inventory: site.file, timeZone: site.timezone, now, dryRun, ...report });
     else out(`${inventoryLine(site)}\n${formatPruneReport(report, { explain: argv.explain ?? false, timeZone: site.timezone, now, dryRun })}`);
-    if (report.results.some((r) => r.errors.length > 0)) process.exitCode = ExitCode.FAILED;
+    if (report.interrupted) process.exitCode = ExitCode.INTERRUPTED;
+    else if (report.results.some((r) => r.errors.length > 0)) process.exitCode = ExitCode.FAILED;
   },
 };

@@ -9,6 +9,8 @@ import { lstat, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../convention.js';
 import { assertInside, exists } from '../fsutil.js';
+import { INTERRUPTED_ERROR, failureText } from '../errors.js';
+import { processKeys } from '../runstate.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { acquireLock } from '../lock.js';
@@ -27,6 +29,8 @@ export interface PruneDumpsOptions {
    * VM's view `<mount>/<relpath>/db` and `<mount>/_history` (after a job, inside the VM).
    */
   view?: 'server' | 'vm';
+  /** SIGINT/SIGTERM: stops between dumps; history records `error=interrupted`. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Prunes the dumps of one app; one result per database name found in its db/ folder. */
@@ -46,7 +50,7 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
   const run = newRunId(opts.now);
   const historyDir = onVm ? C.vmHistoryDir(app.mount) : C.jobHistoryDir(app.partition, app.vm);
   const record = (r: Partial<HistoryRecord>) =>
-    appendRecord(historyDir, { run, name: C.pruneHistoryName(app.name), kind: 'prune', tier: 'local', status: 'running', start: opts.now, host: hostName(), ...r }, site.timezone);
+    appendRecord(historyDir, { run, name: C.pruneHistoryName(app.name), kind: 'prune', tier: 'local', status: 'running', start: opts.now, host: hostName(), extra: processKeys(), ...r }, site.timezone);
   let historyFile: string | undefined;
   const results: PruneResult[] = [];
   try {
@@ -101,6 +105,10 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
           result.kept.push({ ...e, reasons: [`held: ${g.hold}`] });
           continue;
         }
+        if (opts.signal?.aborted) {
+          result.kept.push({ ...e, reasons: [INTERRUPTED_ERROR] });
+          continue;
+        }
         if (!dryRun) {
           try {
             for (const p of e.paths) await unlink(p);
@@ -121,13 +129,14 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
         held: g.hold, kept: [], removed: [], skipped: stray, finished: [], errors: [], historyFile,
       });
     }
+    if (opts.signal?.aborted && results.length > 0) results[0]!.errors.unshift(INTERRUPTED_ERROR);
     if (!dryRun) {
       const errors = results.flatMap((r) => r.errors);
       await record({
         status: errors.length ? 'failed' : 'ok',
         end: new Date(opts.now.getTime() + (Date.now() - started)),
         durationS: (Date.now() - started) / 1000,
-        ...(errors.length ? { error: errors.join('; ').slice(0, 500) } : {}),
+        ...(errors.length ? { error: opts.signal?.aborted ? INTERRUPTED_ERROR : errors.join('; ').slice(0, 500) } : {}),
         ...(g.hold ? { warning: 'held by the grace rule: nothing removed' } : {}),
         extra: {
           kept: String(results.reduce((n, r) => n + r.kept.length, 0)),
@@ -137,7 +146,7 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
     }
     return results;
   } catch (err) {
-    if (historyFile) await record({ status: 'failed', end: new Date(), error: (err as Error).message }).catch(() => undefined);
+    if (historyFile) await record({ status: 'failed', end: new Date(), error: failureText(err, opts.signal) }).catch(() => undefined);
     throw err;
   } finally {
     await lock?.release();

@@ -38,12 +38,17 @@ export interface PruneOptions {
   log?: Logger | undefined;
   exec?: Exec | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /** SIGINT/SIGTERM (cli/lifecycle.ts): stop between removals, record `error=interrupted`. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface PruneReport {
   host: string;
   results: PruneResult[];
+  /** Stopped by SIGINT/SIGTERM (exit 130). */
+  interrupted?: boolean;
 }
+
 
 /** Which inventory server this machine is: an exact fqdn, or a unique first label of one. */
 export function resolveHost(site: Site, given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -64,7 +69,7 @@ export async function prune(site: Site, opts: PruneOptions): Promise<PruneReport
   if (opts.app && opts.tier === 'remote') throw new UsageError('--app selects dumps (tier local); it cannot go with --tier remote', 'snapshots are pruned per pulled server: use --server');
   const tiers = new Set<'local' | 'remote'>(opts.tier ? [opts.tier] : opts.server && !opts.app ? ['remote'] : opts.app && !opts.server ? ['local'] : ['local', 'remote']);
   const results: PruneResult[] = [];
-  const common = { now: opts.now, dryRun: opts.dryRun ?? false, ...(opts.log ? { log: opts.log } : {}) };
+  const common = { now: opts.now, dryRun: opts.dryRun ?? false, ...(opts.log ? { log: opts.log } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
 
   if (tiers.has('remote')) {
     const b = site.backupServers.find((x) => x.server === host);
@@ -83,9 +88,12 @@ export async function prune(site: Site, opts: PruneOptions): Promise<PruneReport
       if (a.server !== host) throw new NotFoundError(`app "${a.name}" runs on ${a.server}, not on ${host}`, `its dumps are pruned there: tierback prune --app ${a.name} on ${a.server}`);
       apps = [a];
     }
-    for (const a of apps) results.push(...(await pruneDumps(site, a, common)));
+    for (const a of apps) {
+      if (opts.signal?.aborted) break; // apps not started: no history line
+      results.push(...(await pruneDumps(site, a, common)));
+    }
   }
-  return { host, results };
+  return { host, results, ...(opts.signal?.aborted ? { interrupted: true } : {}) };
 }
 
 /**

@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as C from '../convention.js';
 import { createExec, type Exec } from '../exec.js';
-import { NotFoundError } from '../errors.js';
+import { INTERRUPTED_ERROR, NotFoundError, failureText } from '../errors.js';
+import { processKeys } from '../runstate.js';
 import { exists, assertInside } from '../fsutil.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedBackupServer, Site } from '../inventory/model.js';
@@ -32,15 +33,17 @@ export interface PruneSnapshotsOptions {
   log?: Logger;
   /** Runs `rm`; default: a fresh one from lib/exec.ts. */
   exec?: Exec;
+  /** SIGINT/SIGTERM: stops between removals (and the `rm`s running); history records `error=interrupted`. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Folders handed to one `rm` process. */
 const REMOVE_BATCH = 64;
 
 /** Removes folder trees as fast as `rm -rf` (it is `rm -rf --one-file-system`, as an argv). */
-export async function removeTrees(dirs: readonly string[], exec: Exec): Promise<void> {
+export async function removeTrees(dirs: readonly string[], exec: Exec, signal?: AbortSignal): Promise<void> {
   if (dirs.length === 0) return;
-  await exec.run({ argv: ['rm', '-rf', '--one-file-system', '--', ...dirs] });
+  await exec.run({ argv: ['rm', '-rf', '--one-file-system', '--', ...dirs] }, signal);
 }
 
 /** Parallel `rm` processes used to remove one large tree (the machine's cores, at most 4). */
@@ -51,7 +54,7 @@ export const REMOVE_JOBS = Math.max(1, Math.min(4, os.availableParallelism()));
  * the emptied skeleton. Subtrees are found by a breadth-first listing that descends only into real
  * folders (never through symlinks: `rm` removes a symlink, never what it points to).
  */
-export async function removeTree(dir: string, exec: Exec, jobs = REMOVE_JOBS): Promise<void> {
+export async function removeTree(dir: string, exec: Exec, jobs = REMOVE_JOBS, signal?: AbortSignal): Promise<void> {
   const top = await lstat(dir).catch(() => undefined);
   if (jobs > 1 && top?.isDirectory()) {
     let level: { p: string; dir: boolean }[] = [{ p: dir, dir: true }];
@@ -72,18 +75,18 @@ export async function removeTree(dir: string, exec: Exec, jobs = REMOVE_JOBS): P
     if (level.length >= jobs && level[0]!.p !== dir) {
       const groups: string[][] = Array.from({ length: jobs }, () => []);
       level.forEach((x, i) => groups[i % jobs]!.push(x.p));
-      await Promise.all(groups.map((g) => removeTrees(g, exec)));
+      await Promise.all(groups.map((g) => removeTrees(g, exec, signal)));
     }
   }
-  await removeTrees([dir], exec);
+  await removeTrees([dir], exec, signal);
 }
 
 /** Removes several trees: one alone with removeTree's parallel `rm`s, several shared among REMOVE_JOBS `rm`s. */
-export async function removeTreesInParallel(dirs: readonly string[], exec: Exec, jobs = REMOVE_JOBS): Promise<void> {
-  if (dirs.length === 1) return removeTree(dirs[0]!, exec, jobs);
+export async function removeTreesInParallel(dirs: readonly string[], exec: Exec, jobs = REMOVE_JOBS, signal?: AbortSignal): Promise<void> {
+  if (dirs.length === 1) return removeTree(dirs[0]!, exec, jobs, signal);
   const groups: string[][] = Array.from({ length: Math.min(jobs, dirs.length) }, () => []);
   dirs.forEach((d, i) => groups[i % groups.length]!.push(d));
-  await Promise.all(groups.map((g) => removeTrees(g, exec)));
+  await Promise.all(groups.map((g) => removeTrees(g, exec, signal)));
 }
 
 /** Renames a snapshot to `.<stamp>.deleting` unless it is current; returns the new path, or undefined if it was gone. */
@@ -124,7 +127,10 @@ export async function pruneSnapshots(site: Site, backupServer: ResolvedBackupSer
     }
   }
   const results: PruneResult[] = [];
-  for (const server of wanted) results.push(await pruneServerSnapshots(site, backupServer, server, opts));
+  for (const server of wanted) {
+    if (opts.signal?.aborted) break; // servers not started: no history line
+    results.push(await pruneServerSnapshots(site, backupServer, server, opts));
+  }
   return results;
 }
 
@@ -161,7 +167,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
   const record = (r: Partial<HistoryRecord>) =>
     appendRecord(
       C.serverHistoryDir(partition),
-      { run, name: C.pruneHistoryName(server), kind: 'prune', tier: 'remote', status: 'running', start: opts.now, host: hostName(), ...r },
+      { run, name: C.pruneHistoryName(server), kind: 'prune', tier: 'remote', status: 'running', start: opts.now, host: hostName(), extra: processKeys(), ...r },
       site.timezone,
     );
   try {
@@ -172,7 +178,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     result.finished = entries.filter((e) => C.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
     if (!dryRun) {
       try {
-        await removeTreesInParallel(result.finished, exec);
+        await removeTreesInParallel(result.finished, exec, REMOVE_JOBS, opts.signal);
       } catch (err) {
         result.errors.push(`finishing ${result.finished.join(', ')}: ${(err as Error).message}`);
       }
@@ -223,6 +229,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     // 4. Remove, oldest first: rename each out of sight (atomic), then delete the renamed trees in batches.
     const renamed: { entry: PruneEntry; hidden: string }[] = [];
     for (const r of toRemove.reverse()) {
+      if (opts.signal?.aborted) break; // not hidden: still a whole snapshot, kept
       if (dryRun) {
         result.removed.push(r);
         continue;
@@ -237,8 +244,13 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     }
     for (let i = 0; i < renamed.length; i += REMOVE_BATCH) {
       const batch = renamed.slice(i, i + REMOVE_BATCH);
+      if (opts.signal?.aborted) {
+        // Hidden, not yet deleted: no longer snapshots; the next prune finishes these deletions.
+        result.errors.push(`${INTERRUPTED_ERROR}: ${batch.length} hidden snapshot(s) left for the next prune to delete`);
+        continue;
+      }
       try {
-        await removeTreesInParallel(batch.map((b) => b.hidden), exec);
+        await removeTreesInParallel(batch.map((b) => b.hidden), exec, REMOVE_JOBS, opts.signal);
         for (const b of batch) result.removed.push(b.entry);
         log.info({ snapshots: batch.map((b) => b.entry.id) }, 'snapshots removed');
       } catch (err) {
@@ -248,12 +260,13 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     }
     result.removed.sort((x, y) => (x.id < y.id ? 1 : -1));
 
+    if (opts.signal?.aborted && !result.errors.some((e) => e.startsWith(INTERRUPTED_ERROR))) result.errors.unshift(INTERRUPTED_ERROR);
     if (!dryRun) {
       await record({
         status: result.errors.length ? 'failed' : 'ok',
         end: new Date(opts.now.getTime() + (Date.now() - started)),
         durationS: (Date.now() - started) / 1000,
-        ...(result.errors.length ? { error: result.errors.join('; ').slice(0, 500) } : {}),
+        ...(result.errors.length ? { error: opts.signal?.aborted ? INTERRUPTED_ERROR : result.errors.join('; ').slice(0, 500) } : {}),
         ...(result.held ? { warning: 'held by the grace rule: nothing removed' } : {}),
         extra: { kept: String(result.kept.length), removed: String(result.removed.length), finished: String(result.finished.length) },
       });
@@ -261,7 +274,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     return result;
   } catch (err) {
     if (!dryRun && result.historyFile) {
-      await record({ status: 'failed', end: new Date(opts.now.getTime() + (Date.now() - started)), error: (err as Error).message }).catch(() => undefined);
+      await record({ status: 'failed', end: new Date(opts.now.getTime() + (Date.now() - started)), error: failureText(err, opts.signal) }).catch(() => undefined);
     }
     throw err;
   } finally {
