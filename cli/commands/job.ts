@@ -1,5 +1,6 @@
 /** `tierback job APP...` / `tierback job --all [--vm NAME]`: run application backup jobs (what crontabs call). */
 import type { CommandModule } from 'yargs';
+import { ExitCode, TierbackError } from '../../lib/errors.js';
 import { formatDuration } from '../../lib/duration.js';
 import { monitorHooks } from '../../lib/monitor/index.js';
 import { describePlan, exitCodeOf, formatPlan, runJobs } from '../../lib/jobs/run.js';
@@ -53,6 +54,7 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
       if (apps.length === 0) out('no active apps for this VM');
       for (const o of outcomes) {
         if (o.status === 'planned' && o.plan) out(formatPlan(o.plan));
+        else if (o.error instanceof TierbackError && o.error.exitCode === ExitCode.REFUSED) out(`${o.app}: refused (nothing written) -> ${o.target}`);
         else if (o.record) {
           const r = o.record;
           out(`${o.app}: ${r.status} — ${r.files ?? 0} files, ${(r.mb ?? 0).toFixed(1)} MB in ${formatDuration((r.durationS ?? 0) * 1000)} -> ${o.target}${r.warning ? `\n  warning: ${r.warning}` : ''}`);

@@ -83,6 +83,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     try {
       const r = await job('docs');
       assert.equal(r.code, ExitCode.REFUSED, r.stderr);
+      assert.match(r.stdout, /^\w+: refused \(nothing written\)/m, r.stdout);
       assert.match(r.stderr, new RegExp(`${web} is a symlink to ${out}.*VM web's folder`));
       assert.match(r.stderr, /hint: replace the symlink by a real folder.*vms\[0\]\.mount/);
       assert.deepEqual(await readdir(out), [], 'no backup, lock or history written through the symlink');
