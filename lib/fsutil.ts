@@ -1,6 +1,6 @@
 /** Small file-system helpers with tierback's safety defaults: 0700 folders, 0600 files, atomic writes. */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm, lstat } from 'node:fs/promises';
+import { appendFile, mkdir, open, realpath, rename, rm, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { RefusedError } from './errors.js';
 
@@ -66,4 +66,23 @@ export async function assertInside(root: string, target: string): Promise<string
       probe = parent;
     }
   }
+}
+
+/**
+ * Appends one line to a log file (history, move records), creating it 0600 with `header` as its
+ * first line if it does not exist. One write() of one line with O_APPEND: concurrent writers never
+ * interleave within a line.
+ */
+export async function appendLogLine(file: string, header: string, line: string): Promise<void> {
+  await ensureDir(path.dirname(file));
+  let fh;
+  try {
+    fh = await open(file, 'wx', FILE_MODE);
+    await fh.writeFile(`${header}\n`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await fh?.close();
+  }
+  await appendFile(file, `${line}\n`, { mode: FILE_MODE });
 }

@@ -7,11 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { appendFile, open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { historyFileName, parseHistoryFileName } from './convention.js';
-import { ensureDir, FILE_MODE } from './fsutil.js';
+import { appendLogLine } from './fsutil.js';
 
 export const HISTORY_HEADER = '# tierback history v1: one event per line, logfmt; see docs/convention.md#history';
 
@@ -183,19 +183,8 @@ export function parseRecord(line: string): HistoryRecord {
 
 /** Appends one record to `<dir>/backup-<name>-<day>`; creates dir 0700 and file 0600 with a header. */
 export async function appendRecord(dir: string, record: HistoryRecord, timeZone: string): Promise<string> {
-  await ensureDir(dir);
   const file = path.join(dir, historyFileName(record.name, dayOf(record.start, timeZone)));
-  let fh;
-  try {
-    fh = await open(file, 'wx', FILE_MODE);
-    await fh.writeFile(`${HISTORY_HEADER}\n`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await fh?.close();
-  }
-  // One write() of one line with O_APPEND: concurrent writers never interleave within a line.
-  await appendFile(file, `${formatRecord(record)}\n`, { mode: FILE_MODE });
+  await appendLogLine(file, HISTORY_HEADER, formatRecord(record));
   return file;
 }
 

@@ -6,10 +6,10 @@
  * `list`/`restore` take points from every place; `status` counts the last good copy at the old
  * place until the new place has one (lib/status-moved.ts).
  */
-import { lstat, open, readdir, readFile, readlink, appendFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from './convention.js';
-import { ensureDir, FILE_MODE } from './fsutil.js';
+import { appendLogLine } from './fsutil.js';
 import { parseLogfmt } from './history.js';
 import type { ResolvedApp, Site } from './inventory/model.js';
 import { diskPath } from './machine.js';
@@ -116,17 +116,7 @@ export async function readMoveRecords(file: string): Promise<MoveRecord[]> {
 export async function appendMoveRecord(file: string, r: MoveRecord): Promise<boolean> {
   const last = (await readMoveRecords(file)).at(-1);
   if (last && last.app === r.app && samePlace(last.from, r.from) && samePlace(last.to, r.to)) return false;
-  await ensureDir(path.dirname(file));
-  let fh;
-  try {
-    fh = await open(file, 'wx', FILE_MODE);
-    await fh.writeFile(`${MOVE_RECORD_HEADER}\n`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await fh?.close();
-  }
-  await appendFile(file, `${formatMoveRecord(r)}\n`, { mode: FILE_MODE });
+  await appendLogLine(file, MOVE_RECORD_HEADER, formatMoveRecord(r));
   return true;
 }
 
