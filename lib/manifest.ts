@@ -18,8 +18,8 @@
  * app, to tell whether the folder was replaced meanwhile (lib/pull/consistency.ts).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, opendir, readFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { lstat, open, opendir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { DUMP_DIR, MANIFEST_FILE, parseDumpFileName } from './convention.js';
@@ -101,6 +101,24 @@ export async function dumpFacts(file: string, exec: Exec): Promise<DumpFacts> {
   const input = createReadStream(file).pipe(createGunzip());
   const c = await (sqlite ? countSqliteDumpRows(input) : countMysqlDumpRows(input));
   return { tables: c.tables, rows: totalRows(c.rows), tableRows: c.rows };
+}
+
+/**
+ * The job run that wrote `dir` (its manifest's `# run` line, in the first lines), or undefined when
+ * the folder has no manifest or one written before run lines existed. Reads 4 KiB, not the sums.
+ */
+export async function manifestRun(dir: string): Promise<string | undefined> {
+  let fh;
+  try {
+    fh = await open(path.join(dir, MANIFEST_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return /^# run (\S+)$/m.exec(buf.subarray(0, bytesRead).toString('utf8'))?.[1];
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close();
+  }
 }
 
 /** Reads a manifest; undefined when the folder has none. */

@@ -22,6 +22,7 @@ import { parseAt, type AtSpec } from '../timespec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { jobTarget } from '../jobs/run.js';
 import { diskPath } from '../machine.js';
+import { manifestRun } from '../manifest.js';
 import { appPlaces, currentStamp, stampsNewestFirst, type Place } from '../places.js';
 
 export type Tier = 'local' | 'remote';
@@ -101,17 +102,26 @@ async function readDumps(disk: string): Promise<DumpRef[]> {
   return out;
 }
 
-/** The job run that wrote the backup (newest ok/warning run, at or before `before`) and the newest failure after it. */
-async function jobFacts(historyDisk: string, app: string, before?: Date): Promise<{ good: Run | undefined; failure: Run | undefined }> {
+/**
+ * The job run that wrote the backup and the newest failure after it. The folder's manifest names
+ * its run (`# run`): that run, when the history holds it. Else (older manifests) the newest
+ * ok/warning run that started at or before `before` (a snapshot's stamp, to the second: a job
+ * that started within that second counts).
+ */
+async function jobFacts(historyDisk: string, app: string, disk: string, before?: Date): Promise<{ good: Run | undefined; failure: Run | undefined }> {
   const { runs } = await readHistory(historyDisk, { name: app }).catch(() => ({ runs: [] as Run[] }));
-  const jobs = runs.filter((r) => r.kind === 'job' && (!before || r.start.getTime() <= before.getTime()));
-  const good = [...jobs].reverse().find((r) => r.status === 'ok' || r.status === 'warning');
+  const all = runs.filter((r) => r.kind === 'job');
+  const ok = (r: Run) => r.status === 'ok' || r.status === 'warning';
+  const wrote = await manifestRun(disk);
+  const byRun = wrote === undefined ? -1 : all.findIndex((r) => r.run === wrote && ok(r));
+  const jobs = all.filter((r) => !before || r.start.getTime() < before.getTime() + 1000);
+  const good = byRun >= 0 ? all[byRun] : [...jobs].reverse().find(ok);
   const last = jobs.at(-1);
-  return { good, failure: last && last.status === 'failed' && last !== good ? last : undefined };
+  return { good, failure: last && last.status === 'failed' && last !== good && (!good || last.start > good.start) ? last : undefined };
 }
 
 async function folderPoint(app: ResolvedApp, tier: Tier, id: string, dir: string, disk: string, historyDisk: string, extra: Partial<Point>, before?: Date): Promise<Point> {
-  const { good, failure } = await jobFacts(historyDisk, app.name, before);
+  const { good, failure } = await jobFacts(historyDisk, app.name, disk, before);
   const fallback = before ?? (await lstat(disk)).mtime;
   return {
     app: app.name,
