@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './net.js';
 
 export interface KeyPair {
   /** Private key file (0600). */
@@ -23,18 +24,6 @@ export async function generateKey(dir: string, name: string): Promise<KeyPair> {
   await rm(`${file}.pub`, { force: true });
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', file]);
   return { private: file, public: (await readFile(`${file}.pub`, 'utf8')).trim() };
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -87,8 +76,12 @@ export interface Sshd {
   host: '127.0.0.1';
   /** Host public key line "ssh-ed25519 AAAA...". */
   hostKey: string;
+  /** The user sshd lets in: the one running the tests. */
+  user: string;
   dir: string;
   authorizedKeysFile: string;
+  /** A known_hosts file with the one line `[127.0.0.1]:port hostKey`. */
+  knownHosts: string;
   /** Replaces the authorized_keys lines (sshd reads the file at each login). */
   setAuthorizedKeys(lines: string[]): Promise<void>;
   /** Stops the daemon and every session it started (a server going down mid-transfer). */
@@ -134,6 +127,9 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     ].join('\n'),
   );
   const child: ResultPromise = execa('/usr/sbin/sshd', ['-D', '-e', '-f', config], { reject: false, stdio: 'ignore' });
+  const hostKey = host.public.split(/\s+/).slice(0, 2).join(' ');
+  const knownHosts = path.join(dir, 'known_hosts');
+  await writeFile(knownHosts, `[127.0.0.1]:${port} ${hostKey}\n`, { mode: 0o600 });
   await waitForPort(port, 10_000);
   let stopped = false;
   const stop = async () => {
@@ -160,9 +156,11 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   return {
     port,
     host: '127.0.0.1',
-    hostKey: host.public.split(/\s+/).slice(0, 2).join(' '),
+    hostKey,
+    user: os.userInfo().username,
     dir,
     authorizedKeysFile,
+    knownHosts,
     setAuthorizedKeys: (lines) => writeFile(authorizedKeysFile, `${lines.join('\n')}\n`, { mode: 0o600 }),
     stop,
     cleanup: async () => {
@@ -170,4 +168,12 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An sshd that lets in one fresh client key, whose private key file is `identity`. */
+export async function startSshdWithClient(dir?: string): Promise<Sshd & { identity: string }> {
+  const base = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'tierback-sshd-')));
+  const client = await generateKey(path.join(base, 'client'), 'client_ed25519');
+  const sshd = await startSshd({ authorizedKeys: [client.public], dir: base });
+  return { ...sshd, identity: client.private };
 }

@@ -11,12 +11,12 @@ import { execa } from 'execa';
 import * as C from '../../lib/convention.js';
 import { appendRecord, newRunId, readHistory } from '../../lib/history.js';
 import { tierback } from '../helpers/cli.js';
-import { startMiniSshd, type MiniSshd } from '../helpers/mini-sshd.js';
+import { startSshdWithClient, type Sshd } from '../helpers/sshd.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
-let sshd: MiniSshd | undefined;
+let sshd: (Sshd & { identity: string }) | undefined;
 
 function inventory(pa: string, pb: string, hydro: string, ssh = ''): string {
   return `version: 1
@@ -167,7 +167,7 @@ describe('move: same server, by editing one line', () => {
 
 describe('move: to another server over SSH (real sshd on loopback)', () => {
   it('transfers hydro from a to VM web2 on b, removes it from a, moves its history', async () => {
-    sshd = await startMiniSshd(path.join(dir, 'sshd'));
+    sshd = await startSshdWithClient(path.join(dir, 'sshd'));
     const pa = path.join(dir, 'x/a');
     const pb = path.join(dir, 'x/b');
     await seed(pa);
