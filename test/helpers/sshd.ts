@@ -3,11 +3,12 @@
  * authorized_keys lines. Stop it in an after() hook; stop() also ends its connection processes.
  */
 import { execa, type ResultPromise } from 'execa';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './net.js';
+import { descendants, killAll } from './procs.js';
 
 export interface KeyPair {
   /** Private key file (0600). */
@@ -45,30 +46,6 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
     if (Date.now() > until) throw new Error(`sshd did not start on port ${port}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Pids of every descendant of `pid` (from /proc), deepest first. */
-async function descendants(pid: number): Promise<number[]> {
-  const parent = new Map<number, number>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(name), ppid);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [child, pp] of parent) if (pp === p) {
-      walk(child);
-      out.push(child);
-    }
-  };
-  walk(pid);
-  return out;
 }
 
 export interface Sshd {
@@ -137,19 +114,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     stopped = true;
     const pid = child.pid;
     if (pid !== undefined) {
-      const kids = await descendants(pid);
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      for (const k of kids) {
-        try {
-          process.kill(k, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      killAll([pid, ...(await descendants(pid))]);
     }
     await child;
   };
@@ -176,4 +141,12 @@ export async function startSshdWithClient(dir?: string): Promise<Sshd & { identi
   const client = await generateKey(path.join(base, 'client'), 'client_ed25519');
   const sshd = await startSshd({ authorizedKeys: [client.public], dir: base });
   return { ...sshd, identity: client.private };
+}
+
+/**
+ * The inventory's `ssh` entry of a server behind `d`: log in as `d.user` with `identity`, pinned to
+ * d's host key unless `hostKey` says otherwise. In YAML text, write it with JSON.stringify.
+ */
+export function sshEntry(d: Sshd, identity: string, opts: { hostKey?: string; rrsync?: boolean } = {}): Record<string, string | number | boolean> {
+  return { host: d.host, port: d.port, user: d.user, host_key: opts.hostKey ?? d.hostKey, identity, ...(opts.rrsync ? { rrsync: true } : {}) };
 }

@@ -12,19 +12,9 @@ import { execa } from 'execa';
 import * as C from '../../../lib/convention.js';
 import { CLI } from '../../helpers/cli.js';
 import { waitFor } from '../../helpers/net.js';
+import { processesWith } from '../../helpers/procs.js';
 import { tempDir } from '../../helpers/tree.js';
 import { APP_SERVER, BACKUP_SERVER, dailyAt, listStamps, makeSnapshots, writeSite } from '../../helpers/snapshots.js';
-
-/** Pids of running processes whose command line mentions `needle`. */
-async function processesWith(needle: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(needle)) out.push(Number(pid));
-  }
-  return out;
-}
 
 describe('tierback prune stopped by SIGTERM', () => {
   let dir: string;
