@@ -49,12 +49,12 @@ export async function writeSite(dir: string, partition: string, extra?: Paramete
  * snapshot, as an unchanged file is after --link-dest) and `own.txt` (unique to the snapshot).
  * Points `remote/<server>` at the newest. Returns the stamps, oldest first.
  */
-/** A temp folder (`dir`, `cleanup`) holding a site written by writeSite, its partition at `<dir>/part`. */
-export async function freshSite(prefix: string, extra?: Parameters<typeof siteYaml>[1]): Promise<{ dir: string; cleanup: () => Promise<void>; partition: string; site: Site }> {
+/** A temp folder (`dir`, `cleanup`) holding a site written by writeSite (`file`), its partition at `<dir>/part`. */
+export async function freshSite(prefix: string, extra?: Parameters<typeof siteYaml>[1]): Promise<{ dir: string; cleanup: () => Promise<void>; partition: string; file: string; site: Site }> {
   const t = await tempDir(prefix);
   const partition = path.join(t.dir, 'part');
-  const { site } = await writeSite(t.dir, partition, extra);
-  return { ...t, partition, site };
+  const { file, site } = await writeSite(t.dir, partition, extra);
+  return { ...t, partition, file, site };
 }
 
 export async function makeSnapshots(partition: string, server: string, instants: Date[], opts: { ownBytes?: number } = {}): Promise<string[]> {
