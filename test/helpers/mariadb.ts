@@ -3,24 +3,15 @@
  * (`--user=root`), stopped and removed by stop(). Root logs in over the socket without password;
  * create users with passwords for the code under test.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { watchDaemon, type DbServer } from './daemon.js';
 import { freePort, waitFor } from './net.js';
 
-export interface MariaDb {
-  dir: string;
+export interface MariaDb extends DbServer {
   socket: string;
-  port: number;
-  host: '127.0.0.1';
-  /** Runs SQL as root over the socket; returns tab-separated rows without headers. */
-  sql(query: string, db?: string): Promise<string>;
-  /** Creates a database and a user with all rights on it (host %, localhost). */
-  createDb(db: string, user: string, password: string): Promise<void>;
-  stop(): Promise<void>;
-  /** Kills the server (fault injection: "database down"); stop() still cleans up. */
-  kill(): Promise<void>;
 }
 
 export async function startMariaDb(): Promise<MariaDb> {
@@ -34,19 +25,9 @@ export async function startMariaDb(): Promise<MariaDb> {
     ['--no-defaults', `--datadir=${data}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1', '--user=root', `--pid-file=${path.join(dir, 'mysqld.pid')}`, `--log-error=${path.join(dir, 'error.log')}`, '--skip-name-resolve', '--innodb-buffer-pool-size=32M', '--skip-log-bin'],
     { reject: false, stdio: 'ignore' },
   );
-  let alive = true;
-  void server.then(() => {
-    alive = false;
-  });
+  const daemon = watchDaemon(server, dir, 'SIGTERM');
   const client = (args: string[], input?: string) => execa('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-B', ...args], { reject: true, ...(input ? { input } : {}) });
-  await waitFor(async () => alive && (await execa('mariadb-admin', ['--no-defaults', `--socket=${socket}`, '-uroot', 'ping'], { reject: false })).exitCode === 0, 'MariaDB to start');
-  const stop = async () => {
-    if (alive) {
-      server.kill('SIGTERM');
-      await server;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  await waitFor(async () => daemon.alive() && (await execa('mariadb-admin', ['--no-defaults', `--socket=${socket}`, '-uroot', 'ping'], { reject: false })).exitCode === 0, 'MariaDB to start');
   return {
     dir,
     socket,
@@ -59,13 +40,8 @@ export async function startMariaDb(): Promise<MariaDb> {
       const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
       await client([], `CREATE DATABASE IF NOT EXISTS \`${db}\`;\nCREATE USER IF NOT EXISTS '${esc(user)}'@'%' IDENTIFIED BY '${esc(password)}';\nCREATE USER IF NOT EXISTS '${esc(user)}'@'localhost' IDENTIFIED BY '${esc(password)}';\nGRANT ALL ON \`${db}\`.* TO '${esc(user)}'@'%';\nGRANT ALL ON \`${db}\`.* TO '${esc(user)}'@'localhost';\nGRANT PROCESS, RELOAD ON *.* TO '${esc(user)}'@'%';\nGRANT PROCESS, RELOAD ON *.* TO '${esc(user)}'@'localhost';\n`);
     },
-    stop,
-    async kill() {
-      if (alive) {
-        server.kill('SIGKILL');
-        await server;
-      }
-    },
+    stop: daemon.stop,
+    kill: daemon.kill,
   };
 }
 

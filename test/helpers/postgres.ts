@@ -4,24 +4,17 @@
  * TCP, trust over the socket for the test's own superuser access. stop() shuts it down and
  * removes everything.
  */
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { watchDaemon, type DbServer } from './daemon.js';
 import { freePort, waitFor } from './net.js';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
-export interface Postgres {
-  dir: string;
+export interface Postgres extends DbServer {
   socketDir: string;
-  port: number;
-  host: '127.0.0.1';
-  /** Runs SQL as superuser over the socket; returns unaligned, tuples-only output. */
-  sql(query: string, db?: string): Promise<string>;
-  createDb(db: string, user: string, password: string): Promise<void>;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
 }
 
 async function pgUser(): Promise<{ uid: number; gid: number }> {
@@ -39,11 +32,8 @@ export async function startPostgres(): Promise<Postgres> {
   const asPg = { uid, gid, env: { HOME: dir }, cwd: dir };
   await execa(path.join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], { reject: true, ...asPg });
   const server: ResultPromise = execa(path.join(PG_BIN, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'shared_buffers=16MB'], { reject: false, stdio: 'ignore', ...asPg });
-  let alive = true;
-  void server.then(() => {
-    alive = false;
-  });
-  await waitFor(async () => alive && (await execa(path.join(PG_BIN, 'pg_isready'), ['-h', dir, '-p', String(port)], { reject: false })).exitCode === 0, 'PostgreSQL to start');
+  const daemon = watchDaemon(server, dir, 'SIGINT');
+  await waitFor(async () => daemon.alive() && (await execa(path.join(PG_BIN, 'pg_isready'), ['-h', dir, '-p', String(port)], { reject: false })).exitCode === 0, 'PostgreSQL to start');
   const psql = (args: string[], input?: string) => execa('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-At', ...args], { reject: true, ...(input ? { input } : {}) });
   return {
     dir,
@@ -56,18 +46,7 @@ export async function startPostgres(): Promise<Postgres> {
     async createDb(db, user, password) {
       await psql(['-d', 'postgres'], `CREATE ROLE "${user}" LOGIN PASSWORD '${password.replace(/'/g, "''")}';\nCREATE DATABASE "${db}" OWNER "${user}";\n`);
     },
-    async stop() {
-      if (alive) {
-        server.kill('SIGINT');
-        await server;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-    async kill() {
-      if (alive) {
-        server.kill('SIGKILL');
-        await server;
-      }
-    },
+    stop: daemon.stop,
+    kill: daemon.kill,
   };
 }

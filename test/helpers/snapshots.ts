@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as C from '../../lib/convention.js';
 import { parseInventory } from '../../lib/inventory/load.js';
 import type { Site } from '../../lib/inventory/model.js';
+import { tempDir } from './tree.js';
 
 export const APP_SERVER = 'app1.test';
 export const BACKUP_SERVER = 'bk.test';
@@ -48,6 +49,14 @@ export async function writeSite(dir: string, partition: string, extra?: Paramete
  * snapshot, as an unchanged file is after --link-dest) and `own.txt` (unique to the snapshot).
  * Points `remote/<server>` at the newest. Returns the stamps, oldest first.
  */
+/** A temp folder (`dir`, `cleanup`) holding a site written by writeSite (`file`), its partition at `<dir>/part`. */
+export async function freshSite(prefix: string, extra?: Parameters<typeof siteYaml>[1]): Promise<{ dir: string; cleanup: () => Promise<void>; partition: string; file: string; site: Site }> {
+  const t = await tempDir(prefix);
+  const partition = path.join(t.dir, 'part');
+  const { file, site } = await writeSite(t.dir, partition, extra);
+  return { ...t, partition, file, site };
+}
+
 export async function makeSnapshots(partition: string, server: string, instants: Date[], opts: { ownBytes?: number } = {}): Promise<string[]> {
   const dir = C.snapshotsDir(partition, server);
   await mkdir(dir, { recursive: true });

@@ -3,10 +3,12 @@
  * authorized_keys lines. Stop it in an after() hook; stop() also ends its connection processes.
  */
 import { execa, type ResultPromise } from 'execa';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './net.js';
+import { descendants, killAll } from './procs.js';
 
 export interface KeyPair {
   /** Private key file (0600). */
@@ -23,18 +25,6 @@ export async function generateKey(dir: string, name: string): Promise<KeyPair> {
   await rm(`${file}.pub`, { force: true });
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', file]);
   return { private: file, public: (await readFile(`${file}.pub`, 'utf8')).trim() };
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -58,37 +48,17 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** Pids of every descendant of `pid` (from /proc), deepest first. */
-async function descendants(pid: number): Promise<number[]> {
-  const parent = new Map<number, number>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(name), ppid);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [child, pp] of parent) if (pp === p) {
-      walk(child);
-      out.push(child);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
 export interface Sshd {
   port: number;
   host: '127.0.0.1';
   /** Host public key line "ssh-ed25519 AAAA...". */
   hostKey: string;
+  /** The user sshd lets in: the one running the tests. */
+  user: string;
   dir: string;
   authorizedKeysFile: string;
+  /** A known_hosts file with the one line `[127.0.0.1]:port hostKey`. */
+  knownHosts: string;
   /** Replaces the authorized_keys lines (sshd reads the file at each login). */
   setAuthorizedKeys(lines: string[]): Promise<void>;
   /** Stops the daemon and every session it started (a server going down mid-transfer). */
@@ -134,6 +104,9 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     ].join('\n'),
   );
   const child: ResultPromise = execa('/usr/sbin/sshd', ['-D', '-e', '-f', config], { reject: false, stdio: 'ignore' });
+  const hostKey = host.public.split(/\s+/).slice(0, 2).join(' ');
+  const knownHosts = path.join(dir, 'known_hosts');
+  await writeFile(knownHosts, `[127.0.0.1]:${port} ${hostKey}\n`, { mode: 0o600 });
   await waitForPort(port, 10_000);
   let stopped = false;
   const stop = async () => {
@@ -141,28 +114,18 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     stopped = true;
     const pid = child.pid;
     if (pid !== undefined) {
-      const kids = await descendants(pid);
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      for (const k of kids) {
-        try {
-          process.kill(k, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      killAll([pid, ...(await descendants(pid))]);
     }
     await child;
   };
   return {
     port,
     host: '127.0.0.1',
-    hostKey: host.public.split(/\s+/).slice(0, 2).join(' '),
+    hostKey,
+    user: os.userInfo().username,
     dir,
     authorizedKeysFile,
+    knownHosts,
     setAuthorizedKeys: (lines) => writeFile(authorizedKeysFile, `${lines.join('\n')}\n`, { mode: 0o600 }),
     stop,
     cleanup: async () => {
@@ -170,4 +133,20 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An sshd that lets in one fresh client key, whose private key file is `identity`. */
+export async function startSshdWithClient(dir?: string): Promise<Sshd & { identity: string }> {
+  const base = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'tierback-sshd-')));
+  const client = await generateKey(path.join(base, 'client'), 'client_ed25519');
+  const sshd = await startSshd({ authorizedKeys: [client.public], dir: base });
+  return { ...sshd, identity: client.private };
+}
+
+/**
+ * The inventory's `ssh` entry of a server behind `d`: log in as `d.user` with `identity`, pinned to
+ * d's host key unless `hostKey` says otherwise. In YAML text, write it with JSON.stringify.
+ */
+export function sshEntry(d: Sshd, identity: string, opts: { hostKey?: string; rrsync?: boolean } = {}): Record<string, string | number | boolean> {
+  return { host: d.host, port: d.port, user: d.user, host_key: opts.hostKey ?? d.hostKey, identity, ...(opts.rrsync ? { rrsync: true } : {}) };
 }

@@ -7,7 +7,8 @@ import { parseInventory } from '../../lib/inventory/load.js';
 import { notifyRunFinished, notifyRunStarted } from '../../lib/monitor/index.js';
 import { tierback } from '../helpers/cli.js';
 import { startRecorder, type Recorder } from '../helpers/http-recorder.js';
-import { freePort, startInflux, type Influx } from '../helpers/influxdb.js';
+import { startInflux, type Influx } from '../helpers/influxdb.js';
+import { freePort } from '../helpers/net.js';
 import { tempDir } from '../helpers/tree.js';
 import { ago, HOUR, localHistory, siteYaml, writeRun } from '../helpers/history-site.js';
 

@@ -19,7 +19,7 @@ import { readMoveRecords } from '../../lib/places.js';
 import { resolveBackupServer, runPulls } from '../../lib/pull/pull.js';
 import { siteStatus } from '../../lib/status.js';
 import { tierback } from '../helpers/cli.js';
-import { generateKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
+import { generateKey, sshEntry, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tree.js';
 
 const A = 'a.test';
@@ -38,7 +38,7 @@ let backup: string;
 const inv: Record<1 | 2 | 3, string> = { 1: '', 2: '', 3: '' };
 
 function inventory(wiki: string): string {
-  const ssh = (d: Sshd) => `{ host: 127.0.0.1, port: ${d.port}, user: root, host_key: "${d.hostKey}", identity: ${key.private} }`;
+  const ssh = (d: Sshd) => JSON.stringify(sshEntry(d, key.private));
   return `version: 1
 defaults: { timezone: UTC }
 servers:

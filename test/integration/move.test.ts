@@ -11,12 +11,12 @@ import { execa } from 'execa';
 import * as C from '../../lib/convention.js';
 import { appendRecord, newRunId, readHistory } from '../../lib/history.js';
 import { tierback } from '../helpers/cli.js';
-import { startMiniSshd, type MiniSshd } from '../helpers/mini-sshd.js';
+import { sshEntry, startSshdWithClient, type Sshd } from '../helpers/sshd.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
-let sshd: MiniSshd | undefined;
+let sshd: (Sshd & { identity: string }) | undefined;
 
 function inventory(pa: string, pb: string, hydro: string, ssh = ''): string {
   return `version: 1
@@ -47,6 +47,18 @@ async function seed(pa: string): Promise<void> {
   }
 }
 
+/** Case `sub`: server a seeded under dir/sub/a, and two inventories: hydro on a's VM web (old.yaml), then at `to` (new.yaml). */
+async function moveCase(sub: string, to: string, ssh = ''): Promise<{ pa: string; pb: string; oldInv: string; newInv: string }> {
+  const pa = path.join(dir, sub, 'a');
+  const pb = path.join(dir, sub, 'b');
+  await seed(pa);
+  const oldInv = path.join(dir, sub, 'old.yaml');
+  const newInv = path.join(dir, sub, 'new.yaml');
+  await writeFile(oldInv, inventory(pa, pb, 'server: a.example.org, vm: web, relpath: v2.example.org/hydro', ssh));
+  await writeFile(newInv, inventory(pa, pb, to, ssh));
+  return { pa, pb, oldInv, newInv };
+}
+
 async function files(root: string): Promise<string[]> {
   const out: string[] = [];
   async function walk(d: string, rel: string) {
@@ -70,13 +82,7 @@ after(async () => {
 
 describe('move: same server, by editing one line', () => {
   it('moves hydro from VM web to VM intern: folder and history follow, www and old snapshots stay', async () => {
-    const pa = path.join(dir, 's1/a');
-    const pb = path.join(dir, 's1/b');
-    await seed(pa);
-    const oldInv = path.join(dir, 's1/old.yaml');
-    const newInv = path.join(dir, 's1/new.yaml');
-    await writeFile(oldInv, inventory(pa, pb, 'server: a.example.org, vm: web, relpath: v2.example.org/hydro'));
-    await writeFile(newInv, inventory(pa, pb, 'server: a.example.org, vm: intern, relpath: v2.example.org/hydro'));
+    const { pa, pb, oldInv, newInv } = await moveCase('s1', 'server: a.example.org, vm: intern, relpath: v2.example.org/hydro');
     // A pull before the move (the layout a backup server copies).
     const snap1 = path.join(dir, 's1/snap1');
     await execa('rsync', ['-a', `${C.localRoot(pa)}/`, `${snap1}/`]);
@@ -126,12 +132,7 @@ describe('move: same server, by editing one line', () => {
   });
 
   it('renames the folder when only the relpath changes; history stays where it is', async () => {
-    const pa = path.join(dir, 's2/a');
-    await seed(pa);
-    const oldInv = path.join(dir, 's2/old.yaml');
-    const newInv = path.join(dir, 's2/new.yaml');
-    await writeFile(oldInv, inventory(pa, path.join(dir, 's2/b'), 'server: a.example.org, vm: web, relpath: v2.example.org/hydro'));
-    await writeFile(newInv, inventory(pa, path.join(dir, 's2/b'), 'server: a.example.org, vm: web, relpath: demo.example.org/hydro'));
+    const { pa, oldInv, newInv } = await moveCase('s2', 'server: a.example.org, vm: web, relpath: demo.example.org/hydro');
     const r = await tierback(['move', 'hydro', '--from', oldInv, '-i', newInv]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(await files(C.localAppDir(pa, 'web', 'demo.example.org/hydro')), ['db/hydro-2026-03-01T013000Z.sql.gz', 'releases/r1/app.rb']);
@@ -139,13 +140,8 @@ describe('move: same server, by editing one line', () => {
   });
 
   it('refuses to overwrite data already at the new place and loses nothing (exit 6)', async () => {
-    const pa = path.join(dir, 's3/a');
-    await seed(pa);
+    const { pa, oldInv, newInv } = await moveCase('s3', 'server: a.example.org, vm: intern, relpath: v2.example.org/hydro');
     await makeTree(C.localAppDir(pa, 'intern', 'v2.example.org/hydro'), { 'fresh.txt': 'a job ran here already' });
-    const oldInv = path.join(dir, 's3/old.yaml');
-    const newInv = path.join(dir, 's3/new.yaml');
-    await writeFile(oldInv, inventory(pa, path.join(dir, 's3/b'), 'server: a.example.org, vm: web, relpath: v2.example.org/hydro'));
-    await writeFile(newInv, inventory(pa, path.join(dir, 's3/b'), 'server: a.example.org, vm: intern, relpath: v2.example.org/hydro'));
     const r = await tierback(['move', 'hydro', '--from', oldInv, '-i', newInv]);
     assert.equal(r.code, 6, r.stderr);
     assert.match(r.stderr, /already exists and is not empty/);
@@ -167,15 +163,9 @@ describe('move: same server, by editing one line', () => {
 
 describe('move: to another server over SSH (real sshd on loopback)', () => {
   it('transfers hydro from a to VM web2 on b, removes it from a, moves its history', async () => {
-    sshd = await startMiniSshd(path.join(dir, 'sshd'));
-    const pa = path.join(dir, 'x/a');
-    const pb = path.join(dir, 'x/b');
-    await seed(pa);
-    const ssh = `, ssh: { host: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, identity: ${sshd.identity}, host_key: "${sshd.hostKey}" }`;
-    const oldInv = path.join(dir, 'x/old.yaml');
-    const newInv = path.join(dir, 'x/new.yaml');
-    await writeFile(oldInv, inventory(pa, pb, 'server: a.example.org, vm: web, relpath: v2.example.org/hydro', ssh));
-    await writeFile(newInv, inventory(pa, pb, 'server: b.example.org, vm: web2, relpath: v2.example.org/hydro', ssh));
+    sshd = await startSshdWithClient(path.join(dir, 'sshd'));
+    const ssh = `, ssh: ${JSON.stringify(sshEntry(sshd, sshd.identity))}`;
+    const { pa, pb, oldInv, newInv } = await moveCase('x', 'server: b.example.org, vm: web2, relpath: v2.example.org/hydro', ssh);
     const before = await files(C.localAppDir(pa, 'web', 'v2.example.org/hydro'));
 
     const r = await tierback(['move', 'hydro', '--from', oldInv, '-i', newInv, '--json']);
@@ -203,15 +193,9 @@ describe('move: to another server over SSH (real sshd on loopback)', () => {
 
   it('refuses a server whose host key does not match (no data removed)', async () => {
     assert.ok(sshd);
-    const pa = path.join(dir, 'y/a');
-    const pb = path.join(dir, 'y/b');
-    await seed(pa);
     const wrongKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
-    const ssh = `, ssh: { host: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, identity: ${sshd.identity}, host_key: "${wrongKey}" }`;
-    const oldInv = path.join(dir, 'y/old.yaml');
-    const newInv = path.join(dir, 'y/new.yaml');
-    await writeFile(oldInv, inventory(pa, pb, 'server: a.example.org, vm: web, relpath: v2.example.org/hydro', ssh));
-    await writeFile(newInv, inventory(pa, pb, 'server: b.example.org, vm: web2, relpath: v2.example.org/hydro', ssh));
+    const ssh = `, ssh: ${JSON.stringify(sshEntry(sshd, sshd.identity, { hostKey: wrongKey }))}`;
+    const { pa, pb, oldInv, newInv } = await moveCase('y', 'server: b.example.org, vm: web2, relpath: v2.example.org/hydro', ssh);
     const r = await tierback(['move', 'hydro', '--from', oldInv, '-i', newInv]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /ssh exited with code 255/);

@@ -56,14 +56,12 @@ before(async () => {
   const recipient = (await execa('age-keygen', ['-y', identity])).stdout.trim();
   const client = await generateKey(keys, 'rclone_sftp');
   sshd = await startSshd({ authorizedKeys: [client.public] });
-  const kh = path.join(keys, 'known_hosts');
-  await writeFile(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
   const wrongKh = path.join(keys, 'wrong_known_hosts');
   const other = await generateKey(keys, 'not_the_host');
   await writeFile(wrongKh, `[127.0.0.1]:${sshd.port} ${other.public.split(' ').slice(0, 2).join(' ')}\n`);
   rcloneConf = path.join(keys, 'rclone.conf');
   badConf = path.join(keys, 'rclone-wrong-hostkey.conf');
-  await rcloneConfig(rcloneConf, sshd.port, client.private, kh);
+  await rcloneConfig(rcloneConf, sshd.port, client.private, sshd.knownHosts);
   await rcloneConfig(badConf, sshd.port, client.private, wrongKh);
   localBucket = path.join(root, 'bucket');
   sftpBucket = path.join(root, 'sftp-bucket');

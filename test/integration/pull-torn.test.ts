@@ -22,7 +22,8 @@ import { siteStatus } from '../../lib/status.js';
 import { resolveBackupServer, runPulls, type PullOptions, type PullOutcome } from '../../lib/pull/pull.js';
 import { authorizedKeysLine } from '../../lib/pull/ssh.js';
 import { treeDiff } from '../helpers/jobsite.js';
-import { generateKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
+import { processesWith } from '../helpers/procs.js';
+import { generateKey, sshEntry, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tree.js';
 
 const A = 'app.torn.test';
@@ -45,7 +46,7 @@ function site(bwlimit?: string): Site {
     version: 1,
     defaults: { timezone: 'UTC' },
     servers: [
-      { fqdn: A, partition: part, ssh: { host: '127.0.0.1', port: sshd.port, user: 'root', host_key: sshd.hostKey, identity: key.private, rrsync: true } },
+      { fqdn: A, partition: part, ssh: sshEntry(sshd, key.private, { rrsync: true }) },
       { fqdn: BACKUP, partition: backup, role: 'backup' },
     ],
     vms: [{ name: 'web', server: A, mount: path.join(part, 'local/web') }],
@@ -72,13 +73,7 @@ function pull(s: Site, opts: Partial<PullOptions> = {}): Promise<PullOutcome> {
 /** Pids of the local rsync processes writing this server's new snapshot. */
 async function pullRsyncs(): Promise<number[]> {
   const want = `${snapshotsDir(backup, A)}/`;
-  const out: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const argv = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (argv[0] === 'rsync' && argv.some((a) => a.startsWith(want) && a.endsWith('/web/'))) out.push(Number(name));
-  }
-  return out;
+  return (await processesWith(want)).filter((p) => p.argv[0] === 'rsync' && p.argv.some((a) => a.startsWith(want) && a.endsWith('/web/'))).map((p) => p.pid);
 }
 
 /**

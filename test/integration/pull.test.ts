@@ -20,7 +20,8 @@ import { authorizedKeysLine, prepareKnownHosts, sshArgv, sshTarget } from '../..
 import { rshString } from '../../lib/pull/rsync.js';
 import { CLI, tierback } from '../helpers/cli.js';
 import { sshCheck, type SshCheckResult } from '../../lib/ssh/check.js';
-import { generateKey, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
+import { waitFor } from '../helpers/net.js';
+import { generateKey, sshEntry, startSshd, type KeyPair, type Sshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tree.js';
 
 const A = 'srv-a.test';
@@ -44,10 +45,10 @@ function inventory(opts: { hostKeyA?: string; bwlimit?: string } = {}): string {
 servers:
   - fqdn: ${A}
     partition: ${srcA}
-    ssh: { host: 127.0.0.1, port: ${sshdA.port}, user: root, host_key: "${opts.hostKeyA ?? sshdA.hostKey}", identity: ${key.private}, rrsync: true }
+    ssh: ${JSON.stringify(sshEntry(sshdA, key.private, { rrsync: true, ...(opts.hostKeyA ? { hostKey: opts.hostKeyA } : {}) }))}
   - fqdn: ${B}
     partition: ${srcB}
-    ssh: { host: 127.0.0.1, port: ${sshdB.port}, user: root, host_key: "${sshdB.hostKey}", identity: ${key.private}, rrsync: true }
+    ssh: ${JSON.stringify(sshEntry(sshdB, key.private, { rrsync: true }))}
   - fqdn: ${BACKUP}
     partition: ${backup}
     role: backup
@@ -82,14 +83,6 @@ async function pull(s: Site, servers?: string[]) {
 
 async function current(server: string): Promise<string> {
   return path.basename(await readlink(remoteServerDir(backup, server)));
-}
-
-async function waitFor(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function countFiles(dir: string): Promise<number> {
@@ -279,7 +272,7 @@ describe('tierback pull over SSH (real sshd, rrsync -ro)', () => {
     await waitFor(async () => {
       const p = await partials();
       return p.length === 1 && (await countFiles(path.join(snapshotsDir(backup, A), p[0]!, 'web/a.example.org/new'))) >= 5;
-    }, 30_000, 'the slow pull to copy some files');
+    }, 'the slow pull to copy some files', 30_000, 50);
     process.kill(-child.pid!, 'SIGKILL');
     await child;
     assert.equal(await current(A), keep, 'the current snapshot did not move');
@@ -305,7 +298,7 @@ describe('tierback pull over SSH (real sshd, rrsync -ro)', () => {
     await waitFor(async () => {
       const p = (await readdir(snapshotsDir(backup, A))).filter((n) => n.endsWith('.partial'));
       return p.length === 1 && (await countFiles(path.join(snapshotsDir(backup, A), p[0]!, 'web/a.example.org/more'))) >= 3;
-    }, 30_000, 'the pull of A to be under way');
+    }, 'the pull of A to be under way', 30_000, 50);
     await sshdA.stop();
     const r = await child;
     assert.equal(r.exitCode, 5, `exit code ${r.exitCode}: ${r.stderr}`);

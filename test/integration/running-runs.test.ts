@@ -18,33 +18,17 @@ import type { AppHistory } from '../../lib/runs.js';
 import { CLI, tierback } from '../helpers/cli.js';
 import { jobSite } from '../helpers/jobsite.js';
 import { waitFor } from '../helpers/net.js';
+import { descendants, killAll } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tree.js';
 
 const HOST = 'app1.test.example';
-
-/** Every descendant pid of `pid` (children first found through /proc). */
-async function descendants(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-  for (const t of tasks) {
-    const kids = (await readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
-    for (const k of kids) out.push(k, ...(await descendants(k)));
-  }
-  return out;
-}
 
 /** SIGKILL a process and, after it, what it started (they would otherwise run on as orphans). */
 async function killHard(child: ResultPromise): Promise<void> {
   const kids = await descendants(child.pid!);
   child.kill('SIGKILL');
   await child;
-  for (const k of kids) {
-    try {
-      process.kill(k, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killAll(kids);
 }
 
 async function historyJson(inv: string, app: string): Promise<AppHistory> {

@@ -16,33 +16,10 @@ import { remoteServerDir, serverHistoryDir, snapshotsDir, vmHistoryDir } from '.
 import { authorizedKeysLine } from '../../lib/pull/ssh.js';
 import { CLI } from '../helpers/cli.js';
 import { appOf, jobSite } from '../helpers/jobsite.js';
-import { generateKey, startSshd, type Sshd } from '../helpers/sshd.js';
+import { waitFor } from '../helpers/net.js';
+import { processesWith } from '../helpers/procs.js';
+import { generateKey, sshEntry, startSshd, type Sshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tree.js';
-
-/** Pids of live processes (not zombies) whose command line mentions `text`. */
-async function processesWith(text: string): Promise<{ pid: number; cmd: string }[]> {
-  const out: { pid: number; cmd: string }[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
-      if (/^\d+ \(.*\) Z /.test(stat)) continue;
-      const cmd = (await readFile(`/proc/${name}/cmdline`, 'utf8')).replace(/\0/g, ' ');
-      if (cmd.includes(text)) out.push({ pid: Number(name), cmd });
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-async function waitFor(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function lastLine(dir: string): Promise<string> {
   const files = (await readdir(dir)).filter((f) => f.startsWith('backup-')).sort();
@@ -76,7 +53,7 @@ describe('a job stopped by a signal', () => {
     const app = appOf(site, name);
     const parent = app.mount;
     const child = execa(process.execPath, [CLI, 'job', name, '-i', site.file], { reject: false, env: { TIERBACK_INVENTORY: '', PATH: `${bin}:${process.env['PATH']}` } });
-    await waitFor(async () => (await readdir(parent)).some((n) => n.startsWith(`.${name}.example.org.partial-`)) && (await processesWith(path.join(root, name))).some((p) => p.cmd.includes('rsync')), 20_000, 'the job to be copying');
+    await waitFor(async () => (await readdir(parent)).some((n) => n.startsWith(`.${name}.example.org.partial-`)) && (await processesWith(path.join(root, name))).some((p) => p.cmd.includes('rsync')), 'the job to be copying', 20_000, 50);
     await new Promise((r) => setTimeout(r, 500));
     return { child, parent, mount: app.mount, inv: site.file };
   }
@@ -102,7 +79,7 @@ describe('a job stopped by a signal', () => {
     assert.ok((await processesWith(path.join(root, 'killed'))).length >= 1);
     child.kill('SIGKILL');
     await child;
-    await waitFor(async () => (await processesWith(path.join(root, 'killed'))).length === 0, 2_000, 'the rsync children of the killed job to die').catch(async (err: Error) => {
+    await waitFor(async () => (await processesWith(path.join(root, 'killed'))).length === 0, 'the rsync children of the killed job to die', 2_000, 50).catch(async (err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(await processesWith(path.join(root, 'killed')))}`);
     });
   });
@@ -129,7 +106,7 @@ describe('a pull over SSH stopped by a signal', () => {
 servers:
   - fqdn: ${SRC}
     partition: ${src}
-    ssh: { host: 127.0.0.1, port: ${sshd.port}, user: root, host_key: "${sshd.hostKey}", identity: ${key.private}, rrsync: true }
+    ssh: ${JSON.stringify(sshEntry(sshd, key.private, { rrsync: true }))}
   - fqdn: ${BK}
     partition: ${backup}
     role: backup
@@ -147,7 +124,7 @@ backup_servers:
   it('SIGTERM mid-transfer: exit 130, history status=failed error=interrupted, .partial kept to resume, no rsync or ssh left', async () => {
     const child = execa(process.execPath, [CLI, 'pull', '-i', inv, '--backup-server', BK, '--retries', '0'], { reject: false, env: { TIERBACK_INVENTORY: '' } });
     const partials = async () => (await readdir(snapshotsDir(backup, SRC)).catch(() => [] as string[])).filter((n) => n.endsWith('.partial'));
-    await waitFor(async () => (await partials()).length === 1 && (await processesWith(backup)).some((p) => p.cmd.includes('rsync')), 30_000, 'the pull to be copying');
+    await waitFor(async () => (await partials()).length === 1 && (await processesWith(backup)).some((p) => p.cmd.includes('rsync')), 'the pull to be copying', 30_000, 50);
     await new Promise((r) => setTimeout(r, 1000));
     const clientSide = await processesWith(root);
     assert.ok(clientSide.some((p) => p.cmd.includes('ssh ')), `rsync's ssh is running: ${JSON.stringify(clientSide)}`);
@@ -159,18 +136,18 @@ backup_servers:
     assert.match(line, /error=interrupted(\s|$)/);
     assert.equal((await partials()).length, 1, 'the .partial is kept: the next pull resumes it');
     assert.ok(!existsSync(remoteServerDir(backup, SRC)), 'nothing was made current');
-    await waitFor(async () => (await processesWith(backup)).length === 0 && !(await processesWith(path.join(root, 'keys'))).some((p) => p.cmd.startsWith('ssh ')), 2_000, 'rsync and ssh to be gone').catch(async (err: Error) => {
+    await waitFor(async () => (await processesWith(backup)).length === 0 && !(await processesWith(path.join(root, 'keys'))).some((p) => p.cmd.startsWith('ssh ')), 'rsync and ssh to be gone', 2_000, 50).catch(async (err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(await processesWith(root))}`);
     });
   });
 
   it('kill -9 of tierback mid-transfer: its rsync and ssh processes are gone within two seconds', async () => {
     const child = execa(process.execPath, [CLI, 'pull', '-i', inv, '--backup-server', BK, '--retries', '0'], { reject: false, env: { TIERBACK_INVENTORY: '' } });
-    await waitFor(async () => (await processesWith(backup)).some((p) => p.cmd.includes('rsync')), 30_000, 'the pull to be copying');
+    await waitFor(async () => (await processesWith(backup)).some((p) => p.cmd.includes('rsync')), 'the pull to be copying', 30_000, 50);
     await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGKILL');
     await child;
-    await waitFor(async () => (await processesWith(backup)).length === 0 && !(await processesWith(path.join(root, 'keys'))).some((p) => p.cmd.startsWith('ssh ')), 2_000, 'rsync and ssh of the killed pull to die').catch(async (err: Error) => {
+    await waitFor(async () => (await processesWith(backup)).length === 0 && !(await processesWith(path.join(root, 'keys'))).some((p) => p.cmd.startsWith('ssh ')), 'rsync and ssh of the killed pull to die', 2_000, 50).catch(async (err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(await processesWith(root))}`);
     });
   });

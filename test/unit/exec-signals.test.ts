@@ -4,21 +4,12 @@
  * installed is still reported as "cannot run" through the setpriv wrapper.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { createExec, spawnArgv } from '../../lib/exec.js';
 import { CommandError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
-
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../helpers/procs.js';
 
 describe('exec: stopping children', () => {
   it('an aborted command is stopped with its grandchildren (the whole process group)', async () => {
@@ -27,13 +18,13 @@ describe('exec: stopping children', () => {
     // The shell starts a grandchild and waits: SIGTERM to the shell alone would leave `sleep` running.
     const running = exec.spawn({ argv: ['sh', '-c', 'sleep 300 & echo $!; wait'], stream: true }, ac.signal);
     const pid = await new Promise<number>((resolve) => running.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
-    assert.ok(await alive(pid), 'the grandchild runs');
+    assert.ok(await isAlive(pid), 'the grandchild runs');
     ac.abort();
     const r = await running;
     assert.ok(r.isCanceled, 'cancelled');
     const until = Date.now() + 2000;
-    while ((await alive(pid)) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
-    assert.equal(await alive(pid), false, `the grandchild ${pid} was stopped too`);
+    while ((await isAlive(pid)) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(await isAlive(pid), false, `the grandchild ${pid} was stopped too`);
   });
 
   it('children carry the parent-death signal KILL (setpriv), so they die with a kill -9 of tierback', async () => {

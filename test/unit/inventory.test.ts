@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
 import { EXAMPLE } from '../helpers/cli.js';
 import { InventoryError } from '../../lib/errors.js';
 import { knownKeysAt, locateInventory, parseInventory } from '../../lib/inventory/load.js';
@@ -138,8 +139,23 @@ describe('inventory: the reference in docs/inventory.md', () => {
   it('documents every key of the example inventory', async () => {
     const { ROOT } = await import('../helpers/cli.js');
     const doc = readFileSync(`${ROOT}/docs/inventory.md`, 'utf8');
-    for (const key of ['apps[].relpath', 'servers[].partition', 'vms[].mount', 'backup_servers[].pulls', 'defaults.retention.remote.quarterly', 'defaults.timezone']) {
-      assert.ok(doc.includes(`\`${key}\``), key);
+    const documented = new Set([...doc.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!));
+    const paths = keyPaths(yaml.load(exampleText));
+    // the walk reaches the deep keys (a walk that stopped at the top would check little)
+    for (const deep of ['defaults.retention.remote.quarterly', 'servers[].ssh.user', 'offsite.targets[].remote', 'monitoring.prometheus.textfile']) {
+      assert.ok(paths.includes(deep), deep);
     }
+    const missing = paths.filter((p) => !documented.has(p));
+    assert.deepEqual(missing, [], `keys of inventory/example.yaml without a row in docs/inventory.md: ${missing.join(', ')}`);
   });
 });
+
+/** Every key path of a YAML value, as docs/inventory.md writes them: `a.b`, `list[].key`. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) return [...new Set(value.flatMap((v) => keyPaths(v, `${prefix}[]`)))];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
+    const p = prefix === '' ? k : `${prefix}.${k}`;
+    return [p, ...keyPaths(v, p)];
+  });
+}

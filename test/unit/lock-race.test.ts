@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { deadPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tree.js';
 
 const RACER = fileURLToPath(new URL('../helpers/lock-racer.js', import.meta.url));
@@ -24,12 +25,6 @@ interface Hold {
   enter: number;
   exit: number;
   overlap: boolean;
-}
-
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '0']);
-  await new Promise((r) => child.on('exit', r));
-  return child.pid!;
 }
 
 /** Runs RACERS processes for `stale.length` rounds; before round r, `stale[r]` (if any) is written as the lock's content. */

@@ -2,17 +2,11 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { acquireLock, isLocked, takeoverPath } from '../../lib/lock.js';
 import { LockedError, ExitCode } from '../../lib/errors.js';
 import os from 'node:os';
+import { deadPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tree.js';
-
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '0']);
-  await new Promise((r) => child.on('exit', r));
-  return child.pid!;
-}
 
 describe('locks', async () => {
   const { dir, cleanup } = await tempDir();

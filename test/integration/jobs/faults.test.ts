@@ -12,6 +12,7 @@ import { appOf, historyOf, jobSite, sh, treeDiff } from '../../helpers/jobsite.j
 import { passwordFile, startMariaDb, type MariaDb } from '../../helpers/mariadb.js';
 import { CLI, tierback } from '../../helpers/cli.js';
 import { waitFor } from '../../helpers/net.js';
+import { processesWith } from '../../helpers/procs.js';
 import type { Site } from '../../../lib/inventory/model.js';
 
 const log = silentLogger();
@@ -50,11 +51,7 @@ describe('job fault cases', () => {
     let done = false;
     const watcher = (async () => {
       while (!done) {
-        for (const pid of await readdir('/proc').catch(() => [])) {
-          if (!/^\d+$/.test(pid)) continue;
-          const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-          if (cmd.includes('mysqldump')) seen.push(cmd.replace(/\0/g, ' '));
-        }
+        for (const p of await processesWith('mysqldump')) seen.push(p.cmd);
         await new Promise((r) => setTimeout(r, 5));
       }
     })();

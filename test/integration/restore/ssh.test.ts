@@ -9,7 +9,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentLinkTarget } from '../../../lib/convention.js';
 import { tierback } from '../../helpers/cli.js';
-import { generateKey, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js';
+import { generateKey, sshEntry, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js';
 import { treeDiff } from '../../helpers/jobsite.js';
 import { makeTree, tempDir } from '../../helpers/tree.js';
 
@@ -29,7 +29,7 @@ function inventory(hostKey: string): string {
 servers:
   - fqdn: ${APP_SERVER}
     partition: ${path.join(root, 'app-partition')}
-    ssh: { host: 127.0.0.1, port: ${sshd.port}, user: root, host_key: "${hostKey}", identity: ${key.private} }
+    ssh: ${JSON.stringify(sshEntry(sshd, key.private, { hostKey }))}
   - fqdn: backup.test
     partition: ${backup}
     role: backup

@@ -6,19 +6,16 @@ import path from 'node:path';
 import * as C from '../../../lib/convention.js';
 import { appendRecord } from '../../../lib/history.js';
 import { pruneDumps } from '../../../lib/retention/index.js';
-import { tempDir } from '../../helpers/tree.js';
-import { writeSite } from '../../helpers/snapshots.js';
+import { freshSite } from '../../helpers/snapshots.js';
 
 const at = (d: number, h = 1) => new Date(Date.UTC(2025, 0, d, h, 30, 0));
 
-async function fresh(extra?: Parameters<typeof writeSite>[2]) {
-  const t = await tempDir('tierback-prune-dumps-');
-  const partition = path.join(t.dir, 'part');
-  const { site } = await writeSite(t.dir, partition, extra);
-  const app = site.apps[0]!;
-  const db = C.localDumpDir(partition, app.vm, app.relpath);
+async function fresh(extra?: Parameters<typeof freshSite>[1]) {
+  const f = await freshSite('tierback-prune-dumps-', extra);
+  const app = f.site.apps[0]!;
+  const db = C.localDumpDir(f.partition, app.vm, app.relpath);
   await mkdir(db, { recursive: true });
-  return { ...t, partition, site, app, db };
+  return { ...f, app, db };
 }
 
 describe('pruneDumps', () => {

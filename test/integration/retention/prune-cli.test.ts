@@ -5,8 +5,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../../../lib/convention.js';
 import { tierback } from '../../helpers/cli.js';
-import { tempDir } from '../../helpers/tree.js';
-import { APP_SERVER, BACKUP_SERVER, dailyAt, listStamps, makeSnapshots, writeSite } from '../../helpers/snapshots.js';
+import { APP_SERVER, BACKUP_SERVER, dailyAt, freshSite, listStamps, makeSnapshots } from '../../helpers/snapshots.js';
 
 const TZ = 'Europe/Zurich';
 const SEED002_KEEP_DAYS = [
@@ -36,9 +35,7 @@ describe('tierback prune on two years of daily snapshots (seed 002 policy)', () 
   const now = '2026-01-01T00:00:00+01:00';
 
   before(async () => {
-    ({ dir, cleanup } = await tempDir('tierback-prune-cli-'));
-    partition = path.join(dir, 'part');
-    ({ file } = await writeSite(dir, partition));
+    ({ dir, cleanup, partition, file } = await freshSite('tierback-prune-cli-'));
     stamps = await makeSnapshots(partition, APP_SERVER, dailyAt('2024-01-01', '2025-12-31', TZ));
     // A pull in progress.
     await mkdir(path.join(C.partialSnapshotDir(partition, APP_SERVER, '2026-01-01T030000Z'), 'web'), { recursive: true });
@@ -111,9 +108,8 @@ describe('tierback prune on an app server (dumps, local tier)', () => {
   let file: string;
   let db: string;
   before(async () => {
-    ({ dir, cleanup } = await tempDir('tierback-prune-cli-dumps-'));
-    const partition = path.join(dir, 'part');
-    ({ file } = await writeSite(dir, partition, { appRetention: '{ daily: 2 }' }));
+    let partition: string;
+    ({ dir, cleanup, partition, file } = await freshSite('tierback-prune-cli-dumps-', { appRetention: '{ daily: 2 }' }));
     db = C.localDumpDir(partition, 'web', 'v2.example.ch/hydro');
     await mkdir(db, { recursive: true });
     for (let d = 1; d <= 5; d++) {

@@ -12,19 +12,8 @@ import { execa } from 'execa';
 import * as C from '../../../lib/convention.js';
 import { CLI } from '../../helpers/cli.js';
 import { waitFor } from '../../helpers/net.js';
-import { tempDir } from '../../helpers/tree.js';
-import { APP_SERVER, BACKUP_SERVER, dailyAt, listStamps, makeSnapshots, writeSite } from '../../helpers/snapshots.js';
-
-/** Pids of running processes whose command line mentions `needle`. */
-async function processesWith(needle: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(needle)) out.push(Number(pid));
-  }
-  return out;
-}
+import { processesWith } from '../../helpers/procs.js';
+import { APP_SERVER, BACKUP_SERVER, dailyAt, freshSite, listStamps, makeSnapshots } from '../../helpers/snapshots.js';
 
 describe('tierback prune stopped by SIGTERM', () => {
   let dir: string;
@@ -35,9 +24,7 @@ describe('tierback prune stopped by SIGTERM', () => {
   const now = '2026-01-01T00:00:00+01:00';
 
   before(async () => {
-    ({ dir, cleanup } = await tempDir('tierback-prune-signal-'));
-    partition = path.join(dir, 'part');
-    ({ file } = await writeSite(dir, partition));
+    ({ dir, cleanup, partition, file } = await freshSite('tierback-prune-signal-'));
     await makeSnapshots(partition, APP_SERVER, dailyAt('2025-06-01', '2025-12-31', 'Europe/Zurich'));
     bin = path.join(dir, 'bin');
     await execa('mkdir', ['-p', bin]);

@@ -12,15 +12,13 @@ import { createExec } from '../../../lib/exec.js';
 import { silentLogger } from '../../../lib/log.js';
 import type { Site } from '../../../lib/inventory/model.js';
 import { tempDir } from '../../helpers/tree.js';
-import { APP_SERVER, listStamps, makeSnapshots, setCurrent, writeSite } from '../../helpers/snapshots.js';
+import { APP_SERVER, freshSite, listStamps, makeSnapshots, setCurrent } from '../../helpers/snapshots.js';
 
 const day = (n: number) => new Date(Date.UTC(2025, 0, n, 3, 0, 0));
 
-async function fresh(extra?: Parameters<typeof writeSite>[2]) {
-  const t = await tempDir('tierback-prune-snap-');
-  const partition = path.join(t.dir, 'part');
-  const { site } = await writeSite(t.dir, partition, extra);
-  return { ...t, partition, site, b: site.backupServers[0]! };
+async function fresh(extra?: Parameters<typeof freshSite>[1]) {
+  const f = await freshSite('tierback-prune-snap-', extra);
+  return { ...f, b: f.site.backupServers[0]! };
 }
 
 async function pullRecord(partition: string, site: Site, status: 'ok' | 'failed', at: Date, run: string) {
