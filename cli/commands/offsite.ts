@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { OFFSITE_CYCLES, type OffsiteCycle } from '../../lib/convention.js';
 import { formatDuration } from '../../lib/duration.js';
 import { ExitCode } from '../../lib/errors.js';
+import { exitCodeFor } from '../../lib/outcome.js';
 import { createExec } from '../../lib/exec.js';
 import { fetchOffsite } from '../../lib/offsite/fetch.js';
 import { pushToRemote, targetLifecycle } from '../../lib/offsite/push.js';
@@ -65,11 +66,6 @@ interface GetArgs extends GlobalArgs {
   json?: boolean;
 }
 
-function exitFor(statuses: string[]): number {
-  const bad = statuses.filter((s) => s === 'failed').length;
-  return bad === 0 ? ExitCode.OK : bad === statuses.length ? ExitCode.FAILED : ExitCode.PARTIAL;
-}
-
 const mb = (b: number | undefined) => (b === undefined ? '' : (b / 1e6).toFixed(1));
 
 const usb: CommandModule<GlobalArgs, UsbArgs> = {
@@ -98,7 +94,7 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
       out(`drive ${r.drive.label} (${r.drive.id})${r.created ? ', labelled now' : ''} at ${r.mount}`);
       out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'FILES', 'MB', 'COPIED MB', 'DETAIL'], r.outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.files, mb(o.bytes), mb(o.transferredBytes), o.error ?? o.warning ?? (o.unchanged ? 'already on the drive' : o.pruned ? `removed ${o.pruned.join(', ')}` : '')])));
     }
-    process.exitCode = exitFor(r.outcomes.map((o) => o.status));
+    process.exitCode = exitCodeFor(r.outcomes.map((o) => o.status));
   },
 };
 
@@ -163,7 +159,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
     else if (argv.json) printJson({ target, outcomes });
     else out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'CYCLE', 'OBJECTS', 'MB', 'DETAIL'], outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.cycle ?? '', o.archives, mb(o.bytes), o.error ?? (o.unchanged ? 'already pushed' : o.key ?? '')])));
-    process.exitCode = exitFor(outcomes.map((o) => o.status));
+    process.exitCode = exitCodeFor(outcomes.map((o) => o.status));
   },
 };
 

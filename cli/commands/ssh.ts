@@ -1,6 +1,6 @@
 /** `tierback ssh check [SERVER...]` and `tierback ssh authorize BACKUP-SERVER` (docs/remote.md). */
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '../../lib/errors.js';
+import { exitCodeFor } from '../../lib/outcome.js';
 import { authorizeLines } from '../../lib/ssh/authorize.js';
 import { sshCheck, type SshCheckResult } from '../../lib/ssh/check.js';
 import { resolveBackupServer } from '../../lib/pull/pull.js';
@@ -48,8 +48,7 @@ const check: CommandModule<GlobalArgs, CheckArgs> = {
         for (const st of r.steps) out(`  ${st.ok ? 'ok  ' : 'FAIL'} ${st.step}: ${st.detail}`);
       }
     }
-    const bad = results.filter((r) => !r.ok).length;
-    process.exitCode = bad === 0 ? ExitCode.OK : bad === results.length ? ExitCode.FAILED : ExitCode.PARTIAL;
+    process.exitCode = exitCodeFor(results.map((r) => (r.ok ? 'ok' : 'failed')));
   },
 };
 
