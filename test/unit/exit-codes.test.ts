@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ExitCode } from '../../lib/errors.js';
 import { EXIT_CODES, exitCodesMarkdown, exitCodesText } from '../../lib/exit-codes.js';
 import { ROOT, tierback } from '../helpers/cli.js';
@@ -23,5 +23,17 @@ describe('exit codes: one table (lib/exit-codes.ts)', () => {
     const json = await tierback(['exit-codes', '--json']);
     assert.equal(json.code, 0);
     assert.deepEqual(JSON.parse(json.stdout), EXIT_CODES);
+  });
+});
+
+describe('exit codes: the entry point alone sets the process\'s', () => {
+  it('no command sets process.exitCode: every handler returns its code through run() (cli/lifecycle.ts)', () => {
+    for (const f of readdirSync(`${ROOT}/cli/commands`).filter((n) => n.endsWith('.ts'))) {
+      const src = readFileSync(`${ROOT}/cli/commands/${f}`, 'utf8');
+      assert.doesNotMatch(src, /process\.exitCode/, `cli/commands/${f} sets process.exitCode`);
+      const handlers = src.match(/\bhandler: /g)?.length ?? 0;
+      const parents = src.match(/\bhandler: \(\) => undefined/g)?.length ?? 0; // `x <command>`: yargs demands a subcommand
+      assert.equal(src.match(/\bhandler: run\(/g)?.length ?? 0, handlers - parents, `cli/commands/${f}: a handler not wrapped in run()`);
+    }
   });
 });
