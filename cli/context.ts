@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../lib/log.js';
 import { describeSource, loadInventory } from '../lib/inventory/load.js';
 import type { Site } from '../lib/inventory/model.js';
 import { clockFrom, givenNow, NOW_ENV } from '../lib/clock.js';
+import { exitCodesText } from '../lib/exit-codes.js';
 
 export interface GlobalArgs {
   inventory?: string | undefined;
@@ -69,14 +70,5 @@ export function table(headers: string[], rows: (string | number | undefined)[][]
     .join('\n');
 }
 
-export const EXIT_CODES_EPILOG = `EXIT STATUS
-  0   success
-  1   a backup, pull or check ran and failed
-  2   invalid arguments or invalid inventory
-  3   app, server or path not found in the inventory
-  4   locked: another run of the same app/server is in progress
-  5   partial: some of several items failed
-  6   refused for safety
-  70  internal error (a bug: please report it)
-  130 interrupted
-See docs/exit-codes.md.`;
+/** The EXIT STATUS section every command's `--help` ends with, generated from lib/exit-codes.ts. */
+export const EXIT_CODES_EPILOG = exitCodesText();

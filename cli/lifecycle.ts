@@ -15,6 +15,22 @@ const controller = new AbortController();
 export const interruption: AbortSignal = controller.signal;
 
 let installed = false;
+let commandCode: number | undefined;
+
+/**
+ * Wraps a command's handler: the handler returns its exit code, and the entry point alone
+ * (cli/tierback.ts, through `commandExitCode()`) sets the process's.
+ */
+export function run<A>(handler: (argv: A) => Promise<number> | number): (argv: A) => Promise<void> {
+  return async (argv: A) => {
+    commandCode = await handler(argv);
+  };
+}
+
+/** The exit code the command's handler returned (0 when no handler ran: `--help`, `--version`). */
+export function commandExitCode(): number {
+  return commandCode ?? ExitCode.OK;
+}
 let claimed = false;
 
 /**

@@ -5,7 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, InternalError, TierbackError, UsageError, formatError } from '../lib/errors.js';
 import { commands } from './commands/index.js';
 import { EXIT_CODES_EPILOG, withGlobals } from './context.js';
-import { exitAfterFlush, installSignalHandlers, interruption } from './lifecycle.js';
+import { commandExitCode, exitAfterFlush, installSignalHandlers, interruption } from './lifecycle.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     });
   for (const c of commands) parser = parser.command(c);
   await parser.parseAsync();
-  return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
+  return commandExitCode();
 }
 
 /** An interrupted run exits 130 whatever the command made of it (its history says `error=interrupted`). */

@@ -4,6 +4,7 @@ import { defaultDemoDir, runDemo } from '../../lib/demo.js';
 import { ExitCode } from '../../lib/errors.js';
 import { formatStatus } from './status.js';
 import { EXIT_CODES_EPILOG, makeLogger, out, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   dir?: string;
@@ -18,7 +19,7 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 demo', 'run the demo in the default sandbox')
       .example('$0 demo --dir /tmp/mydemo', 'somewhere else')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const r = await runDemo({ dir: argv.dir, say: out, log: makeLogger(argv) });
     out('');
     out('== 8. Status: is every app backed up, on every tier? (tierback status)');
@@ -31,6 +32,6 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
     out(`  ls -l ${r.dir}/partition/remote/ ${r.dir}/partition/snapshots/*/`);
     const ok = (s: string) => s === 'ok' || s === 'warning';
     const allOk = [...r.jobs.flat().map((j) => j.status), ...r.pulls.flat().map((p) => p.status)].every(ok) && r.status.rows.every((row) => row.state === 'OK');
-    if (!allOk) process.exitCode = ExitCode.FAILED;
-  },
+    return allOk ? ExitCode.OK : ExitCode.FAILED;
+  }),
 };

@@ -1,11 +1,12 @@
 /** `tierback discover`: apps on this machine that the inventory does not list yet, as inventory YAML. */
 import type { CommandModule } from 'yargs';
 import { discover, discoveredYaml, DEFAULT_SEARCH } from '../../lib/discover.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { ExitCode, NotFoundError } from '../../lib/errors.js';
 import type { Site } from '../../lib/inventory/model.js';
 import { resolveHost } from '../../lib/schedule.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
+import { run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   root: string;
@@ -28,7 +29,7 @@ export const discoverCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 discover >> new-apps.yaml', 'on a VM: entries to review and paste into the inventory')
       .example('$0 discover --root /mnt/web-image --host web', 'a VM disk mounted elsewhere')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     let site: Site | undefined;
     try {
@@ -49,5 +50,6 @@ export const discoverCommand: CommandModule<GlobalArgs, Args> = {
     const found = await discover(site, { root: argv.root, maxDepth: argv.depth, ...(argv.under ? { under: argv.under } : {}), ...(where.server ? { host: where.server } : {}) });
     if (argv.json) printJson({ ...where, found });
     else out(discoveredYaml(found, where));
-  },
+    return ExitCode.OK;
+  }),
 };

@@ -5,6 +5,8 @@ import { appHistory } from '../../lib/runs.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { formatWhen } from './status.js';
+import { run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   app: string;
@@ -25,12 +27,12 @@ export const historyCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 history hydro --since 30d', 'the last month of the Hydro demo')
       .example('$0 history hydro --json | jq \'[.entries[] | select(.status == "failed")]\'', 'its failures, for scripts')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const h = await appHistory(site, argv.app, { ...machineOptions(argv), ...nowOf(argv), since: argv.since, pulls: argv.pulls });
     if (argv.json) {
       printJson(h);
-      return;
+      return ExitCode.OK;
     }
     out(
       table(
@@ -50,5 +52,6 @@ export const historyCommand: CommandModule<GlobalArgs, Args> = {
     );
     out(`${h.entries.length} runs${h.since ? ` since ${h.since}` : ''}`);
     for (const p of h.problems) out(`warning: unreadable history ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
-  },
+    return ExitCode.OK;
+  }),
 };

@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
+import { exitCodesCommand } from './exit-codes.js';
 import { historyCommand } from './history.js';
 import { inventoryCommand } from './inventory.js';
 import { jobCommand } from './job.js';
@@ -47,6 +48,7 @@ const list: CommandModule<GlobalArgs, never>[] = [
   applyCommand,
   orphansCommand,
   discoverCommand,
+  exitCodesCommand,
   demoCommand,
 ] as unknown as CommandModule<GlobalArgs, never>[];
 

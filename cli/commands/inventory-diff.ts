@@ -1,9 +1,10 @@
 /** `tierback inventory diff [OLD] [NEW]`: which apps move where between two inventories. */
 import type { CommandModule } from 'yargs';
-import { NotFoundError } from '../../lib/errors.js';
+import { ExitCode, NotFoundError } from '../../lib/errors.js';
 import { loadInventory } from '../../lib/inventory/load.js';
 import { diffInventories, loadOldSite, localDirOf, type InventoryDiff } from '../../lib/move.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   old?: string;
@@ -41,7 +42,7 @@ export const inventoryDiffCommand: CommandModule<GlobalArgs, Args> = {
       .example('git show HEAD~1:site.yaml > /tmp/old.yaml && $0 inventory diff /tmp/old.yaml -i site.yaml', 'compare with the previous commit')
       .example('$0 inventory diff', 'compare the applied inventory with the current one')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const next = argv.new ? await loadInventory({ file: argv.new }) : await loadSite(argv, log);
     const old = await loadOldSite(next, argv.old);
@@ -49,8 +50,9 @@ export const inventoryDiffCommand: CommandModule<GlobalArgs, Args> = {
     const d = diffInventories(old, next);
     if (argv.json) {
       printJson({ old: old.file, new: next.file, ...d });
-      return;
+      return ExitCode.OK;
     }
     out(formatDiff(d, old.file, next.file));
-  },
+    return ExitCode.OK;
+  }),
 };

@@ -1,12 +1,13 @@
 /** `tierback inventory check|show|schema`. */
 import type { CommandModule } from 'yargs';
 import { HOST_VM } from '../../lib/convention.js';
-import { InventoryError } from '../../lib/errors.js';
+import { ExitCode, InventoryError } from '../../lib/errors.js';
 import { inventoryDiffCommand } from './inventory-diff.js';
 import { inventoryJsonSchema } from '../../lib/inventory/schema.js';
 import { inventoryReferenceMarkdown } from '../../lib/inventory/reference.js';
 import { pullersOf } from '../../lib/inventory/model.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   json?: boolean;
@@ -21,34 +22,34 @@ const check: CommandModule<GlobalArgs, Args> = {
       .example('$0 inventory check -i inventory/example.yaml', 'validate a file')
       .example('TIERBACK_INVENTORY=site.yaml $0 inventory check', 'validate the file named in the environment')
       .epilog(EXIT_CODES_EPILOG),
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     try {
       const site = await loadSite(argv, makeLogger(argv));
       if (argv.json) {
         printJson({ valid: true, file: site.file, source: site.source, problems: [] });
-        return;
+        return ExitCode.OK;
       }
       out(`${inventoryLine(site)}\nOK: ${site.servers.length} servers, ${site.vms.length} VMs, ${site.apps.length} apps, ${site.backupServers.length} backup servers`);
     } catch (err) {
       if (argv.json && err instanceof InventoryError) {
         printJson({ valid: false, file: err.file, problems: err.problems });
-        process.exitCode = err.exitCode;
-        return;
+        return err.exitCode;
       }
       throw err;
     }
-  },
+    return ExitCode.OK;
+  }),
 };
 
 const show: CommandModule<GlobalArgs, Args> = {
   command: 'show',
   describe: 'The site as tables: apps (the seed\'s "Summary of Backup Systems"), servers, VMs, pulls',
   builder: (y) => y.option('json', { type: 'boolean', describe: 'The resolved site as JSON' }).example('$0 inventory show -i inventory/example.yaml', '').epilog(EXIT_CODES_EPILOG),
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     if (argv.json) {
       printJson({ file: site.file, site: site.name, servers: site.servers, vms: site.vms, apps: site.apps, backupServers: site.backupServers });
-      return;
+      return ExitCode.OK;
     }
     const lines = [inventoryLine(site), '', `Site ${site.name}: applications`];
     lines.push(
@@ -80,7 +81,8 @@ const show: CommandModule<GlobalArgs, Args> = {
       ),
     );
     out(lines.join('\n'));
-  },
+    return ExitCode.OK;
+  }),
 };
 
 const schema: CommandModule<GlobalArgs, GlobalArgs & { markdown?: boolean }> = {
@@ -92,7 +94,11 @@ const schema: CommandModule<GlobalArgs, GlobalArgs & { markdown?: boolean }> = {
       .example('$0 inventory schema > inventory.schema.json', 'for editors with YAML language servers')
       .example('$0 inventory schema --markdown > docs/inventory.md', 'regenerate the reference')
       .epilog(EXIT_CODES_EPILOG),
-  handler: (argv) => (argv.markdown ? out(inventoryReferenceMarkdown()) : printJson(inventoryJsonSchema())),
+  handler: run((argv) => {
+    if (argv.markdown) out(inventoryReferenceMarkdown());
+    else printJson(inventoryJsonSchema());
+    return ExitCode.OK;
+  }),
 };
 
 export const inventoryCommand: CommandModule<GlobalArgs, GlobalArgs> = {

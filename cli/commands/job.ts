@@ -6,7 +6,7 @@ import { monitorHooks } from '../../lib/monitor/index.js';
 import { describePlan, exitCodeOf, formatPlan, runJobs } from '../../lib/jobs/run.js';
 import { selectApps } from '../../lib/jobs/select.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
-import { interruptSignal } from '../lifecycle.js';
+import { interruptSignal, run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -30,7 +30,7 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 job --all --vm web', 'every active app of VM web (crontab: 30 1 * * * tierback job --all)')
       .example('$0 job hydro --dry-run', 'show what would run')
       .epilog(`Each run writes <mount>/<relpath>/ atomically and appends to <mount>/_history/backup-<app>-<yyyymmdd>.\nJob types: docs/jobs/.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const apps = selectApps(site, { names: argv.apps, all: argv.all, vm: argv.vm, env: process.env });
@@ -62,6 +62,6 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
         if (o.error) process.stderr.write(`${o.app}: error: ${o.error.message}${'hint' in o.error && o.error.hint ? `\nhint: ${String(o.error.hint)}` : ''}\n`);
       }
     }
-    process.exitCode = exitCodeOf(outcomes);
-  },
+    return exitCodeOf(outcomes);
+  }),
 };

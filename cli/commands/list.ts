@@ -4,6 +4,8 @@ import { findApp } from '../../lib/inventory/model.js';
 import { describePlace } from '../../lib/places.js';
 import { listPoints } from '../../lib/restore/points.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -24,18 +26,17 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 list shop', 'on the VM (local tier) or on a backup server (snapshots)')
       .example('$0 list shop --json', '')
       .epilog(`Pick a point for \`tierback restore\` with --at (the day or time in the AT column) and --tier. WHERE is the server:vm/relpath the app had when the backup was made; "(old place)" marks snapshots from before a move.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const app = findApp(site, argv.app);
     const points = await listPoints(site, app, { root: argv.root });
     if (argv.json) {
       printJson(points);
-      return;
+      return ExitCode.OK;
     }
     if (points.length === 0) {
       out(`${app.name}: no backup visible on this machine (looked at ${app.mount} and the partitions of the inventory${argv.root !== '/' ? ` under ${argv.root}` : ''})`);
-      process.exitCode = 3;
-      return;
+      return ExitCode.NOT_FOUND;
     }
     const rows: (string | undefined)[][] = [];
     for (const p of points) {
@@ -44,5 +45,6 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
       for (const d of p.dumps) rows.push(['', '', d.at.toISOString(), `dump ${d.db}`, '', mb(d.bytes), '', '', `${p.dir}/${d.file}`]);
     }
     out(table(['TIER', 'POINT', 'AT', 'WHAT', 'FILES', 'MB', 'STATUS', 'WHERE', 'PATH'], rows));
-  },
+    return ExitCode.OK;
+  }),
 };

@@ -1,9 +1,10 @@
 /** `tierback monitor export|flush`: Prometheus textfile from cron; resend queued deliveries. */
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../../lib/errors.js';
+import { ExitCode, UsageError } from '../../lib/errors.js';
 import { exportPrometheus, flushSpool, monitoringOf } from '../../lib/monitor/index.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs, nowOf } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
+import { run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   action: 'export' | 'flush';
@@ -20,7 +21,7 @@ export const monitorCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 monitor export', 'from cron every few minutes, so ages stay current between runs')
       .example('$0 monitor flush', 'after an InfluxDB or ping outage')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const m = monitoringOf(site);
@@ -30,11 +31,11 @@ export const monitorCommand: CommandModule<GlobalArgs, Args> = {
       if (!ok) throw new UsageError(`could not write ${m.prometheus.textfile}`, 'see the warning above; check the folder exists and is writable');
       if (argv.json) printJson({ written: m.prometheus.textfile });
       else out(`wrote ${m.prometheus.textfile}`);
-      return;
+      return ExitCode.OK;
     }
     const r = await flushSpool(site, { ...machineOptions(argv), log });
     if (argv.json) printJson(r);
     else out(`sent ${r.sent}, still queued ${r.queued}${r.dropped ? `, dropped ${r.dropped}` : ''}`);
-    if (r.queued > 0) process.exitCode = 1;
-  },
+    return r.queued > 0 ? ExitCode.FAILED : ExitCode.OK;
+  }),
 };

@@ -3,6 +3,8 @@ import type { CommandModule } from 'yargs';
 import { createExec } from '../../lib/exec.js';
 import { applyInventory, type ApplyResult } from '../../lib/move.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   app?: string;
@@ -33,13 +35,14 @@ export const moveCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'Result as JSON' })
       .example('$0 move hydro --from /tmp/old.yaml', 'after changing hydro\'s vm: in the inventory; run on hydro\'s old server')
       .epilog(`Same server: atomic renames. Other server: rsync over SSH (the new server's ssh: settings), then removal here.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const r = await applyInventory(site, { exec: createExec(log), from: argv.from, apps: [argv.app!], record: false });
     if (argv.json) printJson(r);
     else out(report(r));
-  },
+    return ExitCode.OK;
+  }),
 };
 
 export const applyCommand: CommandModule<GlobalArgs, Args> = {
@@ -51,11 +54,12 @@ export const applyCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'Result as JSON' })
       .example('$0 apply', 'on each server after editing the inventory (first run: just records it)')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const r = await applyInventory(site, { exec: createExec(log), from: argv.from });
     if (argv.json) printJson(r);
     else out(report(r));
-  },
+    return ExitCode.OK;
+  }),
 };

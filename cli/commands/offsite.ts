@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { OFFSITE_CYCLES, type OffsiteCycle } from '../../lib/convention.js';
 import { formatDuration } from '../../lib/duration.js';
 import { ExitCode } from '../../lib/errors.js';
+import { exitCodeFor } from '../../lib/outcome.js';
 import { createExec } from '../../lib/exec.js';
 import { fetchOffsite } from '../../lib/offsite/fetch.js';
 import { pushToRemote, targetLifecycle } from '../../lib/offsite/push.js';
@@ -12,7 +13,7 @@ import { resolveBackupServer } from '../../lib/pull/pull.js';
 import { loadInventory } from '../../lib/inventory/load.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal } from '../lifecycle.js';
+import { interruptSignal, run } from '../lifecycle.js';
 
 interface UsbArgs extends GlobalArgs {
   mount: string;
@@ -65,11 +66,6 @@ interface GetArgs extends GlobalArgs {
   json?: boolean;
 }
 
-function exitFor(statuses: string[]): number {
-  const bad = statuses.filter((s) => s === 'failed').length;
-  return bad === 0 ? ExitCode.OK : bad === statuses.length ? ExitCode.FAILED : ExitCode.PARTIAL;
-}
-
 const mb = (b: number | undefined) => (b === undefined ? '' : (b / 1e6).toFixed(1));
 
 const usb: CommandModule<GlobalArgs, UsbArgs> = {
@@ -88,7 +84,7 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
       .example('$0 offsite usb /media/offsite --label offsite-a', 'first use of a new drive: label it and copy every server')
       .example('$0 offsite usb /media/offsite zg-3.softxs.ch', 'copy one server to the drive now plugged in')
       .epilog(`The drive gets <mount>/tierback-drive.json at first use, <mount>/snapshots/<server>/<stamp>/ and\n<mount>/remote/<server> -> the newest copy. Unchanged files are hardlinks to the previous copy on the same drive.\nHistory: <partition>/history/backup-offsite-usb-<label>-<yyyymmdd>. See docs/offsite.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const b = resolveBackupServer(site, argv['backup-server']);
@@ -98,8 +94,8 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
       out(`drive ${r.drive.label} (${r.drive.id})${r.created ? ', labelled now' : ''} at ${r.mount}`);
       out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'FILES', 'MB', 'COPIED MB', 'DETAIL'], r.outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.files, mb(o.bytes), mb(o.transferredBytes), o.error ?? o.warning ?? (o.unchanged ? 'already on the drive' : o.pruned ? `removed ${o.pruned.join(', ')}` : '')])));
     }
-    process.exitCode = exitFor(r.outcomes.map((o) => o.status));
-  },
+    return exitCodeFor(r.outcomes.map((o) => o.status));
+  }),
 };
 
 const drives: CommandModule<GlobalArgs, DrivesArgs> = {
@@ -111,7 +107,7 @@ const drives: CommandModule<GlobalArgs, DrivesArgs> = {
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 offsite drives', 'the drive in service and the drives away')
       .epilog(`Exit 1 when the drive in service is overdue (offsite.swap_after).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const list = await listDrives(site, resolveBackupServer(site, argv['backup-server']), nowOf(argv));
     if (argv.json) printJson(list);
@@ -132,8 +128,8 @@ const drives: CommandModule<GlobalArgs, DrivesArgs> = {
       );
       for (const d of list.filter((x) => x.overdue)) out(`swap ${d.label}: it has been written for ${formatDuration(d.inServiceMs ?? 0)} (offsite.swap_after): take it offsite and plug in another drive`);
     }
-    process.exitCode = list.some((d) => d.overdue) ? ExitCode.FAILED : ExitCode.OK;
-  },
+    return list.some((d) => d.overdue) ? ExitCode.FAILED : ExitCode.OK;
+  }),
 };
 
 const push: CommandModule<GlobalArgs, PushArgs> = {
@@ -153,7 +149,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
       .example('$0 offsite push s3-main', 'push every server to the target "s3-main" of the inventory')
       .example('$0 offsite push box:backups/softxs --config /etc/tierback/rclone.conf', 'any rclone remote')
       .epilog(`Objects: <remote>/<cycle>/<server>/<stamp>/<vm>.tar.gz.age, then tierback-manifest.json last\n(layout dated: <remote>/<server>/<yyyymmdd>/..., days older than keep_days removed after each push).\nDecrypt with the age identity kept apart from the backups (docs/offsite.md#restore).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const b = resolveBackupServer(site, argv['backup-server']);
@@ -163,8 +159,8 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
     else if (argv.json) printJson({ target, outcomes });
     else out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'CYCLE', 'OBJECTS', 'MB', 'DETAIL'], outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.cycle ?? '', o.archives, mb(o.bytes), o.error ?? (o.unchanged ? 'already pushed' : o.key ?? '')])));
-    process.exitCode = exitFor(outcomes.map((o) => o.status));
-  },
+    return exitCodeFor(outcomes.map((o) => o.status));
+  }),
 };
 
 const lifecycle: CommandModule<GlobalArgs, LifecycleArgs> = {
@@ -178,12 +174,13 @@ const lifecycle: CommandModule<GlobalArgs, LifecycleArgs> = {
       .option('storage-class', { type: 'string', default: 'GLACIER', describe: 'Storage class of transitions' })
       .example('$0 offsite lifecycle s3-main > lifecycle.json', 'then: aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration file://lifecycle.json')
       .epilog(`Expiration of a cycle kept N times: N x period + 1 day (daily 1, weekly 7, monthly 31, quarterly 92, yearly 366).\nSee docs/offsite.md#cycles.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const r = targetLifecycle(site, argv.target, { ...(argv.prefix !== undefined ? { prefix: argv.prefix } : {}), ...(argv['transition-days'] !== undefined ? { transitionDays: argv['transition-days'] } : {}), ...(argv['storage-class'] ? { storageClass: argv['storage-class'] } : {}) });
     for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
     printJson(r.lifecycle);
-  },
+    return ExitCode.OK;
+  }),
 };
 
 const ls: CommandModule<GlobalArgs, LsArgs> = {
@@ -196,13 +193,14 @@ const ls: CommandModule<GlobalArgs, LsArgs> = {
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 offsite ls s3-main', 'what can be restored from s3-main')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const snaps = await listRemoteSnapshots(createExec(log), resolveTarget(site, argv.target, { config: argv.config }));
     if (argv.json) printJson(snaps);
     else out(table(['SERVER', 'SNAPSHOT', 'CYCLE', 'STATE', 'OBJECTS'], snaps.map((s) => [s.server, s.stamp, s.cycle, s.complete ? 'complete' : 'INCOMPLETE', s.objects.filter((o) => o.includes('.tar')).join(' ')])));
-  },
+    return ExitCode.OK;
+  }),
 };
 
 const get: CommandModule<GlobalArgs, GetArgs> = {
@@ -220,14 +218,15 @@ const get: CommandModule<GlobalArgs, GetArgs> = {
       .example('$0 offsite get /media/offsite zg-3.softxs.ch/web/v2.softxs.ch/hydro/db --to /tmp/restore', 'a dump folder from a drive')
       .example('$0 offsite get s3-main zg-3.softxs.ch/web/v2.softxs.ch/hydro/db/hydro-2026-03-01T013000Z.sql.gz --to /tmp/r --identity /root/offsite.key', 'one dump from object storage')
       .epilog(`Without the inventory, give an rclone remote:path and --config. The manual way: docs/offsite.md#restore.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const needSite = !argv.target.startsWith('/') && !argv.target.includes(':');
     const site = needSite || argv.inventory || process.env['TIERBACK_INVENTORY'] ? await loadSite(argv, log) : await loadInventory({ env: process.env }).catch(() => undefined);
     const r = await fetchOffsite(site, argv.target, argv.path, argv.to, { log, ...(argv.identity ? { identity: argv.identity } : {}), ...(argv.snapshot ? { snapshot: argv.snapshot } : {}), ...(argv.config ? { rcloneConfig: argv.config } : {}) });
     if (argv.json) printJson(r);
     else out(`${r.path}  (from ${r.source}, snapshot ${r.snapshot})`);
-  },
+    return ExitCode.OK;
+  }),
 };
 
 export const offsiteCommand: CommandModule<GlobalArgs, GlobalArgs> = {

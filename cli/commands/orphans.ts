@@ -2,6 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { findOrphans } from '../../lib/orphans.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   root: string;
@@ -20,7 +22,7 @@ export const orphansCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 orphans', 'on a server or backup server')
       .example('$0 orphans --server zg-3.softxs.ch --json', '')
       .epilog(`Lists only; deletes nothing. Exit status 0 when nothing is found, 1 when something is.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const r = await findOrphans(site, { root: argv.root, server: argv.server });
     const found = r.orphans.length + r.missing.length > 0;
@@ -31,6 +33,6 @@ export const orphansCommand: CommandModule<GlobalArgs, Args> = {
       lines.push('', r.missing.length ? table(['APP', 'SERVER', 'VM', 'MISSING FOLDER', 'WHY'], r.missing.map((m) => [m.app, m.server, m.vm, m.path, m.reason])) : 'every active app has a backup folder');
       out(lines.join('\n'));
     }
-    if (found) process.exitCode = 1;
-  },
+    return found ? ExitCode.FAILED : ExitCode.OK;
+  }),
 };

@@ -3,6 +3,8 @@ import type { CommandModule } from 'yargs';
 import { findApp } from '../../lib/inventory/model.js';
 import { appPaths } from '../../lib/paths.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -18,15 +20,16 @@ export const pathsCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 paths hydro -i inventory/example.yaml', 'where the Hydro demo is backed up')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const app = findApp(site, argv.app);
     const paths = appPaths(site, app);
     if (argv.json) {
       printJson({ app: app.name, server: app.server, vm: app.vm, relpath: app.relpath, paths });
-      return;
+      return ExitCode.OK;
     }
     out(`${inventoryLine(site)}\napp ${app.name}: ${app.relpath} on ${app.vm} of ${app.server} (${app.type})\n`);
     out(table(['TIER', 'HOST', 'PATH', 'WHAT'], paths.map((p) => [p.kind, p.host, p.path, p.description])));
-  },
+    return ExitCode.OK;
+  }),
 };

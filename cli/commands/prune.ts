@@ -5,7 +5,7 @@ import { formatLocal } from '../../lib/retention/calendar.js';
 import { describePolicy } from '../../lib/retention/policy.js';
 import { HOST_ENV, prune, resolveNow, type PruneReport, type PruneResult } from '../../lib/retention/index.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { interruptSignal } from '../lifecycle.js';
+import { interruptSignal, run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   'dry-run'?: boolean;
@@ -61,7 +61,7 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 prune --app hydro --tier local', 'prune the Hydro database dumps on this app server')
       .example('TIERBACK_NOW=2026-01-01T00:00:00+01:00 $0 prune -n --host odin.softxs.ch', 'replay a prune at a given time on a given host')
       .epilog(`Policies, buckets and safety rules: docs/retention.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const now = resolveNow(argv.now);
@@ -69,7 +69,7 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
     const report = await prune(site, { host: argv.host, tier: argv.tier, server: argv.server, app: argv.app, now, dryRun, log, signal: interruptSignal() });
     if (argv.json) printJson({ inventory: site.file, timeZone: site.timezone, now, dryRun, ...report });
     else out(`${inventoryLine(site)}\n${formatPruneReport(report, { explain: argv.explain ?? false, timeZone: site.timezone, now, dryRun })}`);
-    if (report.interrupted) process.exitCode = ExitCode.INTERRUPTED;
-    else if (report.results.some((r) => r.errors.length > 0)) process.exitCode = ExitCode.FAILED;
-  },
+    if (report.interrupted) return ExitCode.INTERRUPTED;
+    return report.results.some((r) => r.errors.length > 0) ? ExitCode.FAILED : ExitCode.OK;
+  }),
 };

@@ -4,7 +4,8 @@ import { monitorHooks } from '../../lib/monitor/index.js';
 import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal } from '../lifecycle.js';
+import { interruptSignal, run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   servers?: string[];
@@ -46,7 +47,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 pull --json', 'outcomes as JSON')
       .example('$0 pull --streams 1', 'one rsync per server instead of one per top-level folder')
       .epilog(`Each server is pulled into <partition>/snapshots/<server>/<stamp>.partial, renamed when complete, and\n<partition>/remote/<server> is switched to it atomically. A failed pull keeps the previous snapshot current\nand is written to <partition>/history/backup-pull-<server>-<yyyymmdd>. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const backupServer = resolveBackupServer(site, argv['backup-server']);
@@ -55,7 +56,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     const onProgress = progress
       ? (p: PullProgress) => {
           const t = Date.now();
-          if (t - lastDraw < 250) return;
+          if (t - lastDraw < 250) return ExitCode.OK;
           lastDraw = t;
           const files = p.total !== undefined ? ` ${p.total - (p.toCheck ?? 0)}/${p.total} files` : '';
           process.stderr.write(`\r\x1b[K${p.server}: ${p.percent}% ${mb(p.bytes)} MB ${p.rate}${files} eta ${p.eta}`);
@@ -83,9 +84,10 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     } finally {
       if (progress) process.stderr.write('\r\x1b[K');
     }
+    const code = pullsExitCode(outcomes);
     if (argv.json) printJson({ backupServer: backupServer.server, outcomes });
     // Quiet under cron: the table only on a terminal, or when something went wrong (cron mails it).
-    else if (process.stdout.isTTY || pullsExitCode(outcomes) !== 0) out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'FILES', 'MB', 'RECEIVED MB', 'SECONDS', 'DETAIL'], outcomes.map(formatOutcome)));
-    process.exitCode = pullsExitCode(outcomes);
-  },
+    else if (process.stdout.isTTY || code !== ExitCode.OK) out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'FILES', 'MB', 'RECEIVED MB', 'SECONDS', 'DETAIL'], outcomes.map(formatOutcome)));
+    return code;
+  }),
 };

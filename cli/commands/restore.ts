@@ -1,14 +1,14 @@
 /** `tierback restore APP`: files or a database from any point in time, never over the live app unless asked. */
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../../lib/errors.js';
+import { ExitCode, UsageError } from '../../lib/errors.js';
 import { findApp } from '../../lib/inventory/model.js';
 import { readPasswordFile } from '../../lib/jobs/databases.js';
 import { describePoint } from '../../lib/restore/points.js';
 import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/restore/restore.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal } from '../lifecycle.js';
+import { interruptSignal, run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -89,7 +89,7 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 restore docs --to /srv/restore --to-server app1.example.org', 'from a backup server to the app\'s server over SSH')
       .example('$0 restore docs --in-place --path files/a.txt', 'put one file back into the live app (asks first)')
       .epilog(`Every restore prints the plain commands it ran. The live app is never written unless --in-place is given and confirmed (exit 6 otherwise).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const app = findApp(site, argv.app);
@@ -125,5 +125,6 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       : await restoreFiles(site, app, { ...common, path: argv.path, to: argv.to, toServer: argv['to-server'], overwrite: argv.overwrite ?? false });
     if (argv.json) printJson(r);
     else out(formatRestore(r));
-  },
+    return ExitCode.OK;
+  }),
 };

@@ -4,6 +4,8 @@ import { createExec } from '../../lib/exec.js';
 import { installSchedule, planSchedule, renderCron, renderSystemd, type ScheduleFormat } from '../../lib/schedule.js';
 import { ensureVmFolders } from '../../lib/vmfolders.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   host?: string;
@@ -29,7 +31,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 schedule odin.softxs.ch --format systemd', 'pull, prune, drill, offsite push and status timers of a backup server')
       .example('$0 schedule --install', 'install the schedule of this machine into /etc/cron.d/tierback')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const plan = planSchedule(site, argv.host);
@@ -44,7 +46,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       const vmFolders = plan.kind === 'server' ? await ensureVmFolders(site, plan.host, argv.root ?? '/') : undefined;
       if (argv.json) {
         printJson({ plan, ...r, ...(vmFolders ? { vmFolders } : {}) });
-        return;
+        return ExitCode.OK;
       }
       for (const f of vmFolders?.created ?? []) out(`created   ${f}/ (0700, for its VM to mount)`);
       for (const p of vmFolders?.problems ?? []) out(`problem   ${p.path}: ${p.message}`);
@@ -53,16 +55,17 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       for (const f of r.removed) out(`removed   ${f}`);
       for (const a of r.activated) out(`ran       ${a.join(' ')}`);
       out(`${plan.entries.length} scheduled command(s) for ${plan.kind} ${plan.host}; logs in ${r.logDir}`);
-      return;
+      return ExitCode.OK;
     }
     if (argv.json) {
       printJson(argv.format === 'systemd' ? { plan, units: renderSystemd(plan, site) } : { plan, cron: renderCron(plan, site) });
-      return;
+      return ExitCode.OK;
     }
     if (argv.format === 'cron') {
       out(renderCron(plan, site));
-      return;
+      return ExitCode.OK;
     }
     for (const u of renderSystemd(plan, site)) out(`### ${u.name}\n${u.content}`);
-  },
+    return ExitCode.OK;
+  }),
 };

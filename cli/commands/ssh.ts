@@ -1,10 +1,12 @@
 /** `tierback ssh check [SERVER...]` and `tierback ssh authorize BACKUP-SERVER` (docs/remote.md). */
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '../../lib/errors.js';
+import { exitCodeFor } from '../../lib/outcome.js';
 import { authorizeLines } from '../../lib/ssh/authorize.js';
 import { sshCheck, type SshCheckResult } from '../../lib/ssh/check.js';
 import { resolveBackupServer } from '../../lib/pull/pull.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface CheckArgs extends GlobalArgs {
   servers?: string[];
@@ -35,7 +37,7 @@ const check: CommandModule<GlobalArgs, CheckArgs> = {
       .example('$0 ssh check zg-3.softxs.ch', 'check one server')
       .example('$0 ssh check', 'check every server this backup server pulls')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const servers = argv.servers?.length ? argv.servers : resolveBackupServer(site, argv['backup-server']).pulls.filter((p) => p.transport === 'ssh').map((p) => p.server);
@@ -48,9 +50,8 @@ const check: CommandModule<GlobalArgs, CheckArgs> = {
         for (const st of r.steps) out(`  ${st.ok ? 'ok  ' : 'FAIL'} ${st.step}: ${st.detail}`);
       }
     }
-    const bad = results.filter((r) => !r.ok).length;
-    process.exitCode = bad === 0 ? ExitCode.OK : bad === results.length ? ExitCode.FAILED : ExitCode.PARTIAL;
-  },
+    return exitCodeFor(results.map((r) => (r.ok ? 'ok' : 'failed')));
+  }),
 };
 
 const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
@@ -65,12 +66,13 @@ const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
       .option('json', { type: 'boolean', describe: 'As JSON' })
       .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'one line per server odin pulls; append each to root\'s ~/.ssh/authorized_keys on that server')
       .epilog(`Then set servers[].ssh.rrsync: true for those servers. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const lines = await authorizeLines(site, argv['backup-server'], { source: argv.source, keyFile: argv.key, from: argv.from });
-    if (argv.json) return printJson(lines);
-    for (const l of lines) out(`# on ${l.server}: append to ~${l.user}/.ssh/authorized_keys (read-only rsync of ${l.readOnly})\n${l.line}`);
-  },
+    if (argv.json) printJson(lines);
+    else for (const l of lines) out(`# on ${l.server}: append to ~${l.user}/.ssh/authorized_keys (read-only rsync of ${l.readOnly})\n${l.line}`);
+    return ExitCode.OK;
+  }),
 };
 
 export const sshCommand: CommandModule<GlobalArgs, GlobalArgs> = {

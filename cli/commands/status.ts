@@ -5,6 +5,7 @@ import { ExitCode, formatError } from '../../lib/errors.js';
 import { checkResult, CheckCode, siteStatus, type StatusReport, type StatusRow, type TierFilter } from '../../lib/status.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
+import { run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   apps?: string[];
@@ -72,23 +73,22 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
 Without --check: exit 0 when every row is OK, 1 otherwise.
 ${EXIT_CODES_EPILOG}`,
       ) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     if (argv.check) {
       try {
         const site = await loadSite(argv, makeLogger(argv));
         const r = checkResult(await siteStatus(site, { ...machineOptions(argv), ...nowOf(argv), tier: argv.tier ?? 'all', apps: argv.apps ?? [] }));
         out(r.line);
-        process.exitCode = r.code;
+        return r.code;
       } catch (err) {
         out(`TIERBACK UNKNOWN - ${formatError(err).replace(/\n/g, '; ').replace(/^error: /, '')}`);
-        process.exitCode = CheckCode.UNKNOWN;
+        return CheckCode.UNKNOWN;
       }
-      return;
     }
     const site = await loadSite(argv, makeLogger(argv));
     const report = await siteStatus(site, { ...machineOptions(argv), ...nowOf(argv), tier: argv.tier ?? 'all', apps: argv.apps ?? [] });
     if (argv.json) printJson(report);
     else out(formatStatus(report, site.timezone));
-    process.exitCode = report.rows.length > 0 && report.rows.every((r) => r.state === 'OK') ? ExitCode.OK : ExitCode.FAILED;
-  },
+    return report.rows.length > 0 && report.rows.every((r) => r.state === 'OK') ? ExitCode.OK : ExitCode.FAILED;
+  }),
 };

@@ -5,7 +5,8 @@ import { describePoint } from '../../lib/restore/points.js';
 import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal } from '../lifecycle.js';
+import { interruptSignal, run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -54,7 +55,7 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 verify --all', 'every app with a backup here (cron: weekly)')
       .example('$0 verify --all --backup-server backup1.example.org', 'what `tierback schedule` installs on a backup server')
       .epilog(`Results go to history (kind=verify tier=drill): a failed drill turns the app red in \`tierback status\`.\nExit 0 all passed, 1 failed, 5 some failed.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const apps = selectDrillApps(site, argv.apps, { all: argv.all ?? false, backupServer: argv['backup-server'] });
@@ -63,6 +64,6 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     const outcomes = await drillApps(site, apps, { log, signal: interruptSignal(), ...clockOf(argv), root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
     if (argv.json) printJson(outcomes);
     else out(outcomes.length ? outcomes.map(formatOutcome).join('\n') : 'no apps to drill');
-    process.exitCode = drillExitCode(outcomes, argv.apps.length > 0);
-  },
+    return drillExitCode(outcomes, argv.apps.length > 0);
+  }),
 };

@@ -2,6 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { whichPathOrThrow, type PathOwner } from '../../lib/paths.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { run } from '../lifecycle.js';
+import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   path: string;
@@ -31,13 +33,14 @@ export const whichCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 which /v01/backup/local/web/v2.softxs.ch/hydro/db', '')
       .example('$0 which /v01/backup/remote/zg-3.softxs.ch/web/v2.softxs.ch/hydro', '')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: async (argv) => {
+  handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     const owners = whichPathOrThrow(site, argv.path);
     if (argv.json) {
       printJson(owners);
-      return;
+      return ExitCode.OK;
     }
     for (const o of owners) out(describeOwner(o));
-  },
+    return ExitCode.OK;
+  }),
 };

@@ -15,6 +15,7 @@ import { createGzip } from 'node:zlib';
 import fg from 'fast-glob';
 import { DUMP_DIR, MANIFEST_FILE, lockPath, parseDumpFileName, retiredPath, snapshotStamp, stagingPath, vmAppDir, vmHistoryDir } from '../convention.js';
 import { ExitCode, INTERRUPTED_ERROR, LockedError, TierbackError, UsageError, errorText } from '../errors.js';
+import { exitCodeFor, type RunStatus } from '../outcome.js';
 import { pruneAfterJob } from '../retention/index.js';
 import { createExec, type CommandSpec, type Exec } from '../exec.js';
 import { DIR_MODE, FILE_MODE } from '../fsutil.js';
@@ -470,13 +471,8 @@ export async function measure(dir: string): Promise<{ files: number; bytes: numb
   return { files, bytes };
 }
 
-/** Exit code for a set of outcomes: 0 all ok, 1 failed, 4 locked, 5 some failed, 6 refused for safety. */
+/** The exit code for a set of outcomes (lib/outcome.ts); a job refused for safety counts as refused, a dry run as ok. */
 export function exitCodeOf(outcomes: readonly JobOutcome[]): number {
-  const bad = outcomes.filter((o) => o.status === 'failed' || o.status === 'locked');
-  if (bad.length === 0) return 0;
-  if (bad.length < outcomes.length) return 5;
-  if (bad.every((o) => o.status === 'locked')) return 4;
-  if (bad.every((o) => o.error instanceof TierbackError && o.error.exitCode === ExitCode.REFUSED)) return 6;
-  return 1;
+  return exitCodeFor(outcomes.map((o): RunStatus => (o.status === 'planned' ? 'ok' : o.status === 'failed' && o.error instanceof TierbackError && o.error.exitCode === ExitCode.REFUSED ? 'refused' : o.status)));
 }
 

@@ -8,6 +8,7 @@ import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { lockPath, localRoot, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
 import { CommandError, ExitCode, INTERRUPTED_ERROR, TierbackError, UsageError, errorText, failureText } from '../errors.js';
+import { exitCodeFor } from '../outcome.js';
 import { cannotRun, createExec, type Exec } from '../exec.js';
 import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
 import { findServer, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
@@ -390,10 +391,7 @@ export async function runPulls(site: Site, backupServer: ResolvedBackupServer, o
   return opts.signal?.aborted ? outcomes.filter(Boolean) : outcomes; // servers not started after an interruption have no outcome
 }
 
-/** The exit code for a set of outcomes: 0 all ok (warnings included), 1 all failed, 5 some failed, 4 only locks. */
+/** The exit code for a set of outcomes (lib/outcome.ts): 0 all ok (warnings included), 1 all failed, 4 all locked, 5 some failed or locked. */
 export function pullsExitCode(outcomes: readonly PullOutcome[]): number {
-  const bad = outcomes.filter((o) => o.status === 'failed' || o.status === 'locked');
-  if (bad.length === 0) return ExitCode.OK;
-  if (bad.every((o) => o.status === 'locked')) return ExitCode.LOCKED;
-  return bad.length === outcomes.length ? ExitCode.FAILED : ExitCode.PARTIAL;
+  return exitCodeFor(outcomes.map((o) => o.status));
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_FILE, drillHistoryName, serverHistoryDir } from '../convention.js';
 import { ExitCode, INTERRUPTED_ERROR, NotFoundError, UsageError } from '../errors.js';
+import { exitCodeFor } from '../outcome.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
@@ -283,9 +284,7 @@ export async function drillApps(site: Site, apps: readonly ResolvedApp[], opts: 
 export function drillExitCode(outcomes: readonly DrillOutcome[], named: boolean): number {
   const counted = named ? outcomes : outcomes.filter((o) => o.status !== 'skipped');
   if (counted.length === 0) return ExitCode.FAILED;
-  const bad = counted.filter((o) => o.status === 'failed' || o.status === 'skipped').length;
-  if (bad === 0) return ExitCode.OK;
-  return bad === counted.length ? ExitCode.FAILED : ExitCode.PARTIAL;
+  return exitCodeFor(counted.map((o) => (o.status === 'skipped' ? 'failed' : o.status)));
 }
 
 

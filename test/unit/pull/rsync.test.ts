@@ -92,11 +92,14 @@ describe('ssh settings', () => {
 
 describe('pull outcomes', () => {
   const o = (status: 'ok' | 'warning' | 'failed' | 'locked') => ({ server: 's', status, durationS: 1, attempts: 1 });
-  it('exit code: 0 ok or warnings, 5 some failed, 1 all failed, 4 only locked', () => {
+  it('exit code: 0 ok or warnings, 5 some failed or locked, 1 all failed, 4 all locked', () => {
     assert.equal(pullsExitCode([o('ok'), o('warning')]), 0);
     assert.equal(pullsExitCode([o('ok'), o('failed')]), 5);
     assert.equal(pullsExitCode([o('failed'), o('failed')]), 1);
-    assert.equal(pullsExitCode([o('ok'), o('locked')]), 4);
+    // One rule for every command (lib/outcome.ts, docs/exit-codes.md): a lock among successes is partial (5), as for jobs.
+    assert.equal(pullsExitCode([o('ok'), o('locked')]), 5);
+    assert.equal(pullsExitCode([o('locked'), o('locked')]), 4);
+    assert.equal(pullsExitCode([o('failed'), o('locked')]), 1);
   });
   it('explains host key and rrsync path failures', () => {
     assert.match(explainFailure(255, 'Host key verification failed.\r\n', 'a'), /not the pinned one/);
