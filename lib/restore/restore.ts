@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import { rshString } from '../pull/rsync.js';
 import { prepareKnownHosts, sshArgv, sshTarget } from '../pull/ssh.js';
 import type { DbConnection } from '../jobs/databases.js';
-import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, keepJournalMode, liveIsWal, moveSqliteAside, runLoad, unsupportedDump } from './database.js';
+import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, isFileBased, prepareTarget, runLoad, unsupportedDump } from './database.js';
 import { chooseDump, choosePoint, listPoints, type DumpRef, type Point, type Selection } from './points.js';
 
 export interface RestoreCommonOptions extends Selection {
@@ -232,22 +232,19 @@ export async function restoreDatabase(site: Site, app: ResolvedApp, opts: Restor
   const own = await appDatabase(app, format, dump.db);
   const conn = pickConnection(own.conn, opts.connection);
   // Compare like with like: SQLite files by their real path, server database names case-insensitively.
-  const same = format === 'sqlite' ? [await resolveReal(opts.database), own.live ? await resolveReal(own.live) : undefined] : [opts.database.toLowerCase(), own.live?.toLowerCase()];
+  const fileBased = isFileBased(format);
+  const same = fileBased ? [await resolveReal(opts.database), own.live ? await resolveReal(own.live) : undefined] : [opts.database.toLowerCase(), own.live?.toLowerCase()];
   guardLiveDatabase(app, same[0]!, same[1], opts.inPlace ?? false, opts.confirmed ?? false);
-  if (format === 'sqlite' && !(opts.inPlace && opts.confirmed) && !(await isEmptyOrMissing(opts.database))) {
+  if (fileBased && !(opts.inPlace && opts.confirmed) && !(await isEmptyOrMissing(opts.database))) {
     throw new RefusedError(`${opts.database} exists; restore never overwrites without being told`, 'name a new file');
   }
-  const liveWal = format === 'sqlite' && (await liveIsWal(own.live));
-  if (format === 'sqlite' && opts.inPlace && opts.confirmed && !exec.dryRun) {
-    // Keep the live file (with its -wal/-shm) beside it rather than loading into a database that already has tables.
-    await moveSqliteAside(opts.database, `.before-restore-${Date.now()}`);
-  }
+  const after = await prepareTarget(format, opts.database, own.live, !!(opts.inPlace && opts.confirmed && !exec.dryRun));
   const commands: string[] = [];
-  if (format === 'sqlite') {
+  if (fileBased) {
     commands.push(describeCommand(['mkdir', '-p', path.dirname(opts.database)]));
     if (!exec.dryRun) await mkdir(path.dirname(opts.database), { recursive: true, mode: 0o700 });
   }
   commands.push(...(await runLoad(exec, format, file, opts.database, conn, opts.signal)));
-  if (format === 'sqlite') commands.push(...(await keepJournalMode(exec, file, opts.database, liveWal, opts.signal)));
+  if (after) commands.push(...(await after(exec, file, opts.signal)));
   return { app: app.name, point, dump, source: file, to: opts.database, commands, guide: guideOf(app, point.dir), dryRun: exec.dryRun };
 }
