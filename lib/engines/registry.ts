@@ -4,12 +4,13 @@
  * file name's ending; nothing else knows a dump format. docs/jobs/README.md, "Adding a database engine".
  */
 import { checkGzipTrailer } from './common.js';
+import { mongodbEngine } from './mongodb.js';
 import { mysqlEngine } from './mysql.js';
 import { postgresqlEngine } from './postgresql.js';
 import { sqliteEngine } from './sqlite.js';
 import type { DatabaseEngine, DumpKind } from './types.js';
 
-export const engines: readonly DatabaseEngine[] = [mysqlEngine, postgresqlEngine, sqliteEngine];
+export const engines: readonly DatabaseEngine[] = [mysqlEngine, postgresqlEngine, sqliteEngine, mongodbEngine];
 
 /** The engine and dump kind of a dump file, from its name (as the runner writes it). */
 export function engineOfFile(file: string): { engine: DatabaseEngine; kind: DumpKind } | undefined {

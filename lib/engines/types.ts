@@ -14,6 +14,8 @@ export interface DbConnection {
   port?: number | undefined;
   socket?: string | undefined;
   user?: string | undefined;
+  /** A connection string (MongoDB), read from a file; like the password, never in argv. */
+  uri?: string | undefined;
   /** The password itself (read from a config file or a password file); only ever put in 0600 files or secret env. */
   password?: string | undefined;
 }

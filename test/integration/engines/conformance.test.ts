@@ -20,6 +20,7 @@ import { engineOfFile, engines, checkDump } from '../../../lib/engines/registry.
 import type { DbConnection } from '../../../lib/engines/types.js';
 import { countDatabase, dropDatabase, runLoad } from '../../../lib/restore/database.js';
 import { tempDir } from '../../helpers/tree.js';
+import { archive } from '../../unit/engines/mongo-archive-builder.js';
 import { startMariaDb, type MariaDb } from '../../helpers/mariadb.js';
 import { PG_BIN, startPostgres, type Postgres } from '../../helpers/postgres.js';
 
@@ -87,6 +88,16 @@ const fixtures: Record<string, EngineFixture> = {
       return file;
     },
     load: (dir) => ({ target: path.join(dir, 'restored.sqlite3'), conn: {} }),
+  },
+  mongodb: {
+    rows: { orders: 3, notes: 1 },
+    // No MongoDB server can be installed here: the archive is built in mongodump's format by the test.
+    async dump(dir) {
+      const file = path.join(dir, 'shop-2026-02-01T030000Z.mongodb.archive.gz');
+      await writeFile(file, gzipSync(archive('shop', { orders: 3, notes: 1 })));
+      return file;
+    },
+    noLoad: 'no MongoDB server can be installed here (docs/jobs/mongodb.md); mongorestore and the drill commands are tested as data in test/unit/engines/mongodb.test.ts',
   },
 };
 
