@@ -146,6 +146,8 @@ export interface JobType<O = unknown> {
   summary: string;
   /** Schema of `apps[].options`. */
   options: z.ZodType<O>;
+  /** The folder of the backup that mirrors the live app folder (`restore --in-place` copies it over `path`); unset: no in-place restore. */
+  inPlaceDir?: string;
   /** Builds the plan. May read the source (config files, repository lists) but never writes. */
   plan(app: ResolvedApp, options: O, ctx: PlanContext): Promise<PlanParts>;
   /** Checks a finished backup folder (the staging folder before the swap, or any copy later). */

@@ -11,7 +11,7 @@ import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { findServer } from '../inventory/model.js';
-import { getJobType } from '../jobs/registry.js';
+import { getJobType, jobTypes } from '../jobs/registry.js';
 import type { RestoreGuide } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { rshString } from '../pull/rsync.js';
@@ -59,8 +59,10 @@ export interface RestoreResult {
   dryRun: boolean;
 }
 
-/** Folder of the backup that mirrors the live app folder, for in-place restores. */
-const IN_PLACE_DIRS: Record<string, string> = { files: 'files', maildir: 'mail' };
+/** The types whose backup has a folder mirroring the live app folder (JobType.inPlaceDir), for in-place restores. */
+function inPlaceTypes(): string[] {
+  return jobTypes.filter((t) => t.inPlaceDir !== undefined).map((t) => t.name);
+}
 
 /** A relative path inside a backup: no absolute path, no "..", no empty or "." segments. */
 export function checkRestorePath(p: string): string {
@@ -149,9 +151,9 @@ export async function restoreFiles(site: Site, app: ResolvedApp, opts: RestoreFi
   let source: string;
   let dest: string;
   if (opts.inPlace) {
-    const sub = IN_PLACE_DIRS[app.type];
+    const sub = getJobType(app.type).inPlaceDir;
     if (!sub) {
-      throw new RefusedError(`app "${app.name}" (${app.type}): in-place restore is only built for types whose backup mirrors one live folder (${Object.keys(IN_PLACE_DIRS).join(', ')})`, `restore --to a new folder, then put the pieces back as docs/jobs/${app.type}.md says`);
+      throw new RefusedError(`app "${app.name}" (${app.type}): in-place restore is only built for types whose backup mirrors one live folder (${inPlaceTypes().join(', ')})`, `restore --to a new folder, then put the pieces back as docs/jobs/${app.type}.md says`);
     }
     if (opts.toServer) throw new UsageError('--in-place and --to-server do not go together', 'run the in-place restore on the machine where the app lives');
     if (opts.to) throw new UsageError(`--in-place restores into the live app ${app.path}; --to does not go with it`, 'drop --to, or drop --in-place to restore into a new folder');
