@@ -23,7 +23,7 @@ import { lstat, open, opendir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { DUMP_DIR, MANIFEST_FILE, parseDumpFileName } from './convention.js';
-import { countMysqlDumpRows, countPgCopyRows, countSqliteDumpRows, totalRows } from './dumprows.js';
+import { engineOfFile } from './engines/registry.js';
 import type { Exec } from './exec.js';
 import { writeFileAtomic } from './fsutil.js';
 
@@ -78,29 +78,8 @@ export async function* walkFiles(dir: string, rel = ''): AsyncGenerator<{ rel: s
 
 /** Tables and rows (per table) a dump holds, read from the dump itself (streamed, one pass). */
 export async function dumpFacts(file: string, exec: Exec): Promise<DumpFacts> {
-  const name = path.basename(file);
-  if (name.endsWith('.pgdump')) {
-    const r = await exec.run({ argv: ['pg_restore', '--list', file] });
-    const tables = r.stdout.split('\n').filter((l) => /^\d+; \d+ \d+ TABLE (?!DATA)/.test(l)).length;
-    // The data as pg_restore would load it (COPY blocks), streamed through the counter.
-    const child = exec.spawn({ argv: ['pg_restore', '--data-only', '--file=-', file], stream: true });
-    let counted;
-    try {
-      counted = await countPgCopyRows(child.stdout!);
-    } catch (err) {
-      child.kill();
-      await child;
-      throw err;
-    }
-    const done = await child;
-    if (done.exitCode !== 0) throw new Error(`pg_restore --data-only --file=- ${name} exited with code ${done.exitCode ?? done.signal}`);
-    return { tables, rows: totalRows(counted.rows), tableRows: counted.rows };
-  }
-  const sqlite = name.endsWith('.sqlite.sql.gz');
-  if (!sqlite && !name.endsWith('.mysql.sql.gz')) return {};
-  const input = createReadStream(file).pipe(createGunzip());
-  const c = await (sqlite ? countSqliteDumpRows(input) : countMysqlDumpRows(input));
-  return { tables: c.tables, rows: totalRows(c.rows), tableRows: c.rows };
+  const found = engineOfFile(path.basename(file));
+  return found ? found.engine.dumpFacts(file, exec) : {};
 }
 
 /**

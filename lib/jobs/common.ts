@@ -1,13 +1,12 @@
-/** Helpers shared by job types: rsync argv, source checks, dump checks, option files. Pure or read-only. */
-import { createReadStream } from 'node:fs';
+/** Helpers shared by job types: rsync argv, source checks, the dump checks of a backup folder. Pure or read-only. */
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { DUMP_DIR, parseDumpFileName } from '../convention.js';
 import type { Exec } from '../exec.js';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
-import type { DumpCheck, VerifyProblem } from './types.js';
+import { checkDump, checkForFile } from '../engines/registry.js';
+import type { VerifyProblem } from './types.js';
 
 /** rsync exit code for "some files vanished before they could be transferred": a warning. */
 export const RSYNC_VANISHED = 24;
@@ -86,50 +85,6 @@ export async function isPresent(p: string): Promise<boolean> {
   }
 }
 
-/** The check a dump file gets, from its name (as written by the runner). */
-export function checkForFile(file: string): DumpCheck | undefined {
-  if (file.endsWith('.mysql.sql.gz')) return 'mysqldump';
-  if (file.endsWith('.sqlite.sql.gz')) return 'sqlite';
-  if (file.endsWith('.pgdump')) return 'pg_restore';
-  if (file.endsWith('.pgdumpall.sql.gz')) return 'pg_dumpall';
-  if (file.endsWith('.gz')) return 'gzip';
-  return undefined;
-}
-
-/** Streams a gzip file to the end; returns its last bytes (decompressed) and size. Memory stays flat. */
-export async function gzipTail(file: string, keep = 512): Promise<{ tail: string; bytes: number }> {
-  let tail = Buffer.alloc(0);
-  let bytes = 0;
-  const gunzip = createGunzip();
-  createReadStream(file).pipe(gunzip);
-  for await (const chunk of gunzip) {
-    const b = chunk as Buffer;
-    bytes += b.length;
-    tail = Buffer.concat([tail, b]);
-    if (tail.length > keep) tail = tail.subarray(tail.length - keep);
-  }
-  return { tail: tail.toString('utf8'), bytes };
-}
-
-/** Checks one dump for completeness; returns a problem message or undefined. */
-export async function checkDump(file: string, check: DumpCheck, exec: Exec, signal?: AbortSignal): Promise<string | undefined> {
-  try {
-    if (check === 'pg_restore') {
-      const r = await exec.run({ argv: ['pg_restore', '--list', file] }, signal);
-      if (!/;\s*Archive created at/.test(r.stdout) && !/TABLE|SCHEMA|DATABASE/.test(r.stdout)) return 'pg_restore --list shows no archive header';
-      return undefined;
-    }
-    const { tail, bytes } = await gzipTail(file);
-    if (bytes === 0) return 'the dump is empty';
-    if (check === 'mysqldump' && !/-- Dump completed/.test(tail)) return 'no "-- Dump completed" trailer: mysqldump stopped early';
-    if (check === 'pg_dumpall' && !/PostgreSQL database cluster dump complete/.test(tail)) return 'no "cluster dump complete" trailer: pg_dumpall stopped early';
-    if (check === 'sqlite' && !/COMMIT;\s*$/.test(tail)) return 'no final "COMMIT;": the sqlite3 dump stopped early';
-    return undefined;
-  } catch (err) {
-    return `unreadable: ${(err as Error).message}`;
-  }
-}
-
 /** Checks every dump in `<dir>/db/`. */
 export async function verifyDumps(dir: string, exec: Exec, signal?: AbortSignal, opts: { required?: boolean } = {}): Promise<VerifyProblem[]> {
   const dbDir = path.join(dir, DUMP_DIR);
@@ -153,41 +108,5 @@ export async function verifyDumps(dir: string, exec: Exec, signal?: AbortSignal,
   return problems;
 }
 
-/** A MySQL/MariaDB client option file; values quoted as the option-file syntax wants. */
-export function mysqlOptionFile(o: { user?: string | undefined; password?: string | undefined; host?: string | undefined; port?: number | undefined; socket?: string | undefined }): string {
-  const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  const lines = ['[client]'];
-  if (o.user) lines.push(`user=${q(o.user)}`);
-  if (o.password !== undefined) lines.push(`password=${q(o.password)}`);
-  if (o.host) lines.push(`host=${q(o.host)}`);
-  if (o.port) lines.push(`port=${o.port}`);
-  if (o.socket) lines.push(`socket=${q(o.socket)}`);
-  return `${lines.join('\n')}\n`;
-}
-
-/** mysqldump argv for one database (the option file must be the first argument). */
-export function mysqldumpArgv(optionFile: string, db: string, tables: readonly string[] = []): string[] {
-  return [
-    'mysqldump',
-    `--defaults-extra-file=${optionFile}`,
-    '--single-transaction',
-    '--quick',
-    '--routines',
-    '--triggers',
-    '--events',
-    '--hex-blob',
-    '--default-character-set=utf8mb4',
-    '--',
-    db,
-    ...tables,
-  ];
-}
-
-export function pgDumpArgv(o: { host?: string | undefined; port?: number | undefined; user?: string | undefined }, db: string): string[] {
-  const argv = ['pg_dump', '--format=custom', '--no-password'];
-  if (o.host) argv.push(`--host=${o.host}`);
-  if (o.port) argv.push(`--port=${o.port}`);
-  if (o.user) argv.push(`--username=${o.user}`);
-  argv.push(`--dbname=${db}`);
-  return argv;
-}
+/** Moved to lib/engines/mysql.ts; kept here for existing importers. */
+export { mysqlOptionFile } from '../engines/mysql.js';

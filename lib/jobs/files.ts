@@ -17,6 +17,7 @@ export const FILES_DIR = 'files';
 export const filesJob = defineJobType<FilesOptions>({
   name: 'files',
   summary: 'Any file tree with include/exclude globs',
+  inPlaceDir: 'files',
   options: filesOptions,
   async plan(app, o, ctx) {
     await requireDir(app.path, app, 'source folder');

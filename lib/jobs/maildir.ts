@@ -20,6 +20,7 @@ export type MaildirOptions = z.output<typeof maildirOptions>;
 export const maildirJob = defineJobType<MaildirOptions>({
   name: 'maildir',
   summary: 'Maildir trees, copied without losing messages delivered meanwhile',
+  inPlaceDir: 'mail',
   options: maildirOptions,
   async plan(app, o, ctx) {
     await requireDir(app.path, app, 'mail folder');

@@ -1,12 +1,13 @@
 /** mysql: standalone MySQL/MariaDB databases (one, several or all) dumped with mysqldump --single-transaction. */
-import path from 'node:path';
 import { z } from 'zod';
-import { DUMP_DIR, dumpFileName } from '../convention.js';
+import { DUMP_DIR } from '../convention.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { checkDatabaseUser, checkNetworkHost, refineWith } from '../inventory/values.js';
 import { verifyDumps } from './common.js';
-import { dumpName, mysqlDump, readPasswordFile, type DbConnection } from './databases.js';
-import { defineJobType, type PlanContext, type SecretFile, type Step } from './types.js';
+import { dumpName, readPasswordFile } from '../engines/common.js';
+import { mysqlDump } from '../engines/mysql.js';
+import type { DbConnection } from '../engines/types.js';
+import { defineJobType } from './types.js';
 
 const dbName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a database name of letters, digits, "_", "." and "-"');
 
@@ -35,22 +36,13 @@ export function mysqlConnection(o: MysqlOptions, app: ResolvedApp): DbConnection
   return { host: o.host, port: o.port, socket: o.socket, user: o.user, password: o.password_file ? readPasswordFile(o.password_file, app, 'password_file') : undefined };
 }
 
-function allDatabasesDump(ctx: PlanContext, conn: DbConnection): { step: Step; secret: SecretFile } {
-  const m = mysqlDump(ctx, conn, 'all');
-  const argv = m.step.kind === 'dump' ? m.step.command.argv.filter((a) => a !== '--' && a !== 'all') : [];
-  return {
-    secret: m.secret,
-    step: { ...m.step, title: `mysqldump --all-databases into ${DUMP_DIR}/`, file: path.join(ctx.staging, DUMP_DIR, dumpFileName('all', ctx.stamp, 'mysql.sql.gz')), command: { argv: [...argv, '--all-databases'] } } as Step,
-  };
-}
-
 export const mysqlJob = defineJobType<MysqlOptions>({
   name: 'mysql',
   summary: 'MySQL/MariaDB databases (mysqldump --single-transaction)',
   options: mysqlOptions,
   async plan(app, o, ctx) {
     const conn = mysqlConnection(o, app);
-    const parts = o.databases === 'all' ? [allDatabasesDump(ctx, conn)] : o.databases.map((db) => mysqlDump(ctx, conn, dumpName(db, app, 'options.databases')));
+    const parts = o.databases === 'all' ? [mysqlDump(ctx, conn, 'all', { allDatabases: true })] : o.databases.map((db) => mysqlDump(ctx, conn, dumpName(db, app, 'options.databases')));
     return {
       sources: [`mysql://${conn.host ?? conn.socket ?? 'localhost'}${conn.port ? `:${conn.port}` : ''}/${o.databases === 'all' ? '*' : o.databases.join(',')}`],
       steps: parts.map((p) => p.step),
@@ -58,6 +50,7 @@ export const mysqlJob = defineJobType<MysqlOptions>({
     };
   },
   verify: (dir, _o, { exec, signal }) => verifyDumps(dir, exec, signal, { required: true }),
+  databases: async (app, o, { db }) => ({ conn: mysqlConnection(o, app), live: db }),
   restore(_app, o, backupDir) {
     return {
       contents: [`${DUMP_DIR}/<db>-<stamp>.mysql.sql.gz: mysqldump output, gzip'd, newest last`],

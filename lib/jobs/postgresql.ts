@@ -1,9 +1,11 @@
 /** postgresql: standalone PostgreSQL databases: pg_dump custom format each, or pg_dumpall for "all". */
-import path from 'node:path';
 import { z } from 'zod';
-import { DUMP_DIR, dumpFileName } from '../convention.js';
+import { DUMP_DIR } from '../convention.js';
+import type { ResolvedApp } from '../inventory/model.js';
 import { verifyDumps } from './common.js';
-import { dumpName, postgresDump, readPasswordFile, type DbConnection } from './databases.js';
+import { dumpName, readPasswordFile } from '../engines/common.js';
+import { postgresDump, postgresDumpAll } from '../engines/postgresql.js';
+import type { DbConnection } from '../engines/types.js';
 import { connectionOptions } from './mysql.js';
 import { defineJobType, type Step } from './types.js';
 
@@ -17,36 +19,26 @@ export const postgresqlOptions = z
   .meta({ description: 'Options of the postgresql type (docs/jobs/postgresql.md).' });
 export type PostgresqlOptions = z.output<typeof postgresqlOptions>;
 
+export function postgresqlConnection(o: PostgresqlOptions, app: ResolvedApp): DbConnection {
+  return { host: o.host, port: o.port, socket: o.socket, user: o.user, password: o.password_file ? readPasswordFile(o.password_file, app, 'password_file') : undefined };
+}
+
 export const postgresqlJob = defineJobType<PostgresqlOptions>({
   name: 'postgresql',
   summary: 'PostgreSQL databases (custom-format dumps checked with pg_restore --list)',
   options: postgresqlOptions,
   async plan(app, o, ctx) {
-    const conn: DbConnection = { host: o.host, port: o.port, socket: o.socket, user: o.user, password: o.password_file ? readPasswordFile(o.password_file, app, 'password_file') : undefined };
+    const conn = postgresqlConnection(o, app);
     let steps: Step[];
     if (o.databases === 'all') {
-      const argv = ['pg_dumpall', '--no-password'];
-      const host = conn.socket ?? conn.host;
-      if (host) argv.push(`--host=${host}`);
-      if (conn.port) argv.push(`--port=${conn.port}`);
-      if (conn.user) argv.push(`--username=${conn.user}`);
-      steps = [
-        {
-          kind: 'dump',
-          title: `pg_dumpall into ${DUMP_DIR}/`,
-          db: 'all',
-          file: path.join(ctx.staging, DUMP_DIR, dumpFileName('all', ctx.stamp, 'pgdumpall.sql.gz')),
-          command: { argv, ...(conn.password !== undefined ? { secretEnv: { PGPASSWORD: conn.password } } : {}) },
-          compress: true,
-          check: 'pg_dumpall',
-        },
-      ];
+      steps = [postgresDumpAll(ctx, conn)];
     } else {
       steps = o.databases.map((db) => postgresDump(ctx, conn, dumpName(db, app, 'options.databases')));
     }
     return { sources: [`postgresql://${conn.host ?? conn.socket ?? 'localhost'}${conn.port ? `:${conn.port}` : ''}/${o.databases === 'all' ? '*' : o.databases.join(',')}`], steps };
   },
   verify: (dir, _o, { exec, signal }) => verifyDumps(dir, exec, signal, { required: true }),
+  databases: async (app, o, { db }) => ({ conn: postgresqlConnection(o, app), live: db }),
   restore(_app, o, backupDir) {
     return {
       contents: [o.databases === 'all' ? `${DUMP_DIR}/all-<stamp>.pgdumpall.sql.gz: pg_dumpall output (roles and every database)` : `${DUMP_DIR}/<db>-<stamp>.pgdump: pg_dump custom format, newest last`],

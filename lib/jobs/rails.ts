@@ -14,7 +14,11 @@ import { DUMP_DIR, MANIFEST_FILE } from '../convention.js';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { isDir, isPresent, rsyncArgv, verifyDumps } from './common.js';
-import { SQLITE_SIDE_SUFFIXES, mysqlDump, postgresDump, readPasswordFile, sqliteDump, sqliteOpenMode, type DbConnection } from './databases.js';
+import { readPasswordFile } from '../engines/common.js';
+import { mysqlDump } from '../engines/mysql.js';
+import { postgresDump } from '../engines/postgresql.js';
+import { SQLITE_SIDE_SUFFIXES, sqliteDump, sqliteOpenMode } from '../engines/sqlite.js';
+import type { DbConnection } from '../engines/types.js';
 import { defineJobType, type SecretFile, type Step, type VerifyProblem } from './types.js';
 
 export const railsOptions = z
@@ -180,6 +184,12 @@ export const railsJob = defineJobType<RailsOptions>({
     const problems: VerifyProblem[] = await verifyDumps(dir, exec, signal, { required: true });
     for (const sub of ['releases', 'shared']) if (!(await isDir(path.join(dir, sub)))) problems.push({ path: sub, message: 'missing' });
     return problems;
+  },
+  async databases(app, o, { engine }) {
+    const current = path.join(await capistranoDir(app), 'current');
+    const y = await readDatabaseYml(path.join(current, 'config', 'database.yml'), o.environment, app, { ignorePassword: o.password_file !== undefined });
+    const password = o.password_file ? readPasswordFile(o.password_file, app, 'password_file') : y.password;
+    return { conn: { host: y.host, port: y.port, socket: y.socket, user: y.username, password }, live: engine.fileBased ? path.resolve(current, y.database) : y.database };
   },
   restore(app, _o, backupDir) {
     return {

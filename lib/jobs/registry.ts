@@ -12,6 +12,7 @@ import { filesJob } from './files.js';
 import { gitJob } from './git.js';
 import { maildirJob } from './maildir.js';
 import { moinmoinJob } from './moinmoin.js';
+import { mongodbJob } from './mongodb.js';
 import { mysqlJob } from './mysql.js';
 import { postgresqlJob } from './postgresql.js';
 import { railsJob } from './rails.js';
@@ -27,7 +28,7 @@ export interface JobTypeSpec {
   options: z.ZodType;
 }
 
-export const jobTypes: readonly AnyJobType[] = [railsJob, wordpressJob, moinmoinJob, gitJob, cvsJob, maildirJob, filesJob, postgresqlJob, mysqlJob, commandJob];
+export const jobTypes: readonly AnyJobType[] = [railsJob, wordpressJob, moinmoinJob, gitJob, cvsJob, maildirJob, filesJob, postgresqlJob, mysqlJob, mongodbJob, commandJob];
 
 export function findJobType(name: string): AnyJobType | undefined {
   return jobTypes.find((t) => t.name === name);

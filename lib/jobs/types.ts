@@ -7,22 +7,17 @@
  * docs/jobs/README.md describes the contract for sites adding their own type.
  */
 import type { z } from 'zod';
+import type { DatabaseEngine, DbConnection } from '../engines/types.js';
 import type { CommandSpec, Exec } from '../exec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import type { Logger } from '../log.js';
 
-/** How a finished dump file is checked for completeness (also chosen from its extension by verify). */
-export type DumpCheck =
-  /** gzip'd mysqldump output ending with "-- Dump completed". */
-  | 'mysqldump'
-  /** gzip'd `sqlite3 .dump` output ending with "COMMIT;". */
-  | 'sqlite'
-  /** PostgreSQL custom-format dump that `pg_restore --list` reads. */
-  | 'pg_restore'
-  /** gzip'd pg_dumpall output ending with "PostgreSQL database cluster dump complete". */
-  | 'pg_dumpall'
-  /** Any gzip'd stream: the whole file decompresses without error and is not empty. */
-  | 'gzip';
+/**
+ * How a finished dump file is checked for completeness: the name of a check a database engine
+ * registers (lib/engines/, DumpKind.check, e.g. 'mysqldump', 'pg_restore'), or 'gzip' for any
+ * gzip'd stream (the whole file decompresses without error and is not empty).
+ */
+export type DumpCheck = string;
 
 /** A file holding a secret (e.g. a MySQL option file), written 0600 before the steps run and removed after. */
 export interface SecretFile {
@@ -151,12 +146,21 @@ export interface JobType<O = unknown> {
   summary: string;
   /** Schema of `apps[].options`. */
   options: z.ZodType<O>;
+  /** The folder of the backup that mirrors the live app folder (`restore --in-place` copies it over `path`); unset: no in-place restore. */
+  inPlaceDir?: string;
   /** Builds the plan. May read the source (config files, repository lists) but never writes. */
   plan(app: ResolvedApp, options: O, ctx: PlanContext): Promise<PlanParts>;
   /** Checks a finished backup folder (the staging folder before the swap, or any copy later). */
   verify(dir: string, options: O, ctx: { exec: Exec; log: Logger; signal?: AbortSignal | undefined }): Promise<VerifyProblem[]>;
   /** How to restore a backup folder by hand (printed by docs and restore tools). */
   restore(app: ResolvedApp, options: O, backupDir: string): RestoreGuide;
+  /**
+   * The live database a dump of this type's app belongs to, for restore and drills: the connection
+   * (from the app's options or its own configuration) and the live name (a path for file-based
+   * engines), which restore refuses to load over unless in place and confirmed. Throws when the
+   * app's configuration is not readable here (e.g. on a backup server). Types without databases omit it.
+   */
+  databases?(app: ResolvedApp, options: O, dump: { engine: DatabaseEngine; db: string }): Promise<{ conn: DbConnection; live: string | undefined }>;
   /** Runs this type's custom steps. */
   runCustom?(step: CustomStep, ctx: RunContext): Promise<{ warning?: string } | void>;
 }

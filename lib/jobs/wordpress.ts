@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { isDir, isPresent, requireDir, rsyncArgv, verifyDumps } from './common.js';
-import { dumpName, mysqlDump, type DbConnection } from './databases.js';
+import { dumpName } from '../engines/common.js';
+import { mysqlDump } from '../engines/mysql.js';
+import type { DbConnection } from '../engines/types.js';
 import { defineJobType, type Step } from './types.js';
 
 export const wordpressOptions = z
@@ -98,6 +100,16 @@ export const wordpressJob = defineJobType<WordpressOptions>({
     if (!(await isDir(path.join(dir, 'wp-content')))) problems.push({ path: 'wp-content', message: 'missing' });
     if (!(await isPresent(path.join(dir, 'config', 'wp-config.php')))) problems.push({ path: 'config/wp-config.php', message: 'missing' });
     return problems;
+  },
+  async databases(app, _o, { engine, db }) {
+    // WordPress also looks one folder up for wp-config.php.
+    for (const file of [path.join(app.path, 'wp-config.php'), path.join(path.dirname(app.path), 'wp-config.php')]) {
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      const c = parseWpConfig(text);
+      if (c.name && c.user && c.host) return { conn: wpConnection({ name: c.name, user: c.user, password: c.password ?? '', host: c.host, tablePrefix: c.tablePrefix ?? 'wp_' }), live: c.name };
+    }
+    return { conn: {}, live: engine.fileBased ? undefined : db };
   },
   restore(app, _o, backupDir) {
     return {

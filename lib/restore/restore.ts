@@ -11,13 +11,13 @@ import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { findServer } from '../inventory/model.js';
-import { getJobType } from '../jobs/registry.js';
+import { getJobType, jobTypes } from '../jobs/registry.js';
 import type { RestoreGuide } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { rshString } from '../pull/rsync.js';
 import { prepareKnownHosts, sshArgv, sshTarget } from '../pull/ssh.js';
 import type { DbConnection } from '../jobs/databases.js';
-import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, keepJournalMode, liveIsWal, moveSqliteAside, runLoad, unsupportedDump } from './database.js';
+import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, isFileBased, prepareTarget, runLoad, unsupportedDump } from './database.js';
 import { chooseDump, choosePoint, listPoints, type DumpRef, type Point, type Selection } from './points.js';
 
 export interface RestoreCommonOptions extends Selection {
@@ -59,8 +59,10 @@ export interface RestoreResult {
   dryRun: boolean;
 }
 
-/** Folder of the backup that mirrors the live app folder, for in-place restores. */
-const IN_PLACE_DIRS: Record<string, string> = { files: 'files', maildir: 'mail' };
+/** The types whose backup has a folder mirroring the live app folder (JobType.inPlaceDir), for in-place restores. */
+function inPlaceTypes(): string[] {
+  return jobTypes.filter((t) => t.inPlaceDir !== undefined).map((t) => t.name);
+}
 
 /** A relative path inside a backup: no absolute path, no "..", no empty or "." segments. */
 export function checkRestorePath(p: string): string {
@@ -149,9 +151,9 @@ export async function restoreFiles(site: Site, app: ResolvedApp, opts: RestoreFi
   let source: string;
   let dest: string;
   if (opts.inPlace) {
-    const sub = IN_PLACE_DIRS[app.type];
+    const sub = getJobType(app.type).inPlaceDir;
     if (!sub) {
-      throw new RefusedError(`app "${app.name}" (${app.type}): in-place restore is only built for types whose backup mirrors one live folder (${Object.keys(IN_PLACE_DIRS).join(', ')})`, `restore --to a new folder, then put the pieces back as docs/jobs/${app.type}.md says`);
+      throw new RefusedError(`app "${app.name}" (${app.type}): in-place restore is only built for types whose backup mirrors one live folder (${inPlaceTypes().join(', ')})`, `restore --to a new folder, then put the pieces back as docs/jobs/${app.type}.md says`);
     }
     if (opts.toServer) throw new UsageError('--in-place and --to-server do not go together', 'run the in-place restore on the machine where the app lives');
     if (opts.to) throw new UsageError(`--in-place restores into the live app ${app.path}; --to does not go with it`, 'drop --to, or drop --in-place to restore into a new folder');
@@ -232,22 +234,19 @@ export async function restoreDatabase(site: Site, app: ResolvedApp, opts: Restor
   const own = await appDatabase(app, format, dump.db);
   const conn = pickConnection(own.conn, opts.connection);
   // Compare like with like: SQLite files by their real path, server database names case-insensitively.
-  const same = format === 'sqlite' ? [await resolveReal(opts.database), own.live ? await resolveReal(own.live) : undefined] : [opts.database.toLowerCase(), own.live?.toLowerCase()];
+  const fileBased = isFileBased(format);
+  const same = fileBased ? [await resolveReal(opts.database), own.live ? await resolveReal(own.live) : undefined] : [opts.database.toLowerCase(), own.live?.toLowerCase()];
   guardLiveDatabase(app, same[0]!, same[1], opts.inPlace ?? false, opts.confirmed ?? false);
-  if (format === 'sqlite' && !(opts.inPlace && opts.confirmed) && !(await isEmptyOrMissing(opts.database))) {
+  if (fileBased && !(opts.inPlace && opts.confirmed) && !(await isEmptyOrMissing(opts.database))) {
     throw new RefusedError(`${opts.database} exists; restore never overwrites without being told`, 'name a new file');
   }
-  const liveWal = format === 'sqlite' && (await liveIsWal(own.live));
-  if (format === 'sqlite' && opts.inPlace && opts.confirmed && !exec.dryRun) {
-    // Keep the live file (with its -wal/-shm) beside it rather than loading into a database that already has tables.
-    await moveSqliteAside(opts.database, `.before-restore-${Date.now()}`);
-  }
+  const after = await prepareTarget(format, opts.database, own.live, !!(opts.inPlace && opts.confirmed && !exec.dryRun));
   const commands: string[] = [];
-  if (format === 'sqlite') {
+  if (fileBased) {
     commands.push(describeCommand(['mkdir', '-p', path.dirname(opts.database)]));
     if (!exec.dryRun) await mkdir(path.dirname(opts.database), { recursive: true, mode: 0o700 });
   }
   commands.push(...(await runLoad(exec, format, file, opts.database, conn, opts.signal)));
-  if (format === 'sqlite') commands.push(...(await keepJournalMode(exec, file, opts.database, liveWal, opts.signal)));
+  if (after) commands.push(...(await after(exec, file, opts.signal)));
   return { app: app.name, point, dump, source: file, to: opts.database, commands, guide: guideOf(app, point.dir), dryRun: exec.dryRun };
 }

@@ -22,7 +22,7 @@ import { getJobType } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { readManifest, sha256File, walkFiles } from '../manifest.js';
 import { diskPath } from '../machine.js';
-import { appDatabase, pickConnection, countDatabase, dropDatabase, dumpFormat, runLoad } from './database.js';
+import { appDatabase, pickConnection, countDatabase, dropDatabase, dumpFormat, isFileBased, runLoad } from './database.js';
 import { choosePoint, listPoints, type Point, type Tier } from './points.js';
 import { processKeys } from '../runstate.js';
 
@@ -208,14 +208,14 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
           continue;
         }
         const given = Object.values(opts.connection ?? {}).some((v) => v !== undefined);
-        if (format !== 'sqlite' && point.tier === 'remote' && !given) {
+        if (!isFileBased(format) && point.tier === 'remote' && !given) {
           // A backup server usually has no database server, and the app's own settings name the app's server.
           add('load', true, `${rel}: not loaded (a drill of a snapshot loads MySQL/PostgreSQL dumps only into a scratch server given with --db-host/--db-socket); checksum and completeness checked`);
           continue;
         }
         const own = await appDatabase(app, format, db);
         const conn = pickConnection(own.conn, opts.connection);
-        const target = format === 'sqlite' ? path.join(scratchRoot, `${db}.sqlite3`) : `tierback_drill_${randomBytes(4).toString('hex')}`;
+        const target = isFileBased(format) ? path.join(scratchRoot, `${db}.sqlite3`) : `tierback_drill_${randomBytes(4).toString('hex')}`;
         try {
           commands.push(...(await runLoad(exec, format, file, target, conn, opts.signal)));
           const c = await countDatabase(exec, format, target, conn, opts.signal);
