@@ -29,7 +29,7 @@ const log = silentLogger();
 const at = (min: number) => () => new Date(Date.UTC(2026, 1, 1, 3, min, 0));
 
 interface Fixture {
-  /** Why this type cannot run here (its tests are then reported skipped, with the reason). */
+  /** Why this type cannot run here (it then gets one test saying so and checking its unit tests exist). */
   unavailable?: string;
   entry: (root: string) => Promise<AppEntry>;
   change: (root: string) => Promise<void>;
