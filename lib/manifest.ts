@@ -21,7 +21,6 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { lstat, open, opendir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { DUMP_DIR, MANIFEST_FILE, parseDumpFileName } from './convention.js';
 import { engineOfFile } from './engines/registry.js';
 import type { Exec } from './exec.js';
@@ -82,6 +81,11 @@ export async function dumpFacts(file: string, exec: Exec): Promise<DumpFacts> {
   return found ? found.engine.dumpFacts(file, exec) : {};
 }
 
+/** The run a manifest's text names (its `# run <id>` line), if any. */
+export function runOf(manifest: string): string | undefined {
+  return /^# run (\S+)$/m.exec(manifest)?.[1];
+}
+
 /**
  * The job run that wrote `dir` (its manifest's `# run` line, in the first lines), or undefined when
  * the folder has no manifest or one written before run lines existed. Reads 4 KiB, not the sums.
@@ -92,7 +96,7 @@ export async function manifestRun(dir: string): Promise<string | undefined> {
     fh = await open(path.join(dir, MANIFEST_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return /^# run (\S+)$/m.exec(buf.subarray(0, bytesRead).toString('utf8'))?.[1];
+    return runOf(buf.subarray(0, bytesRead).toString('utf8'));
   } catch {
     return undefined;
   } finally {

@@ -6,7 +6,6 @@ import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '..
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
 
 interface Args extends GlobalArgs {
   apps: string[];

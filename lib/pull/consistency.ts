@@ -15,10 +15,12 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MANIFEST_FILE, localAppDir, localRoot } from '../convention.js';
+import { runOf } from '../manifest.js';
+import { unsafeLevel } from '../treecheck.js';
 import { CommandError, TierbackError } from '../errors.js';
 import type { Exec } from '../exec.js';
 import { DIR_MODE, ensureDir, exists } from '../fsutil.js';
@@ -45,8 +47,8 @@ export interface Settled {
 /** The marker of a folder: its manifest's run id, else a hash of the manifest (older versions), else "absent". */
 export function markerOf(manifest: string | undefined): string {
   if (manifest === undefined) return 'absent';
-  const run = /^# run (\S+)$/m.exec(manifest);
-  return run ? `run ${run[1]}` : `sha256 ${createHash('sha256').update(manifest).digest('hex')}`;
+  const run = runOf(manifest);
+  return run ? `run ${run}` : `sha256 ${createHash('sha256').update(manifest).digest('hex')}`;
 }
 
 /**
@@ -55,16 +57,11 @@ export function markerOf(manifest: string | undefined): string {
  * lead it out of the snapshot).
  */
 export async function plainPath(root: string, rel: string): Promise<boolean> {
-  let p = root;
-  for (const part of rel.split('/')) {
-    p = path.join(p, part);
-    try {
-      if ((await lstat(p)).isSymbolicLink()) return false;
-    } catch {
-      return true;
-    }
+  try {
+    return unsafeLevel(root, rel.split('/'))?.kind !== 'symlink';
+  } catch {
+    return true; // unreadable: nothing there to follow (what reads it next fails on its own)
   }
-  return true;
 }
 
 /** The marker of the manifest in `dir`; a manifest that is a symbolic link is never followed. */

@@ -7,7 +7,7 @@
 import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { lockPath, localRoot, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
-import { CommandError, ExitCode, INTERRUPTED_ERROR, TierbackError, UsageError, errorText, failureText } from '../errors.js';
+import { CommandError, INTERRUPTED_ERROR, TierbackError, UsageError, errorText, failureText } from '../errors.js';
 import { exitCodeFor } from '../outcome.js';
 import { cannotRun, createExec, type Exec } from '../exec.js';
 import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
