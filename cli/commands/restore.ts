@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { ExitCode, UsageError } from '../../lib/errors.js';
 import { findApp } from '../../lib/inventory/model.js';
-import { readPasswordFile } from '../../lib/jobs/databases.js';
+import { readPasswordFile } from '../../lib/engines/common.js';
 import { describePoint } from '../../lib/restore/points.js';
 import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/restore/restore.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';

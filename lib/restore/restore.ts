@@ -16,7 +16,7 @@ import type { RestoreGuide } from '../jobs/types.js';
 import type { Logger } from '../log.js';
 import { rshString } from '../pull/rsync.js';
 import { prepareKnownHosts, sshArgv, sshTarget } from '../pull/ssh.js';
-import type { DbConnection } from '../jobs/databases.js';
+import type { DbConnection } from '../engines/types.js';
 import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, isFileBased, prepareTarget, runLoad, unsupportedDump } from './database.js';
 import { chooseDump, choosePoint, listPoints, type DumpRef, type Point, type Selection } from './points.js';
 

@@ -17,7 +17,7 @@ import { createExec, describeCommand, type Exec } from '../exec.js';
 import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { findApp } from '../inventory/model.js';
-import type { DbConnection } from '../jobs/databases.js';
+import type { DbConnection } from '../engines/types.js';
 import { getJobType } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { readManifest, sha256File, walkFiles } from '../manifest.js';
