@@ -6,6 +6,8 @@ import { inventoryDiffCommand } from './inventory-diff.js';
 import { inventoryJsonSchema } from '../../lib/inventory/schema.js';
 import { inventoryReferenceMarkdown } from '../../lib/inventory/reference.js';
 import { pullersOf } from '../../lib/inventory/model.js';
+import { scheduleSettings } from '../../lib/schedule.js';
+import { lateJobWarnings } from '../../lib/schedule-fit.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 
@@ -25,11 +27,14 @@ const check: CommandModule<GlobalArgs, Args> = {
   handler: run(async (argv) => {
     try {
       const site = await loadSite(argv, makeLogger(argv));
+      // Schedules that will not fit before the pull, from apps[].duration or the estimate (no history read here).
+      const warnings = lateJobWarnings(site, scheduleSettings(site));
       if (argv.json) {
-        printJson({ valid: true, file: site.file, source: site.source, problems: [] });
+        printJson({ valid: true, file: site.file, source: site.source, problems: [], warnings });
         return ExitCode.OK;
       }
       out(`${inventoryLine(site)}\nOK: ${site.servers.length} servers, ${site.vms.length} VMs, ${site.apps.length} apps, ${site.backupServers.length} backup servers`);
+      for (const w of warnings) out(`warning: ${w.path}: ${w.message}`);
     } catch (err) {
       if (argv.json && err instanceof InventoryError) {
         printJson({ valid: false, file: err.file, problems: err.problems });

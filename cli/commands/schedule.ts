@@ -1,9 +1,13 @@
 /** `tierback schedule [HOST]`: crontab lines or systemd timers for one host, from the inventory. */
 import type { CommandModule } from 'yargs';
 import { createExec } from '../../lib/exec.js';
-import { installSchedule, planSchedule, renderCron, renderSystemd, type ScheduleFormat } from '../../lib/schedule.js';
+import { planSchedule, scheduleSettings, type ScheduleFormat } from '../../lib/schedule.js';
+import { recentJobDurations } from '../../lib/schedule-durations.js';
+import { clockOf as minuteClock, describeLate, layoutServerJobs } from '../../lib/schedule-fit.js';
+import { installSchedule } from '../../lib/schedule-install.js';
+import { renderCron, renderSystemd } from '../../lib/schedule-render.js';
 import { ensureVmFolders } from '../../lib/vmfolders.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/errors.js';
 
@@ -14,6 +18,7 @@ interface Args extends GlobalArgs {
   root?: string;
   activate?: boolean;
   json?: boolean;
+  check?: boolean;
 }
 
 export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
@@ -27,14 +32,34 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Install below this folder instead of / (for tests and images; $TIERBACK_ROOT)' })
       .option('activate', { type: 'boolean', describe: 'systemd: daemon-reload and enable --now the timers (default: when --root is /)' })
       .option('json', { type: 'boolean', describe: 'The plan as JSON' })
+      .option('check', { type: 'boolean', describe: 'Say which app jobs of the host\'s server will not end before its first pull, and by how much (exit 1 if any)' })
       .example('$0 schedule web', 'the cron.d lines of the app jobs of VM web')
       .example('$0 schedule odin.softxs.ch --format systemd', 'pull, prune, drill, offsite push and status timers of a backup server')
       .example('$0 schedule --install', 'install the schedule of this machine into /etc/cron.d/tierback')
+      .example('$0 schedule zg-3.softxs.ch --check', 'which app jobs of server zg-3 will not be done before its pull')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
-    const plan = planSchedule(site, argv.host);
+    const host = planSchedule(site, argv.host).server;
+    // Job durations from the history visible here (the server, or a backup server that pulls it).
+    const durations = await recentJobDurations(site, host, nowOf(argv));
+    const plan = planSchedule(site, argv.host, durations);
+    if (argv.check) {
+      const layout = layoutServerJobs(site, plan.server, scheduleSettings(site), durations);
+      const estimated = [...layout.slots.values()].filter((s) => s.durationSource === 'estimate').length;
+      if (argv.json) {
+        printJson({ server: plan.server, pull: layout.pull, lanes: layout.lanes, slots: [...layout.slots.values()], late: layout.late });
+        return layout.late.length > 0 ? ExitCode.FAILED : ExitCode.OK;
+      }
+      for (const l of layout.late) out(`LATE ${describeLate(l, layout.slots.get(l.app))}`);
+      const pull = layout.pull ? `the pull at ${minuteClock(layout.pull.minute)} by ${layout.pull.backupServer}` : 'a pull (none at a fixed time)';
+      out(
+        `${layout.slots.size - layout.late.length} of ${layout.slots.size} app job(s) of ${plan.server} end before ${pull}` +
+          `${layout.lanes > 1 ? `, ${layout.lanes} side by side` : ''}; ${estimated} duration(s) estimated (no history seen here)`,
+      );
+      return layout.late.length > 0 ? ExitCode.FAILED : ExitCode.OK;
+    }
     if (argv.install) {
       const r = await installSchedule(plan, site, {
         format: argv.format,

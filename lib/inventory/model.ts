@@ -37,6 +37,8 @@ export interface ResolvedApp {
   options: Record<string, unknown>;
   status: 'active' | 'paused' | 'retired';
   schedule: string;
+  /** Expected job duration (ms) from `apps[].duration`, for schedules. */
+  duration?: number | undefined;
   retention: Retention;
   keepDumps: number;
   staleAfterMs: number;
@@ -117,6 +119,7 @@ export function resolveSite(inv: Inventory, file: string, source: InventorySourc
       options: a.options,
       status: a.status,
       schedule: a.schedule ?? d.schedule,
+      ...(a.duration !== undefined ? { duration: parseDuration(a.duration) } : {}),
       retention: a.retention ?? d.retention.local ?? DEFAULT_RETENTION,
       keepDumps: a.keep_dumps ?? d.keep_dumps,
       staleAfterMs: parseDuration(a.stale_after ?? d.stale_after) ?? 26 * 3_600_000,

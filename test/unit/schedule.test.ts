@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseInventory } from '../../lib/inventory/load.js';
-import { cronToOnCalendar, expandCronField, normalizeCron, planSchedule, renderCron, renderSystemd, shellWord, shiftCron } from '../../lib/schedule.js';
+import { normalizeCron, planSchedule, shiftCron } from '../../lib/schedule.js';
+import { cronToOnCalendar, expandCronField, renderCron, renderSystemd, shellWord } from '../../lib/schedule-render.js';
 import { EXAMPLE } from '../helpers/cli.js';
 
 const example = () => parseInventory(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
