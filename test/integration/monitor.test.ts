@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { HistoryRecord } from '../../lib/history.js';
 import { parseInventory } from '../../lib/inventory/load.js';
 import { notifyRunFinished, notifyRunStarted } from '../../lib/monitor/index.js';
-import { tierback } from '../helpers/cli.js';
+import { ROOT, tierback } from '../helpers/cli.js';
 import { startRecorder, type Recorder } from '../helpers/http-recorder.js';
 import { startInflux, type Influx } from '../helpers/influxdb.js';
 import { freePort } from '../helpers/net.js';
@@ -58,6 +58,26 @@ describe('monitoring exports with real receivers', () => {
     assert.equal(pull?.['status'], 'failed');
     assert.equal(pull?.['ok'], false);
     assert.equal(pull?.['error'], 'rsync: "connection" refused, code=255');
+  });
+
+  it('every InfluxQL query of docs/monitoring.md is accepted by InfluxDB, and the last-success query finds the job', async () => {
+    const doc = await readFile(path.join(ROOT, 'docs/monitoring.md'), 'utf8');
+    const block = /Grafana queries \(InfluxQL\):\n\n```sql\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(block, 'the InfluxQL block of docs/monitoring.md');
+    const queries = block.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('--')).map((q) => q.replaceAll('$timeFilter', 'time > now() - 30d'));
+    assert.ok(queries.length >= 3);
+    for (const q of queries) {
+      const res = (await influx.query(q, 'tierback')) as { results: { error?: string; series?: { tags?: Record<string, string>; columns: string[]; values: unknown[][] }[] }[] };
+      assert.equal(res.results[0]?.error, undefined, `${q}: ${res.results[0]?.error}`);
+      if (q.includes('last("duration_s")')) {
+        const alpha = res.results[0]?.series?.find((x) => x.tags?.['name'] === 'alpha');
+        assert.ok(alpha, JSON.stringify(res));
+        assert.equal(alpha.values[0]?.[0], NOW.toISOString().replace(/\.?0*Z$/, 'Z').replace(/\.Z$/, 'Z'));
+      }
+    }
+    // the query the docs used to give is what InfluxDB rejects
+    const old = (await influx.query('SELECT (now() - last("ok")) FROM "tierback_run" WHERE "ok" = true GROUP BY "name"', 'tierback')) as { results: { error?: string }[] };
+    assert.ok(old.results[0]?.error, 'InfluxDB rejects now() - last()');
   });
 
   it('pings healthchecks: /start, success, /fail with the error in the body', async () => {
