@@ -113,9 +113,16 @@ function place(durations: readonly number[], lanes: number): { starts: number[];
  * The layout of every active app job of `server`. `durations` maps app names to seconds
  * (median of recent runs); apps without one count `schedules.stagger`.
  */
-export function layoutServerJobs(site: Site, server: string, cfg: Schedules, durations: ReadonlyMap<string, number> = new Map()): ServerLayout {
+export function layoutServerJobs(
+  site: Site,
+  server: string,
+  cfg: Schedules,
+  durations: ReadonlyMap<string, number> = new Map(),
+  ofServer: readonly ResolvedApp[] = site.apps.filter((a) => a.server === server),
+): ServerLayout {
   const s = fitSettings(cfg);
-  const apps = site.apps.filter((a) => a.server === server && a.status === 'active');
+  const apps = ofServer.filter((a) => a.status === 'active');
+  const byName = new Map(apps.map((a) => [a.name, a]));
   const explicitOf = (a: ResolvedApp) => site.inventory.apps[a.index]?.schedule !== undefined;
   const laidOut = apps.filter((a) => !explicitOf(a) && fixedMinute(a.schedule) !== undefined);
   const pull = firstPull(site, server);
@@ -145,7 +152,7 @@ export function layoutServerJobs(site: Site, server: string, cfg: Schedules, dur
   const late: LateJob[] = [];
   if (pull) {
     for (const slot of slots.values()) {
-      const app = apps.find((a) => a.name === slot.app)!;
+      const app = byName.get(slot.app)!;
       // The pull meant to carry the run: for laid-out jobs the first after the jobs' time (a job
       // pushed past it is late, not carried by a pull a day later); for explicit ones the first after its start.
       const from = slot.explicit ? slot.start : base!;
@@ -179,10 +186,17 @@ export function describeLate(l: LateJob, slot: JobSlot | undefined): string {
  */
 export function lateJobWarnings(site: Site, cfg: Schedules): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
-  for (const server of new Set(site.apps.map((a) => a.server))) {
-    const layout = layoutServerJobs(site, server, cfg);
+  const byServer = new Map<string, ResolvedApp[]>();
+  for (const a of site.apps) {
+    const list = byServer.get(a.server);
+    if (list) list.push(a);
+    else byServer.set(a.server, [a]);
+  }
+  for (const [server, apps] of byServer) {
+    const layout = layoutServerJobs(site, server, cfg, new Map(), apps);
+    const byName = new Map(apps.map((a) => [a.name, a]));
     for (const l of layout.late) {
-      const app = site.apps.find((a) => a.name === l.app)!;
+      const app = byName.get(l.app)!;
       out.push({ path: `apps[${app.index}]`, message: `${describeLate(l, layout.slots.get(l.app))}; see \`tierback schedule ${server} --check\`` });
     }
   }

@@ -5,7 +5,7 @@ import { ExitCode, InventoryError } from '../../lib/errors.js';
 import { inventoryDiffCommand } from './inventory-diff.js';
 import { inventoryJsonSchema } from '../../lib/inventory/schema.js';
 import { inventoryReferenceMarkdown } from '../../lib/inventory/reference.js';
-import { pullersOf } from '../../lib/inventory/model.js';
+import { APP_SIZE_ESTIMATE, placementWeight, pullersOf, type Site } from '../../lib/inventory/model.js';
 import { scheduleSettings } from '../../lib/schedule.js';
 import { lateJobWarnings } from '../../lib/schedule-fit.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
@@ -13,6 +13,32 @@ import { run } from '../lifecycle.js';
 
 interface Args extends GlobalArgs {
   json?: boolean;
+}
+
+/** "312 GB" (powers of 1000, like the sizes in the inventory). */
+function formatSize(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v >= 100 || u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+/** How even the automatic placement is: the fullest backup server of the pool against its fair share. */
+function placementLine(site: Site): string {
+  const pool = site.backupServers.filter((b) => b.auto);
+  const placed = site.backupServers.reduce((n, b) => n + b.pulls.filter((p) => p.placed).length, 0);
+  const head = `* placed by pulls: auto; sizes from servers[].size, else ${formatSize(APP_SIZE_ESTIMATE)} per active app`;
+  if (pool.length === 0) return `${head} (no backup server has pulls: auto)`;
+  const weights = pool.map((b) => ({ b, w: placementWeight(site.backupServers, b) }));
+  const bytes = pool.map((b) => site.placement.backupBytes.get(b.server) ?? 0);
+  const total = bytes.reduce((n, x) => n + x, 0);
+  const sumW = weights.reduce((n, x) => n + x.w, 0);
+  const ratio = Math.max(...pool.map((b, i) => (total > 0 ? bytes[i]! / ((total * weights[i]!.w) / sumW) : 1)));
+  return `${head}\nPlacement: ${placed} pull(s) placed on ${pool.length} backup server(s); the fullest holds ${ratio.toFixed(2)}x its fair share; ${site.placement.short.length} server(s) short of their copies`;
 }
 
 const check: CommandModule<GlobalArgs, Args> = {
@@ -28,13 +54,13 @@ const check: CommandModule<GlobalArgs, Args> = {
     try {
       const site = await loadSite(argv, makeLogger(argv));
       // Schedules that will not fit before the pull, from apps[].duration or the estimate (no history read here).
-      const warnings = lateJobWarnings(site, scheduleSettings(site));
+      const warnings = [...site.warnings, ...lateJobWarnings(site, scheduleSettings(site))];
       if (argv.json) {
         printJson({ valid: true, file: site.file, source: site.source, problems: [], warnings });
         return ExitCode.OK;
       }
       out(`${inventoryLine(site)}\nOK: ${site.servers.length} servers, ${site.vms.length} VMs, ${site.apps.length} apps, ${site.backupServers.length} backup servers`);
-      for (const w of warnings) out(`warning: ${w.path}: ${w.message}`);
+      for (const w of warnings) out(`warning: ${w.path}: ${w.message}${'hint' in w && w.hint ? ` (${w.hint})` : ''}`);
     } catch (err) {
       if (argv.json && err instanceof InventoryError) {
         printJson({ valid: false, file: err.file, problems: err.problems });
@@ -53,9 +79,11 @@ const show: CommandModule<GlobalArgs, Args> = {
   handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     if (argv.json) {
-      printJson({ file: site.file, site: site.name, servers: site.servers, vms: site.vms, apps: site.apps, backupServers: site.backupServers });
+      const placement = { serverBytes: Object.fromEntries(site.placement.serverBytes), backupBytes: Object.fromEntries(site.placement.backupBytes), short: site.placement.short };
+      printJson({ file: site.file, site: site.name, servers: site.servers, vms: site.vms, apps: site.apps, backupServers: site.backupServers, placement, warnings: site.warnings });
       return ExitCode.OK;
     }
+    const totalPulled = [...site.placement.backupBytes.values()].reduce((n, b) => n + b, 0);
     const lines = [inventoryLine(site), '', `Site ${site.name}: applications`];
     lines.push(
       table(
@@ -81,9 +109,20 @@ const show: CommandModule<GlobalArgs, Args> = {
       '',
       'Backup servers',
       table(
-        ['SERVER', 'PULLS', 'SCHEDULE', 'CONCURRENCY'],
-        site.backupServers.map((b) => [b.server, b.pulls.map((p) => (p.transport === 'local' ? `${p.server} (local)` : p.server)).join(', '), b.schedule, b.concurrency]),
+        ['SERVER', 'PULLS', 'EXPECTED', 'SHARE', 'SCHEDULE', 'CONCURRENCY'],
+        site.backupServers.map((b) => {
+          const bytes = site.placement.backupBytes.get(b.server) ?? 0;
+          return [
+            b.server,
+            `${b.pulls.map((p) => `${p.server}${p.transport === 'local' ? ' (local)' : ''}${p.placed ? '*' : ''}`).join(', ')}${b.auto ? ' (pulls: auto)' : ''}` || '-',
+            formatSize(bytes),
+            totalPulled > 0 ? `${((100 * bytes) / totalPulled).toFixed(1)}%` : '-',
+            b.schedule,
+            b.concurrency,
+          ];
+        }),
       ),
+      placementLine(site),
     );
     out(lines.join('\n'));
     return ExitCode.OK;

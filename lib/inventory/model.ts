@@ -3,6 +3,8 @@ import path from 'node:path';
 import { HOST_VM, localVmDir } from '../convention.js';
 import { parseDuration } from '../duration.js';
 import { NotFoundError } from '../errors.js';
+import type { InventoryProblem } from '../errors.js';
+import { parseSize, place } from './placement.js';
 import type { Inventory, Retention, SshSettings } from './schema.js';
 
 export interface ResolvedServer {
@@ -53,6 +55,8 @@ export interface ResolvedPull {
   server: string;
   transport: 'ssh' | 'local';
   bwlimit: string | undefined;
+  /** Placed by `pulls: auto` (lib/inventory/placement.ts) rather than listed by hand. */
+  placed?: true;
 }
 
 export interface ResolvedBackupServer {
@@ -60,6 +64,10 @@ export interface ResolvedBackupServer {
   server: string;
   partition: string;
   pulls: ResolvedPull[];
+  /** `pulls: auto`: takes part in automatic placement. */
+  auto: boolean;
+  /** `capacity:` in bytes: its weight in automatic placement (none: equal shares). */
+  capacity?: number | undefined;
   schedule: string;
   concurrency: number;
   timeoutMs: number;
@@ -78,7 +86,23 @@ export interface Site {
   vms: ResolvedVm[];
   apps: ResolvedApp[];
   backupServers: ResolvedBackupServer[];
+  /** Where pulls are placed and how many bytes each backup server takes (hand-written and automatic). */
+  placement: SitePlacement;
+  /** Not errors, but worth a look: printed by `inventory check`. */
+  warnings: InventoryProblem[];
 }
+
+export interface SitePlacement {
+  /** Expected bytes of each server's local tier: `servers[].size`, else 1G per active app. */
+  serverBytes: Map<string, number>;
+  /** Bytes each backup server pulls. */
+  backupBytes: Map<string, number>;
+  /** Servers with fewer backup servers than their copies. */
+  short: { server: string; copies: number; pulledBy: number }[];
+}
+
+/** The size estimate of a server without `size:` (per active app). */
+export const APP_SIZE_ESTIMATE = 1e9;
 
 export const DEFAULT_RETENTION: Retention = { daily: 7 };
 
@@ -128,21 +152,33 @@ export function resolveSite(inv: Inventory, file: string, source: InventorySourc
       mount,
     };
   });
+  const serverBytes = new Map<string, number>();
+  for (const a of apps) if (a.status === 'active') serverBytes.set(a.server, (serverBytes.get(a.server) ?? 0) + APP_SIZE_ESTIMATE);
+  for (const s of inv.servers) {
+    const given = s.size !== undefined ? parseSize(s.size) : undefined;
+    if (given !== undefined) serverBytes.set(s.fqdn, given);
+  }
   const backupServers: ResolvedBackupServer[] = inv.backup_servers.map((b, index) => {
     const own = serverByFqdn.get(b.server);
     return {
       index,
       server: b.server,
       partition: own?.partition ?? d.partition,
-      pulls: b.pulls.map((p) =>
-        typeof p === 'string' ? { server: p, transport: 'ssh' as const, bwlimit: undefined } : { server: p.server, transport: p.transport, bwlimit: p.bwlimit },
-      ),
+      pulls:
+        b.pulls === 'auto'
+          ? []
+          : b.pulls.map((p) =>
+              typeof p === 'string' ? { server: p, transport: 'ssh' as const, bwlimit: undefined } : { server: p.server, transport: p.transport, bwlimit: p.bwlimit },
+            ),
+      auto: b.pulls === 'auto',
+      ...(b.capacity !== undefined ? { capacity: parseSize(b.capacity) } : {}),
       schedule: b.schedule ?? d.pull_schedule,
       concurrency: b.concurrency ?? 2,
       timeoutMs: parseDuration(b.timeout ?? '1h') ?? 3_600_000,
       retention: own?.retention ?? d.retention.remote ?? DEFAULT_RETENTION,
     };
   });
+  const { placement, warnings } = placePulls(inv, servers, backupServers, serverBytes);
   return {
     file: path.resolve(file),
     source,
@@ -153,7 +189,60 @@ export function resolveSite(inv: Inventory, file: string, source: InventorySourc
     vms,
     apps,
     backupServers,
+    placement,
+    warnings,
   };
+}
+
+/** A backup server's weight in automatic placement: its capacity; one without gets the mean of the others' (equal shares when none has one). */
+export function placementWeight(backupServers: readonly ResolvedBackupServer[], b: ResolvedBackupServer): number {
+  if (b.capacity !== undefined) return b.capacity;
+  const given = backupServers.filter((x) => x.auto && x.capacity !== undefined).map((x) => x.capacity!);
+  return given.length > 0 ? given.reduce((n, c) => n + c, 0) / given.length : 1;
+}
+
+/** Adds the automatic pulls to the backup servers marked `pulls: auto`, and says where copies differ from `copies`. */
+function placePulls(
+  inv: Inventory,
+  servers: readonly ResolvedServer[],
+  backupServers: ResolvedBackupServer[],
+  serverBytes: ReadonlyMap<string, number>,
+): { placement: SitePlacement; warnings: InventoryProblem[] } {
+  const manual = new Map<string, string[]>();
+  for (const b of backupServers) {
+    for (const p of b.pulls) {
+      const by = manual.get(p.server);
+      if (by) by.push(b.server);
+      else manual.set(p.server, [b.server]);
+    }
+  }
+  const pulled = servers.filter((s) => s.role !== 'backup' || manual.has(s.fqdn));
+  const copiesOf = (i: number) => inv.servers[i]?.copies ?? 1;
+  const result = place(
+    pulled.map((s) => ({ fqdn: s.fqdn, copies: copiesOf(s.index), bytes: serverBytes.get(s.fqdn) ?? 0, manual: manual.get(s.fqdn) ?? [] })),
+    backupServers.map((b) => ({ server: b.server, auto: b.auto, weight: placementWeight(backupServers, b) })),
+  );
+  for (const b of backupServers) {
+    for (const fqdn of result.assigned.get(b.server) ?? []) b.pulls.push({ server: fqdn, transport: fqdn === b.server ? 'local' : 'ssh', bwlimit: undefined, placed: true });
+  }
+  const warnings: InventoryProblem[] = [];
+  for (const s of pulled) {
+    const by = manual.get(s.fqdn) ?? [];
+    if (by.length > copiesOf(s.index)) {
+      warnings.push({
+        path: `servers[${s.index}]`,
+        message: `${s.fqdn} is pulled by ${by.length} backup servers (${by.join(', ')}) but has copies: ${copiesOf(s.index)}`,
+        hint: `set copies: ${by.length} on servers[${s.index}] if the extra copy is meant, else remove it from one pulls list`,
+        subject: s.fqdn,
+      });
+    }
+  }
+  for (const x of result.short) {
+    if (x.pulledBy === 0) continue; // an error of the cross-field rules when nothing pulls it
+    const s = servers.find((v) => v.fqdn === x.server)!;
+    warnings.push({ path: `servers[${s.index}].copies`, message: `${x.server} wants ${x.copies} copies but only ${x.pulledBy} backup server(s) can pull it`, hint: 'add a backup server with pulls: auto, or lower copies', subject: x.server });
+  }
+  return { placement: { serverBytes: new Map(serverBytes), backupBytes: result.bytes, short: result.short }, warnings };
 }
 
 export function findServer(site: Site, fqdn: string): ResolvedServer {

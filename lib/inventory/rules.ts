@@ -159,9 +159,12 @@ export function crossFieldProblems(raw: unknown): InventoryProblem[] {
   });
 
   const backupSeen = new Map<string, number>();
+  const autoPool: string[] = [];
+  const listed = new Set<string>();
   invBackup.forEach((raw, i) => {
     const at = `backup_servers[${i}]`;
     const b = { server: str(raw['server']) ?? '', pulls: Array.isArray(raw['pulls']) ? (raw['pulls'] as unknown[]) : [] };
+    if (raw['pulls'] === 'auto' && b.server) autoPool.push(b.server);
     if (!b.server) return;
     const seen = backupSeen.get(b.server);
     if (seen !== undefined) out.push(problem(`${at}.server`, `backup server "${b.server}" is listed twice (also backup_servers[${seen}])`, 'merge the two entries', b.server));
@@ -180,11 +183,28 @@ export function crossFieldProblems(raw: unknown): InventoryProblem[] {
       const where = `${at}.pulls[${j}]`;
       if (pulled.has(name)) out.push(problem(where, `server "${name}" is pulled twice`, 'list each server once', b.server));
       pulled.add(name);
+      listed.add(name);
       if (!servers.has(name)) out.push(problem(where, `pulls unknown server "${name}"`, didYouMean(name, serverNames, 'add it to servers'), b.server));
       if (transport === 'local' && name !== b.server) {
         out.push(problem(where, `transport "local" can only pull the backup server itself, not "${name}"`, 'use transport: ssh for other servers', b.server));
       }
     });
   });
+  // With backup servers, every server with a local tier must be pulled by one (listed, or placed by `pulls: auto`).
+  if (invBackup.length > 0) {
+    invServers.forEach((raw, i) => {
+      const fqdn = str(raw['fqdn']);
+      if (!fqdn || (str(raw['role']) ?? 'app') === 'backup' || listed.has(fqdn)) return;
+      if (autoPool.some((b) => b !== fqdn)) return;
+      out.push(
+        problem(
+          `servers[${i}]`,
+          `server "${fqdn}" is pulled by no backup server: its apps would be on no remote tier and in no status there`,
+          autoPool.length > 0 ? 'add another backup server with pulls: auto (a backup server does not hold the only copy of itself)' : 'add it to a backup_servers[].pulls list, or set pulls: auto on a backup server',
+          fqdn,
+        ),
+      );
+    });
+  }
   return out;
 }

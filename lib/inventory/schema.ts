@@ -74,6 +74,9 @@ const sshSchema = z
   })
   .meta({ description: 'How backup servers reach this server over SSH.' });
 
+/** A size such as "300G" or "1.5T" (powers of 1000). */
+const byteSize = z.string().regex(/^\d+(\.\d+)?\s*[KMGTP]?B?$/i, 'a size like "300G", "1.5T" or "800M"');
+
 export const serverSchema = z.strictObject({
   fqdn: hostname.meta({ description: 'Fully qualified domain name of the server, e.g. "zg-3.softxs.ch".' }),
   description: z.string().optional().meta({ description: 'Free text.' }),
@@ -81,6 +84,8 @@ export const serverSchema = z.strictObject({
   role: z.enum(['app', 'backup', 'both']).default('app').meta({ description: '"app": runs VMs/apps and keeps a local tier; "backup": pulls other servers; "both".' }),
   ssh: sshSchema.optional(),
   retention: retentionSchema.optional().meta({ description: 'Retention of this server\'s remote snapshots (overrides defaults.retention.remote).' }),
+  copies: z.number().int().min(1).max(8).optional().meta({ description: 'How many backup servers pull this server (default 1); `pulls: auto` places the copies missing from hand-written lists.' }),
+  size: byteSize.optional().meta({ description: 'Expected size of its local tier, e.g. "300G", for placing pulls by bytes (default: 1G per active app). `inventory show` compares it with what pulls measured.' }),
 });
 
 export const vmSchema = z.strictObject({
@@ -119,7 +124,8 @@ const pullEntry = z.union([
 
 export const backupServerSchema = z.strictObject({
   server: hostname.meta({ description: 'fqdn of the backup server (an entry of servers with role backup or both).' }),
-  pulls: z.array(pullEntry).min(1).meta({ description: 'Servers whose whole local tier this backup server pulls: fqdn strings or {server, transport, bwlimit}.' }),
+  pulls: z.union([z.literal('auto'), z.array(pullEntry).min(1)]).meta({ description: 'Servers whose whole local tier this backup server pulls: fqdn strings or {server, transport, bwlimit}; or "auto": tierback places servers on the backup servers marked auto, balanced by bytes and stable when one is added (docs/remote.md#placement).' }),
+  capacity: byteSize.optional().meta({ description: 'Relative capacity for `pulls: auto`, e.g. "20T": a backup server with twice the capacity gets twice the bytes (default: equal shares).' }),
   schedule: cronSchedule.optional().meta({ description: 'Cron schedule of the pulls (default: defaults.pull_schedule).' }),
   concurrency: z.number().int().min(1).max(64).optional().meta({ description: 'Servers pulled at the same time (default 2).' }),
   timeout: duration.optional().meta({ description: 'I/O timeout of one pull (default "1h").' }),
