@@ -4,6 +4,7 @@ import { monitorHooks } from '../../lib/monitor/index.js';
 import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { formatPullPlan, planPulls } from '../../lib/pull/plan.js';
+import { EtaEstimator, formatEta } from '../../lib/progress.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/errors.js';
@@ -63,13 +64,17 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     }
     const progress = argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json);
     let lastDraw = 0;
+    const etas = new Map<string, EtaEstimator>();
     const onProgress = progress
       ? (p: PullProgress) => {
           const t = Date.now();
+          // An eta only once every stream has its total and the rate holds (lib/progress.ts); rsync's own is about bytes.
+          const estimator = etas.get(p.server) ?? etas.set(p.server, new EtaEstimator()).get(p.server)!;
+          const eta = estimator.add({ atMs: t, done: (p.total ?? 0) - (p.toCheck ?? 0), total: p.total, totalsKnown: p.totalsKnown ?? p.total !== undefined });
           if (t - lastDraw < 250) return ExitCode.OK;
           lastDraw = t;
-          const files = p.total !== undefined ? ` ${p.total - (p.toCheck ?? 0)}/${p.total} files` : '';
-          process.stderr.write(`\r\x1b[K${p.server}: ${p.percent}% ${mb(p.bytes)} MB ${p.rate}${files} eta ${p.eta}`);
+          const files = p.total !== undefined ? ` ${p.total - (p.toCheck ?? 0)}/${p.total}${p.totalsKnown === false ? '+' : ''} files` : '';
+          process.stderr.write(`\r\x1b[K${p.server}: ${p.percent}% ${mb(p.bytes)} MB ${p.rate}${files}${eta !== undefined ? ` eta ${formatEta(eta)}` : ''}`);
         }
       : undefined;
     const signal = interruptSignal();

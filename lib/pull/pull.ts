@@ -25,9 +25,12 @@ import { processKeys } from '../runstate.js';
 
 export { resolveBackupServer, selectPulls } from './select.js';
 
-export interface PullProgress extends RsyncProgress {
+export interface PullProgress extends StreamProgress {
   server: string;
 }
+
+/** One update of a pull's copy; totalsKnown: every stream has reported its file total (lib/progress.ts). */
+type StreamProgress = RsyncProgress & { totalsKnown?: boolean | undefined };
 
 export interface PullOptions {
   log: Logger;
@@ -159,7 +162,7 @@ interface TransferResult {
  * `--link-dest` at the same folder of the previous snapshot, `streams` at a time. Every pass has
  * archive semantics, `--delete` and `--stats`; the first hard failure stops the others.
  */
-async function transfer(exec: Exec, plan: RsyncPlan, streams: number, signal: AbortSignal | undefined, onProgress: ((p: RsyncProgress) => void) | undefined, log: Logger): Promise<TransferResult> {
+async function transfer(exec: Exec, plan: RsyncPlan, streams: number, signal: AbortSignal | undefined, onProgress: ((p: StreamProgress) => void) | undefined, log: Logger): Promise<TransferResult> {
   if (streams <= 1) {
     const argv = rsyncArgv(plan);
     log.info({ argv }, 'rsync');
@@ -192,7 +195,7 @@ async function transfer(exec: Exec, plan: RsyncPlan, streams: number, signal: Ab
           toCheck += x.toCheck ?? 0;
           total += x.total ?? 0;
         }
-        onProgress({ bytes, transferredFiles: files, percent: total ? Math.floor((100 * (total - toCheck)) / total) : p.percent, rate: p.rate, eta: p.eta, toCheck, total });
+        onProgress({ bytes, transferredFiles: files, percent: total ? Math.floor((100 * (total - toCheck)) / total) : p.percent, rate: p.rate, eta: p.eta, toCheck, total, totalsKnown: live.size === folders.length });
       }
     : undefined;
   let next = 0;
