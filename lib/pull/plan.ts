@@ -88,43 +88,52 @@ export async function planPull(site: Site, backupServer: ResolvedBackupServer, p
     rsh = sshArgv(target, kh.options, opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S);
     sourceArg = remoteSource(target);
   }
-  const partial = partialSnapshotDir(partition, pull.server, stamp);
-  const rsync: RsyncPlan = { source: sourceArg, dest: partial, linkDest, rsh, ioTimeoutS: opts.ioTimeoutS ?? backupServer.timeoutMs / 1000, bwlimit: pull.bwlimit, progress: opts.progress };
-  const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
-  const commands: PlannedCommand[] =
-    streams <= 1
-      ? [{ title: 'copy the whole local tier', argv: rsyncArgv(rsync) }]
-      : [
-          { title: 'copy the top level (files; folders created empty)', argv: rsyncArgv({ ...rsync, topLevelOnly: true, progress: false }) },
-          {
-            title: `copy each top-level folder, ${streams} at a time (${FOLDER_PLACEHOLDER} = each folder's name)`,
-            argv: rsyncArgv({ ...rsync, ...folderPass(rsync, FOLDER_PLACEHOLDER, linkDest ? path.join(linkDest, FOLDER_PLACEHOLDER) : undefined) }),
-          },
-        ];
-  const plan: PullPlan = {
-    server: pull.server,
-    backupServer: backupServer.server,
-    transport: pull.transport,
-    lock: lockPath(snapshotsDir(partition, pull.server)),
-    historyFile: path.join(serverHistoryDir(partition), historyFileName(pullHistoryName(pull.server), dayOf(opts.now, site.timezone))),
-    stamp,
-    partial,
-    snapshot: snapshotDir(partition, pull.server, stamp),
-    currentLink: remoteServerDir(partition, pull.server),
-    current: snapshots.current,
-    resumes,
-    removes: stale.map((s) => partialSnapshotDir(partition, pull.server, s)),
-    linkDest,
-    streams,
-    rsync,
-    commands,
-    notes: [
-      "before and after the copy: each app's manifest is read at the source (rsync --files-from into a temp folder) to find apps their jobs replaced meanwhile; those are copied again",
-      ...(pruneSettings(site).afterPull ? ['after a good pull: the GFS prune of this server\'s snapshots (tierback prune --dry-run shows it)'] : []),
-    ],
-    snapshots,
-  };
-  return { plan, cleanup };
+  try {
+    return { plan: buildPlan(), cleanup };
+  } catch (err) {
+    await cleanup(); // e.g. a word rsync cannot carry: no temp known_hosts left behind
+    throw err;
+  }
+
+  function buildPlan(): PullPlan {
+    const partial = partialSnapshotDir(partition, pull.server, stamp);
+    const rsync: RsyncPlan = { source: sourceArg, dest: partial, linkDest, rsh, ioTimeoutS: opts.ioTimeoutS ?? backupServer.timeoutMs / 1000, bwlimit: pull.bwlimit, progress: opts.progress };
+    const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
+    const commands: PlannedCommand[] =
+      streams <= 1
+        ? [{ title: 'copy the whole local tier', argv: rsyncArgv(rsync) }]
+        : [
+            { title: 'copy the top level (files; folders created empty)', argv: rsyncArgv({ ...rsync, topLevelOnly: true, progress: false }) },
+            {
+              title: `copy each top-level folder, ${streams} at a time (${FOLDER_PLACEHOLDER} = each folder's name)`,
+              argv: rsyncArgv({ ...rsync, ...folderPass(rsync, FOLDER_PLACEHOLDER, linkDest ? path.join(linkDest, FOLDER_PLACEHOLDER) : undefined) }),
+            },
+          ];
+    const plan: PullPlan = {
+      server: pull.server,
+      backupServer: backupServer.server,
+      transport: pull.transport,
+      lock: lockPath(snapshotsDir(partition, pull.server)),
+      historyFile: path.join(serverHistoryDir(partition), historyFileName(pullHistoryName(pull.server), dayOf(opts.now, site.timezone))),
+      stamp,
+      partial,
+      snapshot: snapshotDir(partition, pull.server, stamp),
+      currentLink: remoteServerDir(partition, pull.server),
+      current: snapshots.current,
+      resumes,
+      removes: stale.map((s) => partialSnapshotDir(partition, pull.server, s)),
+      linkDest,
+      streams,
+      rsync,
+      commands,
+      notes: [
+        "before and after the copy: each app's manifest is read at the source (rsync --files-from into a temp folder) to find apps their jobs replaced meanwhile; those are copied again",
+        ...(pruneSettings(site).afterPull ? ['after a good pull: the GFS prune of this server\'s snapshots (tierback prune --dry-run shows it)'] : []),
+      ],
+      snapshots,
+    };
+    return plan;
+  }
 }
 
 /** The source, destination and link-dest of one top-level folder's pass of a split pull. */
