@@ -231,7 +231,7 @@ async function moveHistory(move: AppMove, result: MoveResult): Promise<void> {
 // ---------------------------------------------------------------- cross-server transfer
 
 /** Words that go into the one remote command and rsync's -e string: no spaces, quotes or shell characters. */
-function safeWord(w: string, what: string): string {
+export function safeWord(w: string, what: string): string {
   if (!/^[A-Za-z0-9._/@:=+-]+$/.test(w)) throw new UsageError(`${what} "${w}" contains characters tierback will not pass to ssh`, 'use a plain path or name (letters, digits, . _ / - @ : = +)');
   return w;
 }
@@ -382,11 +382,8 @@ export async function loadOldSite(site: Site, from: string | undefined): Promise
   return loadInventory({ file });
 }
 
-/**
- * Moves the apps whose place changed between the old inventory and `site`, as far as their old
- * folders are on this machine, then (apply) records `site` as applied.
- */
-export async function applyInventory(site: Site, opts: ApplyOptions): Promise<ApplyResult> {
+/** The old inventory, the diff, and the moves of `opts.apps` (default all); shared with the dry run (lib/move-plan.ts). */
+export async function selectMoves(site: Site, opts: Pick<ApplyOptions, 'from' | 'apps'>): Promise<{ old: Site | undefined; diff: InventoryDiff; moves: AppMove[] }> {
   const old = await loadOldSite(site, opts.from);
   if (!old && opts.apps) {
     throw new NotFoundError('no old inventory to compare with', 'give the inventory from before the edit with --from FILE (e.g. from git), or run `tierback apply` once before editing');
@@ -402,6 +399,15 @@ export async function applyInventory(site: Site, opts: ApplyOptions): Promise<Ap
     }
   }
   const moves = diff.moves.filter((m) => !opts.apps || opts.apps.includes(m.app));
+  return { old, diff, moves };
+}
+
+/**
+ * Moves the apps whose place changed between the old inventory and `site`, as far as their old
+ * folders are on this machine, then (apply) records `site` as applied.
+ */
+export async function applyInventory(site: Site, opts: ApplyOptions): Promise<ApplyResult> {
+  const { old, diff, moves } = await selectMoves(site, opts);
   const results: MoveResult[] = [];
   const failures: { app: string; error: string }[] = [];
   for (const m of moves) {

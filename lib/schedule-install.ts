@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import type { Exec } from './exec.js';
-import { ensureDir, writeFileAtomic } from './fsutil.js';
+import { ensureDir, exists, writeFileAtomic } from './fsutil.js';
 import type { Site } from './inventory/model.js';
 import type { HostSchedule, ScheduleFormat } from './schedule.js';
 import { GENERATED_MARK, renderCron, renderSystemd, unitBaseName } from './schedule-render.js';
@@ -14,6 +14,8 @@ export interface InstallOptions {
   /** Run systemctl daemon-reload / enable --now (default: when root is "/"). */
   activate?: boolean;
   exec?: Exec;
+  /** Decide everything (files written, unchanged, removed; commands run) but write, remove and run nothing. */
+  dryRun?: boolean;
 }
 
 export interface InstallResult {
@@ -42,38 +44,39 @@ export async function installSchedule(plan: HostSchedule, site: Site, opts: Inst
   const root = opts.root ?? '/';
   const at = (p: string) => path.join(root, p);
   const result: InstallResult = { written: [], unchanged: [], removed: [], activated: [], logDir: at(plan.logDir) };
-  await ensureDir(at(plan.logDir), 0o750);
+  const dry = opts.dryRun ?? false; // same decisions, nothing done (`schedule --install --dry-run`)
+  if (!dry) await ensureDir(at(plan.logDir), 0o750);
   const write = async (file: string, content: string) => {
     if ((await readOr(file)) === content) {
       result.unchanged.push(file);
       return;
     }
     // cron ignores files that are group- or other-writable; units are world-readable like every unit.
-    await writeFileAtomic(file, content, 0o644);
+    if (!dry) await writeFileAtomic(file, content, 0o644);
     result.written.push(file);
   };
   if (opts.format === 'cron') {
-    await ensureDir(path.dirname(at(CRON_FILE)), 0o755);
+    if (!dry) await ensureDir(path.dirname(at(CRON_FILE)), 0o755);
     await write(at(CRON_FILE), renderCron(plan, site));
     return result;
   }
   const dir = at(SYSTEMD_DIR);
-  await ensureDir(dir, 0o755);
+  if (!dry) await ensureDir(dir, 0o755);
   const units = renderSystemd(plan, site);
   for (const u of units) await write(path.join(dir, u.name), u.content);
   // Remove our own units that the inventory no longer asks for (only files carrying our mark).
   const activate = (opts.activate ?? root === '/') && opts.exec !== undefined;
   const run = async (argv: string[]) => {
     result.activated.push(argv);
-    await opts.exec!.run({ argv });
+    if (!dry) await opts.exec!.run({ argv });
   };
   const wanted = new Set(units.map((u) => u.name));
-  for (const name of (await readdir(dir)).sort()) {
+  for (const name of (dry && !(await exists(dir)) ? [] : await readdir(dir)).sort()) {
     if (!/^tierback-.*\.(service|timer)$/.test(name) || wanted.has(name)) continue;
     const file = path.join(dir, name);
     if (!(await stat(file)).isFile() || !(await readOr(file))?.includes(GENERATED_MARK)) continue;
     if (activate && name.endsWith('.timer')) await run(['systemctl', 'disable', '--now', name]);
-    await rm(file);
+    if (!dry) await rm(file);
     result.removed.push(file);
   }
   if (activate) {

@@ -18,7 +18,7 @@ export interface VmFolders {
 }
 
 /** Creates the missing `<partition>/local/<vm>` folders (0700) of `server`'s VMs, below `root` ('' = /). */
-export async function ensureVmFolders(site: Site, server: string, root = ''): Promise<VmFolders> {
+export async function ensureVmFolders(site: Site, server: string, root = '', opts: { dryRun?: boolean } = {}): Promise<VmFolders> {
   const out: VmFolders = { created: [], present: [], problems: [] };
   const srv = site.servers.find((s) => s.fqdn === server);
   if (!srv) return out;
@@ -34,7 +34,10 @@ export async function ensureVmFolders(site: Site, server: string, root = ''): Pr
   for (const vm of vms) {
     const dir = at(localVmDir(srv.partition, vm.name));
     try {
-      await mkdir(dir, { mode: DIR_MODE });
+      if (opts.dryRun) {
+        // Dry run (`schedule --install --dry-run`): "created" means "would be created".
+        if (await lstat(dir).catch(() => undefined)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+      } else await mkdir(dir, { mode: DIR_MODE });
       out.created.push(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {

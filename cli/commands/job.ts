@@ -4,6 +4,7 @@ import { ExitCode, TierbackError } from '../../lib/errors.js';
 import { formatDuration } from '../../lib/duration.js';
 import { monitorHooks } from '../../lib/monitor/index.js';
 import { describePlan, exitCodeOf, formatPlan, runJobs } from '../../lib/jobs/run.js';
+import { formatJobProgress, type JobProgress } from '../../lib/jobs/progress.js';
 import { selectApps } from '../../lib/jobs/select.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
 import { interruptSignal, run } from '../lifecycle.js';
@@ -14,6 +15,20 @@ interface Args extends GlobalArgs {
   vm?: string;
   'dry-run'?: boolean;
   json?: boolean;
+  progress?: boolean;
+}
+
+/** The progress line on stderr, redrawn at most 4 times a second (a new step at once). */
+function drawJobProgress(): (p: JobProgress) => void {
+  let last = 0;
+  let step = 0;
+  return (p) => {
+    const t = Date.now();
+    if (t - last < 250 && p.step === step) return;
+    last = t;
+    step = p.step;
+    process.stderr.write(`\r\x1b[K${formatJobProgress(p)}`);
+  };
 }
 
 export const jobCommand: CommandModule<GlobalArgs, Args> = {
@@ -26,6 +41,7 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
       .option('vm', { type: 'string', describe: 'This VM\'s name (or a server fqdn for apps running directly on it)' })
       .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (commands as argv, sources, target) and do nothing' })
       .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
+      .option('progress', { type: 'boolean', describe: 'Show the step, files, MB and rate while a job runs (default: on when stderr is a terminal; cron output is unchanged)' })
       .example('$0 job hydro', 'back up the Hydro demo')
       .example('$0 job --all --vm web', 'every active app of VM web (crontab: 30 1 * * * tierback job --all)')
       .example('$0 job hydro --dry-run', 'show what would run')
@@ -37,7 +53,10 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
     const signal = interruptSignal();
     const dryRun = argv['dry-run'] ?? false;
     const { done, ...hooks } = dryRun ? {} : monitorHooks(site, { log, ...nowOf(argv) });
-    const outcomes = await runJobs(site, apps, { log, dryRun, signal, ...clockOf(argv), ...hooks });
+    const progress = !dryRun && (argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json));
+    const outcomes = await runJobs(site, apps, { log, dryRun, signal, ...clockOf(argv), ...hooks, ...(progress ? { onProgress: drawJobProgress() } : {}) }).finally(() => {
+      if (progress) process.stderr.write('\r\x1b[K');
+    });
     await done?.();
     if (argv.json) {
       printJson(

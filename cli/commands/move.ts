@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { createExec } from '../../lib/exec.js';
 import { applyInventory, type ApplyResult } from '../../lib/move.js';
+import { formatApplyPlan, planApply, type ApplyPlan } from '../../lib/move-plan.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/errors.js';
@@ -10,7 +11,7 @@ interface Args extends GlobalArgs {
   app?: string;
   from?: string;
   json?: boolean;
-  dryRun?: boolean;
+  'dry-run'?: boolean;
 }
 
 function report(r: ApplyResult): string {
@@ -25,6 +26,12 @@ function report(r: ApplyResult): string {
   return lines.join('\n');
 }
 
+function printPlan(plan: ApplyPlan, json: boolean | undefined): number {
+  if (json) printJson(plan);
+  else out(formatApplyPlan(plan));
+  return ExitCode.OK;
+}
+
 export const moveCommand: CommandModule<GlobalArgs, Args> = {
   command: 'move <app>',
   describe: 'Move an app\'s local-tier backups and history to the place the edited inventory gives it',
@@ -32,12 +39,15 @@ export const moveCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('app', { type: 'string', demandOption: true, describe: 'App whose vm, server or relpath changed' })
       .option('from', { type: 'string', describe: 'Inventory before the edit (default: the applied one on this machine)' })
-      .option('json', { type: 'boolean', describe: 'Result as JSON' })
+      .option('json', { type: 'boolean', describe: 'Result (or the plan with --dry-run) as JSON' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (folders and history files renamed or copied, every command as argv) and do nothing' })
+      .example('$0 move hydro --from /tmp/old.yaml --dry-run', 'what the move would rename, copy and remove; nothing done')
       .example('$0 move hydro --from /tmp/old.yaml', 'after changing hydro\'s vm: in the inventory; run on hydro\'s old server')
       .epilog(`Same server: atomic renames. Other server: rsync over SSH (the new server's ssh: settings), then removal here.\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
+    if (argv['dry-run']) return printPlan(await planApply(site, { from: argv.from, apps: [argv.app!], record: false }), argv.json);
     const r = await applyInventory(site, { exec: createExec(log), from: argv.from, apps: [argv.app!], record: false });
     if (argv.json) printJson(r);
     else out(report(r));
@@ -51,12 +61,15 @@ export const applyCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .option('from', { type: 'string', describe: 'Inventory before the edit (default: <partition>/.tierback/applied.yaml)' })
-      .option('json', { type: 'boolean', describe: 'Result as JSON' })
+      .option('json', { type: 'boolean', describe: 'Result (or the plan with --dry-run) as JSON' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (folders and history files renamed or copied, every command as argv) and do nothing' })
+      .example('$0 apply --dry-run', 'the moves the edited inventory asks for, as a plan; nothing done')
       .example('$0 apply', 'on each server after editing the inventory (first run: just records it)')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
+    if (argv['dry-run']) return printPlan(await planApply(site, { from: argv.from }), argv.json);
     const r = await applyInventory(site, { exec: createExec(log), from: argv.from });
     if (argv.json) printJson(r);
     else out(report(r));

@@ -9,6 +9,7 @@ import { fetchOffsite } from '../../lib/offsite/fetch.js';
 import { pushToRemote, targetLifecycle } from '../../lib/offsite/push.js';
 import { listRemoteSnapshots, resolveTarget } from '../../lib/offsite/rclone.js';
 import { copyToDrive, listDrives } from '../../lib/offsite/usb.js';
+import { formatUsbPlan, planUsb } from '../../lib/offsite/usb-plan.js';
 import { resolveBackupServer } from '../../lib/pull/pull.js';
 import { loadInventory } from '../../lib/inventory/load.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
@@ -16,6 +17,7 @@ import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 
 interface UsbArgs extends GlobalArgs {
+  'dry-run'?: boolean;
   mount: string;
   servers?: string[];
   'backup-server'?: string;
@@ -81,6 +83,8 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
       .option('keep', intOption('keep', { min: 1, max: 10000 }, { describe: 'Snapshots per server kept on the drive (default offsite.drive_keep)' }))
       .option('not-a-mountpoint', { type: 'boolean', describe: 'Allow a folder that is not a mount point' })
       .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print what would be copied, switched and removed on the drive (the rsync as argv) and do nothing' })
+      .example('$0 offsite usb /media/offsite --dry-run', 'what the copy would write and remove on the drive; nothing done')
       .example('$0 offsite usb /media/offsite --label offsite-a', 'first use of a new drive: label it and copy every server')
       .example('$0 offsite usb /media/offsite zg-3.softxs.ch', 'copy one server to the drive now plugged in')
       .epilog(`The drive gets <mount>/tierback-drive.json at first use, <mount>/snapshots/<server>/<stamp>/ and\n<mount>/remote/<server> -> the newest copy. Unchanged files are hardlinks to the previous copy on the same drive.\nHistory: <partition>/history/backup-offsite-usb-<label>-<yyyymmdd>. See docs/offsite.md.\n\n${EXIT_CODES_EPILOG}`) as never,
@@ -88,7 +92,14 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const b = resolveBackupServer(site, argv['backup-server']);
-    const r = await copyToDrive(site, b, argv.mount, { log, signal: interruptSignal(), ...clockOf(argv), servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) });
+    const usbOpts = { ...clockOf(argv), servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) };
+    if (argv['dry-run']) {
+      const plan = await planUsb(site, b, argv.mount, usbOpts);
+      if (argv.json) printJson(plan);
+      else out(formatUsbPlan(plan));
+      return ExitCode.OK;
+    }
+    const r = await copyToDrive(site, b, argv.mount, { log, signal: interruptSignal(), ...usbOpts });
     if (argv.json) printJson(r);
     else {
       out(`drive ${r.drive.label} (${r.drive.id})${r.created ? ', labelled now' : ''} at ${r.mount}`);

@@ -3,6 +3,8 @@ import type { CommandModule } from 'yargs';
 import { monitorHooks } from '../../lib/monitor/index.js';
 import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { formatPullPlan, planPulls } from '../../lib/pull/plan.js';
+import { EtaEstimator, formatEta } from '../../lib/progress.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/errors.js';
@@ -11,6 +13,7 @@ interface Args extends GlobalArgs {
   servers?: string[];
   'backup-server'?: string;
   json?: boolean;
+  'dry-run'?: boolean;
   progress?: boolean;
   concurrency?: number;
   streams?: number;
@@ -35,7 +38,8 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('servers', { type: 'string', array: true, describe: 'Servers to pull (default: every server this backup server pulls)' })
       .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, else the hostname, else the only one)' })
-      .option('json', { type: 'boolean', describe: 'Outcomes as JSON' })
+      .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (paths written and replaced, every rsync as argv) and do nothing: no lock, no history, no contact with the server' })
       .option('progress', { type: 'boolean', describe: 'Show rsync progress (default: on when stderr is a terminal)' })
       .option('concurrency', intOption('concurrency', { min: 1, max: 64 }, { describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' }))
       .option('streams', intOption('streams', { min: 1, max: 64 }, { describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' }))
@@ -45,21 +49,32 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 pull', 'pull every server this backup server is assigned (crontab)')
       .example('$0 pull zg-3.softxs.ch --backup-server odin.softxs.ch', 'pull one server now')
       .example('$0 pull --json', 'outcomes as JSON')
+      .example('$0 pull zg-3.softxs.ch --dry-run', 'the plan: folders it would write and switch, and each rsync as argv')
       .example('$0 pull --streams 1', 'one rsync per server instead of one per top-level folder')
       .epilog(`Each server is pulled into <partition>/snapshots/<server>/<stamp>.partial, renamed when complete, and\n<partition>/remote/<server> is switched to it atomically. A failed pull keeps the previous snapshot current\nand is written to <partition>/history/backup-pull-<server>-<yyyymmdd>. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: run(async (argv) => {
     const log = makeLogger(argv);
     const site = await loadSite(argv, log);
     const backupServer = resolveBackupServer(site, argv['backup-server']);
+    if (argv['dry-run']) {
+      const plans = await planPulls(site, backupServer, { servers: argv.servers, now: nowOf(argv).now ?? new Date(), ...(argv.streams !== undefined ? { streams: argv.streams } : {}), connectTimeoutS: argv['connect-timeout'] ?? 30, progress: argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json) });
+      if (argv.json) printJson({ backupServer: backupServer.server, dryRun: true, plans });
+      else out(plans.map(formatPullPlan).join('\n'));
+      return ExitCode.OK;
+    }
     const progress = argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json);
     let lastDraw = 0;
+    const etas = new Map<string, EtaEstimator>();
     const onProgress = progress
       ? (p: PullProgress) => {
           const t = Date.now();
+          // An eta only once every stream has its total and the rate holds (lib/progress.ts); rsync's own is about bytes.
+          const estimator = etas.get(p.server) ?? etas.set(p.server, new EtaEstimator()).get(p.server)!;
+          const eta = estimator.add({ atMs: t, done: (p.total ?? 0) - (p.toCheck ?? 0), total: p.total, totalsKnown: p.totalsKnown ?? p.total !== undefined });
           if (t - lastDraw < 250) return ExitCode.OK;
           lastDraw = t;
-          const files = p.total !== undefined ? ` ${p.total - (p.toCheck ?? 0)}/${p.total} files` : '';
-          process.stderr.write(`\r\x1b[K${p.server}: ${p.percent}% ${mb(p.bytes)} MB ${p.rate}${files} eta ${p.eta}`);
+          const files = p.total !== undefined ? ` ${p.total - (p.toCheck ?? 0)}/${p.total}${p.totalsKnown === false ? '+' : ''} files` : '';
+          process.stderr.write(`\r\x1b[K${p.server}: ${p.percent}% ${mb(p.bytes)} MB ${p.rate}${files}${eta !== undefined ? ` eta ${formatEta(eta)}` : ''}`);
         }
       : undefined;
     const signal = interruptSignal();

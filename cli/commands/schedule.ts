@@ -15,6 +15,7 @@ interface Args extends GlobalArgs {
   host?: string;
   format: ScheduleFormat;
   install?: boolean;
+  'dry-run'?: boolean;
   root?: string;
   activate?: boolean;
   json?: boolean;
@@ -28,6 +29,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('host', { type: 'string', describe: 'VM name or server fqdn (default: this machine\'s host name)' })
       .option('format', { choices: ['cron', 'systemd'] as const, default: 'cron' as const, describe: 'cron.d file or systemd service+timer units' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'With --install: print the files it would write, leave or remove, the folders it would create and the commands it would run, and do none of it' })
       .option('install', { type: 'boolean', describe: 'Write /etc/cron.d/tierback or /etc/systemd/system/tierback-*.{service,timer} (idempotent); on a server, also create <partition>/local/<vm> (0700) for each of its VMs' })
       .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Install below this folder instead of / (for tests and images; $TIERBACK_ROOT)' })
       .option('activate', { type: 'boolean', describe: 'systemd: daemon-reload and enable --now the timers (default: when --root is /)' })
@@ -35,6 +37,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       .option('check', { type: 'boolean', describe: 'Say which app jobs of the host\'s server will not end before its first pull, and by how much (exit 1 if any)' })
       .example('$0 schedule web', 'the cron.d lines of the app jobs of VM web')
       .example('$0 schedule odin.softxs.ch --format systemd', 'pull, prune, drill, offsite push and status timers of a backup server')
+      .example('$0 schedule --install --dry-run', 'what --install would write, remove and run; nothing done')
       .example('$0 schedule --install', 'install the schedule of this machine into /etc/cron.d/tierback')
       .example('$0 schedule zg-3.softxs.ch --check', 'which app jobs of server zg-3 will not be done before its pull')
       .epilog(EXIT_CODES_EPILOG) as never,
@@ -61,24 +64,28 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       return layout.late.length > 0 ? ExitCode.FAILED : ExitCode.OK;
     }
     if (argv.install) {
+      const dryRun = argv['dry-run'] ?? false;
       const r = await installSchedule(plan, site, {
         format: argv.format,
         root: argv.root ?? '/',
         ...(argv.activate !== undefined ? { activate: argv.activate } : {}),
         exec: createExec(log),
+        dryRun,
       });
       // A server also gets the <partition>/local/<vm> folders its VMs mount (0700).
-      const vmFolders = plan.kind === 'server' ? await ensureVmFolders(site, plan.host, argv.root ?? '/') : undefined;
+      const vmFolders = plan.kind === 'server' ? await ensureVmFolders(site, plan.host, argv.root ?? '/', { dryRun }) : undefined;
       if (argv.json) {
-        printJson({ plan, ...r, ...(vmFolders ? { vmFolders } : {}) });
+        printJson({ plan, dryRun, ...r, ...(vmFolders ? { vmFolders } : {}) });
         return ExitCode.OK;
       }
-      for (const f of vmFolders?.created ?? []) out(`created   ${f}/ (0700, for its VM to mount)`);
+      const w = (done: string, would: string) => (dryRun ? would : done);
+      if (dryRun) out('dry run: nothing is written, removed or run');
+      for (const f of vmFolders?.created ?? []) out(`${w('created  ', 'would create')} ${f}/ (0700, for its VM to mount)`);
       for (const p of vmFolders?.problems ?? []) out(`problem   ${p.path}: ${p.message}`);
-      for (const f of r.written) out(`written   ${f}`);
+      for (const f of r.written) out(`${w('written  ', 'would write')} ${f}`);
       for (const f of r.unchanged) out(`unchanged ${f}`);
-      for (const f of r.removed) out(`removed   ${f}`);
-      for (const a of r.activated) out(`ran       ${a.join(' ')}`);
+      for (const f of r.removed) out(`${w('removed  ', 'would remove')} ${f}`);
+      for (const a of r.activated) out(`${w('ran      ', 'would run')} ${a.join(' ')}`);
       out(`${plan.entries.length} scheduled command(s) for ${plan.kind} ${plan.host}; logs in ${r.logDir}`);
       return ExitCode.OK;
     }

@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { describePoint } from '../../lib/restore/points.js';
 import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
-import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
+import { formatDrillPlan, planDrills } from '../../lib/restore/drill-plan.js';
+import { ExitCode } from '../../lib/errors.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 
@@ -21,6 +23,7 @@ interface Args extends GlobalArgs {
   scratch?: string;
   root: string;
   json?: boolean;
+  'dry-run'?: boolean;
 }
 
 function formatOutcome(o: DrillOutcome): string {
@@ -49,8 +52,10 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       .option('db-password-file', { type: 'string', describe: 'File whose first line is that user\'s password' })
       .option('scratch', { type: 'string', describe: 'Folder for scratch copies (default the temp folder)' })
       .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
-      .option('json', { type: 'boolean', describe: 'Outcomes as JSON' })
+      .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (point, history file, scratch folder, the copy as argv, the checks and loads) and do nothing' })
       .example('$0 verify shop', 'drill one app')
+      .example('$0 verify shop --dry-run', 'which backup it would drill, and how; nothing copied, loaded or recorded')
       .example('$0 verify --all', 'every app with a backup here (cron: weekly)')
       .example('$0 verify --all --backup-server backup1.example.org', 'what `tierback schedule` installs on a backup server')
       .epilog(`Results go to history (kind=verify tier=drill): a failed drill turns the app red in \`tierback status\`.\nExit 0 all passed, 1 failed, 5 some failed.\n\n${EXIT_CODES_EPILOG}`) as never,
@@ -60,6 +65,12 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     const apps = selectDrillApps(site, argv.apps, { all: argv.all ?? false, backupServer: argv['backup-server'] });
     const password = argv['db-password-file'] ? (await readFile(argv['db-password-file'], 'utf8')).split('\n')[0] : undefined;
     const connection = { host: argv['db-host'], port: argv['db-port'], socket: argv['db-socket'], user: argv['db-user'], password };
+    if (argv['dry-run']) {
+      const plans = await planDrills(site, apps, { root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection, now: nowOf(argv).now ?? new Date() });
+      if (argv.json) printJson(plans);
+      else out(plans.length ? plans.map(formatDrillPlan).join('\n') : 'no apps to drill');
+      return ExitCode.OK;
+    }
     const outcomes = await drillApps(site, apps, { log, signal: interruptSignal(), ...clockOf(argv), root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
     if (argv.json) printJson(outcomes);
     else out(outcomes.length ? outcomes.map(formatOutcome).join('\n') : 'no apps to drill');

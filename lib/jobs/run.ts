@@ -30,6 +30,7 @@ import { prepareMount, refuseUnsafePaths } from './mountcheck.js';
 import { getJobType } from './registry.js';
 import type { AnyJobType, JobPlan, Step } from './types.js';
 import { processKeys } from '../runstate.js';
+import { watchJob, type JobProgress } from './progress.js';
 
 /** History keeps error text to 2,000 characters. */
 const errorTextCapped = (err: Error): string => errorText(err).slice(0, 2000);
@@ -38,6 +39,8 @@ export interface JobOptions {
   log: Logger;
   exec?: Exec;
   dryRun?: boolean;
+  /** Progress while a job runs (a terminal's progress line; lib/jobs/progress.ts). */
+  onProgress?: ((p: JobProgress) => void) | undefined;
   now?: () => Date;
   signal?: AbortSignal;
   /** Called with the final history record (monitoring exports). Its failures never fail the job. */
@@ -200,7 +203,8 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
     await recoverSwap(target, log);
     await removeStaleSecretDirs(app);
     plan = await planJob(site, app, { now: () => start, runId });
-    const { warnings, files, bytes } = await executePlan(plan, app, exec, log, opts.signal);
+    const watch = watchJob(app.name, plan.staging, plan.steps.length, opts.onProgress); // lib/jobs/progress.ts: a terminal's progress line
+    const { warnings, files, bytes } = await executePlan(plan, app, exec, log, opts.signal, watch.step).finally(() => watch.stop());
     const end = now();
     record = {
       ...base,
@@ -292,7 +296,7 @@ export async function recoverSwap(target: string, log?: Logger): Promise<void> {
 }
 
 /** Runs a plan and swaps the new backup in; returns the warnings and the new backup's totals (from its manifest walk). */
-async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Logger, signal: AbortSignal | undefined): Promise<{ warnings: string[]; files: number; bytes: number }> {
+async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Logger, signal: AbortSignal | undefined, onStep?: (title: string) => void): Promise<{ warnings: string[]; files: number; bytes: number }> {
   const type = getJobType(plan.type);
   const options = parseOptions(type, app);
   const warnings: string[] = [];
@@ -307,6 +311,7 @@ async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Log
       for (const step of plan.steps) {
         if (signal?.aborted) throw new TierbackError('job interrupted', { exitCode: 130 });
         log.info({ step: step.title }, 'step');
+        onStep?.(step.title);
         const w = await runStep(step, plan, type, exec, log, signal);
         if (w) warnings.push(w);
       }

@@ -111,7 +111,7 @@ export async function readDriveLabel(mount: string): Promise<DriveLabel | undefi
 }
 
 /** Reads or (first use) writes the drive's label file. */
-export async function openDrive(mount: string, opts: { init?: boolean; label?: string; now: Date; allowNotMountpoint?: boolean }): Promise<{ drive: DriveLabel; created: boolean }> {
+export async function openDrive(mount: string, opts: { init?: boolean | undefined; label?: string | undefined; now: Date; allowNotMountpoint?: boolean | undefined; dryRun?: boolean }): Promise<{ drive: DriveLabel; created: boolean }> {
   let st;
   try {
     st = await stat(mount);
@@ -132,7 +132,7 @@ export async function openDrive(mount: string, opts: { init?: boolean; label?: s
   const label = opts.label ?? `drive-${id.slice(0, 8)}`;
   if (!LABEL_RE.test(label)) throw new UsageError(`--label "${label}" is not a drive label`, 'a-z, 0-9 and "-", e.g. "offsite-a"');
   const drive: DriveLabel = { id, label, created: opts.now.toISOString() };
-  await writeFileAtomic(path.join(mount, DRIVE_LABEL_FILE), `${JSON.stringify(drive, null, 2)}\n`, 0o644);
+  if (!opts.dryRun) await writeFileAtomic(path.join(mount, DRIVE_LABEL_FILE), `${JSON.stringify(drive, null, 2)}\n`, 0o644); // dry run: the label it would write
   return { drive, created: true };
 }
 
@@ -225,6 +225,11 @@ export async function copyToDrive(site: Site, backupServer: ResolvedBackupServer
   return { drive, mount: mountAbs, created, outcomes };
 }
 
+/** The copy of a snapshot to the drive, as argv (also what `offsite usb --dry-run` prints, lib/offsite/usb-plan.ts). */
+export function driveRsyncArgv(source: string, dest: string, linkDest: string | undefined): string[] {
+  return rsyncArgv({ source: `${source}/`, dest, linkDest, hardLinks: false });
+}
+
 async function copyServer(exec: Exec, partition: string, mount: string, server: string, keep: number, log: Logger, signal?: AbortSignal): Promise<UsbOutcome> {
   const stamp = await currentStamp(partition, server);
   if (!stamp) return { server, status: 'failed', error: `${server} has no complete snapshot on this backup server yet (run \`tierback pull ${server}\`)` };
@@ -240,7 +245,7 @@ async function copyServer(exec: Exec, partition: string, mount: string, server: 
     const linkStamp = state.complete.at(-1);
     // No -H: nearly every file of a snapshot is hardlinked to older snapshots, and rsync -H would
     // track them all (memory per file); app-made hardlinks become separate files on the drive (docs/offsite.md).
-    const argv = rsyncArgv({ source: `${source}/`, dest: prepared.dir, linkDest: linkStamp ? snapshotDir(mount, server, linkStamp) : undefined, hardLinks: false });
+    const argv = driveRsyncArgv(source, prepared.dir, linkStamp ? snapshotDir(mount, server, linkStamp) : undefined);
     log.info({ argv }, 'rsync to drive');
     const r = await exec.run({ argv, env: { LC_ALL: 'C' }, warnCodes: [RSYNC_VANISHED] }, signal);
     stats = parseRsyncStats(r.stdout);

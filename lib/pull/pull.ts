@@ -6,28 +6,31 @@
  */
 import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { lockPath, localRoot, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
+import { lockPath, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../convention.js';
 import { CommandError, INTERRUPTED_ERROR, TierbackError, UsageError, errorText, failureText } from '../errors.js';
 import { exitCodeFor } from '../outcome.js';
 import { cannotRun, createExec, type Exec } from '../exec.js';
 import { appendRecord, newRunId, type HistoryRecord } from '../history.js';
-import { findServer, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
+import { type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
 import { acquireLock } from '../lock.js';
 import { pruneAfterPull } from '../retention/index.js';
 import type { Logger } from '../log.js';
 import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, sumRsyncStats, type RsyncPlan, type RsyncProgress, type RsyncStats } from './rsync.js';
 import { exists } from '../fsutil.js';
-import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
-import { currentStamp, freeStamp, preparePartial, readSnapshotState, switchCurrent } from './snapshots.js';
+import { currentStamp, preparePartial, switchCurrent } from './snapshots.js';
 import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
 import { selectPulls } from './select.js';
+import { folderPass, planPull } from './plan.js';
 import { processKeys } from '../runstate.js';
 
 export { resolveBackupServer, selectPulls } from './select.js';
 
-export interface PullProgress extends RsyncProgress {
+export interface PullProgress extends StreamProgress {
   server: string;
 }
+
+/** One update of a pull's copy; totalsKnown: every stream has reported its file total (lib/progress.ts). */
+type StreamProgress = RsyncProgress & { totalsKnown?: boolean | undefined };
 
 export interface PullOptions {
   log: Logger;
@@ -62,8 +65,7 @@ export interface PullOptions {
   recopies?: number;
 }
 
-/** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
-export const DEFAULT_PULL_STREAMS = 8;
+export { DEFAULT_PULL_STREAMS } from './plan.js';
 
 export interface PullOutcome {
   server: string;
@@ -160,7 +162,7 @@ interface TransferResult {
  * `--link-dest` at the same folder of the previous snapshot, `streams` at a time. Every pass has
  * archive semantics, `--delete` and `--stats`; the first hard failure stops the others.
  */
-async function transfer(exec: Exec, plan: RsyncPlan, streams: number, signal: AbortSignal | undefined, onProgress: ((p: RsyncProgress) => void) | undefined, log: Logger): Promise<TransferResult> {
+async function transfer(exec: Exec, plan: RsyncPlan, streams: number, signal: AbortSignal | undefined, onProgress: ((p: StreamProgress) => void) | undefined, log: Logger): Promise<TransferResult> {
   if (streams <= 1) {
     const argv = rsyncArgv(plan);
     log.info({ argv }, 'rsync');
@@ -193,7 +195,7 @@ async function transfer(exec: Exec, plan: RsyncPlan, streams: number, signal: Ab
           toCheck += x.toCheck ?? 0;
           total += x.total ?? 0;
         }
-        onProgress({ bytes, transferredFiles: files, percent: total ? Math.floor((100 * (total - toCheck)) / total) : p.percent, rate: p.rate, eta: p.eta, toCheck, total });
+        onProgress({ bytes, transferredFiles: files, percent: total ? Math.floor((100 * (total - toCheck)) / total) : p.percent, rate: p.rate, eta: p.eta, toCheck, total, totalsKnown: live.size === folders.length });
       }
     : undefined;
   let next = 0;
@@ -203,9 +205,7 @@ async function transfer(exec: Exec, plan: RsyncPlan, streams: number, signal: Ab
       const prev = plan.linkDest ? path.join(plan.linkDest, name) : undefined;
       const argv = rsyncArgv({
         ...plan,
-        source: `${plan.source}${name}/`,
-        dest: path.join(plan.dest, name),
-        linkDest: prev && (await exists(prev)) ? prev : undefined,
+        ...folderPass(plan, name, prev && (await exists(prev)) ? prev : undefined),
       });
       log.debug({ argv }, 'rsync (folder)');
       const r = await runRsync(exec, argv, { signal: inner.signal, onProgress: report ? (p) => report(name, p) : undefined });
@@ -294,33 +294,18 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     return { server: pull.server, durationS, attempts, historyFile, ...o };
   };
 
-  let knownHosts: Awaited<ReturnType<typeof prepareKnownHosts>> | undefined;
+  let knownHosts: { cleanup(): Promise<void> } | undefined;
   try {
     historyFile = await appendRecord(histDir, base, site.timezone);
     await opts.onStarted?.(base).catch((err: unknown) => log.warn({ err: errorText(err) }, 'onStarted hook failed (the pull itself is not affected)'));
-    const source = findServer(site, pull.server);
-    const state = await readSnapshotState(partition, pull.server);
-    kept = state.current;
-    const stamp = await freeStamp(partition, pull.server, start);
-    const prepared = await preparePartial(partition, pull.server, stamp, state);
+    const { plan: pp, cleanup } = await planPull(site, backupServer, pull, { ...opts, now: start }); // lib/pull/plan.ts: what --dry-run prints
+    knownHosts = { cleanup };
+    kept = pp.current;
+    const prepared = await preparePartial(partition, pull.server, pp.stamp, pp.snapshots);
     resumed = prepared.resumed;
     if (resumed) log.info({ resumed }, 'resuming an interrupted pull');
-    const linkStamp = state.complete.at(-1) ?? state.current;
-    const linkDest = linkStamp ? snapshotDir(partition, pull.server, linkStamp) : undefined;
-
-    let sourceArg: string;
-    let rsh: string[] | undefined;
-    if (pull.transport === 'local') {
-      sourceArg = `${localRoot(source.partition)}/`;
-    } else {
-      const target = sshTarget(source);
-      knownHosts = await prepareKnownHosts(target, `servers[${source.index}].ssh.host_key`);
-      rsh = sshArgv(target, knownHosts.options, opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S);
-      sourceArg = remoteSource(target);
-    }
-    const ioTimeoutS = opts.ioTimeoutS ?? backupServer.timeoutMs / 1000;
-    const plan: RsyncPlan = { source: sourceArg, dest: prepared.dir, linkDest, rsh, ioTimeoutS, bwlimit: pull.bwlimit, progress: opts.progress };
-    const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
+    const { rsync: plan, linkDest, streams } = pp;
+    const stamp = pp.stamp;
     const retries = opts.retries ?? 2;
     const delay = opts.retryDelayMs ?? 10_000;
     // Each app's manifest marker before the copy: was any app replaced by its job meanwhile?

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MANIFEST_FILE, drillHistoryName, serverHistoryDir } from '../convention.js';
+import { MANIFEST_FILE, drillHistoryName } from '../convention.js';
 import { ExitCode, INTERRUPTED_ERROR, NotFoundError, UsageError } from '../errors.js';
 import { exitCodeFor } from '../outcome.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
@@ -21,9 +21,9 @@ import type { DbConnection } from '../engines/types.js';
 import { getJobType } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { readManifest, sha256File, walkFiles } from '../manifest.js';
-import { diskPath } from '../machine.js';
 import { appDatabase, pickConnection, countDatabase, dropDatabase, dumpFormat, isFileBased, runLoad } from './database.js';
-import { choosePoint, listPoints, type Point, type Tier } from './points.js';
+import { type Point, type Tier } from './points.js';
+import { drillCopyArgv, drillHistoryDir, drillPoint } from './drill-plan.js';
 import { processKeys } from '../runstate.js';
 
 export interface DrillOptions {
@@ -77,7 +77,7 @@ export function selectDrillApps(site: Site, names: readonly string[], opts: { al
 }
 
 async function copyPoint(exec: Exec, point: Point, dest: string, commands: string[], signal?: AbortSignal): Promise<void> {
-  const argv = ['rsync', '-a', '--numeric-ids', `${point.disk}/`, `${dest}/`];
+  const argv = drillCopyArgv(point, dest);
   commands.push(describeCommand(argv));
   await exec.run({ argv }, signal);
 }
@@ -111,10 +111,9 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
   const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail });
   const sel = { tier: opts.backupServer ? ('remote' as const) : opts.tier, backupServer: opts.backupServer };
 
-  const points = await listPoints(site, app, { root: opts.root });
   let point: Point;
   try {
-    point = choosePoint(site, app, points, sel);
+    point = await drillPoint(site, app, { root: opts.root, ...sel }); // lib/restore/drill-plan.ts: shared with --dry-run
   } catch (err) {
     if (err instanceof NotFoundError) return { app: app.name, status: 'skipped', point: undefined, checks, problems: [err.message], commands };
     throw err;
@@ -122,7 +121,7 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
 
   const start = now();
   const run = newRunId(start);
-  const historyDir = point.tier === 'local' ? point.historyDisk : diskPath(opts.root, serverHistoryDir(point.partition));
+  const historyDir = drillHistoryDir(point, opts.root);
   const base: HistoryRecord = { run, name: drillHistoryName(app.name), kind: 'verify', tier: 'drill', status: 'running', start, host: hostName(), type: app.type, extra: { point: point.id, ...processKeys() } };
   const record = opts.record ?? true;
   if (record) await appendRecord(historyDir, base, site.timezone);
