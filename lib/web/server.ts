@@ -145,7 +145,7 @@ export async function buildServer(opts: ServeOptions): Promise<{ app: FastifyIns
     const status = statusOf(err);
     const message = err instanceof TierbackError || status < 500 ? (err as Error).message : 'internal error';
     const hint = err instanceof TierbackError ? err.hint : undefined;
-    if (status === 403 || status === 400) audit.write({ event: 'refused', user: req.authed?.user, ip: req.ip, path: req.url.slice(0, 500), reason: message });
+    if (status === 403 || status === 400) audit.write({ event: 'refused', user: req.authed?.user, ip: req.ip, app: (req.params as Record<string, string> | undefined)?.['app'], path: req.url.slice(0, 500), reason: message });
     if (reply.sent) return;
     if (req.url.startsWith('/api/')) return reply.code(status).send({ error: message, ...(hint ? { hint } : {}) });
     return reply.code(status).type('text/html; charset=utf-8').send(errorPage(status, message, hint, req.authed?.user));
