@@ -91,6 +91,27 @@ describe('web interface in Chromium', () => {
     for (const c of cmds) assert.match(c, /^gunzip -c \/.*\.sqlite\.sql\.gz \| sqlite3 -bail \/tmp\/restore\/production-restored\.sqlite3$/);
   });
 
+  it('answers the same facts as JSON: status, history, points, listings, find', async () => {
+    const api = async (u: string) => (await page.context().request.get(`${web.url}${u}`)).json();
+    const status = (await api('/api/status')) as { rows: { app: string; tier: string; state: string }[]; counts: Record<string, number> };
+    assert.equal(status.rows.length, 6);
+    assert.equal(status.counts['OK'], 6);
+    const history = (await api('/api/apps/docs/history')) as { entries: { kind: string; status: string }[] };
+    assert.equal(history.entries.filter((e) => e.kind === 'job' && e.status === 'ok').length, 2, JSON.stringify(history.entries));
+    assert.equal(history.entries.filter((e) => e.kind === 'pull').length, 2);
+    const points = (await api('/api/apps/docs/points')) as { points: { id: string; disk?: string; files: number }[] };
+    assert.equal(points.points.length, 3);
+    assert.equal(points.points[0]!.disk, undefined, 'no on-disk paths');
+    const list = (await api(`/api/apps/docs/list?point=local&path=files&limit=2`)) as { entries: { name: string }[]; more: boolean };
+    assert.equal(list.entries.length, 2);
+    assert.equal(list.more, true);
+    const r = await page.context().request.get(`${web.url}/api/apps/docs/find?q=*.md`);
+    assert.equal(r.headers()['content-type'], 'application/x-ndjson');
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { path?: string; done?: boolean; more?: boolean });
+    assert.deepEqual(lines.at(-1), { done: true, more: false });
+    assert.equal(lines.filter((l) => l.path === 'files/notes.md').length, 3);
+  });
+
   it('sends the security headers and a HttpOnly, SameSite=Strict session cookie', async () => {
     const r = await page.goto(`${web.url}/`);
     const h = r!.headers();
