@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { defaultDemoDir, runDemo } from '../../lib/demo.js';
 import { ExitCode } from '../../lib/errors.js';
+import { createDemoAccount, serveCommandLine } from '../../lib/web/demo-account.js';
 import { formatStatus } from './status.js';
 import { EXIT_CODES_EPILOG, makeLogger, out, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
@@ -30,6 +31,10 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
     out('  node build/cli/tierback.js history shop  # every run of one app');
     out('  node build/cli/tierback.js paths shop    # where it is, on every tier');
     out(`  ls -l ${r.dir}/partition/remote/ ${r.dir}/partition/snapshots/*/`);
+    const web = await createDemoAccount(r.dir);
+    out('');
+    out(`== 9. The web interface: open http://127.0.0.1:8080/ and sign in as "${web.user}" with the password in ${web.passwordFile} (docs/web.md). Serve it with:`);
+    out(serveCommandLine(r.site.file, web.usersFile));
     const ok = (s: string) => s === 'ok' || s === 'warning';
     const allOk = [...r.jobs.flat().map((j) => j.status), ...r.pulls.flat().map((p) => p.status)].every(ok) && r.status.rows.every((row) => row.state === 'OK');
     return allOk ? ExitCode.OK : ExitCode.FAILED;

@@ -18,8 +18,10 @@ import { pullCommand } from './pull.js';
 import { reportCommand } from './report.js';
 import { restoreCommand } from './restore.js';
 import { scheduleCommand } from './schedule.js';
+import { serveCommand } from './serve.js';
 import { sshCommand } from './ssh.js';
 import { statusCommand } from './status.js';
+import { usersCommand } from './users.js';
 import { verifyCommand } from './verify.js';
 import { whichCommand } from './which.js';
 
@@ -33,6 +35,8 @@ const list: CommandModule<GlobalArgs, never>[] = [
   listCommand,
   restoreCommand,
   verifyCommand,
+  serveCommand,
+  usersCommand,
   // knowing what is backed up
   statusCommand,
   historyCommand,
