@@ -1,6 +1,7 @@
 /** The yargs parser of `tierback`: global options, usage, strictness, the commands given. `--help` and `tierback man` both read it. */
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { UsageError } from '../lib/errors.js';
+import { resolveLogFormat } from '../lib/log-format.js';
 import { EXIT_CODES_EPILOG, withGlobals, type GlobalArgs } from './globals.js';
 import { tierbackVersion } from './version.js';
 
@@ -17,6 +18,11 @@ export function buildParser(commands: readonly CommandModule<GlobalArgs, never>[
     .recommendCommands()
     .epilog(EXIT_CODES_EPILOG)
     .wrap(width)
+    // The readable log formats need pino-pretty: loaded here, before the command, only when used.
+    .middleware(async (argv) => {
+      const format = resolveLogFormat(argv['log-format'], process.env);
+      if (format !== 'json') await (await import('../lib/log.js')).loadLogFormat(format);
+    })
     .fail((msg, err) => {
       // An option's coerce (cli/int-option.ts) failing reaches here as yargs' YError: a usage error too.
       if (err && err.name !== 'YError') throw err;

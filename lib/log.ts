@@ -5,8 +5,28 @@
  */
 import { isatty } from 'node:tty';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pinoPretty, { prettyFactory, type PrettyOptions } from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
 import type { LogFormat } from './log-format.js';
+
+/** What is used of pino-pretty's module (a CommonJS `export =`, seen through import()). */
+interface PinoPretty {
+  default: (options: PrettyOptions) => DestinationStream;
+  prettyFactory: (options: PrettyOptions) => (entry: object) => string;
+}
+let pretty: PinoPretty | undefined;
+
+/**
+ * Loads pino-pretty when `format` needs it (human, journal). JSON logging, the default off a
+ * terminal, never loads it (start-up time: docs/decisions.md); the CLI calls this before a command runs.
+ */
+export async function loadLogFormat(format: LogFormat): Promise<void> {
+  if (format !== 'json') pretty ??= (await import('pino-pretty')) as unknown as PinoPretty;
+}
+
+function prettyModule(format: LogFormat): PinoPretty {
+  if (!pretty) throw new Error(`log format ${format}: call loadLogFormat() before createLogger()`);
+  return pretty;
+}
 
 export type { Logger } from 'pino';
 
@@ -53,12 +73,12 @@ const READABLE: PrettyOptions = { ignore: 'pid,hostname', singleLine: true, sync
 /** Readable lines: `[18:20:01.042] WARN: pull failed {"server":"zg-3.softxs.ch","exitCode":23}`. */
 function humanDestination(dest: number | string): DestinationStream {
   const colorize = typeof dest === 'number' && isatty(dest);
-  return pinoPretty({ ...READABLE, colorize, translateTime: 'SYS:HH:MM:ss.l', destination: dest });
+  return prettyModule('human').default({ ...READABLE, colorize, translateTime: 'SYS:HH:MM:ss.l', destination: dest });
 }
 
 /** Journal lines: `<4>WARN: pull failed {...}`; the journal adds the time and reads the priority. */
 function journalDestination(dest: number | string): DestinationStream {
-  const prettify = prettyFactory({ ...READABLE, colorize: false, ignore: 'pid,hostname,time' });
+  const prettify = prettyModule('journal').prettyFactory({ ...READABLE, colorize: false, ignore: 'pid,hostname,time' });
   const out = pino.destination({ dest, sync: true });
   return {
     write(line: string) {
