@@ -1,26 +1,12 @@
 /** What every command shares: global options, the logger, the inventory, output helpers. */
-import type { Argv } from 'yargs';
 import { createLogger, type Logger } from '../lib/log.js';
+import { resolveLogFormat } from '../lib/log-format.js';
 import { describeSource, loadInventory } from '../lib/inventory/load.js';
 import type { Site } from '../lib/inventory/model.js';
-import { clockFrom, givenNow, NOW_ENV } from '../lib/clock.js';
-import { exitCodesText } from '../lib/exit-codes.js';
+import { clockFrom, givenNow } from '../lib/clock.js';
+import type { GlobalArgs } from './globals.js';
 
-export interface GlobalArgs {
-  inventory?: string | undefined;
-  json?: boolean | undefined;
-  debug?: boolean | undefined;
-  verbose?: boolean | undefined;
-  now?: string | undefined;
-}
-
-export function withGlobals<T>(y: Argv<T>) {
-  return y
-    .option('inventory', { alias: 'i', type: 'string', describe: 'Inventory file (else $TIERBACK_INVENTORY, else /etc/tierback/inventory.yaml)', global: true })
-    .option('debug', { type: 'boolean', describe: 'Debug logging and stack traces', global: true })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Info logging (which inventory, each command run)', global: true })
-    .option('now', { type: 'string', describe: `Testing aid: run as if it were this time (ISO 8601; else $${NOW_ENV}, else the clock); docs/operate.md#clock`, global: true });
-}
+export { EXIT_CODES_EPILOG, withGlobals, type GlobalArgs } from './globals.js';
 
 /** `{ now }` for commands that read the time, from --now / $TIERBACK_NOW (empty: the real clock). */
 export function nowOf(argv: GlobalArgs): { now?: Date } {
@@ -35,7 +21,7 @@ export function clockOf(argv: GlobalArgs): { now?: () => Date } {
 }
 
 export function makeLogger(argv: GlobalArgs): Logger {
-  return createLogger({ level: argv.debug ? 'debug' : argv.verbose ? 'info' : 'warn' });
+  return createLogger({ level: argv.debug ? 'debug' : argv.verbose ? 'info' : 'warn', format: resolveLogFormat(argv['log-format'], process.env) });
 }
 
 export async function loadSite(argv: GlobalArgs, log?: Logger): Promise<Site> {
@@ -69,6 +55,3 @@ export function table(headers: string[], rows: (string | number | undefined)[][]
     )
     .join('\n');
 }
-
-/** The EXIT STATUS section every command's `--help` ends with, generated from lib/exit-codes.ts. */
-export const EXIT_CODES_EPILOG = exitCodesText();

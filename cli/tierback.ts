@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 /** Entry point: parses arguments, runs one command, maps errors to exit codes. Only place that exits. */
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ExitCode, InternalError, TierbackError, UsageError, formatError } from '../lib/errors.js';
-import { commands } from './commands/index.js';
-import { EXIT_CODES_EPILOG, withGlobals } from './context.js';
+import { ExitCode, InternalError, TierbackError, formatError } from '../lib/errors.js';
 import { commandExitCode, exitAfterFlush, installSignalHandlers, interruption } from './lifecycle.js';
+import { buildParser } from './parser.js';
+import { commandsFor, completeLine } from './startup.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -17,21 +16,15 @@ function report(err: unknown): number {
 }
 
 async function main(): Promise<number> {
-  let parser = withGlobals(yargs(hideBin(process.argv)))
-    .scriptName('tierback')
-    .usage('$0 <command> [options]\n\nTiered backups by directory convention. See README.md and docs/.')
-    .strict()
-    .demandCommand(1, 'give a command; `tierback --help` lists them')
-    .recommendCommands()
-    .epilog(EXIT_CODES_EPILOG)
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((msg, err) => {
-      // An option's coerce (cli/int-option.ts) failing reaches here as yargs' YError: a usage error too.
-      if (err && err.name !== 'YError') throw err;
-      throw new UsageError(err?.message ?? msg, 'see `tierback --help` or `tierback <command> --help`');
-    });
-  for (const c of commands) parser = parser.command(c);
-  await parser.parseAsync();
+  const args = hideBin(process.argv);
+  // Load only the command this line runs (cli/startup.ts); completion only the one typed so far.
+  const at = args.indexOf('--get-yargs-completions');
+  if (at >= 0) {
+    process.stdout.write((await completeLine(args.slice(at + 1), process.env)).map((c) => `${c}\n`).join(''));
+    return ExitCode.OK;
+  }
+  const parser = buildParser(await commandsFor(args), Math.min(110, process.stdout.columns || 100));
+  await parser.parseAsync(args);
   return commandExitCode();
 }
 

@@ -26,7 +26,8 @@ await build({
   sourcemap: false,
   legalComments: 'inline',
   external: ['cpu-features', '*.node'],
-  define: { 'process.env.TIERBACK_BUNDLED_VERSION': JSON.stringify(pkg.version) },
+  // cli/version.ts: --version of a file with no package.json beside it.
+  define: { TIERBACK_BUNDLED_VERSION: JSON.stringify(pkg.version) },
   // CommonJS dependencies (pino, ssh2) call require() for Node built-ins and use __dirname; give the ESM bundle both.
   banner: {
     js: [

@@ -1,6 +1,7 @@
 /** The explicit list of commands: one file each in cli/commands/, in the order `--help` shows them. */
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../context.js';
+import { completionCommand } from './completion.js';
 import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { exitCodesCommand } from './exit-codes.js';
@@ -8,6 +9,7 @@ import { historyCommand } from './history.js';
 import { inventoryCommand } from './inventory.js';
 import { jobCommand } from './job.js';
 import { listCommand } from './list.js';
+import { manCommand } from './man.js';
 import { monitorCommand } from './monitor.js';
 import { applyCommand, moveCommand } from './move.js';
 import { offsiteCommand } from './offsite.js';
@@ -53,6 +55,8 @@ const list: CommandModule<GlobalArgs, never>[] = [
   orphansCommand,
   discoverCommand,
   exitCodesCommand,
+  manCommand,
+  completionCommand,
   demoCommand,
 ] as unknown as CommandModule<GlobalArgs, never>[];
 

@@ -148,6 +148,17 @@ const schema: CommandModule<GlobalArgs, GlobalArgs & { markdown?: boolean }> = {
 export const inventoryCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'inventory <command>',
   describe: 'Check and show the inventory',
-  builder: (y) => y.command(check).command(show).command(schema).command(inventoryDiffCommand as never).demandCommand(1).epilog(EXIT_CODES_EPILOG),
+  builder: (y) =>
+    y
+      .command(check)
+      .command(show)
+      .command(schema)
+      .command(inventoryDiffCommand as never)
+      .demandCommand(1)
+      .example('$0 inventory check -i site.yaml', 'validate a file, every problem with its path (apps[3].relpath)')
+      .example('$0 inventory show', 'the site as tables: apps, servers, VMs, pulls')
+      .example('$0 inventory diff old.yaml site.yaml', 'which apps an edit moves, and where')
+      .example('$0 inventory schema > inventory.schema.json', 'JSON Schema for editors')
+      .epilog(EXIT_CODES_EPILOG),
   handler: () => undefined,
 };

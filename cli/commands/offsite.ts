@@ -243,6 +243,19 @@ const get: CommandModule<GlobalArgs, GetArgs> = {
 export const offsiteCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'offsite <command>',
   describe: 'Offsite tier: USB drives and object storage (rclone), encrypted with age',
-  builder: (y) => y.command(usb).command(drives).command(push).command(lifecycle).command(ls).command(get).demandCommand(1).epilog(EXIT_CODES_EPILOG),
+  builder: (y) =>
+    y
+      .command(usb)
+      .command(drives)
+      .command(push)
+      .command(lifecycle)
+      .command(ls)
+      .command(get)
+      .demandCommand(1)
+      .example('$0 offsite drives', 'which USB drive is in service, which is due to be swapped')
+      .example('$0 offsite usb /media/offsite', 'copy each server\'s current snapshot onto the mounted drive')
+      .example('$0 offsite push s3-main --dry-run', 'what an encrypted push to object storage would send')
+      .example('$0 offsite ls s3-main', 'the copies a target holds, complete or not')
+      .epilog(EXIT_CODES_EPILOG),
   handler: () => undefined,
 };

@@ -78,6 +78,13 @@ const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
 export const sshCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'ssh <command>',
   describe: 'SSH set-up of pulls: check connections and host keys, print restricted authorized_keys lines',
-  builder: (y) => y.command(check).command(authorize).demandCommand(1).epilog(EXIT_CODES_EPILOG),
+  builder: (y) =>
+    y
+      .command(check)
+      .command(authorize)
+      .demandCommand(1)
+      .example('$0 ssh check', 'on a backup server: reach every server it pulls, check host keys and free space')
+      .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'the read-only authorized_keys lines for odin\'s key')
+      .epilog(EXIT_CODES_EPILOG),
   handler: () => undefined,
 };

@@ -7,8 +7,9 @@ import { closest, resolveSite, type InventorySource, type Site } from './model.j
 import { crossFieldProblems } from './rules.js';
 import { inventorySchema, type Inventory } from './schema.js';
 
-export const DEFAULT_INVENTORY = '/etc/tierback/inventory.yaml';
-export const INVENTORY_ENV = 'TIERBACK_INVENTORY';
+import { INVENTORY_ENV, locateInventory, type LocateOptions } from './locate.js';
+
+export { DEFAULT_INVENTORY, INVENTORY_ENV, locateInventory, type LocateOptions } from './locate.js';
 /**
  * Largest inventory read (bytes): about 250,000 apps. Larger files are refused before they are
  * read, so a wrong file (a dump, a log) never costs the memory or minutes of parsing it.
@@ -37,20 +38,6 @@ function countValuesUpTo(data: unknown, budget: number): number {
     else if (v && typeof v === 'object') for (const x of Object.values(v)) stack.push(x);
   }
   return seen;
-}
-
-export interface LocateOptions {
-  /** Path given with -i/--inventory. */
-  file?: string | undefined;
-  env?: NodeJS.ProcessEnv;
-}
-
-/** Which inventory file to use, and why: -i, then $TIERBACK_INVENTORY, then the default path. */
-export function locateInventory(opts: LocateOptions): { file: string; source: InventorySource } {
-  if (opts.file) return { file: opts.file, source: 'option' };
-  const fromEnv = (opts.env ?? process.env)[INVENTORY_ENV];
-  if (fromEnv) return { file: fromEnv, source: 'environment' };
-  return { file: DEFAULT_INVENTORY, source: 'default' };
 }
 
 export function describeSource(source: InventorySource): string {

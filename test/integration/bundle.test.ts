@@ -1,7 +1,7 @@
 /** The single-file build runs on a machine with only Node: copied alone into an empty folder, no node_modules. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir } from 'node:fs/promises';
+import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ROOT, EXAMPLE } from '../helpers/cli.js';
@@ -25,6 +25,19 @@ const run = (args: string[]) => execa(process.execPath, [bundle, ...args], { cwd
 describe('bundle: dist/tierback.mjs', () => {
   it('is alone in its folder (nothing to resolve modules from)', async () => {
     assert.deepEqual((await readdir(dir)).sort(), ['site.yaml', 'tierback.mjs']);
+  });
+  it('prints the version of package.json (embedded: no package.json beside it)', async () => {
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await run(['--version']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+  it('is the size docs/install.md says, within 10% (measured here)', async () => {
+    const mb = (await stat(bundle)).size / 1e6;
+    const said = /npm run bundle\s+# -> dist\/tierback\.mjs \(about ([\d.]+) MB\)/.exec(await readFile(path.join(ROOT, 'docs/install.md'), 'utf8'));
+    assert.ok(said, 'docs/install.md says no size for dist/tierback.mjs');
+    const docs = Number(said[1]);
+    assert.ok(Math.abs(mb - docs) / mb <= 0.1, `the bundle is ${mb.toFixed(2)} MB; docs/install.md says about ${docs} MB: write the measured size there`);
   });
   it('prints help listing the commands', async () => {
     const r = await run(['--help']);
