@@ -1,5 +1,5 @@
 /**
- * What the manifest (issue 6) adds to every job: writeManifest (walk + checksums of dumps and a
+ * What the manifest adds to every job: writeManifest (walk + checksums of dumps and a
  * 32-file sample) against measure() (the walk every job already does for its history line), on a
  * tree of 2,000 and one of 20,000 files plus a 20 MB dump, each run in a fresh process on a fresh
  * folder, alternating. Prints median milliseconds, the manifest/measure ratio, and median peak RSS

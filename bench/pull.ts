@@ -8,7 +8,7 @@
  *   npx tsc -p . && node build/bench/pull.js [--files 100000] [--size 18000] [--reps 3] [--dir /var/tmp]
  *        [--only "rsync mirror,tierback streams=4"]
  *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: one first pull
- * Full size from the issue: 100k files, ~1.8 GB, ~21k dirs (5 files per folder).
+ * Full size: 100k files, ~1.8 GB, ~21k dirs (5 files per folder).
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';

@@ -15,7 +15,7 @@ import path from 'node:path';
 
 const posix = path.posix;
 
-/** The VM name for apps that run directly on a server (the seed's "n/a"). */
+/** The VM name for apps that run directly on a server (written "n/a" in a site's tables). */
 export const HOST_VM = '_host';
 /** Folder, inside each VM's local tree, that holds the job history files. */
 export const HISTORY_DIR = '_history';

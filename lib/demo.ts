@@ -106,7 +106,7 @@ async function write(file: string, text: string): Promise<void> {
 /** Sample applications: a Capistrano Rails app on SQLite, a bare git repository, a file tree. */
 export async function createSampleApps(site: Site, exec: Exec): Promise<void> {
   const app = (name: string) => site.apps.find((a) => a.name === name)!;
-  // Rails (seed 004's Capistrano layout): <name>-app/{current -> releases/<ts>, releases/, shared/var -> data dir}
+  // Rails (a Capistrano layout): <name>-app/{current -> releases/<ts>, releases/, shared/var -> data dir}
   const cap = app('shop').path;
   const data = path.join(path.dirname(path.dirname(path.dirname(path.dirname(cap)))), 'v01', 'rails', 'data', 'shop.example.org', 'var');
   const sqlite = path.join(cap, 'shared', 'db', 'production.sqlite3');

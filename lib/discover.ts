@@ -1,6 +1,6 @@
 /**
  * Discovery: finds applications on a VM or server that the inventory does not list yet, so new
- * apps are not forgotten (seed 001: "I had to tell it what it had to monitor!"), and prints
+ * apps are not forgotten, and prints
  * inventory entries for them. Walks with fast-glob, bounded depth, never following symlinks,
  * skipping pseudo file systems and the backup partitions themselves.
  */

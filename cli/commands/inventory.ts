@@ -74,7 +74,7 @@ const check: CommandModule<GlobalArgs, Args> = {
 
 const show: CommandModule<GlobalArgs, Args> = {
   command: 'show',
-  describe: 'The site as tables: apps (the seed\'s "Summary of Backup Systems"), servers, VMs, pulls',
+  describe: 'The site as tables: apps (like a "Summary of Backup Systems" table), servers, VMs, pulls',
   builder: (y) => y.option('json', { type: 'boolean', describe: 'The resolved site as JSON' }).example('$0 inventory show -i inventory/example.yaml', '').epilog(EXIT_CODES_EPILOG),
   handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));

@@ -181,7 +181,7 @@ const lifecycle: CommandModule<GlobalArgs, LifecycleArgs> = {
     y
       .positional('target', { type: 'string', demandOption: true, describe: 'A target of offsite.targets, or an rclone remote:bucket/path' })
       .option('prefix', { type: 'string', describe: 'Key prefix inside the bucket (default: the target\'s path after the bucket)' })
-      .option('transition-days', intOption('transition-days', { min: 0, max: 36500 }, { describe: 'Move weekly and coarser copies to --storage-class after N days (seed 002: 9)' }))
+      .option('transition-days', intOption('transition-days', { min: 0, max: 36500 }, { describe: 'Move weekly and coarser copies to --storage-class after N days (e.g. 9)' }))
       .option('storage-class', { type: 'string', default: 'GLACIER', describe: 'Storage class of transitions' })
       .example('$0 offsite lifecycle s3-main > lifecycle.json', 'then: aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration file://lifecycle.json')
       .epilog(`Expiration of a cycle kept N times: N x period + 1 day (daily 1, weekly 7, monthly 31, quarterly 92, yearly 366).\nSee docs/offsite.md#cycles.\n\n${EXIT_CODES_EPILOG}`) as never,

@@ -4,7 +4,7 @@
  * db/, copies the whole Capistrano folder (current, releases/ with older releases, repo/,
  * revisions.log, any other top-level entry), shared/ without `exclude` (pids, tmp) and the
  * data directory shared/var links to; a dumped SQLite file's -wal/-shm/-journal are left out. `path` may name the `<name>-app` folder or the `<name>`
- * symlink beside it (seed 004's layout).
+ * symlink beside it.
  */
 import { lstat, readFile, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';

@@ -2,8 +2,8 @@
  * GFS cycle of an object-storage copy, and the S3 lifecycle rules that expire each cycle's prefix.
  * Pure: no I/O. The rule (docs/offsite.md#cycles): a copy is filed under the COARSEST cycle the
  * retention policy keeps whose calendar period (in the site's timezone) has no earlier successful
- * copy of the same server to the same target; else `daily`. Pushed every day, that is exactly seed
- * 002's calendar (1 January yearly, 1 April/July/October quarterly, other 1sts monthly, Mondays
+ * copy of the same server to the same target; else `daily`. Pushed every day, that is exactly the
+ * usual GFS calendar (1 January yearly, 1 April/July/October quarterly, other 1sts monthly, Mondays
  * weekly), and a missed Monday makes Tuesday's copy the weekly one instead of losing the week.
  */
 import { OFFSITE_CYCLES, type OffsiteCycle } from '../convention.js';
@@ -94,7 +94,7 @@ export function expirationDays(policy: Retention): Partial<Record<OffsiteCycle, 
 export interface LifecycleOptions {
   /** Key prefix inside the bucket (the target's path after the bucket), without leading/trailing "/". */
   prefix?: string;
-  /** Move non-daily copies to `storageClass` after this many days (seed 002: 9 days, GLACIER). */
+  /** Move non-daily copies to `storageClass` after this many days (e.g. 9 days, GLACIER). */
   transitionDays?: number;
   storageClass?: string;
   /** Abort incomplete multipart uploads after this many days (default 7). */

@@ -1,9 +1,9 @@
-/** Builds a Capistrano-shaped Rails tree (seed 004): <name>-app/{current,releases,shared}, shared/var -> data dir. */
+/** Builds a Capistrano-shaped Rails tree: <name>-app/{current,releases,shared}, shared/var -> data dir. */
 import path from 'node:path';
 import { makeTree, type Tree } from './tree.js';
 
 export interface RailsTree {
-  /** The `<name>` symlink to `<name>-app/current/public` (what the seed's app path names). */
+  /** The `<name>` symlink to `<name>-app/current/public` (what the example inventory's app path names). */
   link: string;
   cap: string;
   data: string;

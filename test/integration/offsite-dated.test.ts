@@ -37,7 +37,7 @@ before(async () => {
     `offsite:
   rclone_config: ${conf}
   targets:
-    - { name: seed3, remote: "localfs:${bucket}/seed3", layout: dated, keep_days: 2 }
+    - { name: daily-dirs, remote: "localfs:${bucket}/daily-dirs", layout: dated, keep_days: 2 }
     - { name: gfs, remote: "localfs:${bucket}/gfs", retention: { daily: 7, weekly: 4, monthly: 12, quarterly: 4, yearly: 2 } }
     - { name: dated, remote: "localfs:${bucket}/dated", layout: dated, keep_days: 30 }
 `,
@@ -49,13 +49,13 @@ describe('offsite: the dated layout and the clock', () => {
   it('keeps keep_days of <server>/<yyyymmdd>/ copies, pushed by the CLI with --now; the copy restores', async () => {
     await bs.pullAt(night(2027, 3, 1));
     for (const d of [1, 2, 3, 4, 5]) {
-      const r = await tierback(['offsite', 'push', 'seed3', '--unencrypted', '--force', '-i', bs.invFile, '--backup-server', BACKUP_SERVER, '--now', night(2027, 3, d).toISOString()]);
+      const r = await tierback(['offsite', 'push', 'daily-dirs', '--unencrypted', '--force', '-i', bs.invFile, '--backup-server', BACKUP_SERVER, '--now', night(2027, 3, d).toISOString()]);
       assert.equal(r.code, 0, r.stderr + r.stdout);
     }
     // keep_days 2 on 5 March: the 5th and the two days before.
-    assert.deepEqual((await readdir(path.join(bucket, 'seed3', APP_SERVER))).sort(), ['20270303', '20270304', '20270305']);
-    assert.deepEqual((await readdir(path.join(bucket, 'seed3', APP_SERVER, '20270305'))).sort(), ['tierback-manifest.json', 'web.tar.gz']);
-    const { runs } = await readHistory(serverHistoryDir(bs.backup), { name: 'offsite-seed3' });
+    assert.deepEqual((await readdir(path.join(bucket, 'daily-dirs', APP_SERVER))).sort(), ['20270303', '20270304', '20270305']);
+    assert.deepEqual((await readdir(path.join(bucket, 'daily-dirs', APP_SERVER, '20270305'))).sort(), ['tierback-manifest.json', 'web.tar.gz']);
+    const { runs } = await readHistory(serverHistoryDir(bs.backup), { name: 'offsite-daily-dirs' });
     // The clock starts at --now and advances: each run starts within seconds of its night.
     assert.deepEqual(runs.map((r) => [r.start.toISOString().slice(0, 16), r.extra?.['key'], r.extra?.['pruned'] ?? '']), [
       [night(2027, 3, 1).toISOString().slice(0, 16), `${APP_SERVER}/20270301`, ''],
@@ -65,7 +65,7 @@ describe('offsite: the dated layout and the clock', () => {
       [night(2027, 3, 5).toISOString().slice(0, 16), `${APP_SERVER}/20270305`, '20270302'],
     ]);
     const to = path.join(root, 'restored');
-    const got = await fetchOffsite(bs.site, 'seed3', `${APP_SERVER}/${APP_REL}/files/f3.txt`, to, { log: silentLogger() });
+    const got = await fetchOffsite(bs.site, 'daily-dirs', `${APP_SERVER}/${APP_REL}/files/f3.txt`, to, { log: silentLogger() });
     assert.equal(got.snapshot, '20270305');
     assert.equal(await readFile(got.path, 'utf8'), await readFile(path.join(bs.source, 'local', APP_REL, 'files/f3.txt'), 'utf8'));
   });

@@ -64,7 +64,7 @@ describe('cli: inventory, paths and which on the example site', () => {
     assert.equal(r.code, 3);
     assert.match(r.stderr, /cannot read inventory \/nonexistent\/inv.yaml \(from -i\/--inventory\): no such file/);
   });
-  it('prints the seed\'s paths for v2.softxs.ch/hydro (acceptance)', async () => {
+  it('prints the documented paths for v2.softxs.ch/hydro (acceptance)', async () => {
     const r = await tierback(['paths', 'hydro', '-i', EXAMPLE]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^local\s+zg-3\.softxs\.ch\s+\/v01\/backup\/local\/web\/v2\.softxs\.ch\/hydro\s/m);
@@ -93,7 +93,7 @@ describe('cli: inventory, paths and which on the example site', () => {
     assert.equal(w.code, 3);
     assert.match(w.stderr, /belongs to no server, VM or app/);
   });
-  it('shows the site as the seed\'s summary table', async () => {
+  it('shows the site as a summary table of its apps', async () => {
     const r = await tierback(['inventory', 'show', '-i', EXAMPLE]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /hydro\s+Hydro Demo\s+zg-3\.softxs\.ch\s+web\s+\/home\/v2\/rails\/demo\.softxs\.ch\/hydro\s+v2\.softxs\.ch\/hydro\s+rails\s+active/);

@@ -2,12 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as C from '../../lib/convention.js';
 
-describe('convention: paths of the seed 004 example', () => {
-  it('puts the Hydro demo of VM web on zg-3 at the seed\'s local and remote paths', () => {
+describe('convention: paths of the example site', () => {
+  it('puts the Hydro demo of VM web on zg-3 at its documented local and remote paths', () => {
     assert.equal(C.localAppDir('/v01/backup', 'web', 'v2.softxs.ch/hydro'), '/v01/backup/local/web/v2.softxs.ch/hydro');
     assert.equal(C.remoteAppDir('/v01/backup', 'zg-3.softxs.ch', 'web', 'v2.softxs.ch/hydro'), '/v01/backup/remote/zg-3.softxs.ch/web/v2.softxs.ch/hydro');
   });
-  it('gives the seed\'s tier roots', () => {
+  it('gives the tier roots under the partition', () => {
     assert.equal(C.localRoot('/v01/backup'), '/v01/backup/local');
     assert.equal(C.remoteServerDir('/v01/backup', 'zg-1.softxs.ch'), '/v01/backup/remote/zg-1.softxs.ch');
   });

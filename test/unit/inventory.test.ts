@@ -20,7 +20,7 @@ function problemsOf(text: string) {
   assert.fail('expected the inventory to be invalid');
 }
 
-describe('inventory: the seed 004 example', () => {
+describe('inventory: the example site', () => {
   const site = parseInventory(exampleText, EXAMPLE);
   it('loads the three SoftXS servers and the backup server', () => {
     assert.deepEqual(site.servers.map((s) => s.fqdn), ['zg-1.softxs.ch', 'zg-3.softxs.ch', 'loki.softxs.ch', 'odin.softxs.ch']);

@@ -9,7 +9,7 @@ import { appPaths, whichPath } from '../../lib/paths.js';
 const site = parseInventory(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
 
 describe('paths: every path of an app', () => {
-  it('gives the seed\'s local and remote paths for the Hydro demo', () => {
+  it('gives the documented local and remote paths for the Hydro demo', () => {
     const paths = appPaths(site, findApp(site, 'hydro'));
     const get = (kind: string) => paths.filter((p) => p.kind === kind).map((p) => p.path);
     assert.deepEqual(get('local'), ['/v01/backup/local/web/v2.softxs.ch/hydro']);

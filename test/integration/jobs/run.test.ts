@@ -69,19 +69,31 @@ describe('job runner: atomic, locked, recorded', () => {
 
   it('a second run while one holds the lock reports "locked" and writes nothing', async () => {
     const app = appOf(site, 'docs');
+    const target = jobTarget(app);
     // a live process (this one) holds the lock: simulate another run by writing a lock of our parent pid
-    const lockFile = lockPath(jobTarget(app));
-    await writeFile(lockFile, `${process.ppid} - ${(await import('node:os')).hostname()}\n`);
+    const lockFile = lockPath(target);
+    const holder = `${process.ppid} - ${(await import('node:os')).hostname()}\n`;
+    await writeFile(lockFile, holder);
+    // a change in the source that a run which ignored the lock would copy
+    const marker = path.join(root, 'src', 'while-locked.txt');
+    await writeFile(marker, 'new\n');
     try {
+      const backupBefore = (await readdir(path.join(root, 'backup'))).sort();
       const before = (await historyOf(site, 'docs')).length;
       const o = await runJob(site, app, { log });
       assert.equal(o.status, 'locked');
       assert.match(o.error!.message, /locked by process/);
       assert.equal((await historyOf(site, 'docs')).length, before);
+      assert.deepEqual((await readdir(path.join(root, 'backup'))).sort(), backupBefore, 'no staging folder, no other entry');
+      await assert.rejects(stat(path.join(target, 'files', 'while-locked.txt')), { code: 'ENOENT' }, 'the backup was not touched');
+      assert.equal(await readFile(lockFile, 'utf8'), holder, "the holder's lock is left as it was");
     } finally {
       await rm(lockFile, { force: true });
+      await rm(marker, { force: true });
     }
+    // the refused run left no lock of its own behind
     const lock = await acquireLock(lockFile, 'test');
+    assert.match(await readFile(lockFile, 'utf8'), new RegExp(`^${process.pid} `));
     await lock.release();
   });
 

@@ -1,4 +1,4 @@
-/** Acceptance: `tierback prune --dry-run --explain` on two years of daily snapshots, seed 002 policy. */
+/** Acceptance: `tierback prune --dry-run --explain` on two years of daily snapshots, the example site's remote policy. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { tierback } from '../../helpers/cli.js';
 import { APP_SERVER, BACKUP_SERVER, dailyAt, freshSite, listStamps, makeSnapshots } from '../../helpers/snapshots.js';
 
 const TZ = 'Europe/Zurich';
-const SEED002_KEEP_DAYS = [
+const KEPT_DAYS = [
   '2025-12-23', '2025-12-24', '2025-12-25', '2025-12-26', '2025-12-27', '2025-12-28', '2025-12-29', '2025-12-30', '2025-12-31',
   '2025-11-30', '2025-12-07', '2025-12-14', '2025-12-21',
   '2025-01-31', '2025-02-28', '2025-03-31', '2025-04-30', '2025-05-31', '2025-06-30', '2025-07-31', '2025-08-31', '2025-09-30', '2025-10-31',
@@ -26,7 +26,7 @@ function rows(stdout: string, verb: string): Map<string, string> {
   return out;
 }
 
-describe('tierback prune on two years of daily snapshots (seed 002 policy)', () => {
+describe('tierback prune on two years of daily snapshots (the remote policy of the example site)', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let file: string;
@@ -46,7 +46,7 @@ describe('tierback prune on two years of daily snapshots (seed 002 policy)', () 
     const r = await tierback(['prune', '--dry-run', '--explain', '-i', file, '--host', BACKUP_SERVER, '--now', now]);
     assert.equal(r.code, 0, r.stderr);
     const keep = rows(r.stdout, 'keep');
-    assert.deepEqual([...keep.keys()].sort(), SEED002_KEEP_DAYS.map(stampOfDay).sort());
+    assert.deepEqual([...keep.keys()].sort(), KEPT_DAYS.map(stampOfDay).sort());
     assert.equal(keep.get(stampOfDay('2025-12-31')), 'current (remote/app1.test points to it), newest, daily #1 (2025-12-31), weekly #1 (2026-W01), monthly #1 (2025-12), quarterly #1 (2025-Q4), yearly #1 (2025)');
     assert.equal(keep.get(stampOfDay('2025-12-21')), 'weekly #3 (2025-W51)');
     assert.equal(keep.get(stampOfDay('2025-12-23')), 'daily #9 (2025-12-23)');
@@ -74,7 +74,7 @@ describe('tierback prune on two years of daily snapshots (seed 002 policy)', () 
   it('then really prunes: keeps the 27, leaves the pull in progress alone, records the prune in history', async () => {
     const r = await tierback(['prune', '-i', file, '--host', BACKUP_SERVER, '--now', now]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(await listStamps(partition, APP_SERVER), SEED002_KEEP_DAYS.map(stampOfDay).sort());
+    assert.deepEqual(await listStamps(partition, APP_SERVER), KEPT_DAYS.map(stampOfDay).sort());
     const names = await readdir(C.snapshotsDir(partition, APP_SERVER));
     assert.ok(names.includes('2026-01-01T030000Z.partial'));
     assert.ok(!names.some((n) => n.endsWith('.deleting')));

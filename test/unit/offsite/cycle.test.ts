@@ -20,7 +20,7 @@ function daily(from: Date, days: number, enabled?: OffsiteCycle[], skip: (d: Dat
 }
 
 describe('offsite cycles: classifyCycle', () => {
-  it('pushed every day, reproduces seed 002\'s calendar: 1 Jan yearly, 1 Apr/Jul/Oct quarterly, other 1sts monthly, Mondays weekly', () => {
+  it('pushed every day, reproduces the usual GFS calendar: 1 Jan yearly, 1 Apr/Jul/Oct quarterly, other 1sts monthly, Mondays weekly', () => {
     // Start on 31 Dec 2025 so 2026 has an earlier copy in 2025 only.
     const got = daily(noon(2025, 12, 31), 366);
     const of = (d: string) => got.find((g) => g.date === d)!.cycle;
@@ -79,7 +79,7 @@ describe('offsite cycles: S3 lifecycle', () => {
     assert.deepEqual(expirationDays({ weekly: 2 }), { daily: 2, weekly: 15 });
   });
 
-  it('has one rule per cycle prefix under the bucket prefix, seed 002\'s shape', () => {
+  it('has one rule per cycle prefix under the bucket prefix', () => {
     const lc = s3Lifecycle({ daily: 7, yearly: 2 }, { prefix: '/tierback/site/', transitionDays: 9 });
     assert.deepEqual(lc.Rules.map((r) => r.Filter.Prefix), ['tierback/site/daily/', 'tierback/site/yearly/']);
     const y = lc.Rules[1]!;

@@ -72,7 +72,7 @@ describe('offsite: inventory block', () => {
 });
 
 describe('offsite: the example inventory', () => {
-  it('`offsite lifecycle s3-main` gives one rule per cycle seed 002 keeps, under the bucket prefix', async () => {
+  it('`offsite lifecycle s3-main` gives one rule per cycle the policy keeps, under the bucket prefix', async () => {
     const { EXAMPLE, tierback } = await import('../../helpers/cli.js');
     const r = await tierback(['offsite', 'lifecycle', 's3-main', '-i', EXAMPLE]);
     assert.equal(r.code, 0, r.stderr);

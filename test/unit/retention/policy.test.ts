@@ -63,9 +63,9 @@ describe('retention calendar', () => {
   it('knows Kathmandu is +05:45', () => assert.equal(localTime(new Date('2025-06-01T00:00:00Z'), 'Asia/Kathmandu').offsetMinutes, 345));
 });
 
-describe('retention policy: the seed 002 policy over two years of daily backups', () => {
-  // Seed 002: daily for 9 days, weekly for 40 days, monthly for a year, quarterly for 6 years, yearly for 120 years.
-  const seed002: Policy = { daily: 9, weekly: 6, monthly: 12, quarterly: 24, yearly: 120 };
+describe('retention policy: the remote policy of the example site over two years of daily backups', () => {
+  // daily for 9 days, weekly for 40 days, monthly for a year, quarterly for 6 years, yearly for 120 years.
+  const remotePolicy: Policy = { daily: 9, weekly: 6, monthly: 12, quarterly: 24, yearly: 120 };
   const items = dailySeries('2024-01-01', '2025-12-31', ZRH);
   const now = atLocal('2026-01-01T00:00:00', ZRH);
 
@@ -81,12 +81,12 @@ describe('retention policy: the seed 002 policy over two years of daily backups'
       '2024-03-31', '2024-06-30', '2024-09-30', '2024-12-31',
       // yearly 120: 2025-12-31 and 2024-12-31, both already kept
     ].sort();
-    assert.deepEqual(kept(items, seed002, now), expected);
+    assert.deepEqual(kept(items, remotePolicy, now), expected);
     assert.equal(items.length, 731);
   });
 
   it('gives every rule that keeps a backup, numbered, with its bucket', () => {
-    const r = reasonsOf(items, seed002, now);
+    const r = reasonsOf(items, remotePolicy, now);
     assert.deepEqual(r.get('2025-12-31'), ['newest', 'daily #1 (2025-12-31)', 'weekly #1 (2026-W01)', 'monthly #1 (2025-12)', 'quarterly #1 (2025-Q4)', 'yearly #1 (2025)']);
     assert.deepEqual(r.get('2025-12-28'), ['daily #4 (2025-12-28)', 'weekly #2 (2025-W52)']);
     assert.deepEqual(r.get('2025-11-30'), ['weekly #6 (2025-W48)', 'monthly #2 (2025-11)']);
@@ -97,7 +97,7 @@ describe('retention policy: the seed 002 policy over two years of daily backups'
   it('does not move its keep-set when the nightly run fails for a week (missing days do not count)', () => {
     const missing = new Set(['2025-12-25', '2025-12-26', '2025-12-27', '2025-12-28', '2025-12-29', '2025-12-30', '2025-12-31']);
     const fewer = items.filter((i) => !missing.has(i.id));
-    const k = kept(fewer, seed002, atLocal('2026-01-08T00:00:00', ZRH));
+    const k = kept(fewer, remotePolicy, atLocal('2026-01-08T00:00:00', ZRH));
     // The 9 newest days that have a backup reach back to 2025-12-16.
     for (const d of ['2025-12-16', '2025-12-17', '2025-12-24', '2025-12-14', '2025-12-07', '2025-11-30', '2025-11-23']) assert.ok(k.includes(d), d);
     assert.ok(!k.includes('2025-12-15'));
