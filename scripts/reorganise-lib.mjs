@@ -58,17 +58,20 @@ const FILES = Object.entries({
   'lib/lock.ts': 'lib/base/lock.ts',
   'lib/log.ts': 'lib/base/log.ts',
   'lib/log-format.ts': 'lib/base/log-format.ts',
+  'lib/progress.ts': 'lib/base/progress.ts',
   'lib/timespec.ts': 'lib/base/timespec.ts',
   // model: names, layout, inventory, history, runs, places
   'lib/convention.ts': 'lib/model/convention.ts',
   'lib/names.ts': 'lib/model/names.ts',
   'lib/layout.ts': 'lib/model/layout.ts',
+  'lib/changelist.ts': 'lib/model/changelist.ts',
   'lib/cron.ts': 'lib/model/cron.ts',
   'lib/history.ts': 'lib/model/history.ts',
   'lib/machine.ts': 'lib/model/machine.ts',
   'lib/outcome.ts': 'lib/model/outcome.ts',
   'lib/paths.ts': 'lib/model/paths.ts',
   'lib/places.ts': 'lib/model/places.ts',
+  'lib/run-record.ts': 'lib/model/run-record.ts',
   'lib/runs.ts': 'lib/model/runs.ts',
   'lib/runstate.ts': 'lib/model/runstate.ts',
   'lib/treecheck.ts': 'lib/model/treecheck.ts',
@@ -100,6 +103,8 @@ const FILES = Object.entries({
   'test/unit/lock.test.ts': 'test/unit/base/lock.test.ts',
   'test/unit/lock-race.test.ts': 'test/unit/base/lock-race.test.ts',
   'test/unit/timespec.test.ts': 'test/unit/base/timespec.test.ts',
+  'test/unit/progress.test.ts': 'test/unit/base/progress.test.ts',
+  'test/unit/layout-only.test.ts': 'test/unit/model/layout-only.test.ts',
   'test/unit/convention.test.ts': 'test/unit/model/convention.test.ts',
   'test/unit/cron.test.ts': 'test/unit/model/cron.test.ts',
   'test/unit/history.test.ts': 'test/unit/model/history.test.ts',
@@ -143,6 +148,19 @@ const FILES = Object.entries({
   'test/integration/demo.test.ts': 'test/integration/features/demo/demo.test.ts',
 });
 
+// Loose test files not named above go where the word before their first '-' or '.' says, name kept
+// (test/integration/pull-btrfs.test.ts -> test/integration/tiers/pull/pull-btrfs.test.ts).
+const TEST_WORDS = {
+  exec: 'base', lock: 'base', log: 'base', progress: 'base', timespec: 'base',
+  convention: 'model', layout: 'model', names: 'model', history: 'model', runs: 'model', run: 'model', places: 'model', changelist: 'model', outcome: 'model',
+  inventory: 'site',
+  engines: 'tiers/engines', engine: 'tiers/engines', jobs: 'tiers/jobs', job: 'tiers/jobs', pull: 'tiers/pull', snapshots: 'tiers/snapshots',
+  retention: 'tiers/retention', prune: 'tiers/retention', offsite: 'tiers/offsite', restore: 'tiers/restore', verify: 'tiers/restore', ssh: 'tiers/ssh',
+  status: 'features/status', report: 'features/report', monitor: 'features/monitor', prometheus: 'features/monitor', schedule: 'features/schedule',
+  move: 'features/move', discover: 'features/discover', orphans: 'features/orphans', demo: 'features/demo', web: 'features/web',
+};
+const LOOSE_TEST = /^test\/(unit|integration)\/(([a-z0-9]+)[-.][^/]*\.test\.ts)$/;
+
 // Loose files of a feature split along its seams (lib/status-check.ts, lib/schedule-fit.ts, ...)
 // join the feature's folder without the prefix.
 const PREFIXED = ['status', 'schedule', 'move', 'report', 'monitor', 'discover', 'orphans', 'demo'].map((f) => [new RegExp(`^lib/${f}-([a-z0-9-]+\\.ts)$`), `lib/features/${f}/`]);
@@ -157,6 +175,8 @@ function newPathOf(p) {
     const m = re.exec(p);
     if (m) return dir + m[1];
   }
+  const t = LOOSE_TEST.exec(p);
+  if (t && TEST_WORDS[t[3]]) return `test/${t[1]}/${TEST_WORDS[t[3]]}/${t[2]}`;
   let best;
   for (const [from, to] of FOLDERS) if (p.startsWith(from) && (!best || from.length > best[0].length)) best = [from, to];
   return best ? best[1] + p.slice(best[0].length) : undefined;
@@ -173,6 +193,11 @@ function oldPathOf(p) {
       const cand = `${dir.replace('lib/features/', 'lib/').replace(/\/$/, '-')}${p.slice(dir.length)}`;
       if (re.test(cand)) return cand;
     }
+  }
+  const t = /^test\/(unit|integration)\/(.+)\/([^/]+\.test\.ts)$/.exec(p);
+  if (t) {
+    const cand = `test/${t[1]}/${t[3]}`;
+    if (newPathOf(cand) === p) return cand;
   }
   return undefined;
 }
@@ -204,7 +229,7 @@ const loose = [];
 for (const p of [...walk('lib'), ...walk('test/unit'), ...walk('test/integration')].sort()) {
   const to = newPathOf(p);
   if (!to) {
-    if (/^lib\/[^/]+\.ts$/.test(p)) loose.push(p);
+    if (/^lib\/[^/]+\.ts$/.test(p) || /^test\/(unit|integration)\/[^/]+\.ts$/.test(p)) loose.push(p);
     continue;
   }
   if (to === p) continue;
@@ -287,7 +312,7 @@ function rewriteSpecifiers(file) {
     const r = respec(file, spec, false);
     if (!r) {
       const here = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
-      if (!existing(here) && !fs.existsSync(here) && !spec.endsWith('/')) unresolved.push(`${file}: ${spec}`);
+      if (!here.startsWith('..') && !existing(here) && !fs.existsSync(here) && !spec.endsWith('/')) unresolved.push(`${file}: ${spec}`);
       return all;
     }
     changed = true;
@@ -350,7 +375,7 @@ if (!CHECK && fs.existsSync(testSh)) {
 }
 
 // ------------------------------------------------------------------ report
-if (loose.length) console.log(`\nloose files in lib/ that no rule covers (add them to the table):\n  ${loose.join('\n  ')}`);
+if (loose.length) console.log(`\nloose files in lib/, test/unit/ or test/integration/ that no rule covers (add them to the table):\n  ${loose.join('\n  ')}`);
 if (unresolved.length) {
   console.log(`\nrelative imports that resolve to nothing (fix by hand):\n  ${unresolved.join('\n  ')}`);
   process.exitCode = 1;
