@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as C from './convention.js';
 import { ensureDir, exists } from './fsutil.js';
 import { hostName } from './history.js';
-import type { AppMove } from './move.js';
+import type { AppMove } from './move-types.js';
 import { appendMoveRecord, type MoveRecord } from './places.js';
 
 function recordOf(move: AppMove, at: Date): MoveRecord {

@@ -20,22 +20,9 @@ import type { ResolvedApp, ResolvedServer, Site } from './inventory/model.js';
 
 // ---------------------------------------------------------------- diff (pure)
 
-export interface AppPlace {
-  server: string;
-  vm: string;
-  relpath: string;
-  partition: string;
-}
-
-export interface AppMove {
-  app: string;
-  from: AppPlace;
-  to: AppPlace;
-  /** "rename": same server; "transfer": another server (rsync over SSH). */
-  how: 'rename' | 'transfer';
-  /** Human lines such as "vm: web -> intern". */
-  changes: string[];
-}
+// What a move is (shared with lib/move-record.ts, which writes its record).
+import type { AppMove, AppPlace } from './move-types.js';
+export type { AppMove, AppPlace } from './move-types.js';
 
 export interface InventoryDiff {
   moves: AppMove[];

@@ -12,7 +12,8 @@ import { listHistoryFiles, readHistoryFiles, type HistoryProblem, type Run } fro
 import type { ResolvedApp, ResolvedBackupServer } from './inventory/model.js';
 import { formatDuration } from './duration.js';
 import { describePlace, searchSnapshots, type Place } from './places.js';
-import { evaluate, type RunFacts, type StatusRow } from './status.js';
+import { evaluate, type RunFacts } from './status-evaluate.js';
+import type { StatusRow } from './status.js';
 
 export interface MovedCopy {
   place: Place;

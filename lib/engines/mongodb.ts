@@ -12,10 +12,9 @@ import { DUMP_DIR, dumpFileName, parseDumpFileName } from '../convention.js';
 import { totalRows } from '../dumprows.js';
 import type { Exec } from '../exec.js';
 import { FILE_MODE } from '../fsutil.js';
-import type { DumpStep, PlanContext, SecretFile } from '../jobs/types.js';
 import { scanMongoArchive } from './mongodb-archive.js';
 import { checkServerDatabaseName } from './mysql.js';
-import { countsOf, defineEngine, printableLine, type DbConnection } from './types.js';
+import { countsOf, defineEngine, printableLine, type DbConnection, type DumpStep, type PlanContext, type SecretFile } from './types.js';
 
 /** Where mongodump connects when the app gives no connection string. */
 export const DEFAULT_MONGODB_URI = 'mongodb://localhost:27017';

@@ -5,9 +5,8 @@ import { createGunzip } from 'node:zlib';
 import { DUMP_DIR, dumpFileName } from '../convention.js';
 import { countMysqlDumpRows, totalRows } from '../dumprows.js';
 import { UsageError } from '../errors.js';
-import type { DumpStep, PlanContext, SecretFile } from '../jobs/types.js';
 import { checkGzipTrailer } from './common.js';
-import { countsOf, defineEngine, printableLine, type DbConnection } from './types.js';
+import { countsOf, defineEngine, printableLine, type DbConnection, type DumpStep, type PlanContext, type SecretFile } from './types.js';
 
 /** A MySQL/MariaDB client option file; values quoted as the option-file syntax wants. */
 export function mysqlOptionFile(o: { user?: string | undefined; password?: string | undefined; host?: string | undefined; port?: number | undefined; socket?: string | undefined }): string {

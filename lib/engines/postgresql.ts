@@ -2,10 +2,9 @@
 import path from 'node:path';
 import { DUMP_DIR, dumpFileName } from '../convention.js';
 import { countPgCopyRows, totalRows } from '../dumprows.js';
-import type { DumpStep, PlanContext } from '../jobs/types.js';
 import { checkGzipTrailer } from './common.js';
 import { checkServerDatabaseName } from './mysql.js';
-import { countsOf, defineEngine, printableLine, type DbConnection } from './types.js';
+import { countsOf, defineEngine, printableLine, type DbConnection, type DumpStep, type PlanContext } from './types.js';
 
 export function pgDumpArgv(o: { host?: string | undefined; port?: number | undefined; user?: string | undefined }, db: string): string[] {
   const argv = ['pg_dump', '--format=custom', '--no-password'];

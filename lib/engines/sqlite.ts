@@ -6,11 +6,10 @@ import { createGunzip } from 'node:zlib';
 import { DUMP_DIR, dumpFileName } from '../convention.js';
 import { countSqliteDumpRows, totalRows } from '../dumprows.js';
 import { UsageError } from '../errors.js';
+import { exists } from '../fsutil.js';
 import { describeCommand, type Exec } from '../exec.js';
-import type { DumpStep, PlanContext } from '../jobs/types.js';
-import { isPresent } from '../jobs/common.js';
 import { checkGzipTrailer } from './common.js';
-import { countsOf, defineEngine, printableLine } from './types.js';
+import { countsOf, defineEngine, printableLine, type DumpStep, type PlanContext } from './types.js';
 
 /** The files SQLite keeps beside a database while it is open or mid-write: never part of a consistent copy. */
 export const SQLITE_SIDE_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
@@ -26,7 +25,7 @@ export const SQLITE_SIDE_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
  */
 export async function sqliteOpenMode(file: string): Promise<'readonly' | 'query_only'> {
   if (!(await isSqliteWal(file))) return 'readonly';
-  for (const s of SQLITE_SIDE_SUFFIXES) if (await isPresent(`${file}${s}`)) return 'readonly';
+  for (const s of SQLITE_SIDE_SUFFIXES) if (await exists(`${file}${s}`)) return 'readonly';
   return 'query_only';
 }
 

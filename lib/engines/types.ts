@@ -7,6 +7,7 @@
  * the registry. docs/jobs/README.md ("Adding a database engine") lists the steps.
  */
 import type { CommandSpec, Exec } from '../exec.js';
+import type { ResolvedApp, Site } from '../inventory/model.js';
 
 /** How to reach a database server; the password is only ever put in a 0600 file or a secret env. */
 export interface DbConnection {
@@ -99,4 +100,46 @@ export function countsOf(names: string[], rows: number[]): DbCounts {
 export function printableLine(argv: readonly string[]): string {
   const q = (a: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return argv.map(q).join(' ');
+}
+
+// The plan pieces an engine builds for a job type's plan (re-exported by lib/jobs/types.ts).
+
+/**
+ * How a finished dump file is checked for completeness: the name of a check a database engine
+ * registers (lib/engines/, DumpKind.check, e.g. 'mysqldump', 'pg_restore'), or 'gzip' for any
+ * gzip'd stream (the whole file decompresses without error and is not empty).
+ */
+export type DumpCheck = string;
+
+/** A file holding a secret (e.g. a MySQL option file), written 0600 before the steps run and removed after. */
+export interface SecretFile {
+  path: string;
+  /** Never printed: describePlan() replaces it. */
+  content: string;
+}
+
+export interface DumpStep {
+  kind: 'dump';
+  title: string;
+  db: string;
+  /** Absolute path of the dump file in the staging folder's db/ (named by dumpFileName). */
+  file: string;
+  /** The dump command; it writes the dump to stdout. */
+  command: CommandSpec;
+  /** gzip stdout on the way to disk (false for formats compressed already, e.g. pg_dump -Fc). */
+  compress: boolean;
+  check: DumpCheck;
+}
+
+export interface PlanContext {
+  site: Site;
+  app: ResolvedApp;
+  runId: string;
+  /** Timestamp for dump file names (snapshotStamp of the run start). */
+  stamp: string;
+  target: string;
+  staging: string;
+  previous: string | undefined;
+  /** A private 0700 folder outside the backup for option files and lists; removed after the run. */
+  secretDir: string;
 }

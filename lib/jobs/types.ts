@@ -7,24 +7,13 @@
  * docs/jobs/README.md describes the contract for sites adding their own type.
  */
 import type { z } from 'zod';
-import type { DatabaseEngine, DbConnection } from '../engines/types.js';
+import type { DatabaseEngine, DbConnection, DumpStep, PlanContext, SecretFile } from '../engines/types.js';
 import type { CommandSpec, Exec } from '../exec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import type { Logger } from '../log.js';
 
-/**
- * How a finished dump file is checked for completeness: the name of a check a database engine
- * registers (lib/engines/, DumpKind.check, e.g. 'mysqldump', 'pg_restore'), or 'gzip' for any
- * gzip'd stream (the whole file decompresses without error and is not empty).
- */
-export type DumpCheck = string;
-
-/** A file holding a secret (e.g. a MySQL option file), written 0600 before the steps run and removed after. */
-export interface SecretFile {
-  path: string;
-  /** Never printed: describePlan() replaces it. */
-  content: string;
-}
+// The plan pieces a database engine builds live with the engines (lib/engines/types.ts), below the job types.
+export type { DumpCheck, DumpStep, PlanContext, SecretFile } from '../engines/types.js';
 
 export interface RsyncStep {
   kind: 'rsync';
@@ -41,19 +30,6 @@ export interface RsyncStep {
   filesFrom?: { cwd: string; include: string[]; exclude: string[]; list: string };
   /** Run again (up to this many times) while rsync reports vanished files (code 24). */
   retryOnVanished?: number;
-}
-
-export interface DumpStep {
-  kind: 'dump';
-  title: string;
-  db: string;
-  /** Absolute path of the dump file in the staging folder's db/ (named by dumpFileName). */
-  file: string;
-  /** The dump command; it writes the dump to stdout. */
-  command: CommandSpec;
-  /** gzip stdout on the way to disk (false for formats compressed already, e.g. pg_dump -Fc). */
-  compress: boolean;
-  check: DumpCheck;
 }
 
 export interface ExecStep {
@@ -94,19 +70,6 @@ export interface JobPlan {
   secretDir: string;
   /** Extra key=value facts for the history line (e.g. adapter=sqlite3). */
   facts: Record<string, string>;
-}
-
-export interface PlanContext {
-  site: Site;
-  app: ResolvedApp;
-  runId: string;
-  /** Timestamp for dump file names (snapshotStamp of the run start). */
-  stamp: string;
-  target: string;
-  staging: string;
-  previous: string | undefined;
-  /** A private 0700 folder outside the backup for option files and lists; removed after the run. */
-  secretDir: string;
 }
 
 /** What a type's plan() returns; the runner fills in the rest of JobPlan. */
