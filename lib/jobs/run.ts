@@ -1,19 +1,19 @@
 /**
  * The job runner: runs one app's job type plan into its local-tier folder, safely.
- *   lock (lockPath) -> recover a crashed swap -> history "running" -> plan -> staging folder
- *   (hidden sibling, 0700) -> steps -> carried-over dumps pruned to keepDumps -> verify ->
- *   atomic swap (target -> retired, staging -> target, retired removed) -> history final line.
+ *   refuse unsafe paths -> [recordRun: lock -> history "running" -> recover a crashed swap -> plan ->
+ *   staging folder (hidden sibling, 0700) -> steps -> carried-over dumps pruned to keepDumps ->
+ *   verify -> atomic swap (target -> retired, staging -> target, retired removed) -> history final
+ *   line -> unlock] (lib/run-record.ts, lib/jobs/execute.ts).
  * A failed or killed run leaves the previous backup untouched and only hidden `.partial-*`
  * leftovers, removed by the next run. Library code: never prints, never exits.
  */
 import { lockPath, vmHistoryDir } from '../convention.js';
-import { ExitCode, INTERRUPTED_ERROR, LockedError, TierbackError, errorText } from '../errors.js';
-import { exitCodeFor, type RunStatus } from '../outcome.js';
+import type { RunStatus } from '../outcome.js';
 import { pruneAfterJob } from '../retention/index.js';
 import { createExec, type Exec } from '../exec.js';
-import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
+import { hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
-import { acquireLock, type Lock } from '../lock.js';
+import { recordRun } from '../run-record.js';
 import type { Logger } from '../log.js';
 import { prepareMount, refuseUnsafePaths } from './mountcheck.js';
 import type { JobPlan } from './types.js';
@@ -27,9 +27,6 @@ export { describePlan, formatPlan, jobTarget, planJob } from './plan.js';
 export { pruneDumps, recoverSwap } from './swap.js';
 export { measure } from './measure.js';
 
-/** History keeps error text to 2,000 characters. */
-const errorTextCapped = (err: Error): string => errorText(err).slice(0, 2000);
-
 export interface JobOptions {
   log: Logger;
   exec?: Exec;
@@ -42,7 +39,8 @@ export interface JobOptions {
   onStarted?: (record: HistoryRecord) => Promise<void>;
 }
 
-export type JobStatus = 'ok' | 'warning' | 'failed' | 'locked' | 'planned';
+/** A job's status (lib/outcome.ts): a recorded run's, `locked`, or `planned` for a dry run. */
+export type JobStatus = Exclude<RunStatus, 'refused'> | 'planned';
 
 export interface JobOutcome {
   app: string;
@@ -74,72 +72,43 @@ export async function runJob(site: Site, app: ResolvedApp, opts: JobOptions): Pr
   if (refused) return refused;
   await prepareMount(app);
 
-  let lock: Lock;
-  try {
-    lock = await acquireLock(lockPath(target), `app "${app.name}"`);
-  } catch (err) {
-    if (err instanceof LockedError) return { app: app.name, status: 'locked', record: undefined, target, plan: undefined, error: err };
-    throw err;
-  }
-
   const start = now();
   const runId = newRunId(start);
-  const historyDir = vmHistoryDir(app.mount);
   const base: HistoryRecord = { run: runId, name: app.name, kind: 'job', tier: 'local', type: app.type, status: 'running', start, host: hostName(), extra: processKeys() };
   let plan: JobPlan | undefined;
-  let record: HistoryRecord;
-  let error: Error | undefined;
-  try {
-    await appendRecord(historyDir, base, site.timezone);
-    await opts.onStarted?.(base).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'onStarted hook failed (the job itself is not affected)'));
-    await recoverSwap(target, log);
-    await removeStaleSecretDirs(app);
-    plan = await planJob(site, app, { now: () => start, runId });
-    const { warnings, files, bytes } = await executePlan(plan, app, exec, log, opts.signal);
-    const end = now();
-    record = {
-      ...base,
-      status: warnings.length ? 'warning' : 'ok',
-      end,
-      durationS: (end.getTime() - start.getTime()) / 1000,
-      files,
-      bytes,
-      mb: bytes / 1e6,
-      ...(warnings.length ? { warning: warnings.join('; ') } : {}),
-      ...(Object.keys(plan.facts).length ? { extra: plan.facts } : {}),
-    };
-  } catch (err) {
-    error = err instanceof Error ? err : new Error(String(err));
-    const end = now();
-    const m = await measure(target).catch(() => ({ files: 0, bytes: 0 }));
-    record = {
-      ...base,
-      status: 'failed',
-      end,
-      durationS: (end.getTime() - start.getTime()) / 1000,
-      files: m.files,
-      bytes: m.bytes,
-      mb: m.bytes / 1e6,
-      error: opts.signal?.aborted ? INTERRUPTED_ERROR : errorTextCapped(error),
-    };
-    log.warn({ err: error.message }, 'job failed');
-  } finally {
-    await lock.release();
-  }
-  try {
-    await appendRecord(historyDir, record, site.timezone);
-  } catch (err) {
-    error ??= err as Error;
-    record = { ...record, status: 'failed', error: `cannot write history: ${(err as Error).message}` };
-  }
-  if (opts.onFinished) {
-    try {
-      await opts.onFinished(record);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'onFinished hook failed (the job itself is not affected)');
-    }
-  }
-  return { app: app.name, status: record.status as JobStatus, record, target, plan, error };
+  const r = await recordRun(
+    {
+      base,
+      historyDir: vmHistoryDir(app.mount),
+      timezone: site.timezone,
+      lock: { path: lockPath(target), what: `app "${app.name}"` },
+      log,
+      what: 'job',
+      signal: opts.signal,
+      end: now,
+      onStarted: opts.onStarted,
+      onFinished: opts.onFinished,
+      onError: async () => {
+        const m = await measure(target).catch(() => ({ files: 0, bytes: 0 }));
+        return { files: m.files, bytes: m.bytes, mb: m.bytes / 1e6 };
+      },
+    },
+    async () => {
+      await recoverSwap(target, log);
+      await removeStaleSecretDirs(app);
+      plan = await planJob(site, app, { now: () => start, runId });
+      const { warnings, files, bytes } = await executePlan(plan, app, exec, log, opts.signal);
+      const fields = {
+        files,
+        bytes,
+        mb: bytes / 1e6,
+        ...(warnings.length ? { warning: warnings.join('; ') } : {}),
+        ...(Object.keys(plan.facts).length ? { extra: plan.facts } : {}),
+      };
+      return { status: warnings.length ? 'warning' : 'ok', fields, value: undefined };
+    },
+  );
+  return { app: app.name, status: r.status, record: r.record, target, plan, error: r.error };
 }
 
 /** Runs the jobs of several apps one after the other; one failing does not stop the others. */
@@ -164,7 +133,3 @@ export async function runJobs(site: Site, apps: readonly ResolvedApp[], opts: Jo
 }
 
 
-/** The exit code for a set of outcomes (lib/outcome.ts); a job refused for safety counts as refused, a dry run as ok. */
-export function exitCodeOf(outcomes: readonly JobOutcome[]): number {
-  return exitCodeFor(outcomes.map((o): RunStatus => (o.status === 'planned' ? 'ok' : o.status === 'failed' && o.error instanceof TierbackError && o.error.exitCode === ExitCode.REFUSED ? 'refused' : o.status)));
-}

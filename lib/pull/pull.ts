@@ -5,7 +5,6 @@
  * See docs/remote.md.
  */
 import { UsageError, errorText } from '../errors.js';
-import { exitCodeFor } from '../outcome.js';
 import { createExec } from '../exec.js';
 import type { ResolvedBackupServer, Site } from '../inventory/model.js';
 import { pruneAfterPull } from '../retention/index.js';
@@ -45,9 +44,4 @@ export async function runPulls(site: Site, backupServer: ResolvedBackupServer, o
   };
   await Promise.all(Array.from({ length: limit }, worker));
   return opts.signal?.aborted ? outcomes.filter(Boolean) : outcomes; // servers not started after an interruption have no outcome
-}
-
-/** The exit code for a set of outcomes (lib/outcome.ts): 0 all ok (warnings included), 1 all failed, 4 all locked, 5 some failed or locked. */
-export function pullsExitCode(outcomes: readonly PullOutcome[]): number {
-  return exitCodeFor(outcomes.map((o) => o.status));
 }
