@@ -4,6 +4,7 @@ import { HOST_VM, localVmDir } from '../convention.js';
 import { parseDuration } from '../duration.js';
 import { NotFoundError } from '../errors.js';
 import type { Inventory, Retention, SshSettings } from './schema.js';
+import { parseAppOptions } from './options.js';
 
 export interface ResolvedServer {
   index: number;
@@ -34,6 +35,7 @@ export interface ResolvedApp {
   path: string;
   relpath: string;
   type: string;
+  /** The job type's options, parsed by its schema when the inventory loaded (defaults applied; lib/inventory/options.ts). */
   options: Record<string, unknown>;
   status: 'active' | 'paused' | 'retired';
   schedule: string;
@@ -114,7 +116,7 @@ export function resolveSite(inv: Inventory, file: string, source: InventorySourc
       path: a.path,
       relpath: a.relpath,
       type: a.type,
-      options: a.options,
+      options: parseAppOptions(a.type, a.options, index),
       status: a.status,
       schedule: a.schedule ?? d.schedule,
       retention: a.retention ?? d.retention.local ?? DEFAULT_RETENTION,

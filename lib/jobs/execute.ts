@@ -18,7 +18,6 @@ import type { Logger } from '../log.js';
 import { writeManifest } from '../manifest.js';
 import { checkDump } from '../engines/registry.js';
 import { RSYNC_VANISHED } from './common.js';
-import { parseOptions } from './plan.js';
 import { getJobType } from './registry.js';
 import { carryDumps, swapIn } from './swap.js';
 import type { AnyJobType, JobPlan, Step } from './types.js';
@@ -26,7 +25,7 @@ import type { AnyJobType, JobPlan, Step } from './types.js';
 /** Runs a plan and swaps the new backup in; returns the warnings and the new backup's totals (from its manifest walk). */
 export async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, log: Logger, signal: AbortSignal | undefined): Promise<{ warnings: string[]; files: number; bytes: number }> {
   const type = getJobType(plan.type);
-  const options = parseOptions(type, app);
+  const options = app.options; // parsed when the inventory loaded
   const warnings: string[] = [];
   const secretDir = plan.secretDir;
   let swapped = false;

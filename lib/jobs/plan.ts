@@ -2,13 +2,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { snapshotStamp, stagingPath, vmAppDir } from '../convention.js';
-import { UsageError } from '../errors.js';
 import type { CommandSpec } from '../exec.js';
 import { newRunId } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { isDir } from './common.js';
 import { getJobType } from './registry.js';
-import type { AnyJobType, JobPlan, Step } from './types.js';
+import type { JobPlan, Step } from './types.js';
 
 /** The app's backup folder as its job sees it: `<mount>/<relpath>`. */
 export function jobTarget(app: ResolvedApp): string {
@@ -23,14 +22,13 @@ export function secretDirPrefix(app: ResolvedApp): string {
 /** Builds the plan of one app's job (reads the app's configuration, writes nothing). */
 export async function planJob(site: Site, app: ResolvedApp, opts: { now?: () => Date; runId?: string } = {}): Promise<JobPlan> {
   const type = getJobType(app.type);
-  const options = parseOptions(type, app);
   const start = (opts.now ?? (() => new Date()))();
   const runId = opts.runId ?? newRunId(start);
   const target = jobTarget(app);
   const staging = stagingPath(target, runId);
   const previous = (await isDir(target)) ? target : undefined;
   const secretDir = path.join(os.tmpdir(), `${secretDirPrefix(app)}${runId}`);
-  const parts = await type.plan(app, options, { site, app, runId, stamp: snapshotStamp(start), target, staging, previous, secretDir });
+  const parts = await type.plan(app, app.options, { site, app, runId, stamp: snapshotStamp(start), target, staging, previous, secretDir });
   return {
     app: app.name,
     type: app.type,
@@ -46,16 +44,6 @@ export async function planJob(site: Site, app: ResolvedApp, opts: { now?: () => 
     secretDir,
     facts: parts.facts ?? {},
   };
-}
-
-export function parseOptions(type: AnyJobType, app: ResolvedApp): unknown {
-  const parsed = type.options.safeParse(app.options);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first ? first.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '';
-    throw new UsageError(`apps[${app.index}].options${where}: ${first?.message ?? 'invalid'}`, `see docs/jobs/${app.type}.md for the options of this type`);
-  }
-  return parsed.data;
 }
 
 /** The plan as printable data: secrets (option file contents, secret environment values) removed. */

@@ -171,12 +171,9 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
 
       // 3. The type's own checks (git fsck, dump completeness, expected folders).
       const type = getJobType(app.type);
-      const parsed = type.options.safeParse(app.options);
-      if (parsed.success) {
-        const problems = await type.verify(copy, parsed.data, { exec, log: opts.log, signal: opts.signal });
-        if (problems.length === 0) add(`${app.type} checks`, true, 'the type\'s own checks pass');
-        for (const p of problems) add(`${app.type} checks`, false, `${p.path}: ${p.message}`);
-      }
+      const problems = await type.verify(copy, app.options, { exec, log: opts.log, signal: opts.signal });
+      if (problems.length === 0) add(`${app.type} checks`, true, 'the type\'s own checks pass');
+      for (const p of problems) add(`${app.type} checks`, false, `${p.path}: ${p.message}`);
 
       // 4. Git bundles, wherever they are.
       const bundles = await findBundles(copy);
