@@ -65,7 +65,7 @@ export type RecordedRun<T> =
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
 /** Runs `body` inside the one run lifecycle (see the head of this file). Throws only what the lock throws besides LockedError. */
-export async function recordRun<T>(spec: RunRecordSpec, body: () => Promise<RunEnd<T>>): Promise<RecordedRun<T>> {
+export async function recordRun<T>(spec: RunRecordSpec, body: (run: { historyFile: string | undefined }) => Promise<RunEnd<T>>): Promise<RecordedRun<T>> {
   const { base, log } = spec;
   const write = spec.record ?? true;
   let lock;
@@ -84,7 +84,7 @@ export async function recordRun<T>(spec: RunRecordSpec, body: () => Promise<RunE
     try {
       if (write) historyFile = await appendRecord(spec.historyDir, base, spec.timezone);
       await hook(spec.onStarted, base, 'onStarted', spec);
-      const r = await body();
+      const r = await body({ historyFile });
       value = r.value;
       record = finalRecord(base, endAt(), { status: r.status, ...r.fields });
     } catch (err) {
