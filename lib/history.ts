@@ -12,10 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { historyFileName, parseHistoryFileName } from './convention.js';
 import { appendLogLine } from './fsutil.js';
+import type { FinalStatus } from './outcome.js';
 
 export const HISTORY_HEADER = '# tierback history v1: one event per line, logfmt; see docs/convention.md#history';
 
-export type RunStatus = 'running' | 'ok' | 'warning' | 'failed';
+/** The status of a history line: a start line says running, a final line how the run ended. */
+export type LineStatus = 'running' | FinalStatus;
 export type HistoryTier = 'local' | 'remote' | 'offsite' | 'drill';
 
 export interface HistoryRecord {
@@ -24,7 +26,7 @@ export interface HistoryRecord {
   name: string;
   kind: string; // job | pull | verify | prune | offsite
   tier: HistoryTier;
-  status: RunStatus;
+  status: LineStatus;
   start: Date;
   end?: Date | undefined;
   durationS?: number | undefined;
@@ -132,7 +134,7 @@ export function parseLogfmt(line: string): Record<string, string> {
   return out;
 }
 
-const STATUSES = new Set<RunStatus>(['running', 'ok', 'warning', 'failed']);
+const STATUSES = new Set<LineStatus>(['running', 'ok', 'warning', 'failed']);
 const KNOWN = new Set(ORDER);
 
 export function parseRecord(line: string): HistoryRecord {
@@ -156,7 +158,7 @@ export function parseRecord(line: string): HistoryRecord {
     if (!Number.isFinite(n)) throw new Error(`bad number in "${k}": ${v}`);
     return n;
   };
-  const status = req('status') as RunStatus;
+  const status = req('status') as LineStatus;
   if (!STATUSES.has(status)) throw new Error(`unknown status "${status}"`);
   const extra: Record<string, string> = {};
   for (const [k, v] of Object.entries(kv)) if (!KNOWN.has(k)) extra[k] = v;

@@ -3,8 +3,9 @@ import type { CommandModule } from 'yargs';
 import { ExitCode, TierbackError } from '../../lib/errors.js';
 import { formatDuration } from '../../lib/duration.js';
 import { monitorHooks } from '../../lib/monitor/index.js';
-import { describePlan, exitCodeOf, formatPlan, runJobs } from '../../lib/jobs/run.js';
+import { describePlan, formatPlan, runJobs } from '../../lib/jobs/run.js';
 import { formatJobProgress, type JobProgress } from '../../lib/jobs/progress.js';
+import { exitCodeFor } from '../../lib/outcome.js';
 import { selectApps } from '../../lib/jobs/select.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
 import { interruptSignal, run } from '../lifecycle.js';
@@ -81,6 +82,6 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
         if (o.error) process.stderr.write(`${o.app}: error: ${o.error.message}${'hint' in o.error && o.error.hint ? `\nhint: ${String(o.error.hint)}` : ''}\n`);
       }
     }
-    return exitCodeOf(outcomes);
+    return exitCodeFor(outcomes);
   }),
 };

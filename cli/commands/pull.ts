@@ -1,7 +1,8 @@
 /** `tierback pull [SERVER...]`: pull servers' local tiers into dated snapshots (docs/remote.md). */
 import type { CommandModule } from 'yargs';
 import { monitorHooks } from '../../lib/monitor/index.js';
-import { pullsExitCode, resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
+import { exitCodeFor } from '../../lib/outcome.js';
+import { resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { formatPullPlan, planPulls } from '../../lib/pull/plan.js';
 import { EtaEstimator, formatEta } from '../../lib/progress.js';
@@ -99,7 +100,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     } finally {
       if (progress) process.stderr.write('\r\x1b[K');
     }
-    const code = pullsExitCode(outcomes);
+    const code = exitCodeFor(outcomes);
     if (argv.json) printJson({ backupServer: backupServer.server, outcomes });
     // Quiet under cron: the table only on a terminal, or when something went wrong (cron mails it).
     else if (process.stdout.isTTY || code !== ExitCode.OK) out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'FILES', 'MB', 'RECEIVED MB', 'SECONDS', 'DETAIL'], outcomes.map(formatOutcome)));

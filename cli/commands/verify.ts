@@ -2,10 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { describePoint } from '../../lib/restore/points.js';
-import { drillApps, drillExitCode, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
+import { exitCodeFor } from '../../lib/outcome.js';
+import { ExitCode } from '../../lib/errors.js';
+import { countedDrills, drillApps, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
 import { formatDrillPlan, planDrills } from '../../lib/restore/drill-plan.js';
-import { ExitCode } from '../../lib/errors.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 
@@ -74,6 +75,6 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     const outcomes = await drillApps(site, apps, { log, signal: interruptSignal(), ...clockOf(argv), root: argv.root, backupServer: argv['backup-server'], tier: argv.tier, load: argv.load ?? true, scratch: argv.scratch, connection });
     if (argv.json) printJson(outcomes);
     else out(outcomes.length ? outcomes.map(formatOutcome).join('\n') : 'no apps to drill');
-    return drillExitCode(outcomes, argv.apps.length > 0);
+    return exitCodeFor(countedDrills(outcomes, argv.apps.length > 0), { empty: ExitCode.FAILED });
   }),
 };

@@ -6,6 +6,7 @@ import { NotFoundError } from '../errors.js';
 import type { InventoryProblem } from '../errors.js';
 import { parseSize, place } from './placement.js';
 import type { Inventory, Retention, SshSettings } from './schema.js';
+import { parseAppOptions } from './options.js';
 
 export interface ResolvedServer {
   index: number;
@@ -36,6 +37,7 @@ export interface ResolvedApp {
   path: string;
   relpath: string;
   type: string;
+  /** The job type's options, parsed by its schema when the inventory loaded (defaults applied; lib/inventory/options.ts). */
   options: Record<string, unknown>;
   status: 'active' | 'paused' | 'retired';
   schedule: string;
@@ -140,7 +142,7 @@ export function resolveSite(inv: Inventory, file: string, source: InventorySourc
       path: a.path,
       relpath: a.relpath,
       type: a.type,
-      options: a.options,
+      options: parseAppOptions(a.type, a.options, index),
       status: a.status,
       schedule: a.schedule ?? d.schedule,
       ...(a.duration !== undefined ? { duration: parseDuration(a.duration) } : {}),

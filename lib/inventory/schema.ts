@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { checkCron } from '../cron.js';
 import { checkHostKey, checkNetworkHost, checkSshPath, checkUserName } from './values.js';
+import { jobTypes } from '../jobs/registry.js';
 import { DEFAULT_PARTITION, checkAppName, checkHostname, checkPartition, checkRelpath, checkVmName, type Violation } from '../convention.js';
 
 function rule(check: (v: unknown) => Violation | undefined) {
@@ -102,7 +103,7 @@ export const appSchema = z.strictObject({
   vm: z.string().superRefine(rule(checkVmName)).optional().meta({ description: 'VM the app runs in; omit (or "_host") when it runs directly on the server.' }),
   path: absolutePath.meta({ description: 'Where the app lives on its VM (or server), e.g. "/home/v2/rails/hydro-app".' }),
   relpath: z.string().superRefine(rule(checkRelpath)).meta({ description: 'Virtual host FQDN plus relative path, e.g. "v2.softxs.ch/hydro": the app\'s folder in every tier.' }),
-  type: z.string().meta({ description: 'Job type (docs/jobs/): rails, wordpress, moinmoin, git, cvs, maildir, files, postgresql, mysql, mongodb, command.' }),
+  type: z.string().meta({ description: `Job type (docs/jobs/): ${jobTypes.map((t) => t.name).join(', ')}.` }),
   options: z.record(z.string(), z.unknown()).default({}).meta({ description: 'Options of the job type, checked against that type\'s own schema.' }),
   status: z.enum(['active', 'paused', 'retired']).default('active').meta({ description: '"active": backed up and monitored; "paused": monitored, not run; "retired": neither, old backups kept until retention removes them.' }),
   schedule: cronSchedule.optional().meta({ description: 'Cron schedule of the job (default: defaults.schedule).' }),

@@ -3,7 +3,7 @@ export { errorText } from '../errors.js';
 import path from 'node:path';
 import { lockPath, offsiteHistoryName, serverHistoryDir, stateDir } from '../convention.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { appendRecord, readHistory, type HistoryRecord } from '../history.js';
+import { readHistory } from '../history.js';
 import { DEFAULT_RETENTION, suggest, type ResolvedBackupServer, type Site } from '../inventory/model.js';
 import type { Retention } from '../inventory/schema.js';
 import { parseDuration } from '../duration.js';
@@ -58,14 +58,6 @@ export function ageDecryptArgv(identity: string): string[] {
 /** Lock of one offsite target on this backup server. */
 export function lockTarget(partition: string, target: string): Promise<Lock> {
   return acquireLock(lockPath(path.posix.join(stateDir(partition), offsiteHistoryName(target))), `offsite target ${target}`);
-}
-
-export async function writeHistory(site: Site, partition: string, record: HistoryRecord): Promise<string | undefined> {
-  try {
-    return await appendRecord(serverHistoryDir(partition), record, site.timezone);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Successful offsite runs of a target for one server (oldest first). */

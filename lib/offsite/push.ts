@@ -8,7 +8,8 @@
 import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { OFFSITE_MANIFEST, offsiteArchiveName, offsiteHistoryName, offsiteSnapshotKey, snapshotDir, type OffsiteCycle } from '../convention.js';
+import { OFFSITE_MANIFEST, offsiteArchiveName, offsiteHistoryName, offsiteSnapshotKey, serverHistoryDir, snapshotDir, type OffsiteCycle } from '../convention.js';
+import { recordRun, type RunEnd } from '../run-record.js';
 import { INTERRUPTED_ERROR, TierbackError, UsageError } from '../errors.js';
 import { createExec, runPipeline, type Exec, type PipelineStage } from '../exec.js';
 import { newRunId, type HistoryRecord } from '../history.js';
@@ -17,7 +18,7 @@ import type { Logger } from '../log.js';
 import { currentStamp } from '../pull/snapshots.js';
 import { classifyCycle, enabledCycles, s3Lifecycle, unsupportedForLifecycle, type S3Lifecycle } from './cycle.js';
 import { datedKey, pruneDated } from './dated.js';
-import { ageEncryptArgv, errorText, lockTarget, offsiteSettings, previousRuns, selectOffsiteServers, writeHistory } from './common.js';
+import { ageEncryptArgv, errorText, lockTarget, offsiteSettings, previousRuns, selectOffsiteServers } from './common.js';
 import { HashTap, bucketPrefix, joinRemote, rcloneArgv, resolveTarget, type RcloneTarget } from './rclone.js';
 import { processKeys } from '../runstate.js';
 
@@ -86,24 +87,26 @@ export async function pushToRemote(site: Site, backupServer: ResolvedBackupServe
       const start = now();
       const t0 = Date.now();
       const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target.name), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'rclone', extra: { server, remote: target.remote, ...processKeys() } };
-      if (!exec.dryRun) await writeHistory(site, partition, base);
-      let o: PushOutcome;
-      try {
-        o = await pushServer({ site, exec, partition, target, server, start, ageArgv, opts });
-      } catch (err) {
-        o = { server, status: 'failed', error: errorText(err) };
-      }
-      if (opts.signal?.aborted && o.status === 'failed') o = { ...o, error: INTERRUPTED_ERROR };
+      const r = await recordRun(
+        { base, historyDir: serverHistoryDir(partition), timezone: site.timezone, record: !exec.dryRun, log: opts.log, what: 'offsite push', signal: opts.signal, end: () => new Date(start.getTime() + (Date.now() - t0)) },
+        async (): Promise<RunEnd<PushOutcome>> => {
+          let o: PushOutcome;
+          try {
+            o = await pushServer({ site, exec, partition, target, server, start, ageArgv, opts });
+          } catch (err) {
+            o = { server, status: 'failed', error: errorText(err) };
+          }
+          if (opts.signal?.aborted && o.status === 'failed') o = { ...o, error: INTERRUPTED_ERROR };
+          const fields = {
+            ...(o.bytes !== undefined ? { bytes: o.bytes, mb: o.bytes / 1e6, transferredMb: o.unchanged ? 0 : o.bytes / 1e6 } : {}),
+            ...(o.error ? { error: o.error } : {}),
+            extra: { ...base.extra, ...(o.snapshot ? { snapshot: o.snapshot } : {}), ...(o.cycle ? { cycle: o.cycle } : {}), ...(o.key ? { key: o.key } : {}), ...(o.unchanged ? { unchanged: '1' } : {}), ...(o.pruned ? { pruned: o.pruned.join(',') } : {}) },
+          };
+          return { status: o.status, fields, value: o };
+        },
+      );
+      const o: PushOutcome = r.value && r.status === r.value.status ? r.value : { ...(r.value ?? {}), server, status: 'failed', error: r.record?.error };
       outcomes.push(o);
-      if (!exec.dryRun) await writeHistory(site, partition, {
-        ...base,
-        status: o.status,
-        end: new Date(start.getTime() + (Date.now() - t0)),
-        durationS: (Date.now() - t0) / 1000,
-        ...(o.bytes !== undefined ? { bytes: o.bytes, mb: o.bytes / 1e6, transferredMb: o.unchanged ? 0 : o.bytes / 1e6 } : {}),
-        ...(o.error ? { error: o.error } : {}),
-        extra: { ...base.extra, ...(o.snapshot ? { snapshot: o.snapshot } : {}), ...(o.cycle ? { cycle: o.cycle } : {}), ...(o.key ? { key: o.key } : {}), ...(o.unchanged ? { unchanged: '1' } : {}), ...(o.pruned ? { pruned: o.pruned.join(',') } : {}) },
-      });
       if (opts.signal?.aborted) break;
     }
   } finally {

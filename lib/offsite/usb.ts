@@ -14,8 +14,10 @@ import {
   driveRegistryDir,
   driveRegistryPath,
   offsiteHistoryName,
+  serverHistoryDir,
   snapshotDir,
 } from '../convention.js';
+import { recordRun, type RunEnd } from '../run-record.js';
 import { INTERRUPTED_ERROR, NotFoundError, RefusedError, TierbackError, UsageError } from '../errors.js';
 import { createExec, type Exec } from '../exec.js';
 import { assertInside, exists, writeFileAtomic } from '../fsutil.js';
@@ -24,7 +26,7 @@ import type { ResolvedBackupServer, Site } from '../inventory/model.js';
 import type { Logger } from '../log.js';
 import { currentStamp, preparePartial, readSnapshotState, switchCurrent } from '../pull/snapshots.js';
 import { parseRsyncStats, rsyncArgv, RSYNC_VANISHED } from '../pull/rsync.js';
-import { errorText, lockTarget, offsiteSettings, selectOffsiteServers, writeHistory } from './common.js';
+import { errorText, lockTarget, offsiteSettings, selectOffsiteServers } from './common.js';
 import { processKeys } from '../runstate.js';
 
 export interface DriveLabel {
@@ -192,28 +194,30 @@ export async function copyToDrive(site: Site, backupServer: ResolvedBackupServer
       const start = now();
       const t0 = Date.now();
       const base: HistoryRecord = { run: newRunId(start), name: offsiteHistoryName(target), kind: 'offsite', tier: 'offsite', status: 'running', start, host: backupServer.server, type: 'usb', extra: { server, drive: drive.id, label: drive.label, ...processKeys() } };
-      await writeHistory(site, partition, base);
-      let o: UsbOutcome;
-      try {
-        o = await copyServer(exec, partition, mountAbs, server, keep, opts.log, opts.signal);
-        if (o.snapshot) written[server] = o.snapshot;
-      } catch (err) {
-        o = { server, status: 'failed', error: errorText(err) };
-      }
-      if (opts.signal?.aborted && o.status === 'failed') o = { ...o, error: INTERRUPTED_ERROR };
+      const r = await recordRun(
+        { base, historyDir: serverHistoryDir(partition), timezone: site.timezone, log: opts.log, what: 'offsite usb copy', signal: opts.signal, end: () => new Date(start.getTime() + (Date.now() - t0)) },
+        async (): Promise<RunEnd<UsbOutcome>> => {
+          let o: UsbOutcome;
+          try {
+            o = await copyServer(exec, partition, mountAbs, server, keep, opts.log, opts.signal);
+            if (o.snapshot) written[server] = o.snapshot;
+          } catch (err) {
+            o = { server, status: 'failed', error: errorText(err) };
+          }
+          if (opts.signal?.aborted && o.status === 'failed') o = { ...o, error: INTERRUPTED_ERROR };
+          const fields = {
+            ...(o.files !== undefined ? { files: o.files } : {}),
+            ...(o.bytes !== undefined ? { bytes: o.bytes, mb: o.bytes / 1e6 } : {}),
+            ...(o.transferredBytes !== undefined ? { transferredMb: o.transferredBytes / 1e6 } : {}),
+            ...(o.error ? { error: o.error } : {}),
+            ...(o.warning ? { warning: o.warning } : {}),
+            extra: { ...base.extra, ...(o.snapshot ? { snapshot: o.snapshot } : {}), ...(o.unchanged ? { unchanged: '1' } : {}) },
+          };
+          return { status: o.status, fields, value: o };
+        },
+      );
+      const o: UsbOutcome = r.value && r.status === r.value.status ? r.value : { ...(r.value ?? {}), server, status: 'failed', error: r.record?.error };
       outcomes.push(o);
-      await writeHistory(site, partition, {
-        ...base,
-        status: o.status,
-        end: new Date(start.getTime() + (Date.now() - t0)),
-        durationS: (Date.now() - t0) / 1000,
-        ...(o.files !== undefined ? { files: o.files } : {}),
-        ...(o.bytes !== undefined ? { bytes: o.bytes, mb: o.bytes / 1e6 } : {}),
-        ...(o.transferredBytes !== undefined ? { transferredMb: o.transferredBytes / 1e6 } : {}),
-        ...(o.error ? { error: o.error } : {}),
-        ...(o.warning ? { warning: o.warning } : {}),
-        extra: { ...base.extra, ...(o.snapshot ? { snapshot: o.snapshot } : {}), ...(o.unchanged ? { unchanged: '1' } : {}) },
-      });
       if (opts.signal?.aborted) break;
     }
     // Flush the drive before anyone unplugs it.

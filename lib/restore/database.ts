@@ -57,7 +57,7 @@ export async function appDatabase(app: ResolvedApp, format: DumpFormat, db: stri
   const e = engine(format);
   const type = findJobType(app.type);
   try {
-    if (type?.databases) return await type.databases(app, type.options.parse(app.options), { engine: e, db });
+    if (type?.databases) return await type.databases(app, app.options, { engine: e, db });
   } catch {
     // The live app is not on this machine (e.g. a backup server): only the dump's own name is known.
   }

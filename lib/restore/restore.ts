@@ -133,8 +133,7 @@ async function isEmptyOrMissing(p: string): Promise<boolean> {
 
 function guideOf(app: ResolvedApp, dir: string): RestoreGuide {
   const type = getJobType(app.type);
-  const parsed = type.options.safeParse(app.options);
-  return parsed.success ? type.restore(app, parsed.data, dir) : { contents: [], commands: [] };
+  return type.restore(app, app.options, dir);
 }
 
 /** Restores files (the whole backup folder or one path in it) from the chosen point in time. */

@@ -12,9 +12,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_FILE, drillHistoryName } from '../convention.js';
 import { ExitCode, INTERRUPTED_ERROR, NotFoundError, UsageError } from '../errors.js';
-import { exitCodeFor } from '../outcome.js';
+import { exitCodeFor, type FinalStatus } from '../outcome.js';
+import { recordRun, type RunEnd } from '../run-record.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
-import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
+import { hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
 import { findApp } from '../inventory/model.js';
 import type { DbConnection } from '../engines/types.js';
@@ -123,150 +124,141 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
   const run = newRunId(start);
   const historyDir = drillHistoryDir(point, opts.root);
   const base: HistoryRecord = { run, name: drillHistoryName(app.name), kind: 'verify', tier: 'drill', status: 'running', start, host: hostName(), type: app.type, extra: { point: point.id, ...processKeys() } };
-  const record = opts.record ?? true;
-  if (record) await appendRecord(historyDir, base, site.timezone);
+  const r = await recordRun(
+    { base, historyDir, timezone: site.timezone, record: opts.record ?? true, log: opts.log.child({ app: app.name }), what: 'drill', signal: opts.signal, end: now },
+    () => drill(),
+  );
+  const ended = r.value ?? { status: 'failed' as const, problems: [r.record?.error ?? 'the drill failed'] };
+  return { app: app.name, status: r.status === 'locked' ? 'failed' : r.status, point, checks, problems: ended.problems, commands, historyFile: r.historyFile };
 
-  const scratchRoot = await mkdtemp(path.join(opts.scratch ?? os.tmpdir(), `tierback-drill-${app.name}-`));
-  const copy = path.join(scratchRoot, 'backup');
-  const facts: Record<string, string> = { point: point.id };
-  let files = 0;
-  let bytes = 0;
-  try {
-    // 1. Restore the whole backup, as a person would.
+  async function drill(): Promise<RunEnd<{ status: FinalStatus; problems: string[] }>> {
+    const scratchRoot = await mkdtemp(path.join(opts.scratch ?? os.tmpdir(), `tierback-drill-${app.name}-`));
+    const copy = path.join(scratchRoot, 'backup');
+    const facts: Record<string, string> = { point: point.id };
+    let files = 0;
+    let bytes = 0;
     try {
-      await copyPoint(exec, point, copy, commands, opts.signal);
-      add('restore', true, `copied ${point.dir} (${point.id})`);
-    } catch (err) {
-      add('restore', false, `copying ${point.dir} failed: ${(err as Error).message}`);
-      throw err;
-    }
-
-    // 2. The manifest: file count and checksums of every dump and a sample.
-    const manifest = await readManifest(copy);
-    for await (const e of walkFiles(copy)) {
-      if (e.rel === MANIFEST_FILE) continue;
-      files++;
-      bytes += e.size;
-    }
-    if (!manifest) add('manifest', true, 'no manifest (backup written before tierback wrote manifests): file counts and checksums not compared');
-    else {
-      add('file count', manifest.files === files, manifest.files === files ? `${files} files, as the job recorded` : `${files} files restored, the job recorded ${manifest.files}`);
-      let bad = 0;
-      for (const [rel, sum] of manifest.sums) {
-        const got = await sha256File(path.join(copy, rel)).catch(() => undefined);
-        if (got !== sum) {
-          bad++;
-          add('checksum', false, `${rel}: ${got === undefined ? 'missing from the restored copy' : 'content differs from what the job wrote (corrupted)'}`);
-        }
+      // 1. Restore the whole backup, as a person would.
+      try {
+        await copyPoint(exec, point, copy, commands, opts.signal);
+        add('restore', true, `copied ${point.dir} (${point.id})`);
+      } catch (err) {
+        add('restore', false, `copying ${point.dir} failed: ${(err as Error).message}`);
+        throw err;
       }
-      if (bad === 0) add('checksum', true, `${manifest.sums.size} checksums match (every dump and a sample of files)`);
-    }
 
-    // 3. The type's own checks (git fsck, dump completeness, expected folders).
-    const type = getJobType(app.type);
-    const parsed = type.options.safeParse(app.options);
-    if (parsed.success) {
-      const problems = await type.verify(copy, parsed.data, { exec, log: opts.log, signal: opts.signal });
+      // 2. The manifest: file count and checksums of every dump and a sample.
+      const manifest = await readManifest(copy);
+      for await (const e of walkFiles(copy)) {
+        if (e.rel === MANIFEST_FILE) continue;
+        files++;
+        bytes += e.size;
+      }
+      if (!manifest) add('manifest', true, 'no manifest (backup written before tierback wrote manifests): file counts and checksums not compared');
+      else {
+        add('file count', manifest.files === files, manifest.files === files ? `${files} files, as the job recorded` : `${files} files restored, the job recorded ${manifest.files}`);
+        let bad = 0;
+        for (const [rel, sum] of manifest.sums) {
+          const got = await sha256File(path.join(copy, rel)).catch(() => undefined);
+          if (got !== sum) {
+            bad++;
+            add('checksum', false, `${rel}: ${got === undefined ? 'missing from the restored copy' : 'content differs from what the job wrote (corrupted)'}`);
+          }
+        }
+        if (bad === 0) add('checksum', true, `${manifest.sums.size} checksums match (every dump and a sample of files)`);
+      }
+
+      // 3. The type's own checks (git fsck, dump completeness, expected folders).
+      const type = getJobType(app.type);
+      const problems = await type.verify(copy, app.options, { exec, log: opts.log, signal: opts.signal });
       if (problems.length === 0) add(`${app.type} checks`, true, 'the type\'s own checks pass');
       for (const p of problems) add(`${app.type} checks`, false, `${p.path}: ${p.message}`);
-    }
 
-    // 4. Git bundles, wherever they are.
-    const bundles = await findBundles(copy);
-    if (bundles.length) {
-      const bare = path.join(scratchRoot, 'bundle-check.git');
-      await exec.run({ argv: ['git', 'init', '--quiet', '--bare', bare] });
-      let i = 0;
-      for (const b of bundles) {
-        // `bundle verify` checks the header and prerequisites; cloning reads every object (index-pack checks the pack).
-        const verify = ['git', '-c', 'safe.directory=*', '--git-dir', bare, 'bundle', 'verify', '--quiet', path.join(copy, b)];
-        const clone = ['git', '-c', 'safe.directory=*', 'clone', '--quiet', '--mirror', path.join(copy, b), path.join(scratchRoot, `bundle-${++i}.git`)];
-        let step = 'git bundle verify';
-        try {
-          commands.push(describeCommand(verify));
-          await exec.run({ argv: verify }, opts.signal);
-          step = 'git clone of the bundle';
-          commands.push(describeCommand(clone));
-          await exec.run({ argv: clone }, opts.signal);
-          add('git bundle', true, `${b} verifies and clones`);
-        } catch (err) {
-          add('git bundle', false, `${b}: ${step} failed: ${(err as Error).message}`);
+      // 4. Git bundles, wherever they are.
+      const bundles = await findBundles(copy);
+      if (bundles.length) {
+        const bare = path.join(scratchRoot, 'bundle-check.git');
+        await exec.run({ argv: ['git', 'init', '--quiet', '--bare', bare] });
+        let i = 0;
+        for (const b of bundles) {
+          // `bundle verify` checks the header and prerequisites; cloning reads every object (index-pack checks the pack).
+          const verify = ['git', '-c', 'safe.directory=*', '--git-dir', bare, 'bundle', 'verify', '--quiet', path.join(copy, b)];
+          const clone = ['git', '-c', 'safe.directory=*', 'clone', '--quiet', '--mirror', path.join(copy, b), path.join(scratchRoot, `bundle-${++i}.git`)];
+          let step = 'git bundle verify';
+          try {
+            commands.push(describeCommand(verify));
+            await exec.run({ argv: verify }, opts.signal);
+            step = 'git clone of the bundle';
+            commands.push(describeCommand(clone));
+            await exec.run({ argv: clone }, opts.signal);
+            add('git bundle', true, `${b} verifies and clones`);
+          } catch (err) {
+            add('git bundle', false, `${b}: ${step} failed: ${(err as Error).message}`);
+          }
         }
       }
-    }
 
-    // 5. The newest dump of each database, loaded into a scratch database and counted.
-    if (opts.load ?? true) {
-      const newest = new Map<string, string>();
-      for (const d of point.dumps) newest.set(d.db, d.file);
-      for (const [db, rel] of newest) {
-        const file = path.join(copy, rel);
-        const format = dumpFormat(file);
-        if (!format || db === 'all') {
-          add('load', true, `${rel}: ${db === 'all' ? 'whole-server dump' : 'not a single-database dump'}, not loaded (checksum and completeness checked)`);
-          continue;
-        }
-        const given = Object.values(opts.connection ?? {}).some((v) => v !== undefined);
-        if (!isFileBased(format) && point.tier === 'remote' && !given) {
-          // A backup server usually has no database server, and the app's own settings name the app's server.
-          add('load', true, `${rel}: not loaded (a drill of a snapshot loads MySQL/PostgreSQL dumps only into a scratch server given with --db-host/--db-socket); checksum and completeness checked`);
-          continue;
-        }
-        const own = await appDatabase(app, format, db);
-        const conn = pickConnection(own.conn, opts.connection);
-        const target = isFileBased(format) ? path.join(scratchRoot, `${db}.sqlite3`) : `tierback_drill_${randomBytes(4).toString('hex')}`;
-        try {
-          commands.push(...(await runLoad(exec, format, file, target, conn, opts.signal)));
-          const c = await countDatabase(exec, format, target, conn, opts.signal);
-          facts[`${db}_tables`] = String(c.tables);
-          facts[`${db}_rows`] = String(c.rows);
-          const want = manifest?.dumps.get(rel);
-          const expected = want ? ` (job recorded${want.tables !== undefined ? ` ${want.tables} tables` : ''}${want.rows !== undefined ? ` ${want.rows} rows` : ''})` : '';
-          const tablesOk = want?.tables === undefined || want.tables === c.tables;
-          const differ = want?.tableRows ? compareTableRows(want.tableRows, c.tableRows) : [];
-          // Per-table counts decide when the job recorded them; older manifests only have a total.
-          const rowsOk = want?.tableRows ? differ.length === 0 : want?.rows === undefined || want.rows === c.rows;
-          add('load', tablesOk && rowsOk, `${rel}: loaded into a scratch database: ${c.tables} tables, ${c.rows} rows${expected}`);
-          for (const d of differ) add('rows', false, `${rel}: ${d}`);
-          if (want?.tableRows && differ.length === 0) add('rows', true, `${rel}: rows of each of ${want.tableRows.size} tables match what the job counted in the dump`);
-        } catch (err) {
-          add('load', false, `${rel}: loading into a scratch database failed: ${(err as Error).message}`);
-        } finally {
-          const e = await dropDatabase(exec, format, target, conn);
-          if (e) opts.log.warn({ app: app.name, target, err: e }, 'could not drop the scratch database');
+      // 5. The newest dump of each database, loaded into a scratch database and counted.
+      if (opts.load ?? true) {
+        const newest = new Map<string, string>();
+        for (const d of point.dumps) newest.set(d.db, d.file);
+        for (const [db, rel] of newest) {
+          const file = path.join(copy, rel);
+          const format = dumpFormat(file);
+          if (!format || db === 'all') {
+            add('load', true, `${rel}: ${db === 'all' ? 'whole-server dump' : 'not a single-database dump'}, not loaded (checksum and completeness checked)`);
+            continue;
+          }
+          const given = Object.values(opts.connection ?? {}).some((v) => v !== undefined);
+          if (!isFileBased(format) && point.tier === 'remote' && !given) {
+            // A backup server usually has no database server, and the app's own settings name the app's server.
+            add('load', true, `${rel}: not loaded (a drill of a snapshot loads MySQL/PostgreSQL dumps only into a scratch server given with --db-host/--db-socket); checksum and completeness checked`);
+            continue;
+          }
+          const own = await appDatabase(app, format, db);
+          const conn = pickConnection(own.conn, opts.connection);
+          const target = isFileBased(format) ? path.join(scratchRoot, `${db}.sqlite3`) : `tierback_drill_${randomBytes(4).toString('hex')}`;
+          try {
+            commands.push(...(await runLoad(exec, format, file, target, conn, opts.signal)));
+            const c = await countDatabase(exec, format, target, conn, opts.signal);
+            facts[`${db}_tables`] = String(c.tables);
+            facts[`${db}_rows`] = String(c.rows);
+            const want = manifest?.dumps.get(rel);
+            const expected = want ? ` (job recorded${want.tables !== undefined ? ` ${want.tables} tables` : ''}${want.rows !== undefined ? ` ${want.rows} rows` : ''})` : '';
+            const tablesOk = want?.tables === undefined || want.tables === c.tables;
+            const differ = want?.tableRows ? compareTableRows(want.tableRows, c.tableRows) : [];
+            // Per-table counts decide when the job recorded them; older manifests only have a total.
+            const rowsOk = want?.tableRows ? differ.length === 0 : want?.rows === undefined || want.rows === c.rows;
+            add('load', tablesOk && rowsOk, `${rel}: loaded into a scratch database: ${c.tables} tables, ${c.rows} rows${expected}`);
+            for (const d of differ) add('rows', false, `${rel}: ${d}`);
+            if (want?.tableRows && differ.length === 0) add('rows', true, `${rel}: rows of each of ${want.tableRows.size} tables match what the job counted in the dump`);
+          } catch (err) {
+            add('load', false, `${rel}: loading into a scratch database failed: ${(err as Error).message}`);
+          } finally {
+            const e = await dropDatabase(exec, format, target, conn);
+            if (e) opts.log.warn({ app: app.name, target, err: e }, 'could not drop the scratch database');
+          }
         }
       }
+    } catch (err) {
+      if (!checks.some((c) => !c.ok)) add('drill', false, (err as Error).message);
+    } finally {
+      await rm(scratchRoot, { recursive: true, force: true });
     }
-  } catch (err) {
-    if (!checks.some((c) => !c.ok)) add('drill', false, (err as Error).message);
-  } finally {
-    await rm(scratchRoot, { recursive: true, force: true });
-  }
 
-  const interrupted = opts.signal?.aborted ?? false;
-  const problems = interrupted ? [INTERRUPTED_ERROR] : checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
-  const status: DrillOutcome['status'] = problems.length ? 'failed' : !checks.some((c) => c.check === 'file count') ? 'warning' : 'ok';
-  let historyFile: string | undefined;
-  if (record) {
-    const end = now();
-    historyFile = await appendRecord(
-      historyDir,
-      {
-        ...base,
-        status,
-        end,
-        durationS: (end.getTime() - start.getTime()) / 1000,
-        files,
-        bytes,
-        mb: bytes / 1e6,
-        ...(problems.length ? { error: problems.join('; ').slice(0, 2000) } : {}),
-        ...(status === 'warning' ? { warning: 'no manifest: counts and checksums not compared' } : {}),
-        extra: facts,
-      },
-      site.timezone,
-    );
+    const interrupted = opts.signal?.aborted ?? false;
+    const problems = interrupted ? [INTERRUPTED_ERROR] : checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
+    const status: FinalStatus = problems.length ? 'failed' : !checks.some((c) => c.check === 'file count') ? 'warning' : 'ok';
+    const fields = {
+      files,
+      bytes,
+      mb: bytes / 1e6,
+      ...(problems.length ? { error: problems.join('; ') } : {}),
+      ...(status === 'warning' ? { warning: 'no manifest: counts and checksums not compared' } : {}),
+      extra: facts,
+    };
+    return { status, fields, value: { status, problems } };
   }
-  return { app: app.name, status, point, checks, problems, commands, historyFile };
 }
 
 /** Drills several apps one after the other; one failing does not stop the others. */
@@ -279,11 +271,9 @@ export async function drillApps(site: Site, apps: readonly ResolvedApp[], opts: 
   return out;
 }
 
-/** 0 all ok, 1 all failed (or nothing to drill), 5 some failed. Skipped apps count as failed only when named. */
-export function drillExitCode(outcomes: readonly DrillOutcome[], named: boolean): number {
-  const counted = named ? outcomes : outcomes.filter((o) => o.status !== 'skipped');
-  if (counted.length === 0) return ExitCode.FAILED;
-  return exitCodeFor(counted.map((o) => (o.status === 'skipped' ? 'failed' : o.status)));
+/** The drills that count for the exit code (exitCodeFor, lib/outcome.ts; nothing to drill is a failure): apps not drilled here ("skipped") count only when named. */
+export function countedDrills(outcomes: readonly DrillOutcome[], named: boolean): DrillOutcome[] {
+  return named ? [...outcomes] : outcomes.filter((o) => o.status !== 'skipped');
 }
 
 

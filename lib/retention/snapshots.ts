@@ -13,12 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import * as C from '../convention.js';
 import { createExec, type Exec } from '../exec.js';
-import { INTERRUPTED_ERROR, NotFoundError, failureText } from '../errors.js';
+import { INTERRUPTED_ERROR, NotFoundError } from '../errors.js';
 import { processKeys } from '../runstate.js';
 import { exists, assertInside } from '../fsutil.js';
-import { appendRecord, hostName, newRunId, type HistoryRecord } from '../history.js';
+import { hostName, newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedBackupServer, Site } from '../inventory/model.js';
-import { acquireLock } from '../lock.js';
+import { recordRun, type RunEnd } from '../run-record.js';
 import { silentLogger, type Logger } from '../log.js';
 import { checkGrace } from './grace.js';
 import { applyPolicy } from './policy.js';
@@ -161,123 +161,120 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
   if (!(await exists(dir))) return result;
   await assertInside(partition, dir);
 
-  const lock = dryRun ? undefined : await acquireLock(C.pruneLockPath(dir), `pruning snapshots of ${server}`);
   const started = Date.now();
-  const run = newRunId(opts.now);
-  const record = (r: Partial<HistoryRecord>) =>
-    appendRecord(
-      C.serverHistoryDir(partition),
-      { run, name: C.pruneHistoryName(server), kind: 'prune', tier: 'remote', status: 'running', start: opts.now, host: hostName(), extra: processKeys(), ...r },
-      site.timezone,
-    );
-  try {
-    if (!dryRun) result.historyFile = await record({});
+  const base: HistoryRecord = { run: newRunId(opts.now), name: C.pruneHistoryName(server), kind: 'prune', tier: 'remote', status: 'running', start: opts.now, host: hostName(), extra: processKeys() };
+  const r = await recordRun(
+    {
+      base,
+      historyDir: C.serverHistoryDir(partition),
+      timezone: site.timezone,
+      lock: dryRun ? undefined : { path: C.pruneLockPath(dir), what: `pruning snapshots of ${server}` },
+      record: !dryRun,
+      log,
+      what: 'prune',
+      signal: opts.signal,
+      end: () => new Date(opts.now.getTime() + (Date.now() - started)),
+    },
+    async ({ historyFile }): Promise<RunEnd<PruneResult>> => {
+      result.historyFile = historyFile;
 
-    // 1. Finish deletions an earlier prune could not complete.
-    const entries = await readdir(dir, { withFileTypes: true });
-    result.finished = entries.filter((e) => C.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
-    if (!dryRun) {
-      try {
-        await removeTreesInParallel(result.finished, exec, REMOVE_JOBS, opts.signal);
-      } catch (err) {
-        result.errors.push(`finishing ${result.finished.join(', ')}: ${(err as Error).message}`);
+      // 1. Finish deletions an earlier prune could not complete.
+      const entries = await readdir(dir, { withFileTypes: true });
+      result.finished = entries.filter((e) => C.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
+      if (!dryRun) {
+        try {
+          await removeTreesInParallel(result.finished, exec, REMOVE_JOBS, opts.signal);
+        } catch (err) {
+          result.errors.push(`finishing ${result.finished.join(', ')}: ${(err as Error).message}`);
+        }
       }
-    }
 
-    // 2. What is there.
-    const current = await currentStamp(partition, server);
-    const items: { id: string; at: Date }[] = [];
-    for (const e of entries) {
-      const p = path.posix.join(dir, e.name);
-      if (C.parseDeletingName(e.name) !== undefined || e.name === '.prune.lock') continue;
-      if (e.name.endsWith(C.PARTIAL_SUFFIX) && C.isStamp(e.name.slice(0, -C.PARTIAL_SUFFIX.length))) {
-        result.skipped.push({ id: e.name, paths: [p], reasons: ['a pull is writing it (or was cut short): never touched'] });
-        continue;
+      // 2. What is there.
+      const current = await currentStamp(partition, server);
+      const items: { id: string; at: Date }[] = [];
+      for (const e of entries) {
+        const p = path.posix.join(dir, e.name);
+        if (C.parseDeletingName(e.name) !== undefined || e.name === '.prune.lock') continue;
+        if (e.name.endsWith(C.PARTIAL_SUFFIX) && C.isStamp(e.name.slice(0, -C.PARTIAL_SUFFIX.length))) {
+          result.skipped.push({ id: e.name, paths: [p], reasons: ['a pull is writing it (or was cut short): never touched'] });
+          continue;
+        }
+        const at = C.parseSnapshotStamp(e.name);
+        if (!at) {
+          result.skipped.push({ id: e.name, paths: [p], reasons: ['not a snapshot name: ignored'] });
+          continue;
+        }
+        const st = await lstat(p);
+        if (!st.isDirectory()) {
+          result.skipped.push({ id: e.name, paths: [p], reasons: [`not a folder (${st.isSymbolicLink() ? 'symlink' : 'file'}): ignored`] });
+          continue;
+        }
+        items.push({ id: e.name, at });
       }
-      const at = C.parseSnapshotStamp(e.name);
-      if (!at) {
-        result.skipped.push({ id: e.name, paths: [p], reasons: ['not a snapshot name: ignored'] });
-        continue;
-      }
-      const st = await lstat(p);
-      if (!st.isDirectory()) {
-        result.skipped.push({ id: e.name, paths: [p], reasons: [`not a folder (${st.isSymbolicLink() ? 'symlink' : 'file'}): ignored`] });
-        continue;
-      }
-      items.push({ id: e.name, at });
-    }
 
-    // 3. Decide.
-    const decision = applyPolicy(items, policy, { now: opts.now, timeZone: site.timezone });
-    const grace = pruneSettings(site);
-    const g = await checkGrace(C.serverHistoryDir(partition), C.pullHistoryName(server), 'pull', opts.now, grace.graceMs, 'pull');
-    result.held = g.hold;
-    const entry = (id: string, at: Date, reasons: string[]): PruneEntry => ({ id, at, paths: [path.posix.join(dir, id)], reasons });
-    for (const k of decision.keep) {
-      const reasons = [...k.reasons];
-      if (k.id === current) reasons.unshift(`current (remote/${server} points to it)`);
-      result.kept.push(entry(k.id, k.at, reasons));
-    }
-    const toRemove: PruneEntry[] = [];
-    for (const r of decision.remove) {
-      if (r.id === current) result.kept.push(entry(r.id, r.at, [`current (remote/${server} points to it)`]));
-      else if (g.hold) result.kept.push(entry(r.id, r.at, [`held: ${g.hold}`]));
-      else toRemove.push(entry(r.id, r.at, ['no rule keeps it']));
-    }
-    result.kept.sort((x, y) => (x.id < y.id ? 1 : -1));
+      // 3. Decide.
+      const decision = applyPolicy(items, policy, { now: opts.now, timeZone: site.timezone });
+      const grace = pruneSettings(site);
+      const g = await checkGrace(C.serverHistoryDir(partition), C.pullHistoryName(server), 'pull', opts.now, grace.graceMs, 'pull');
+      result.held = g.hold;
+      const entry = (id: string, at: Date, reasons: string[]): PruneEntry => ({ id, at, paths: [path.posix.join(dir, id)], reasons });
+      for (const k of decision.keep) {
+        const reasons = [...k.reasons];
+        if (k.id === current) reasons.unshift(`current (remote/${server} points to it)`);
+        result.kept.push(entry(k.id, k.at, reasons));
+      }
+      const toRemove: PruneEntry[] = [];
+      for (const r of decision.remove) {
+        if (r.id === current) result.kept.push(entry(r.id, r.at, [`current (remote/${server} points to it)`]));
+        else if (g.hold) result.kept.push(entry(r.id, r.at, [`held: ${g.hold}`]));
+        else toRemove.push(entry(r.id, r.at, ['no rule keeps it']));
+      }
+      result.kept.sort((x, y) => (x.id < y.id ? 1 : -1));
 
-    // 4. Remove, oldest first: rename each out of sight (atomic), then delete the renamed trees in batches.
-    const renamed: { entry: PruneEntry; hidden: string }[] = [];
-    for (const r of toRemove.reverse()) {
-      if (opts.signal?.aborted) break; // not hidden: still a whole snapshot, kept
-      if (dryRun) {
-        result.removed.push(r);
-        continue;
+      // 4. Remove, oldest first: rename each out of sight (atomic), then delete the renamed trees in batches.
+      const renamed: { entry: PruneEntry; hidden: string }[] = [];
+      for (const r of toRemove.reverse()) {
+        if (opts.signal?.aborted) break; // not hidden: still a whole snapshot, kept
+        if (dryRun) {
+          result.removed.push(r);
+          continue;
+        }
+        try {
+          const hidden = await hideSnapshot(partition, server, r.id);
+          if (hidden) renamed.push({ entry: r, hidden });
+        } catch (err) {
+          result.errors.push(`${r.paths[0]}: ${(err as Error).message}`);
+          result.kept.push({ ...r, reasons: [`removal failed: ${(err as Error).message}`] });
+        }
       }
-      try {
-        const hidden = await hideSnapshot(partition, server, r.id);
-        if (hidden) renamed.push({ entry: r, hidden });
-      } catch (err) {
-        result.errors.push(`${r.paths[0]}: ${(err as Error).message}`);
-        result.kept.push({ ...r, reasons: [`removal failed: ${(err as Error).message}`] });
+      for (let i = 0; i < renamed.length; i += REMOVE_BATCH) {
+        const batch = renamed.slice(i, i + REMOVE_BATCH);
+        if (opts.signal?.aborted) {
+          // Hidden, not yet deleted: no longer snapshots; the next prune finishes these deletions.
+          result.errors.push(`${INTERRUPTED_ERROR}: ${batch.length} hidden snapshot(s) left for the next prune to delete`);
+          continue;
+        }
+        try {
+          await removeTreesInParallel(batch.map((b) => b.hidden), exec, REMOVE_JOBS, opts.signal);
+          for (const b of batch) result.removed.push(b.entry);
+          log.info({ snapshots: batch.map((b) => b.entry.id) }, 'snapshots removed');
+        } catch (err) {
+          // Renamed but not (fully) deleted: no longer a snapshot; the next prune finishes the deletion.
+          result.errors.push(`${batch.map((b) => b.hidden).join(', ')}: ${(err as Error).message} (the next prune finishes this deletion)`);
+        }
       }
-    }
-    for (let i = 0; i < renamed.length; i += REMOVE_BATCH) {
-      const batch = renamed.slice(i, i + REMOVE_BATCH);
-      if (opts.signal?.aborted) {
-        // Hidden, not yet deleted: no longer snapshots; the next prune finishes these deletions.
-        result.errors.push(`${INTERRUPTED_ERROR}: ${batch.length} hidden snapshot(s) left for the next prune to delete`);
-        continue;
-      }
-      try {
-        await removeTreesInParallel(batch.map((b) => b.hidden), exec, REMOVE_JOBS, opts.signal);
-        for (const b of batch) result.removed.push(b.entry);
-        log.info({ snapshots: batch.map((b) => b.entry.id) }, 'snapshots removed');
-      } catch (err) {
-        // Renamed but not (fully) deleted: no longer a snapshot; the next prune finishes the deletion.
-        result.errors.push(`${batch.map((b) => b.hidden).join(', ')}: ${(err as Error).message} (the next prune finishes this deletion)`);
-      }
-    }
-    result.removed.sort((x, y) => (x.id < y.id ? 1 : -1));
+      result.removed.sort((x, y) => (x.id < y.id ? 1 : -1));
 
-    if (opts.signal?.aborted && !result.errors.some((e) => e.startsWith(INTERRUPTED_ERROR))) result.errors.unshift(INTERRUPTED_ERROR);
-    if (!dryRun) {
-      await record({
-        status: result.errors.length ? 'failed' : 'ok',
-        end: new Date(opts.now.getTime() + (Date.now() - started)),
-        durationS: (Date.now() - started) / 1000,
+      if (opts.signal?.aborted && !result.errors.some((e) => e.startsWith(INTERRUPTED_ERROR))) result.errors.unshift(INTERRUPTED_ERROR);
+      const fields = {
         ...(result.errors.length ? { error: opts.signal?.aborted ? INTERRUPTED_ERROR : result.errors.join('; ').slice(0, 500) } : {}),
         ...(result.held ? { warning: 'held by the grace rule: nothing removed' } : {}),
         extra: { kept: String(result.kept.length), removed: String(result.removed.length), finished: String(result.finished.length) },
-      });
-    }
-    return result;
-  } catch (err) {
-    if (!dryRun && result.historyFile) {
-      await record({ status: 'failed', end: new Date(opts.now.getTime() + (Date.now() - started)), error: failureText(err, opts.signal) }).catch(() => undefined);
-    }
-    throw err;
-  } finally {
-    await lock?.release();
-  }
+      };
+      return { status: result.errors.length ? 'failed' : 'ok', fields, value: result };
+    },
+  );
+  if (r.status === 'locked') throw r.error;
+  if (r.error) throw r.error; // after its failed final line
+  return result;
 }

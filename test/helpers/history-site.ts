@@ -5,7 +5,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../../lib/convention.js';
-import { appendRecord, newRunId, type HistoryRecord, type RunStatus } from '../../lib/history.js';
+import { appendRecord, newRunId, type HistoryRecord, type LineStatus } from '../../lib/history.js';
 import { parseInventory } from '../../lib/inventory/load.js';
 import type { Site } from '../../lib/inventory/model.js';
 import { rooted } from '../../lib/machine.js';
@@ -48,7 +48,7 @@ export interface CraftedRun {
   start: Date;
   /** Minutes the run took (default 5). */
   minutes?: number;
-  status?: RunStatus;
+  status?: LineStatus;
   files?: number;
   mb?: number;
   error?: string;

@@ -12,7 +12,8 @@ import { historyFileName } from '../../../lib/convention.js';
 import { ExitCode } from '../../../lib/errors.js';
 import { dayOf, readHistory } from '../../../lib/history.js';
 import { silentLogger } from '../../../lib/log.js';
-import { exitCodeOf, runJob } from '../../../lib/jobs/run.js';
+import { runJob } from '../../../lib/jobs/run.js';
+import { exitCodeFor } from '../../../lib/outcome.js';
 import { UnsafePathError } from '../../../lib/jobs/mountcheck.js';
 import { tierback } from '../../helpers/cli.js';
 import { makeTree, tempDir } from '../../helpers/tree.js';
@@ -224,7 +225,7 @@ describe('jobs seen from inside a VM (mount not under the partition)', () => {
     assert.ok(o.error instanceof UnsafePathError);
     assert.equal(o.error.exitCode, ExitCode.REFUSED);
     assert.equal(o.record, undefined, 'not recorded through the symlink');
-    assert.equal(exitCodeOf([o]), ExitCode.REFUSED);
+    assert.equal(exitCodeFor([o]), ExitCode.REFUSED);
     assert.deepEqual(await readdir(out), []);
     await rm(path.join(app.mount, '_history'));
     // The mount (/backup in the VM) may itself be a symlink: it is the configured root.
@@ -237,6 +238,6 @@ describe('jobs seen from inside a VM (mount not under the partition)', () => {
     const runs = (await readHistory(path.join(real, '_history'), { name: 'docs' })).runs;
     assert.equal(runs.at(-1)!.status, 'ok');
     // A refusal among successes is a partial failure (5), as for any other failure.
-    assert.equal(exitCodeOf([o, ok]), ExitCode.PARTIAL);
+    assert.equal(exitCodeFor([o, ok]), ExitCode.PARTIAL);
   });
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { PULL_EXCLUDES } from '../../../lib/convention.js';
 import { parseProgress, parseRsyncStats, rshString, rsyncArgv, sumRsyncStats } from '../../../lib/pull/rsync.js';
 import { authorizedKeysLine, remoteSource, sshArgv, type SshTarget } from '../../../lib/pull/ssh.js';
-import { explainFailure, pullsExitCode } from '../../../lib/pull/pull.js';
+import { explainFailure } from '../../../lib/pull/pull.js';
+import { exitCodeFor } from '../../../lib/outcome.js';
 
 const STATS = `
 Number of files: 1,203 (reg: 1,200, dir: 3)
@@ -93,13 +94,13 @@ describe('ssh settings', () => {
 describe('pull outcomes', () => {
   const o = (status: 'ok' | 'warning' | 'failed' | 'locked') => ({ server: 's', status, durationS: 1, attempts: 1 });
   it('exit code: 0 ok or warnings, 5 some failed or locked, 1 all failed, 4 all locked', () => {
-    assert.equal(pullsExitCode([o('ok'), o('warning')]), 0);
-    assert.equal(pullsExitCode([o('ok'), o('failed')]), 5);
-    assert.equal(pullsExitCode([o('failed'), o('failed')]), 1);
+    assert.equal(exitCodeFor([o('ok'), o('warning')]), 0);
+    assert.equal(exitCodeFor([o('ok'), o('failed')]), 5);
+    assert.equal(exitCodeFor([o('failed'), o('failed')]), 1);
     // One rule for every command (lib/outcome.ts, docs/exit-codes.md): a lock among successes is partial (5), as for jobs.
-    assert.equal(pullsExitCode([o('ok'), o('locked')]), 5);
-    assert.equal(pullsExitCode([o('locked'), o('locked')]), 4);
-    assert.equal(pullsExitCode([o('failed'), o('locked')]), 1);
+    assert.equal(exitCodeFor([o('ok'), o('locked')]), 5);
+    assert.equal(exitCodeFor([o('locked'), o('locked')]), 4);
+    assert.equal(exitCodeFor([o('failed'), o('locked')]), 1);
   });
   it('explains host key and rrsync path failures', () => {
     assert.match(explainFailure(255, 'Host key verification failed.\r\n', 'a'), /not the pinned one/);
