@@ -51,7 +51,7 @@ servers:
     description: the sandbox server (app server and backup server at once)
 vms:
   # Inside a real VM the local tree is mounted; here the "VM" writes to the folder directly.
-  - { name: web, server: ${DEMO_SERVER}, mount: ${partition}/local/web }
+  - { name: web, server: ${DEMO_SERVER}, mount: ${localVmDir(partition, 'web')} }
 apps:
   - name: shop
     description: A Rails shop on SQLite (Capistrano layout)

@@ -114,9 +114,10 @@ export function whichPath(site: Site, p: string): PathOwner[] {
           results.push({ tier: 'snapshot', server, what: 'snapshots of the server', ...base });
           continue;
         }
-        const partial = stampOrVm.endsWith(C.PARTIAL_SUFFIX);
-        const stamp = partial ? stampOrVm.slice(0, -C.PARTIAL_SUFFIX.length) : stampOrVm;
-        if (!C.isStamp(stamp)) continue;
+        const entry = C.parseSnapshotEntry(stampOrVm);
+        if (entry === undefined || entry.state === 'deleting') continue;
+        const { stamp } = entry;
+        const partial = entry.state === 'partial';
         const tier: Tier = partial ? 'partial-snapshot' : 'snapshot';
         for (const r of lookupVmTree(site, [server], more, tier, partition)) results.push({ ...r, ...base, server, snapshot: stamp });
       }

@@ -204,7 +204,7 @@ export async function searchSnapshots(
 async function holdsApp(vmTree: string, app: { name: string; relpath: string }): Promise<boolean> {
   if (await lstat(C.moveRecordPath(vmTree, app.name)).then(() => true, () => false)) return true;
   if (!(await isDir(path.join(vmTree, app.relpath)))) return false;
-  const names = await readdir(path.join(vmTree, C.HISTORY_DIR)).catch(() => [] as string[]);
+  const names = await readdir(C.historyDirIn(vmTree)).catch(() => [] as string[]);
   return names.some((n) => C.parseHistoryFileName(n)?.name === app.name);
 }
 
@@ -232,7 +232,7 @@ export async function appPlaces(site: Site, app: ResolvedApp, opts: PlacesOption
   const partitions = backupPartitions(site);
   let pulledHere = false;
   for (const b of partitions) {
-    const vmTree = diskPath(root, path.posix.join(C.remoteServerDir(b.partition, app.server), app.vm));
+    const vmTree = diskPath(root, C.remoteVmDir(b.partition, app.server, app.vm));
     trees.push(vmTree);
     if (await isDir(path.join(vmTree, app.relpath))) pulledHere = true;
   }

@@ -166,7 +166,7 @@ class Listings {
   async *newestFirst(dir: string, name: string): AsyncGenerator<string> {
     const seen = new Set<string>();
     for (const day of this.recentDays) {
-      const p = path.join(dir, C.historyFileName(name, day));
+      const p = C.historyFilePath(dir, name, day);
       if (existsSync(p)) {
         seen.add(p);
         yield p;
@@ -178,7 +178,7 @@ class Listings {
   /** Only the files of the given days (newest first), never listing the directory. */
   async *probe(dir: string, name: string, days: readonly string[]): AsyncGenerator<string> {
     for (const day of days) {
-      const p = path.join(dir, C.historyFileName(name, day));
+      const p = C.historyFilePath(dir, name, day);
       if (existsSync(p)) yield p;
     }
   }
