@@ -1,11 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { parseInventory } from '../../lib/inventory/load.js';
 import { Layout, lockPath, parseSnapshotEntry, retiredPath, stagingPath, workingFilesOf } from '../../lib/layout.js';
 import { ownHostName, resolveHost } from '../../lib/machine.js';
 import { parseWorkingName, workingName } from '../../lib/names.js';
+import { recoverSwap } from '../../lib/jobs/run.js';
 import { openSshTransport } from '../../lib/pull/ssh.js';
+import { tempDir } from '../helpers/tree.js';
 import { resolveBackupServer } from '../../lib/pull/select.js';
 import { resolveScheduleHost } from '../../lib/schedule.js';
 
@@ -77,6 +80,25 @@ describe('names: working files made and parsed back', () => {
     assert.deepEqual(w.old, [retiredPath(t, 'a1'), retiredPath(t, 'b2')]);
     assert.deepEqual(w.partial, [stagingPath(t, 'a1')]);
     assert.deepEqual(w.lock, [lockPath(t)]);
+  });
+});
+
+describe('crash recovery reads working files through the layout', () => {
+  it('never takes the parked backup of app "hydro.old-x" for one of app "hydro"', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const target = path.join(dir, 'hydro');
+      const other = retiredPath(path.join(dir, 'hydro.old-x'), 'r1');
+      await mkdir(other);
+      await recoverSwap(target);
+      assert.deepEqual(await readdir(dir), [path.basename(other)]);
+      const mine = retiredPath(target, 'r2');
+      await mkdir(mine);
+      await recoverSwap(target);
+      assert.deepEqual((await readdir(dir)).sort(), [path.basename(other), 'hydro'].sort());
+    } finally {
+      await cleanup();
+    }
   });
 });
 
