@@ -54,8 +54,6 @@ async function list(dir: string): Promise<Entry[] | undefined> {
   }
 }
 
-const WORKING_FILE = /^\.(.+)\.(partial-[A-Za-z0-9-]+|old-[A-Za-z0-9-]+|lock)$/;
-
 /**
  * Walks one VM tree (`<local>/<vm>` or `<remote>/<server>/<vm>`): every folder is an app's folder,
  * an ancestor of one (descend), or an orphan (report, do not descend).
@@ -81,9 +79,9 @@ async function walkVmTree(disk: string, logical: string, apps: ResolvedApp[], ti
         }
         continue;
       }
-      const w = WORKING_FILE.exec(e.name);
+      const w = C.parseWorkingName(e.name);
       if (w) {
-        if (!w[2]!.startsWith('lock')) out.push({ kind: 'leftover', path: at, tier, reason: `${w[2]!.startsWith('partial') ? 'staging folder of an interrupted job' : 'previous backup parked by an interrupted job'} of ${w[1]}; the next job of that app cleans it up` });
+        if (w.kind !== 'lock') out.push({ kind: 'leftover', path: at, tier, reason: `${w.kind === 'partial' ? 'staging folder of an interrupted job' : 'previous backup parked by an interrupted job'} of ${w.base}; the next job of that app cleans it up` });
         continue;
       }
       if (e.link) {

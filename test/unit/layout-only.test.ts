@@ -24,6 +24,7 @@ export const RULES: ReadonlyArray<{ what: string; re: RegExp }> = [
   { what: 'extends a partition or layout path in a template', re: new RegExp(`\\$\\{[^}]*\\bpartition\\}/[\\w.$]|\\$\\{(?:C\\.)?${LAYOUT_CALL}[^}]*\\}/[\\w.$]`) },
   { what: 'builds or cuts a .partial name', re: /PARTIAL_SUFFIX\.length|\+\s*(?:C\.)?PARTIAL_SUFFIX/ },
   { what: 'builds a working-file name', re: /`\.\$\{[^}]+\}\.(?:partial|old|lock)/ },
+  { what: 're-parses working-file names (use parseWorkingName)', re: /(?:partial|old)-\[A-Za-z0-9-\]/ },
 ];
 
 /** Lines that match a rule but build no path under the layout: file, the line's text (trimmed, a prefix), and why. */
@@ -69,6 +70,7 @@ describe('layout: the only code that builds paths', () => {
       "const olds = names.filter((n) => n.startsWith(`.${base}.old-`)).sort();",
       "  .map((n) => n.slice(0, -PARTIAL_SUFFIX.length))",
       "const dir = path.join(app.partition, 'snapshots', server);",
+      "const WORKING_FILE = /^\\.(.+)\\.(partial-[A-Za-z0-9-]+|old-[A-Za-z0-9-]+|lock)$/;",
     ];
     for (const line of before) assert.equal(offences('lib/x.ts', line).length > 0, true, line);
   });
