@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { historyFilePath, parseHistoryFileName } from './convention.js';
+import { historyFilePath } from './layout.js';
+import { parseHistoryFileName } from './names.js';
 import { appendLogLine } from './fsutil.js';
 
 export const HISTORY_HEADER = '# tierback history v1: one event per line, logfmt; see docs/convention.md#history';

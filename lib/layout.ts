@@ -1,8 +1,7 @@
 /**
- * The layout: every path tierback reads or writes under a partition, a VM's mount, an app's
- * folder or a USB drive is built here, and only here (test/unit/layout-only.test.ts keeps it so).
- * Names (what is valid, and the file names made and parsed back) are lib/names.ts.
- * docs/convention.md is the normative text. Pure: no file system access.
+ * The layout: every path under a partition, a VM's mount, an app's folder or a USB drive is built
+ * here and only here (test/unit/layout-only.test.ts); names are lib/names.ts; docs/convention.md
+ * is the normative text. Pure: no file system access.
  *
  *   <partition>/local/<vm>/<relpath>/                 local tier (one server)
  *   <partition>/local/<vm>/_history/backup-<app>-<yyyymmdd>   job history (travels with pulls)
@@ -16,22 +15,8 @@
  */
 import path from 'node:path';
 import {
-  HOST_VM,
-  assertStamp,
-  assertValid,
-  checkAppName,
-  checkHostname,
-  checkRelpath,
-  checkVmName,
-  deletingName,
-  offsiteHistoryName,
-  historyFileName,
-  isStamp,
-  parseDeletingName,
-  OFFSITE_CYCLES,
-  parseWorkingName,
-  workingName,
-  type OffsiteCycle,
+  assertStamp, assertValid, checkAppName, checkHostname, checkRelpath, checkVmName, deletingName, offsiteHistoryName, historyFileName, isStamp, parseDeletingName,
+  OFFSITE_CYCLES, parseWorkingName, workingName, type OffsiteCycle,
 } from './names.js';
 
 const posix = path.posix;
@@ -238,13 +223,12 @@ export function dumpPath(appDir: string, file: string): string {
   return posix.join(appDir, DUMP_DIR, file);
 }
 
-/** The app's folder relative to the app's own folder root as recorded in a restore point: `db/<file>`. */
+/** A dump's path relative to its app's folder, as restore points record it: `db/<file>`. */
 export function dumpRelPath(file: string): string {
   return `${DUMP_DIR}/${file}`;
 }
 
 // ---------------------------------------------------------------- operate: per-partition state
-//
 // `<partition>/.tierback/` holds tierback's own state on a server: the last applied inventory (what
 // `tierback inventory diff` and `tierback apply` compare against) and the journal of moves. It lives
 // beside local/, not inside it, so pulls never copy it to backup servers.
@@ -318,12 +302,6 @@ export function driveLabelPath(mount: string): string {
 /** The backup server's record of the USB drives it has written: `<partition>/.tierback/drives/`. */
 export function driveRegistryDir(partition: string): string {
   return posix.join(stateDir(partition), 'drives');
-}
-
-/** The drive id of a record file name in the registry (`<id>.json`), or undefined for any other name. */
-export function parseDriveRecordName(name: string): string | undefined {
-  const m = /^([a-z0-9-]+)\.json$/.exec(name);
-  return m ? m[1] : undefined;
 }
 
 export function driveRegistryPath(partition: string, driveId: string): string {

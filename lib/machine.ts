@@ -7,7 +7,8 @@
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { NotFoundError, UsageError } from './errors.js';
 import { exists } from './fsutil.js';
 import { suggest, type ResolvedBackupServer, type ResolvedServer, type Site } from './inventory/model.js';
@@ -116,10 +117,10 @@ export async function scanMachine(site: Site, opts: MachineOptions = {}): Promis
     if (entries.size === 0) continue;
     const vms = site.vms.filter((v) => v.server === s.fqdn).map((v) => v.name);
     let seen = vms.some((v) => entries.has(v));
-    if (!seen && entries.has(C.HOST_VM)) {
-      const hist = await listDir(rooted(root, C.jobHistoryDir(s.partition, C.HOST_VM)));
-      const apps = new Set(site.apps.filter((a) => a.server === s.fqdn && a.vm === C.HOST_VM).map((a) => a.name));
-      seen = hist.some((f) => apps.has(C.parseHistoryFileName(f)?.name ?? ''));
+    if (!seen && entries.has(N.HOST_VM)) {
+      const hist = await listDir(rooted(root, C.jobHistoryDir(s.partition, N.HOST_VM)));
+      const apps = new Set(site.apps.filter((a) => a.server === s.fqdn && a.vm === N.HOST_VM).map((a) => a.name));
+      seen = hist.some((f) => apps.has(N.parseHistoryFileName(f)?.name ?? ''));
     }
     if (seen) localServers.push(s);
   }
@@ -131,7 +132,7 @@ export async function scanMachine(site: Site, opts: MachineOptions = {}): Promis
       if (
         (await exists(rooted(root, C.remoteServerDir(b.partition, p.server)))) ||
         (await exists(rooted(root, C.snapshotsDir(b.partition, p.server)))) ||
-        hist.some((f) => C.parseHistoryFileName(f)?.name === C.pullHistoryName(p.server))
+        hist.some((f) => N.parseHistoryFileName(f)?.name === N.pullHistoryName(p.server))
       ) {
         seen = true;
         break;

@@ -8,7 +8,8 @@
  */
 import { appendFile, lstat, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { openSshTransport } from './pull/ssh.js';
 import { ExitCode, RefusedError, TierbackError, UsageError } from './errors.js';
 import type { Exec } from './exec.js';
@@ -93,7 +94,7 @@ export async function historyFilesOf(dir: string, app: string): Promise<string[]
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return names.filter((n) => C.parseHistoryFileName(n)?.name === app).sort();
+  return names.filter((n) => N.parseHistoryFileName(n)?.name === app).sort();
 }
 
 // ---------------------------------------------------------------- running a move

@@ -294,3 +294,9 @@ export function offsiteArchiveName(top: string, encrypted: boolean): string {
   if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(top)) throw new TypeError(`invalid top-level folder name "${top}"`);
   return `${top}.tar.gz${encrypted ? '.age' : ''}`;
 }
+
+/** The drive id of a record file name in the registry (`<id>.json`), or undefined for any other name. */
+export function parseDriveRecordName(name: string): string | undefined {
+  const m = /^([a-z0-9-]+)\.json$/.exec(name);
+  return m ? m[1] : undefined;
+}

@@ -5,7 +5,8 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import type { ResolvedApp, Site } from './inventory/model.js';
 import { whichPath } from './paths.js';
 
@@ -68,7 +69,7 @@ async function walkVmTree(disk: string, logical: string, apps: ResolvedApp[], ti
       const at = posix.join(logical, r);
       if (rel === '' && e.name === C.HISTORY_DIR && e.dir) {
         for (const f of (await list(path.join(disk, e.name))) ?? []) {
-          const h = C.parseHistoryFileName(f.name);
+          const h = N.parseHistoryFileName(f.name);
           if (h && !names.has(h.name)) out.push({ kind: 'history', path: posix.join(at, f.name), tier, reason: `history of "${h.name}", which is not an app of this VM` });
         }
         continue;
@@ -79,7 +80,7 @@ async function walkVmTree(disk: string, logical: string, apps: ResolvedApp[], ti
         }
         continue;
       }
-      const w = C.parseWorkingName(e.name);
+      const w = N.parseWorkingName(e.name);
       if (w) {
         if (w.kind !== 'lock') out.push({ kind: 'leftover', path: at, tier, reason: `${w.kind === 'partial' ? 'staging folder of an interrupted job' : 'previous backup parked by an interrupted job'} of ${w.base}; the next job of that app cleans it up` });
         continue;
@@ -120,7 +121,7 @@ export async function findOrphans(site: Site, opts: OrphanOptions = {}): Promise
           report.orphans.push({ kind: v.link ? 'symlink' : 'folder', path: logical, tier: 'local', reason: 'not a VM folder' });
           continue;
         }
-        if (v.name !== C.HOST_VM && !vmNames.has(v.name)) {
+        if (v.name !== N.HOST_VM && !vmNames.has(v.name)) {
           report.orphans.push({ kind: 'vm', path: logical, tier: 'local', reason: `no VM "${v.name}" in the inventory` });
           continue;
         }
@@ -161,7 +162,7 @@ export async function findOrphans(site: Site, opts: OrphanOptions = {}): Promise
         for (const v of (await list(onDisk(base))) ?? []) {
           const logical = posix.join(base, v.name);
           if (v.name.startsWith('.')) continue;
-          if (v.name !== C.HOST_VM && !site.vms.some((x) => x.name === v.name && x.server === s.name)) {
+          if (v.name !== N.HOST_VM && !site.vms.some((x) => x.name === v.name && x.server === s.name)) {
             const owners = whichPath(site, logical);
             report.orphans.push({ kind: 'vm', path: logical, tier, reason: owners.length ? `VM "${v.name}" does not run on ${s.name} any more` : `no VM "${v.name}" in the inventory` });
             continue;

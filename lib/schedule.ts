@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { HOST_VM } from './convention.js';
+import { HOST_VM } from './names.js';
 import { ownHostName } from './machine.js';
 import { CRON_ALIASES, parseCronField } from './cron.js';
 import { parseDuration } from './duration.js';

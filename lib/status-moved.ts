@@ -6,7 +6,8 @@
  * by name: only for rows that would otherwise be MISSING, and never by listing a whole snapshot.
  */
 import { existsSync } from 'node:fs';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { listHistoryFiles, readHistoryFiles, type HistoryProblem, type Run } from './history.js';
 import type { ResolvedApp, ResolvedBackupServer } from './inventory/model.js';
 import { formatDuration } from './duration.js';
@@ -62,7 +63,7 @@ export class MovedCopies {
     const hits = await searchSnapshots(root, [{ partition: b.partition, servers }], app, { server: app.server, vm: app.vm, relpath: app.relpath }, probe, this.listings);
     for (const h of hits) {
       const facts = await jobFacts(C.historyDirIn(h.vmTree), app.name, problems);
-      if (facts.lastSuccess) return { place: h.place, stamp: h.stamp, at: C.parseSnapshotStamp(h.stamp)!, facts };
+      if (facts.lastSuccess) return { place: h.place, stamp: h.stamp, at: N.parseSnapshotStamp(h.stamp)!, facts };
     }
     return undefined;
   }

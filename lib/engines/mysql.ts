@@ -2,7 +2,8 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { DUMP_DIR, dumpFileName, dumpPath } from '../convention.js';
+import { DUMP_DIR, dumpPath } from '../layout.js';
+import { dumpFileName } from '../names.js';
 import { countMysqlDumpRows, totalRows } from '../dumprows.js';
 import { UsageError } from '../errors.js';
 import type { DumpStep, PlanContext, SecretFile } from '../jobs/types.js';

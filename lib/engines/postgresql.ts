@@ -1,6 +1,7 @@
 /** PostgreSQL: pg_dump custom format (checked with pg_restore --list) or pg_dumpall; the password goes into PGPASSWORD. */
 import path from 'node:path';
-import { DUMP_DIR, dumpFileName, dumpPath } from '../convention.js';
+import { DUMP_DIR, dumpPath } from '../layout.js';
+import { dumpFileName } from '../names.js';
 import { countPgCopyRows, totalRows } from '../dumprows.js';
 import type { DumpStep, PlanContext } from '../jobs/types.js';
 import { checkGzipTrailer } from './common.js';

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DUMP_DIR, dumpFileName, dumpPath } from '../convention.js';
+import { DUMP_DIR, dumpPath } from '../layout.js';
+import { dumpFileName } from '../names.js';
 import { TierbackError } from '../errors.js';
 import { checkCommandArgv } from '../inventory/values.js';
 import { verifyDumps } from './common.js';

@@ -1,7 +1,8 @@
 /** Helpers shared by job types: rsync argv, source checks, the dump checks of a backup folder. Pure or read-only. */
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DUMP_DIR, dumpDir, parseDumpFileName } from '../convention.js';
+import { DUMP_DIR, dumpDir } from '../layout.js';
+import { parseDumpFileName } from '../names.js';
 import type { Exec } from '../exec.js';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';

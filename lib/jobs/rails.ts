@@ -10,7 +10,7 @@ import { lstat, readFile, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { z } from 'zod';
-import { DUMP_DIR, MANIFEST_FILE } from '../convention.js';
+import { DUMP_DIR, MANIFEST_FILE } from '../layout.js';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { isDir, isPresent, copyArgv, verifyDumps } from './common.js';

@@ -8,7 +8,8 @@
 import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { OFFSITE_MANIFEST, offsiteArchiveName, offsiteHistoryName, offsiteSnapshotKey, snapshotDir, type OffsiteCycle } from '../convention.js';
+import { OFFSITE_MANIFEST, offsiteSnapshotKey, snapshotDir } from '../layout.js';
+import { offsiteArchiveName, offsiteHistoryName, type OffsiteCycle } from '../names.js';
 import { INTERRUPTED_ERROR, TierbackError, UsageError } from '../errors.js';
 import { createExec, runPipeline, type Exec, type PipelineStage } from '../exec.js';
 import { newRunId, type HistoryRecord } from '../history.js';

@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DRIVE_LABEL_FILE, driveLabelPath, driveRegistryDir, driveRegistryPath, parseDriveRecordName, snapshotDir } from '../layout.js';
-import { offsiteHistoryName } from '../names.js';
+import { DRIVE_LABEL_FILE, driveLabelPath, driveRegistryDir, driveRegistryPath, snapshotDir } from '../layout.js';
+import { offsiteHistoryName, parseDriveRecordName } from '../names.js';
 import { INTERRUPTED_ERROR, NotFoundError, RefusedError, TierbackError, UsageError } from '../errors.js';
 import { createExec, type Exec } from '../exec.js';
 import { assertInside, exists, writeFileAtomic } from '../fsutil.js';

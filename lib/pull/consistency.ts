@@ -18,7 +18,7 @@ import { constants } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MANIFEST_FILE, localAppDir, localRoot, manifestPath } from '../convention.js';
+import { MANIFEST_FILE, localAppDir, localRoot, manifestPath } from '../layout.js';
 import { runOf } from '../manifest.js';
 import { unsafeLevel } from '../treecheck.js';
 import { CommandError, TierbackError } from '../errors.js';

@@ -6,7 +6,7 @@
  */
 import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { MANIFEST_FILE } from '../convention.js';
+import { MANIFEST_FILE } from '../layout.js';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';

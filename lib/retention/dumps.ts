@@ -7,7 +7,8 @@
  */
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from '../convention.js';
+import * as C from '../layout.js';
+import * as N from '../names.js';
 import { assertInside, exists } from '../fsutil.js';
 import { INTERRUPTED_ERROR, failureText } from '../errors.js';
 import { processKeys } from '../runstate.js';
@@ -50,7 +51,7 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
   const run = newRunId(opts.now);
   const historyDir = onVm ? C.vmHistoryDir(app.mount) : C.jobHistoryDir(app.partition, app.vm);
   const record = (r: Partial<HistoryRecord>) =>
-    appendRecord(historyDir, { run, name: C.pruneHistoryName(app.name), kind: 'prune', tier: 'local', status: 'running', start: opts.now, host: hostName(), extra: processKeys(), ...r }, site.timezone);
+    appendRecord(historyDir, { run, name: N.pruneHistoryName(app.name), kind: 'prune', tier: 'local', status: 'running', start: opts.now, host: hostName(), extra: processKeys(), ...r }, site.timezone);
   let historyFile: string | undefined;
   const results: PruneResult[] = [];
   try {
@@ -61,7 +62,7 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
     for (const name of (await readdir(dir)).sort()) {
       if (name.startsWith('.')) continue; // jobs' working files and the prune lock
       const p = path.posix.join(dir, name);
-      const parsed = C.parseDumpFileName(name);
+      const parsed = N.parseDumpFileName(name);
       const fst = await lstat(p);
       if (!parsed || !fst.isFile()) {
         stray.push({ id: name, paths: [p], reasons: [parsed ? `not a regular file (${fst.isSymbolicLink() ? 'symlink' : 'folder'}): ignored` : 'not a dump name (<db>-<stamp>.<ext>): ignored'] });

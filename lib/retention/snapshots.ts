@@ -11,7 +11,8 @@ import { currentStamp } from '../pull/snapshots.js';
 import { lstat, readdir, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as C from '../convention.js';
+import * as C from '../layout.js';
+import * as N from '../names.js';
 import { createExec, type Exec } from '../exec.js';
 import { INTERRUPTED_ERROR, NotFoundError, failureText } from '../errors.js';
 import { processKeys } from '../runstate.js';
@@ -167,7 +168,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
   const record = (r: Partial<HistoryRecord>) =>
     appendRecord(
       C.serverHistoryDir(partition),
-      { run, name: C.pruneHistoryName(server), kind: 'prune', tier: 'remote', status: 'running', start: opts.now, host: hostName(), extra: processKeys(), ...r },
+      { run, name: N.pruneHistoryName(server), kind: 'prune', tier: 'remote', status: 'running', start: opts.now, host: hostName(), extra: processKeys(), ...r },
       site.timezone,
     );
   try {
@@ -175,7 +176,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
 
     // 1. Finish deletions an earlier prune could not complete.
     const entries = await readdir(dir, { withFileTypes: true });
-    result.finished = entries.filter((e) => C.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
+    result.finished = entries.filter((e) => N.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
     if (!dryRun) {
       try {
         await removeTreesInParallel(result.finished, exec, REMOVE_JOBS, opts.signal);
@@ -189,12 +190,12 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     const items: { id: string; at: Date }[] = [];
     for (const e of entries) {
       const p = path.posix.join(dir, e.name);
-      if (C.parseDeletingName(e.name) !== undefined || e.name === '.prune.lock') continue;
+      if (N.parseDeletingName(e.name) !== undefined || e.name === '.prune.lock') continue;
       if (C.parseSnapshotEntry(e.name)?.state === 'partial') {
         result.skipped.push({ id: e.name, paths: [p], reasons: ['a pull is writing it (or was cut short): never touched'] });
         continue;
       }
-      const at = C.parseSnapshotStamp(e.name);
+      const at = N.parseSnapshotStamp(e.name);
       if (!at) {
         result.skipped.push({ id: e.name, paths: [p], reasons: ['not a snapshot name: ignored'] });
         continue;
@@ -210,7 +211,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
     // 3. Decide.
     const decision = applyPolicy(items, policy, { now: opts.now, timeZone: site.timezone });
     const grace = pruneSettings(site);
-    const g = await checkGrace(C.serverHistoryDir(partition), C.pullHistoryName(server), 'pull', opts.now, grace.graceMs, 'pull');
+    const g = await checkGrace(C.serverHistoryDir(partition), N.pullHistoryName(server), 'pull', opts.now, grace.graceMs, 'pull');
     result.held = g.hold;
     const entry = (id: string, at: Date, reasons: string[]): PruneEntry => ({ id, at, paths: [path.posix.join(dir, id)], reasons });
     for (const k of decision.keep) {
