@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { RSYNC_BASE, rsyncArgv } from '../lib/jobs/common.js';
+import { RSYNC_BASE, copyArgv } from '../lib/jobs/common.js';
 
 const FILES = Number(process.argv[2] ?? 100_000);
 const REPS = Number(process.argv[3] ?? 5);
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
           const to = phase === 'first' ? prev : dest;
           await mkdir(to);
           // The job's own argv (lib/jobs/common.ts), with the contender's base options.
-          const argv = rsyncArgv({ source: src, dest: to, linkDest: phase === 'nightly' ? prev : undefined });
+          const argv = copyArgv({ source: src, dest: to, linkDest: phase === 'nightly' ? prev : undefined });
           const full = ['rsync', ...c.base, ...argv.slice(1 + RSYNC_BASE.length)];
           await dropCaches();
           await quiet();

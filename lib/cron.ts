@@ -7,7 +7,7 @@
  * A field is `*`, a number, a range `a-b`, either with a step `/n`, or a comma-separated list of
  * those; a month or weekday name stands alone (cron accepts no ranges or lists of names).
  */
-import type { Violation } from './convention.js';
+import type { Violation } from './names.js';
 
 export const CRON_ALIASES: Readonly<Record<string, string>> = {
   '@hourly': '0 * * * *',

@@ -8,7 +8,8 @@ import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RefusedError } from './errors.js';
-import { HOST_VM, currentLinkTarget, jobHistoryDir, localVmDir, remoteServerDir, serverHistoryDir, snapshotDir } from './convention.js';
+import { currentLinkTarget, jobHistoryDir, localVmDir, remoteServerDir, serverHistoryDir, snapshotDir } from './layout.js';
+import { HOST_VM } from './names.js';
 import { createExec, type Exec } from './exec.js';
 import { ensureDir, exists } from './fsutil.js';
 import { readHistory } from './history.js';
@@ -51,7 +52,7 @@ servers:
     description: the sandbox server (app server and backup server at once)
 vms:
   # Inside a real VM the local tree is mounted; here the "VM" writes to the folder directly.
-  - { name: web, server: ${DEMO_SERVER}, mount: ${partition}/local/web }
+  - { name: web, server: ${DEMO_SERVER}, mount: ${localVmDir(partition, 'web')} }
 apps:
   - name: shop
     description: A Rails shop on SQLite (Capistrano layout)

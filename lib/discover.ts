@@ -9,7 +9,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fg from 'fast-glob';
-import { checkAppName, checkHostname, checkRelpath } from './convention.js';
+import { checkAppName, checkHostname, checkRelpath } from './names.js';
 import type { Site } from './inventory/model.js';
 
 const posix = path.posix;

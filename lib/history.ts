@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { historyFileName, parseHistoryFileName } from './convention.js';
+import { historyFilePath } from './layout.js';
+import { parseHistoryFileName } from './names.js';
 import { appendLogLine } from './fsutil.js';
 import type { FinalStatus } from './outcome.js';
 
@@ -185,7 +186,7 @@ export function parseRecord(line: string): HistoryRecord {
 
 /** Appends one record to `<dir>/backup-<name>-<day>`; creates dir 0700 and file 0600 with a header. */
 export async function appendRecord(dir: string, record: HistoryRecord, timeZone: string): Promise<string> {
-  const file = path.join(dir, historyFileName(record.name, dayOf(record.start, timeZone)));
+  const file = historyFilePath(dir, record.name, dayOf(record.start, timeZone));
   await appendLogLine(file, HISTORY_HEADER, formatRecord(record));
   return file;
 }

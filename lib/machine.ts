@@ -7,10 +7,11 @@
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as C from './convention.js';
-import { UsageError } from './errors.js';
+import * as C from './layout.js';
+import * as N from './names.js';
+import { NotFoundError, UsageError } from './errors.js';
 import { exists } from './fsutil.js';
-import type { ResolvedBackupServer, ResolvedServer, Site } from './inventory/model.js';
+import { suggest, type ResolvedBackupServer, type ResolvedServer, type Site } from './inventory/model.js';
 
 export const ROOT_ENV = 'TIERBACK_ROOT';
 export const HOST_ENV = 'TIERBACK_HOST';
@@ -59,6 +60,29 @@ export function matchServer(site: Site, name: string): ResolvedServer | undefine
   return byLabel.length === 1 ? byLabel[0] : undefined;
 }
 
+/**
+ * The name this machine goes by, and where it came from: `given` (--host, --backup-server), else
+ * $TIERBACK_HOST, else the system's host name. Every command that asks "which host is this?"
+ * starts here (resolveHost, scanMachine, pull's resolveBackupServer, schedule's host).
+ */
+export function ownHostName(given: string | undefined, env: NodeJS.ProcessEnv = process.env, hostname: string = os.hostname()): { name: string; from: 'option' | 'env' | 'hostname' } {
+  if (given) return { name: given, from: 'option' };
+  const fromEnv = env[HOST_ENV];
+  if (fromEnv) return { name: fromEnv, from: 'env' };
+  return { name: hostname, from: 'hostname' };
+}
+
+/** Which inventory server this machine is (ownHostName matched by matchServer); throws naming where the name came from. */
+export function resolveHost(site: Site, given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const { name, from } = ownHostName(given, env);
+  const server = matchServer(site, name);
+  if (server) return server.fqdn;
+  throw new NotFoundError(
+    `this machine ("${name}"${from === 'option' ? '' : from === 'env' ? ` from $${HOST_ENV}` : ', its host name'}) is not a server of ${site.file}`,
+    `give the server it is with --host FQDN or $${HOST_ENV}; ${suggest(name, site.servers.map((s) => s.fqdn), 'servers')}`,
+  );
+}
+
 async function listDir(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
@@ -76,14 +100,13 @@ async function listDir(dir: string): Promise<string[]> {
  */
 export async function scanMachine(site: Site, opts: MachineOptions = {}): Promise<MachineView> {
   const root = resolveRoot(opts);
-  const env = opts.env ?? process.env;
-  const named = opts.host ?? env[HOST_ENV];
-  if (named) {
-    const s = matchServer(site, named);
-    if (!s) throw new UsageError(`host "${named}" is not a server of ${site.file}`, `give one of: ${site.servers.map((x) => x.fqdn).join(', ')}`);
+  const me = ownHostName(opts.host, opts.env ?? process.env);
+  if (me.from !== 'hostname') {
+    const s = matchServer(site, me.name);
+    if (!s) throw new UsageError(`host "${me.name}" is not a server of ${site.file}`, `give one of: ${site.servers.map((x) => x.fqdn).join(', ')}`);
     return viewOf(site, root, s, 'named');
   }
-  const byName = matchServer(site, os.hostname());
+  const byName = matchServer(site, me.name);
   if (byName && root === '') return viewOf(site, root, byName, 'hostname');
 
   const localServers: ResolvedServer[] = [];
@@ -94,10 +117,10 @@ export async function scanMachine(site: Site, opts: MachineOptions = {}): Promis
     if (entries.size === 0) continue;
     const vms = site.vms.filter((v) => v.server === s.fqdn).map((v) => v.name);
     let seen = vms.some((v) => entries.has(v));
-    if (!seen && entries.has(C.HOST_VM)) {
-      const hist = await listDir(rooted(root, C.jobHistoryDir(s.partition, C.HOST_VM)));
-      const apps = new Set(site.apps.filter((a) => a.server === s.fqdn && a.vm === C.HOST_VM).map((a) => a.name));
-      seen = hist.some((f) => apps.has(C.parseHistoryFileName(f)?.name ?? ''));
+    if (!seen && entries.has(N.HOST_VM)) {
+      const hist = await listDir(rooted(root, C.jobHistoryDir(s.partition, N.HOST_VM)));
+      const apps = new Set(site.apps.filter((a) => a.server === s.fqdn && a.vm === N.HOST_VM).map((a) => a.name));
+      seen = hist.some((f) => apps.has(N.parseHistoryFileName(f)?.name ?? ''));
     }
     if (seen) localServers.push(s);
   }
@@ -109,7 +132,7 @@ export async function scanMachine(site: Site, opts: MachineOptions = {}): Promis
       if (
         (await exists(rooted(root, C.remoteServerDir(b.partition, p.server)))) ||
         (await exists(rooted(root, C.snapshotsDir(b.partition, p.server)))) ||
-        hist.some((f) => C.parseHistoryFileName(f)?.name === C.pullHistoryName(p.server))
+        hist.some((f) => N.parseHistoryFileName(f)?.name === N.pullHistoryName(p.server))
       ) {
         seen = true;
         break;

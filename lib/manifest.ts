@@ -21,7 +21,8 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { lstat, open, opendir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DUMP_DIR, MANIFEST_FILE, parseDumpFileName } from './convention.js';
+import { DUMP_DIR, MANIFEST_FILE, manifestPath } from './layout.js';
+import { parseDumpFileName } from './names.js';
 import { engineOfFile } from './engines/registry.js';
 import type { Exec } from './exec.js';
 import { writeFileAtomic } from './fsutil.js';
@@ -93,7 +94,7 @@ export function runOf(manifest: string): string | undefined {
 export async function manifestRun(dir: string): Promise<string | undefined> {
   let fh;
   try {
-    fh = await open(path.join(dir, MANIFEST_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
+    fh = await open(manifestPath(dir), constants.O_RDONLY | constants.O_NOFOLLOW);
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     return runOf(buf.subarray(0, bytesRead).toString('utf8'));
@@ -108,7 +109,7 @@ export async function manifestRun(dir: string): Promise<string | undefined> {
 export async function readManifest(dir: string): Promise<Manifest | undefined> {
   let text: string;
   try {
-    text = await readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+    text = await readFile(manifestPath(dir), 'utf8');
   } catch {
     return undefined;
   }
@@ -186,6 +187,6 @@ export async function writeManifest(dir: string, exec: Exec, previous?: string, 
     for (const [t, n] of f.tableRows ?? []) lines.push(`# table ${d} rows=${n} ${JSON.stringify(t)}`);
   }
   for (const [f, sum] of m.sums) lines.push(`${sum}  ${f}`);
-  await writeFileAtomic(path.join(dir, MANIFEST_FILE), `${lines.join('\n')}\n`);
+  await writeFileAtomic(manifestPath(dir), `${lines.join('\n')}\n`);
   return m;
 }

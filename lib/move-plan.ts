@@ -10,7 +10,9 @@ import { exists } from './fsutil.js';
 import { newRunId } from './history.js';
 import type { Site } from './inventory/model.js';
 import { moveRecordAt } from './move-record.js';
-import { historyDirOf, historyFilesOf, localDirOf, localPartitions, safeWord, selectMoves, sshTarget, type AppMove, type InventoryDiff } from './move.js';
+import { historyDirOf, historyFilesOf, localDirOf, safeWord, type AppMove, type InventoryDiff } from './move.js';
+import { localPartitions, selectMoves } from './apply.js';
+import { openSshTransport } from './pull/ssh.js';
 import { UsageError } from './errors.js';
 
 export interface PlannedAction {
@@ -103,34 +105,35 @@ async function planTransfer(move: AppMove, site: Site, now: Date): Promise<MoveP
   const hist = await historyFilesOf(fromDir, move.app);
   const record = moveRecordAt(move.from, move.app);
   if (src === 'missing' && hist.length === 0 && !(await exists(record))) return { ...plan, outcome: 'nothing-to-move' };
-  const target = await sshTarget(newServer);
+  const transport = await openSshTransport(newServer, { connectTimeoutS: 20 }); // the one transport, as the move runs it
+  const host = safeWord(transport.target.host, 'ssh host');
   try {
-    const ssh = (args: string[]) => ['ssh', ...target.options, '--', target.dest, ...args.map((a) => safeWord(a, 'remote argument'))];
-    const rsh = ['ssh', ...target.options].map((w) => safeWord(w, 'ssh option')).join(' ');
+    const ssh = (args: string[]) => [...transport.ssh, '--', host, ...args.map((a) => safeWord(a, 'remote argument'))];
+    const rsh = transport.rsh;
     const run = (title: string, argv: string[]) => plan.actions.push({ action: 'run', title, argv });
     plan.actions.push({ action: 'lock', title: 'job lock of the old place', path: C.lockPath(from) });
     if (src !== 'missing') {
       const staging = C.stagingPath(to, newRunId(now));
       run('refuse if the new place exists on the new server', ssh(['test', '-e', to]));
       run('create the parent folder there', ssh(['mkdir', '-p', path.posix.dirname(to)]));
-      run('copy into a hidden staging folder there', ['rsync', '-aHS', '--numeric-ids', '--delete', '-e', rsh, '--', `${from}/`, `${target.dest}:${staging}/`]);
+      run('copy into a hidden staging folder there', ['rsync', '-aHS', '--numeric-ids', '--delete', '-e', rsh, '--', `${from}/`, transport.remote(`${staging}/`)]);
       run('rename the staging folder into place there', ssh(['mv', '-T', staging, to]));
       plan.actions.push({ action: 'remove', title: 'remove the folder here', path: from });
     } else plan.outcome = 'already-moved';
     if (hist.length > 0) {
       const toDir = historyDirOf(move.to);
       run('create the history folder there', ssh(['mkdir', '-p', toDir]));
-      run('copy the history files (never over one there)', ['rsync', '-aS', '--ignore-existing', '--out-format=%n', '-e', rsh, '--', ...hist.map((f) => path.join(fromDir, f)), `${target.dest}:${toDir}/`]);
+      run('copy the history files (never over one there)', ['rsync', '-aS', '--ignore-existing', '--out-format=%n', '-e', rsh, '--', ...hist.map((f) => path.join(fromDir, f)), transport.remote(`${toDir}/`)]);
       for (const f of hist) plan.actions.push({ action: 'remove', title: 'remove the history file here once copied', path: path.join(fromDir, f) });
     }
     const recordDir = path.posix.dirname(moveRecordAt(move.to, move.app));
     plan.actions.push({ action: 'append', title: 'append this move to the move record', path: record });
     run('create the move record folder there', ssh(['mkdir', '-p', '-m', '700', recordDir]));
-    run('copy the move record', ['rsync', '-aS', '-e', rsh, record, `${target.dest}:${recordDir}/`]);
+    run('copy the move record', ['rsync', '-aS', '-e', rsh, record, transport.remote(`${recordDir}/`)]);
     plan.actions.push({ action: 'remove', title: 'remove the move record here', path: record });
     plan.actions.push({ action: 'append', title: 'journal of moves', path: C.moveJournalPath(move.from.partition) });
   } finally {
-    await target.cleanup();
+    await transport.cleanup();
   }
   return plan;
 }

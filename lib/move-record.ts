@@ -5,7 +5,7 @@
  */
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
 import { ensureDir, exists } from './fsutil.js';
 import { hostName } from './history.js';
 import type { AppMove } from './move-types.js';

@@ -4,19 +4,20 @@
  * SSH into a hidden staging folder on the new server, one rename there, then removal here.
  * Snapshots on backup servers are never touched: old snapshots keep the old paths until retention
  * removes them; the history files travel with the app, so its history stays continuous.
+ * Comparing inventories and recording the applied one: lib/apply.ts.
  */
 import { appendFile, lstat, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from './convention.js';
-import { prepareKnownHosts, sshArgv, sshTarget as pullSshTarget } from './pull/ssh.js';
-import { ExitCode, NotFoundError, RefusedError, TierbackError, UsageError } from './errors.js';
-import { loadInventory } from './inventory/load.js';
+import * as C from './layout.js';
+import * as N from './names.js';
+import { openSshTransport } from './pull/ssh.js';
+import { ExitCode, RefusedError, TierbackError, UsageError } from './errors.js';
 import type { Exec } from './exec.js';
-import { assertInside, ensureDir, exists, FILE_MODE, writeFileAtomic } from './fsutil.js';
+import { assertInside, ensureDir, exists, FILE_MODE } from './fsutil.js';
 import { newRunId } from './history.js';
 import { acquireLock, type Lock } from './lock.js';
 import { moveRecordAt, recordRename, recordTransfer } from './move-record.js';
-import type { ResolvedApp, ResolvedServer, Site } from './inventory/model.js';
+import type { ResolvedApp, Site } from './inventory/model.js';
 
 // ---------------------------------------------------------------- diff (pure)
 
@@ -80,7 +81,7 @@ export async function historyFilesOf(dir: string, app: string): Promise<string[]
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return names.filter((n) => C.parseHistoryFileName(n)?.name === app).sort();
+  return names.filter((n) => N.parseHistoryFileName(n)?.name === app).sort();
 }
 
 // ---------------------------------------------------------------- running a move
@@ -223,26 +224,6 @@ export function safeWord(w: string, what: string): string {
   return w;
 }
 
-export interface SshTarget {
-  /** user@host */
-  dest: string;
-  /** ssh options as argv words (after "ssh"). */
-  options: string[];
-  cleanup: () => Promise<void>;
-}
-
-/**
- * ssh options for a server from its inventory entry, built exactly as pulls build them
- * (lib/pull/ssh.ts: port, user, identity, pinned host key with HostKeyAlias, batch mode, no
- * forwarding). Never disables host key checking.
- */
-export async function sshTarget(server: ResolvedServer): Promise<SshTarget> {
-  const t = pullSshTarget(server);
-  const kh = await prepareKnownHosts(t, `servers[${server.index}].ssh.host_key`);
-  const argv = sshArgv(t, kh.options, 20);
-  return { dest: `${safeWord(t.user, 'ssh user')}@${safeWord(t.host, 'ssh host')}`, options: argv.slice(1), cleanup: kh.cleanup };
-}
-
 async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult> {
   const from = localDirOf(move.from);
   const to = localDirOf(move.to);
@@ -256,13 +237,15 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
     result.outcome = 'nothing-to-move';
     return result;
   }
-  const target = await sshTarget(newServer);
+  // The one transport (lib/pull/ssh.ts), as pulls use it; a shorter connect timeout, as the operator waits.
+  const transport = await openSshTransport(newServer, { connectTimeoutS: 20 });
+  const host = safeWord(transport.target.host, 'ssh host');
   const run = async (argv: string[], okCodes?: number[]) => {
     result.commands.push(argv);
     return opts.exec.run({ argv, ...(okCodes ? { okCodes } : {}) });
   };
-  const ssh = (args: string[], okCodes?: number[]) => run(['ssh', ...target.options, '--', target.dest, ...args.map((a) => safeWord(a, 'remote argument'))], okCodes);
-  const rsh = ['ssh', ...target.options].map((w) => safeWord(w, 'ssh option')).join(' ');
+  const ssh = (args: string[], okCodes?: number[]) => run([...transport.ssh, '--', host, ...args.map((a) => safeWord(a, 'remote argument'))], okCodes);
+  const rsh = transport.rsh;
   const locks = await lockBoth(move, false);
   try {
     if (src !== undefined) {
@@ -274,7 +257,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
       const staging = C.stagingPath(to, runId);
       await ssh(['mkdir', '-p', path.posix.dirname(to)]);
       // Into a hidden staging folder (pulls exclude it, jobs ignore it), then one rename on the new server.
-      await run(['rsync', '-aHS', '--numeric-ids', '--delete', '-e', rsh, '--', `${from}/`, `${target.dest}:${staging}/`], [0]);
+      await run(['rsync', '-aHS', '--numeric-ids', '--delete', '-e', rsh, '--', `${from}/`, transport.remote(`${staging}/`)], [0]);
       await ssh(['mv', '-T', staging, to]);
       await rm(from, { recursive: true });
     } else {
@@ -285,7 +268,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
       const toDir = historyDirOf(move.to);
       await ssh(['mkdir', '-p', toDir]);
       // Never overwrite a history file already at the new place; files skipped stay here and are reported.
-      const r = await run(['rsync', '-aS', '--ignore-existing', '--out-format=%n', '-e', rsh, '--', ...histFiles.map((f) => path.join(fromDir, f)), `${target.dest}:${toDir}/`], [0]);
+      const r = await run(['rsync', '-aS', '--ignore-existing', '--out-format=%n', '-e', rsh, '--', ...histFiles.map((f) => path.join(fromDir, f)), transport.remote(`${toDir}/`)], [0]);
       const sent = new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
       for (const f of histFiles) {
         if (sent.has(f)) {
@@ -297,7 +280,7 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
     // The move record goes last: it names the new place, and a move cut short is simply run again.
     await recordTransfer(move, new Date(), async (file, toDir) => {
       await ssh(['mkdir', '-p', '-m', '700', toDir]);
-      await run(['rsync', '-aS', '-e', rsh, file, `${target.dest}:${toDir}/`], [0]);
+      await run(['rsync', '-aS', '-e', rsh, file, transport.remote(`${toDir}/`)], [0]);
     });
     await journal(move.from.partition, { app: move.app, how: 'transfer', from, to: `${move.to.server}:${to}`, history: String(result.historyFiles.length) }, new Date());
     if (result.merged.length > 0) {
@@ -309,115 +292,6 @@ async function transferApp(move: AppMove, opts: MoveOptions): Promise<MoveResult
     return result;
   } finally {
     for (const l of locks) await l.release();
-    await target.cleanup();
+    await transport.cleanup();
   }
-}
-
-// ---------------------------------------------------------------- applied inventory
-
-/** Records `text` (the inventory just applied) on every given partition, 0600. */
-export async function recordApplied(partitions: string[], text: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const p of [...new Set(partitions)]) {
-    const file = C.appliedInventoryPath(p);
-    await writeFileAtomic(file, text, FILE_MODE);
-    files.push(file);
-  }
-  return files;
-}
-
-/** The first applied inventory found on the partitions of this site that exist on this machine. */
-export async function findApplied(site: Site): Promise<string | undefined> {
-  for (const p of [...new Set(site.servers.map((s) => s.partition))]) {
-    const f = C.appliedInventoryPath(p);
-    if (await exists(f)) return f;
-  }
-  return undefined;
-}
-
-/** Partitions of this site that exist on this machine. */
-export async function localPartitions(site: Site): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of [...new Set(site.servers.map((s) => s.partition))]) if (await exists(C.localRoot(p))) out.push(p);
-  return out;
-}
-
-// ---------------------------------------------------------------- move / apply
-
-export interface ApplyOptions {
-  exec: Exec;
-  /** The old inventory file; default: the applied inventory recorded on a local partition. */
-  from?: string | undefined;
-  /** Only these apps (`tierback move APP`); default every app that moved. */
-  apps?: string[] | undefined;
-  /** Record the new inventory as applied on the local partitions when every move succeeded (default true for apply, false for move). */
-  record?: boolean;
-}
-
-export interface ApplyResult {
-  from: string | undefined;
-  diff: InventoryDiff;
-  results: MoveResult[];
-  failures: { app: string; error: string }[];
-  recorded: string[];
-}
-
-/** Loads the old inventory: --from FILE, else the applied one recorded on this machine. */
-export async function loadOldSite(site: Site, from: string | undefined): Promise<Site | undefined> {
-  const file = from ?? (await findApplied(site));
-  if (!file) return undefined;
-  return loadInventory({ file });
-}
-
-/** The old inventory, the diff, and the moves of `opts.apps` (default all); shared with the dry run (lib/move-plan.ts). */
-export async function selectMoves(site: Site, opts: Pick<ApplyOptions, 'from' | 'apps'>): Promise<{ old: Site | undefined; diff: InventoryDiff; moves: AppMove[] }> {
-  const old = await loadOldSite(site, opts.from);
-  if (!old && opts.apps) {
-    throw new NotFoundError('no old inventory to compare with', 'give the inventory from before the edit with --from FILE (e.g. from git), or run `tierback apply` once before editing');
-  }
-  const diff = old ? diffInventories(old, site) : { moves: [], added: site.apps.map((a) => a.name), removed: [], changed: [] };
-  for (const name of opts.apps ?? []) {
-    if (!diff.moves.some((m) => m.app === name)) {
-      const known = site.apps.some((a) => a.name === name);
-      throw new NotFoundError(
-        known ? `app "${name}" has the same server, VM and relpath in ${old!.file} and ${site.file}: nothing to move` : `no app "${name}" in ${site.file}`,
-        known ? '`tierback inventory diff OLD NEW` lists the moves' : '`tierback inventory show` lists the apps',
-      );
-    }
-  }
-  const moves = diff.moves.filter((m) => !opts.apps || opts.apps.includes(m.app));
-  return { old, diff, moves };
-}
-
-/**
- * Moves the apps whose place changed between the old inventory and `site`, as far as their old
- * folders are on this machine, then (apply) records `site` as applied.
- */
-export async function applyInventory(site: Site, opts: ApplyOptions): Promise<ApplyResult> {
-  const { old, diff, moves } = await selectMoves(site, opts);
-  const results: MoveResult[] = [];
-  const failures: { app: string; error: string }[] = [];
-  for (const m of moves) {
-    try {
-      results.push(await moveApp(m, { exec: opts.exec, site }));
-    } catch (err) {
-      if (moves.length === 1) throw err;
-      failures.push({ app: m.app, error: err instanceof Error ? err.message : String(err) });
-    }
-  }
-  let recorded: string[] = [];
-  if ((opts.record ?? !opts.apps) && failures.length === 0) {
-    recorded = await recordApplied(await localPartitions(site), await readFile(site.file, 'utf8'));
-  }
-  const result = { from: old?.file, diff, results, failures, recorded };
-  if (failures.length > 0) {
-    throw Object.assign(
-      new TierbackError(`${failures.length} of ${moves.length} moves failed: ${failures.map((f) => `${f.app}: ${f.error}`).join('; ')}`, {
-        exitCode: ExitCode.PARTIAL,
-        hint: 'fix the cause and run `tierback apply` again: moves already done are skipped',
-      }),
-      { result },
-    );
-  }
-  return result;
 }

@@ -5,7 +5,8 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import type { ResolvedApp, Site } from './inventory/model.js';
 import { whichPath } from './paths.js';
 
@@ -54,8 +55,6 @@ async function list(dir: string): Promise<Entry[] | undefined> {
   }
 }
 
-const WORKING_FILE = /^\.(.+)\.(partial-[A-Za-z0-9-]+|old-[A-Za-z0-9-]+|lock)$/;
-
 /**
  * Walks one VM tree (`<local>/<vm>` or `<remote>/<server>/<vm>`): every folder is an app's folder,
  * an ancestor of one (descend), or an orphan (report, do not descend).
@@ -70,7 +69,7 @@ async function walkVmTree(disk: string, logical: string, apps: ResolvedApp[], ti
       const at = posix.join(logical, r);
       if (rel === '' && e.name === C.HISTORY_DIR && e.dir) {
         for (const f of (await list(path.join(disk, e.name))) ?? []) {
-          const h = C.parseHistoryFileName(f.name);
+          const h = N.parseHistoryFileName(f.name);
           if (h && !names.has(h.name)) out.push({ kind: 'history', path: posix.join(at, f.name), tier, reason: `history of "${h.name}", which is not an app of this VM` });
         }
         continue;
@@ -81,9 +80,9 @@ async function walkVmTree(disk: string, logical: string, apps: ResolvedApp[], ti
         }
         continue;
       }
-      const w = WORKING_FILE.exec(e.name);
+      const w = N.parseWorkingName(e.name);
       if (w) {
-        if (!w[2]!.startsWith('lock')) out.push({ kind: 'leftover', path: at, tier, reason: `${w[2]!.startsWith('partial') ? 'staging folder of an interrupted job' : 'previous backup parked by an interrupted job'} of ${w[1]}; the next job of that app cleans it up` });
+        if (w.kind !== 'lock') out.push({ kind: 'leftover', path: at, tier, reason: `${w.kind === 'partial' ? 'staging folder of an interrupted job' : 'previous backup parked by an interrupted job'} of ${w.base}; the next job of that app cleans it up` });
         continue;
       }
       if (e.link) {
@@ -122,7 +121,7 @@ export async function findOrphans(site: Site, opts: OrphanOptions = {}): Promise
           report.orphans.push({ kind: v.link ? 'symlink' : 'folder', path: logical, tier: 'local', reason: 'not a VM folder' });
           continue;
         }
-        if (v.name !== C.HOST_VM && !vmNames.has(v.name)) {
+        if (v.name !== N.HOST_VM && !vmNames.has(v.name)) {
           report.orphans.push({ kind: 'vm', path: logical, tier: 'local', reason: `no VM "${v.name}" in the inventory` });
           continue;
         }
@@ -163,7 +162,7 @@ export async function findOrphans(site: Site, opts: OrphanOptions = {}): Promise
         for (const v of (await list(onDisk(base))) ?? []) {
           const logical = posix.join(base, v.name);
           if (v.name.startsWith('.')) continue;
-          if (v.name !== C.HOST_VM && !site.vms.some((x) => x.name === v.name && x.server === s.name)) {
+          if (v.name !== N.HOST_VM && !site.vms.some((x) => x.name === v.name && x.server === s.name)) {
             const owners = whichPath(site, logical);
             report.orphans.push({ kind: 'vm', path: logical, tier, reason: owners.length ? `VM "${v.name}" does not run on ${s.name} any more` : `no VM "${v.name}" in the inventory` });
             continue;

@@ -3,7 +3,8 @@
  * belongs to. Built only from lib/convention.ts and the resolved site; pure.
  */
 import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { NotFoundError, UsageError } from './errors.js';
 import type { ResolvedApp, Site } from './inventory/model.js';
 import { pullersOf } from './inventory/model.js';
@@ -21,7 +22,7 @@ export interface AppPath {
 
 export function appPaths(site: Site, app: ResolvedApp): AppPath[] {
   const out: AppPath[] = [];
-  const onVm = app.vm !== C.HOST_VM;
+  const onVm = app.vm !== N.HOST_VM;
   out.push({ kind: 'local', host: app.server, path: C.localAppDir(app.partition, app.vm, app.relpath), description: 'local tier on the server' });
   if (onVm) out.push({ kind: 'vm', host: `${app.vm} (VM)`, path: C.vmAppDir(app.mount, app.relpath), description: 'the same folder seen from inside the VM' });
   out.push({
@@ -48,7 +49,7 @@ export function appPaths(site: Site, app: ResolvedApp): AppPath[] {
       kind: 'history-pull',
       host: b.server,
       path: C.serverHistoryDir(b.partition),
-      description: `pull history: backup-${C.pullHistoryName(app.server)}-<yyyymmdd>`,
+      description: `pull history: backup-${N.pullHistoryName(app.server)}-<yyyymmdd>`,
     });
   }
   return out;
@@ -114,14 +115,15 @@ export function whichPath(site: Site, p: string): PathOwner[] {
           results.push({ tier: 'snapshot', server, what: 'snapshots of the server', ...base });
           continue;
         }
-        const partial = stampOrVm.endsWith(C.PARTIAL_SUFFIX);
-        const stamp = partial ? stampOrVm.slice(0, -C.PARTIAL_SUFFIX.length) : stampOrVm;
-        if (!C.isStamp(stamp)) continue;
+        const entry = C.parseSnapshotEntry(stampOrVm);
+        if (entry === undefined || entry.state === 'deleting') continue;
+        const { stamp } = entry;
+        const partial = entry.state === 'partial';
         const tier: Tier = partial ? 'partial-snapshot' : 'snapshot';
         for (const r of lookupVmTree(site, [server], more, tier, partition)) results.push({ ...r, ...base, server, snapshot: stamp });
       }
     } else if (area === 'history') {
-      const file = rest[0] ? C.parseHistoryFileName(rest[0]) : undefined;
+      const file = rest[0] ? N.parseHistoryFileName(rest[0]) : undefined;
       const server = file?.name.startsWith('pull-') ? file.name.slice('pull-'.length) : undefined;
       const holders = site.backupServers.filter((b) => b.partition === partition);
       results.push({
@@ -147,11 +149,11 @@ function lookupVmTree(site: Site, servers: string[], segs: string[], tier: Tier,
   const [vm, ...rest] = segs;
   const part = partition ? { partition } : {};
   if (vm === undefined) return [{ tier, what: tier === 'local' ? 'local tier root' : 'server tree', ...part, ...(servers.length === 1 ? { server: servers[0]! } : {}) }];
-  const vmServers = vm === C.HOST_VM ? servers : site.vms.filter((v) => v.name === vm && servers.includes(v.server)).map((v) => v.server);
+  const vmServers = vm === N.HOST_VM ? servers : site.vms.filter((v) => v.name === vm && servers.includes(v.server)).map((v) => v.server);
   if (vmServers.length === 0) return [];
-  if (rest.length === 0) return vmServers.map((server) => ({ tier, server, vm, what: vm === C.HOST_VM ? 'apps running on the server itself' : 'VM tree', ...part }));
+  if (rest.length === 0) return vmServers.map((server) => ({ tier, server, vm, what: vm === N.HOST_VM ? 'apps running on the server itself' : 'VM tree', ...part }));
   if (rest[0] === C.HISTORY_DIR) {
-    const file = rest[1] ? C.parseHistoryFileName(rest[1]) : undefined;
+    const file = rest[1] ? N.parseHistoryFileName(rest[1]) : undefined;
     const app = file ? site.apps.find((a) => a.name === file.name && a.vm === vm && vmServers.includes(a.server)) : undefined;
     return vmServers.map((server) => ({
       tier,

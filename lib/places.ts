@@ -8,7 +8,8 @@
  */
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { appendLogLine } from './fsutil.js';
 import { parseLogfmt } from './history.js';
 import type { ResolvedApp, Site } from './inventory/model.js';
@@ -79,7 +80,7 @@ export function parseMoveRecord(line: string): MoveRecord {
   if (Number.isNaN(at.getTime())) throw new Error(`bad date in "at": ${kv['at']}`);
   const place = (side: 'from' | 'to'): PlaceOnServer => {
     const p = { server: req(`${side}_server`), vm: req(`${side}_vm`), relpath: req(`${side}_relpath`), partition: req(`${side}_partition`) };
-    for (const [what, v] of [['server', C.checkHostname(p.server)], ['vm', C.checkVmName(p.vm)], ['relpath', C.checkRelpath(p.relpath)], ['partition', C.checkPartition(p.partition)]] as const) {
+    for (const [what, v] of [['server', N.checkHostname(p.server)], ['vm', N.checkVmName(p.vm)], ['relpath', N.checkRelpath(p.relpath)], ['partition', N.checkPartition(p.partition)]] as const) {
       if (v) throw new Error(`bad ${side}_${what}: ${v.message}`);
     }
     return p;
@@ -147,7 +148,7 @@ export async function stampsNewestFirst(root: string | undefined, partition: str
   } catch {
     return [];
   }
-  return names.filter(C.isStamp).sort().reverse().slice(0, limit);
+  return names.filter(N.isStamp).sort().reverse().slice(0, limit);
 }
 
 /** How many of a server's newest snapshots are searched for an app not yet pulled at its new place. */
@@ -183,7 +184,7 @@ export async function searchSnapshots(
         const vms = await listing(snap, () => readdir(snap).then((v) => v.sort(), () => []));
         const hits = [];
         for (const vm of vms) {
-          if ((server === not.server && vm === not.vm) || C.checkVmName(vm) !== undefined) continue;
+          if ((server === not.server && vm === not.vm) || N.checkVmName(vm) !== undefined) continue;
           const vmTree = path.join(snap, vm);
           // A real folder only: a symlink in a snapshot is never followed.
           if (!(await isDir(vmTree)) || !(await holds(vmTree))) continue;
@@ -204,8 +205,8 @@ export async function searchSnapshots(
 async function holdsApp(vmTree: string, app: { name: string; relpath: string }): Promise<boolean> {
   if (await lstat(C.moveRecordPath(vmTree, app.name)).then(() => true, () => false)) return true;
   if (!(await isDir(path.join(vmTree, app.relpath)))) return false;
-  const names = await readdir(path.join(vmTree, C.HISTORY_DIR)).catch(() => [] as string[]);
-  return names.some((n) => C.parseHistoryFileName(n)?.name === app.name);
+  const names = await readdir(C.historyDirIn(vmTree)).catch(() => [] as string[]);
+  return names.some((n) => N.parseHistoryFileName(n)?.name === app.name);
 }
 
 /** The move records of `app` in a VM tree (none when it has none). */
@@ -232,7 +233,7 @@ export async function appPlaces(site: Site, app: ResolvedApp, opts: PlacesOption
   const partitions = backupPartitions(site);
   let pulledHere = false;
   for (const b of partitions) {
-    const vmTree = diskPath(root, path.posix.join(C.remoteServerDir(b.partition, app.server), app.vm));
+    const vmTree = diskPath(root, C.remoteVmDir(b.partition, app.server, app.vm));
     trees.push(vmTree);
     if (await isDir(path.join(vmTree, app.relpath))) pulledHere = true;
   }
@@ -260,7 +261,7 @@ export async function appPlaces(site: Site, app: ResolvedApp, opts: PlacesOption
 /** Servers with snapshots on a partition (the folder names under snapshots/). */
 async function serversIn(root: string | undefined, partition: string): Promise<string[]> {
   try {
-    return (await readdir(diskPath(root, C.snapshotsRoot(partition)))).filter((n) => C.checkHostname(n) === undefined).sort();
+    return (await readdir(diskPath(root, C.snapshotsRoot(partition)))).filter((n) => N.checkHostname(n) === undefined).sort();
   } catch {
     return [];
   }

@@ -4,7 +4,8 @@
  * green/amber/red, sizes over time as small inline SVG charts, and the failures with their
  * error text. Printable.
  */
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { formatLocalTime } from './duration.js';
 import { writeFileAtomic } from './fsutil.js';
 import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type Run } from './history.js';
@@ -120,7 +121,7 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
       const dir = rooted(status.root, C.serverHistoryDir(b.partition));
       let p = lists.get(dir);
       if (!p) lists.set(dir, (p = listHistoryFiles(dir)));
-      const names = s.target === 'usb' ? [...(await p).keys()].filter((n) => n.startsWith('offsite-usb-')) : [C.offsiteHistoryName(s.target ?? '')];
+      const names = s.target === 'usb' ? [...(await p).keys()].filter((n) => n.startsWith('offsite-usb-')) : [N.offsiteHistoryName(s.target ?? '')];
       shown = [];
       for (const n of names) {
         const res = await readSince(lists, dir, n, sinceDay, now);
@@ -133,7 +134,7 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
     } else {
       const b = bsBy.get(s.backupServer!)!;
       const res = await readSince(lists, rooted(status.root, C.remoteJobHistoryDir(b.partition, app.server, app.vm)), app.name, sinceDay, now);
-      const pulls = await readSince(lists, rooted(status.root, C.serverHistoryDir(b.partition)), C.pullHistoryName(app.server), sinceDay, now);
+      const pulls = await readSince(lists, rooted(status.root, C.serverHistoryDir(b.partition)), N.pullHistoryName(app.server), sinceDay, now);
       problems.push(...res.problems, ...pulls.problems);
       jobs = res.runs.filter((r) => r.kind === 'job' && r.status !== 'running');
       // The remote tier of a day is its pulls; sizes are the app's as carried. Pulls that carried

@@ -3,7 +3,8 @@
  * history and from the copies pulled onto backup servers (one entry per run id), and the
  * pulls of its server by the backup servers this machine holds.
  */
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 import { dayOf, readHistory, type HistoryProblem, type Run } from './history.js';
@@ -108,13 +109,13 @@ export async function appHistory(site: Site, appName: string, opts: AppHistoryOp
   };
   if (view.localServers.some((s) => s.fqdn === app.server)) {
     add((await read(C.jobHistoryDir(app.partition, app.vm), app.name, true)).filter((r) => r.name === app.name), 'local');
-    add(await read(C.jobHistoryDir(app.partition, app.vm), C.drillHistoryName(app.name)), 'local');
+    add(await read(C.jobHistoryDir(app.partition, app.vm), N.drillHistoryName(app.name)), 'local');
   }
   for (const b of view.backupServers) {
     if (!b.pulls.some((p) => p.server === app.server)) continue;
     add((await read(C.remoteJobHistoryDir(b.partition, app.server, app.vm), app.name)).filter((r) => r.name === app.name), `remote@${b.server}`);
-    if (opts.pulls ?? true) add(await read(C.serverHistoryDir(b.partition), C.pullHistoryName(app.server)), `pull@${b.server}`);
-    add(await read(C.serverHistoryDir(b.partition), C.drillHistoryName(app.name)), `drill@${b.server}`);
+    if (opts.pulls ?? true) add(await read(C.serverHistoryDir(b.partition), N.pullHistoryName(app.server)), `pull@${b.server}`);
+    add(await read(C.serverHistoryDir(b.partition), N.drillHistoryName(app.name)), `drill@${b.server}`);
   }
   const entries = [...byRun.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   return { app: app.name, ...(opts.since ? { since: opts.since } : {}), entries, problems };

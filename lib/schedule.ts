@@ -6,9 +6,9 @@
  * Plans are data (argv arrays); rendering quotes every word; tierback locks itself, so no flock.
  * Times are the host's local time (cron and systemd timers both use it).
  */
-import os from 'node:os';
 import path from 'node:path';
-import { HOST_VM } from './convention.js';
+import { HOST_VM } from './names.js';
+import { ownHostName } from './machine.js';
 import { CRON_ALIASES } from './cron.js';
 import { parseDuration } from './duration.js';
 import { NotFoundError, UsageError } from './errors.js';
@@ -96,9 +96,9 @@ function isFixedTime(expr: string): boolean {
   return /^\d+$/.test(m ?? '') && /^\d+$/.test(h ?? '');
 }
 
-/** Finds the host: a server fqdn, a VM name, or (default) this machine's host name. */
-export function resolveHost(site: Site, host: string | undefined): { kind: 'vm' | 'server'; name: string; server: string } {
-  const wanted = host ?? os.hostname();
+/** Finds the host a schedule is for: a server fqdn, a VM name, or (default) this machine (lib/machine.ts ownHostName). */
+export function resolveScheduleHost(site: Site, host: string | undefined): { kind: 'vm' | 'server'; name: string; server: string } {
+  const wanted = ownHostName(host).name;
   const server = site.servers.find((s) => s.fqdn === wanted);
   const vm = site.vms.find((v) => v.name === wanted);
   if (server && vm) {
@@ -120,7 +120,7 @@ export function resolveHost(site: Site, host: string | undefined): { kind: 'vm' 
 
 /** The schedule of one host, as data. `durations`: seconds per app name (recent runs), for the layout before the pull. */
 export function planSchedule(site: Site, host?: string, durations: ReadonlyMap<string, number> = new Map()): HostSchedule {
-  const where = resolveHost(site, host);
+  const where = resolveScheduleHost(site, host);
   const cfg = scheduleSettings(site);
   const staggerMin = Math.round((parseDuration(cfg.stagger) ?? 300_000) / 60_000);
   const inv = cfg.inventory ?? (site.source === 'default' && site.file === DEFAULT_INVENTORY ? undefined : site.file);

@@ -6,8 +6,8 @@
  * by name: only for rows that would otherwise be MISSING, and never by listing a whole snapshot.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { listHistoryFiles, readHistoryFiles, type HistoryProblem, type Run } from './history.js';
 import type { ResolvedApp, ResolvedBackupServer } from './inventory/model.js';
 import { formatDuration } from './duration.js';
@@ -60,11 +60,11 @@ export class MovedCopies {
   async find(app: ResolvedApp, b: ResolvedBackupServer, problems: HistoryProblem[]): Promise<MovedCopy | undefined> {
     const servers = [...new Set(b.pulls.map((p) => p.server))];
     const root = this.root === '' ? '/' : this.root;
-    const probe = async (vmTree: string) => this.days.some((d) => existsSync(path.join(vmTree, C.HISTORY_DIR, C.historyFileName(app.name, d))));
+    const probe = async (vmTree: string) => this.days.some((d) => existsSync(C.historyFilePath(C.historyDirIn(vmTree), app.name, d)));
     const hits = await searchSnapshots(root, [{ partition: b.partition, servers }], app, { server: app.server, vm: app.vm, relpath: app.relpath }, probe, this.listings);
     for (const h of hits) {
-      const facts = await jobFacts(path.join(h.vmTree, C.HISTORY_DIR), app.name, problems);
-      if (facts.lastSuccess) return { place: h.place, stamp: h.stamp, at: C.parseSnapshotStamp(h.stamp)!, facts };
+      const facts = await jobFacts(C.historyDirIn(h.vmTree), app.name, problems);
+      if (facts.lastSuccess) return { place: h.place, stamp: h.stamp, at: N.parseSnapshotStamp(h.stamp)!, facts };
     }
     return undefined;
   }

@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as C from './convention.js';
+import * as C from './layout.js';
+import * as N from './names.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type HistoryRecord, type Run } from './history.js';
 import { findApp, type ResolvedApp, type ResolvedBackupServer, type Site } from './inventory/model.js';
@@ -166,7 +167,7 @@ class Listings {
   async *newestFirst(dir: string, name: string): AsyncGenerator<string> {
     const seen = new Set<string>();
     for (const day of this.recentDays) {
-      const p = path.join(dir, C.historyFileName(name, day));
+      const p = C.historyFilePath(dir, name, day);
       if (existsSync(p)) {
         seen.add(p);
         yield p;
@@ -178,7 +179,7 @@ class Listings {
   /** Only the files of the given days (newest first), never listing the directory. */
   async *probe(dir: string, name: string, days: readonly string[]): AsyncGenerator<string> {
     for (const day of days) {
-      const p = path.join(dir, C.historyFileName(name, day));
+      const p = C.historyFilePath(dir, name, day);
       if (existsSync(p)) yield p;
     }
   }
@@ -218,7 +219,7 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
   const pullDir = rooted(root, C.serverHistoryDir(b.partition));
   // Job runs still running when the pull copied them are simply not finished yet.
   const jobs = await collectFacts(lists.newestFirst(jobDir, app.name), (r) => r.kind === 'job' && r.name === app.name && r.status !== 'running', () => true, problems);
-  const pullName = C.pullHistoryName(app.server);
+  const pullName = N.pullHistoryName(app.server);
   const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', runningRule({ now }), problems);
   const pulling = pulls.last?.status === 'running' ? pulls.last : undefined;
   const base = rowBase(app, 'remote', b.server);
@@ -260,7 +261,7 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
  * never lists a history folder for them.
  */
 async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, days: readonly string[], problems: HistoryProblem[], now: Date): Promise<RunFacts> {
-  const name = C.drillHistoryName(app.name);
+  const name = N.drillHistoryName(app.name);
   return collectFacts(lists.probe(dir, name, days), (r) => r.kind === 'verify' && r.name === name, runningRule({ now }), problems);
 }
 
@@ -296,7 +297,7 @@ async function offsiteGroups(site: Site, b: ResolvedBackupServer, root: string, 
   const swapMs = parseDuration(off.swap_after) ?? 7 * 86_400_000;
   const names = [...(await lists.get(rooted(root, C.serverHistoryDir(b.partition)))).keys()];
   const usb = names.filter((n) => n.startsWith('offsite-usb-'));
-  const groups: OffsiteGroup[] = off.targets.map((t) => ({ target: t.name, names: [C.offsiteHistoryName(t.name)], staleAfterMs: 0 }));
+  const groups: OffsiteGroup[] = off.targets.map((t) => ({ target: t.name, names: [N.offsiteHistoryName(t.name)], staleAfterMs: 0 }));
   // A drive in service may be away for a whole swap period: its copy may be that much older.
   if (usb.length) groups.push({ target: 'usb', names: usb, staleAfterMs: swapMs, overdue: await overdueDrive(site, b, root, now) });
   return groups;

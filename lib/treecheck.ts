@@ -6,7 +6,7 @@
  */
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { HISTORY_DIR } from './convention.js';
+import { HISTORY_DIR } from './layout.js';
 
 export interface UnsafeLevel {
   /** The offending path (root joined with the segments up to it). */

@@ -6,7 +6,7 @@
  */
 import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { localRoot, localVmDir } from './convention.js';
+import { localRoot, localVmDir } from './layout.js';
 import { DIR_MODE } from './fsutil.js';
 import type { Site } from './inventory/model.js';
 

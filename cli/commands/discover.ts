@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { discover, discoveredYaml, DEFAULT_SEARCH } from '../../lib/discover.js';
 import { ExitCode, NotFoundError } from '../../lib/errors.js';
 import type { Site } from '../../lib/inventory/model.js';
-import { resolveHost } from '../../lib/schedule.js';
+import { resolveScheduleHost } from '../../lib/schedule.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
 import { run } from '../lifecycle.js';
@@ -41,7 +41,7 @@ export const discoverCommand: CommandModule<GlobalArgs, Args> = {
     let where: { server: string | undefined; vm: string | undefined } = { server: undefined, vm: undefined };
     if (site) {
       try {
-        const h = resolveHost(site, argv.host);
+        const h = resolveScheduleHost(site, argv.host);
         where = { server: h.server, vm: h.kind === 'vm' ? h.name : undefined };
       } catch (err) {
         if (argv.host) throw err;

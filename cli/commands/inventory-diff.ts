@@ -2,7 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { ExitCode, NotFoundError } from '../../lib/errors.js';
 import { loadInventory } from '../../lib/inventory/load.js';
-import { diffInventories, loadOldSite, localDirOf, type InventoryDiff } from '../../lib/move.js';
+import { loadOldSite } from '../../lib/apply.js';
+import { diffInventories, localDirOf, type InventoryDiff } from '../../lib/move.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 

@@ -1,6 +1,6 @@
 /** `tierback inventory check|show|schema`. */
 import type { CommandModule } from 'yargs';
-import { HOST_VM } from '../../lib/convention.js';
+import { HOST_VM } from '../../lib/names.js';
 import { ExitCode, InventoryError } from '../../lib/errors.js';
 import { inventoryDiffCommand } from './inventory-diff.js';
 import { inventoryJsonSchema } from '../../lib/inventory/schema.js';

@@ -1,7 +1,7 @@
 /** `tierback move APP --from OLD` and `tierback apply [--from OLD]`: move apps after an inventory edit. */
 import type { CommandModule } from 'yargs';
 import { createExec } from '../../lib/exec.js';
-import { applyInventory, type ApplyResult } from '../../lib/move.js';
+import { applyInventory, type ApplyResult } from '../../lib/apply.js';
 import { formatApplyPlan, planApply, type ApplyPlan } from '../../lib/move-plan.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';

@@ -1,6 +1,6 @@
 /** `tierback offsite usb|drives|push|lifecycle|ls|get`: the offsite tier (docs/offsite.md). */
 import type { CommandModule } from 'yargs';
-import { OFFSITE_CYCLES, type OffsiteCycle } from '../../lib/convention.js';
+import { OFFSITE_CYCLES, type OffsiteCycle } from '../../lib/names.js';
 import { formatDuration } from '../../lib/duration.js';
 import { ExitCode } from '../../lib/errors.js';
 import { exitCodeFor } from '../../lib/outcome.js';

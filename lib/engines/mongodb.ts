@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { DUMP_DIR, dumpFileName, parseDumpFileName } from '../convention.js';
+import { DUMP_DIR, dumpPath } from '../layout.js';
+import { dumpFileName, parseDumpFileName } from '../names.js';
 import { totalRows } from '../dumprows.js';
 import type { Exec } from '../exec.js';
 import { FILE_MODE } from '../fsutil.js';
@@ -40,7 +41,7 @@ export function mongoDump(ctx: PlanContext, conn: DbConnection, db: string, opts
       kind: 'dump',
       title: opts.allDatabases ? `mongodump --archive --gzip (every database) into ${DUMP_DIR}/` : `mongodump --archive --gzip ${db} into ${DUMP_DIR}/`,
       db,
-      file: path.join(ctx.staging, DUMP_DIR, dumpFileName(db, ctx.stamp, 'mongodb.archive.gz')),
+      file: dumpPath(ctx.staging, dumpFileName(db, ctx.stamp, 'mongodb.archive.gz')),
       command: { argv: mongodumpArgv(configFile, opts.allDatabases ? undefined : db) },
       // mongodump --gzip compresses the archive itself.
       compress: false,

@@ -2,7 +2,8 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { DUMP_DIR, dumpFileName } from '../convention.js';
+import { DUMP_DIR, dumpPath } from '../layout.js';
+import { dumpFileName } from '../names.js';
 import { countMysqlDumpRows, totalRows } from '../dumprows.js';
 import { UsageError } from '../errors.js';
 import { checkGzipTrailer } from './common.js';
@@ -48,7 +49,7 @@ export function mysqlDump(ctx: PlanContext, conn: DbConnection, db: string, opts
       kind: 'dump',
       title: opts.allDatabases ? `mysqldump --all-databases into ${DUMP_DIR}/` : `mysqldump ${db} (single transaction) into ${DUMP_DIR}/`,
       db,
-      file: path.join(ctx.staging, DUMP_DIR, dumpFileName(db, ctx.stamp, 'mysql.sql.gz')),
+      file: dumpPath(ctx.staging, dumpFileName(db, ctx.stamp, 'mysql.sql.gz')),
       command: { argv: opts.allDatabases ? [...argv.filter((a) => a !== '--' && a !== db), '--all-databases'] : argv },
       compress: true,
       check: 'mysqldump',

@@ -1,6 +1,7 @@
 /** PostgreSQL: pg_dump custom format (checked with pg_restore --list) or pg_dumpall; the password goes into PGPASSWORD. */
 import path from 'node:path';
-import { DUMP_DIR, dumpFileName } from '../convention.js';
+import { DUMP_DIR, dumpPath } from '../layout.js';
+import { dumpFileName } from '../names.js';
 import { countPgCopyRows, totalRows } from '../dumprows.js';
 import { checkGzipTrailer } from './common.js';
 import { checkServerDatabaseName } from './mysql.js';
@@ -35,7 +36,7 @@ export function postgresDump(ctx: PlanContext, conn: DbConnection, db: string): 
     kind: 'dump',
     title: `pg_dump ${db} (custom format) into ${DUMP_DIR}/`,
     db,
-    file: path.join(ctx.staging, DUMP_DIR, dumpFileName(db, ctx.stamp, 'pgdump')),
+    file: dumpPath(ctx.staging, dumpFileName(db, ctx.stamp, 'pgdump')),
     command: { argv: pgDumpArgv({ host, port: conn.port, user: conn.user }, db), ...pgEnv(conn) },
     compress: false,
     check: 'pg_restore',
@@ -53,7 +54,7 @@ export function postgresDumpAll(ctx: PlanContext, conn: DbConnection): DumpStep 
     kind: 'dump',
     title: `pg_dumpall into ${DUMP_DIR}/`,
     db: 'all',
-    file: path.join(ctx.staging, DUMP_DIR, dumpFileName('all', ctx.stamp, 'pgdumpall.sql.gz')),
+    file: dumpPath(ctx.staging, dumpFileName('all', ctx.stamp, 'pgdumpall.sql.gz')),
     command: { argv, ...pgEnv(conn) },
     compress: true,
     check: 'pg_dumpall',

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { DUMP_DIR, dumpFileName } from '../convention.js';
+import { DUMP_DIR, dumpPath } from '../layout.js';
+import { dumpFileName } from '../names.js';
 import { countSqliteDumpRows, totalRows } from '../dumprows.js';
 import { UsageError } from '../errors.js';
 import { exists } from '../fsutil.js';
@@ -53,7 +54,7 @@ export function sqliteDump(ctx: PlanContext, file: string, name: string, mode: '
     kind: 'dump',
     title: `sqlite3 .dump of ${file} into ${DUMP_DIR}/`,
     db: name,
-    file: path.join(ctx.staging, DUMP_DIR, dumpFileName(name, ctx.stamp, 'sqlite.sql.gz')),
+    file: dumpPath(ctx.staging, dumpFileName(name, ctx.stamp, 'sqlite.sql.gz')),
     command: { argv: ['sqlite3', ...how, '-bail', file, JOURNAL_MODE_LINE, '.dump'] },
     compress: true,
     check: 'sqlite',

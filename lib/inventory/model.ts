@@ -1,6 +1,7 @@
 /** The resolved site: the inventory with every default applied, ready for the rest of tierback. */
 import path from 'node:path';
-import { HOST_VM, localVmDir } from '../convention.js';
+import { localVmDir } from '../layout.js';
+import { HOST_VM } from '../names.js';
 import { parseDuration } from '../duration.js';
 import { NotFoundError } from '../errors.js';
 import type { InventoryProblem } from '../errors.js';

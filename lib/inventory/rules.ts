@@ -1,5 +1,5 @@
 /** Cross-field rules of the inventory: run after the schema check, report every problem. */
-import { HOST_VM } from '../convention.js';
+import { HOST_VM } from '../names.js';
 import type { InventoryProblem } from '../errors.js';
 import { findJobType, jobTypes } from '../jobs/registry.js';
 import { closest } from './model.js';

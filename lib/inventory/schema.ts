@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { checkCron } from '../cron.js';
 import { checkHostKey, checkNetworkHost, checkSshPath, checkUserName } from './values.js';
 import { jobTypes } from '../jobs/registry.js';
-import { DEFAULT_PARTITION, checkAppName, checkHostname, checkPartition, checkRelpath, checkVmName, type Violation } from '../convention.js';
+import { DEFAULT_PARTITION, checkAppName, checkHostname, checkPartition, checkRelpath, checkVmName, type Violation } from '../names.js';
 
 function rule(check: (v: unknown) => Violation | undefined) {
   return (value: unknown, ctx: z.RefinementCtx) => {

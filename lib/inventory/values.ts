@@ -5,7 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { z } from 'zod';
-import { checkHostname, type Violation } from '../convention.js';
+import { checkHostname, type Violation } from '../names.js';
 
 /** Where an ASCII control character (or NUL) sits in a value, if any. */
 function controlChar(value: string): string | undefined {

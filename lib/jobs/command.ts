@@ -5,9 +5,9 @@
  * environment only.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { DUMP_DIR, dumpFileName } from '../convention.js';
+import { DUMP_DIR, dumpPath } from '../layout.js';
+import { dumpFileName } from '../names.js';
 import { TierbackError } from '../errors.js';
 import { checkCommandArgv } from '../inventory/values.js';
 import { verifyDumps } from './common.js';
@@ -62,7 +62,7 @@ export const commandJob = defineJobType<CommandOptions>({
           kind: 'dump',
           title: `run ${o.argv[0]} and store its output in ${DUMP_DIR}/`,
           db: name,
-          file: path.join(ctx.staging, DUMP_DIR, dumpFileName(name, ctx.stamp, `${o.ext}.gz`)),
+          file: dumpPath(ctx.staging, dumpFileName(name, ctx.stamp, `${o.ext}.gz`)),
           command: { argv: o.argv, cwd: o.cwd ?? app.path, okCodes: o.ok_codes, ...(Object.keys(o.env).length ? { env: o.env } : {}), ...(secretEnv ? { secretEnv } : {}) },
           compress: true,
           check: 'gzip',

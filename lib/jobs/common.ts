@@ -1,7 +1,8 @@
 /** Helpers shared by job types: rsync argv, source checks, the dump checks of a backup folder. Pure or read-only. */
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DUMP_DIR, parseDumpFileName } from '../convention.js';
+import { DUMP_DIR, dumpDir } from '../layout.js';
+import { parseDumpFileName } from '../names.js';
 import type { Exec } from '../exec.js';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
@@ -31,7 +32,7 @@ export interface RsyncArgs {
 }
 
 /** rsync argv copying `source/` into `dest/` (or `source` itself when single). Never a shell string. */
-export function rsyncArgv(a: RsyncArgs): string[] {
+export function copyArgv(a: RsyncArgs): string[] {
   const argv = ['rsync', ...RSYNC_BASE];
   if (a.linkDest) argv.push(`--link-dest=${a.linkDest}`);
   for (const f of a.filters ?? []) argv.push(`--filter=${f}`);
@@ -87,7 +88,7 @@ export async function isPresent(p: string): Promise<boolean> {
 
 /** Checks every dump in `<dir>/db/`. */
 export async function verifyDumps(dir: string, exec: Exec, signal?: AbortSignal, opts: { required?: boolean } = {}): Promise<VerifyProblem[]> {
-  const dbDir = path.join(dir, DUMP_DIR);
+  const dbDir = dumpDir(dir);
   let names: string[] = [];
   try {
     names = await readdir(dbDir);

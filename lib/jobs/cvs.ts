@@ -8,7 +8,7 @@ import { mkdir, opendir, readdir, rmdir, unlink, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { z } from 'zod';
 import { TierbackError } from '../errors.js';
-import { isDir, isPresent, requireDir, rsyncArgv } from './common.js';
+import { isDir, isPresent, requireDir, copyArgv } from './common.js';
 import { defineJobType, type CustomStep } from './types.js';
 
 export const cvsOptions = z
@@ -69,7 +69,7 @@ export const cvsJob = defineJobType<CvsOptions>({
           title: 'copy the repository (lock files left out)',
           source: app.path,
           dest: path.join(ctx.staging, 'cvsroot'),
-          argv: rsyncArgv({ source: app.path, dest: path.join(ctx.staging, 'cvsroot'), linkDest: ctx.previous ? path.join(ctx.previous, 'cvsroot') : undefined, excludes: ['#cvs.*', 'CVS/Entries.Log'] }),
+          argv: copyArgv({ source: app.path, dest: path.join(ctx.staging, 'cvsroot'), linkDest: ctx.previous ? path.join(ctx.previous, 'cvsroot') : undefined, excludes: ['#cvs.*', 'CVS/Entries.Log'] }),
         },
       ],
       cleanup: [{ kind: 'custom', title: 'release the CVS read locks', action: 'cvs-unlock', args }],

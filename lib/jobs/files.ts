@@ -1,7 +1,7 @@
 /** files: any tree, optionally narrowed by fast-glob include/exclude patterns, copied into `files/`. */
 import path from 'node:path';
 import { z } from 'zod';
-import { isDir, requireDir, rsyncArgv } from './common.js';
+import { isDir, requireDir, copyArgv } from './common.js';
 import { defineJobType } from './types.js';
 
 export const filesOptions = z
@@ -33,7 +33,7 @@ export const filesJob = defineJobType<FilesOptions>({
           title: `copy ${app.path} into ${FILES_DIR}/`,
           source: app.path,
           dest,
-          argv: rsyncArgv({ source: app.path, dest, linkDest, extra: globbed ? [`--files-from=${list}`] : [] }),
+          argv: copyArgv({ source: app.path, dest, linkDest, extra: globbed ? [`--files-from=${list}`] : [] }),
           ...(globbed ? { filesFrom: { cwd: app.path, include: o.include, exclude: o.exclude, list } } : {}),
         },
       ],

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { isDir, requireDir, rsyncArgv } from './common.js';
+import { isDir, requireDir, copyArgv } from './common.js';
 import { defineJobType } from './types.js';
 
 export const maildirOptions = z
@@ -29,13 +29,13 @@ export const maildirJob = defineJobType<MaildirOptions>({
     return {
       sources: [app.path],
       steps: [
-        { kind: 'rsync', title: 'pass 1: every new/ folder', source: app.path, dest, argv: rsyncArgv({ source: app.path, dest, linkDest, filters: ['+ */', '+ new/*', '- *'] }) },
+        { kind: 'rsync', title: 'pass 1: every new/ folder', source: app.path, dest, argv: copyArgv({ source: app.path, dest, linkDest, filters: ['+ */', '+ new/*', '- *'] }) },
         {
           kind: 'rsync',
           title: 'pass 2: cur/ and the other files (tmp/ contents left out), again while messages vanish',
           source: app.path,
           dest,
-          argv: rsyncArgv({ source: app.path, dest, linkDest, filters: ['- tmp/*', '- new/*', '+ *'] }),
+          argv: copyArgv({ source: app.path, dest, linkDest, filters: ['- tmp/*', '- new/*', '+ *'] }),
           retryOnVanished: o.retries,
         },
       ],

@@ -1,7 +1,7 @@
 /** moinmoin: the wiki's data/ (pages, users, plugins) and its configuration files, without caches. */
 import path from 'node:path';
 import { z } from 'zod';
-import { isDir, requireDir, rsyncArgv } from './common.js';
+import { isDir, requireDir, copyArgv } from './common.js';
 import { defineJobType } from './types.js';
 
 export const moinmoinOptions = z
@@ -24,13 +24,13 @@ export const moinmoinJob = defineJobType<MoinmoinOptions>({
     return {
       sources: [data, app.path],
       steps: [
-        { kind: 'rsync', title: 'copy data/ without caches', source: data, dest: path.join(ctx.staging, 'data'), argv: rsyncArgv({ source: data, dest: path.join(ctx.staging, 'data'), linkDest: prev('data'), excludes: o.exclude }) },
+        { kind: 'rsync', title: 'copy data/ without caches', source: data, dest: path.join(ctx.staging, 'data'), argv: copyArgv({ source: data, dest: path.join(ctx.staging, 'data'), linkDest: prev('data'), excludes: o.exclude }) },
         {
           kind: 'rsync',
           title: 'copy the configuration (*.py, *.wsgi, *.cgi at the top of path) into config/',
           source: app.path,
           dest: path.join(ctx.staging, 'config'),
-          argv: rsyncArgv({ source: app.path, dest: path.join(ctx.staging, 'config'), filters: ['+ /*.py', '+ /*.wsgi', '+ /*.cgi', '- *'] }),
+          argv: copyArgv({ source: app.path, dest: path.join(ctx.staging, 'config'), filters: ['+ /*.py', '+ /*.wsgi', '+ /*.cgi', '- *'] }),
         },
       ],
     };

@@ -1,6 +1,6 @@
 /** mongodb: MongoDB databases (one, several or all), each dumped with mongodump --archive --gzip. */
 import { z } from 'zod';
-import { DUMP_DIR } from '../convention.js';
+import { DUMP_DIR } from '../layout.js';
 import { dumpName, readPasswordFile } from '../engines/common.js';
 import { DEFAULT_MONGODB_URI, mongoDump } from '../engines/mongodb.js';
 import type { DbConnection } from '../engines/types.js';

@@ -8,7 +8,8 @@
  * folder itself is safe (never through the symlink). Also: the mount must exist (prepareMount).
  */
 import path from 'node:path';
-import { HISTORY_DIR, HOST_VM, historyFileName, segmentsUnder, vmHistoryDir } from '../convention.js';
+import { HISTORY_DIR, segmentsUnder, vmHistoryDir } from '../layout.js';
+import { HOST_VM, historyFileName } from '../names.js';
 import { NotFoundError, RefusedError, errorText } from '../errors.js';
 import { assertInside, ensureDir } from '../fsutil.js';
 import { appendRecord, dayOf, hostName, newRunId, type HistoryRecord } from '../history.js';

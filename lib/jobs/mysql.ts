@@ -1,6 +1,6 @@
 /** mysql: standalone MySQL/MariaDB databases (one, several or all) dumped with mysqldump --single-transaction. */
 import { z } from 'zod';
-import { DUMP_DIR } from '../convention.js';
+import { DUMP_DIR } from '../layout.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { checkDatabaseUser, checkNetworkHost, refineWith } from '../inventory/values.js';
 import { verifyDumps } from './common.js';

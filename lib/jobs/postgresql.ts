@@ -1,6 +1,6 @@
 /** postgresql: standalone PostgreSQL databases: pg_dump custom format each, or pg_dumpall for "all". */
 import { z } from 'zod';
-import { DUMP_DIR } from '../convention.js';
+import { DUMP_DIR } from '../layout.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { verifyDumps } from './common.js';
 import { dumpName, readPasswordFile } from '../engines/common.js';

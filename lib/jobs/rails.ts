@@ -10,10 +10,10 @@ import { lstat, readFile, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { z } from 'zod';
-import { DUMP_DIR, MANIFEST_FILE } from '../convention.js';
+import { DUMP_DIR, MANIFEST_FILE } from '../layout.js';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
-import { isDir, isPresent, rsyncArgv, verifyDumps } from './common.js';
+import { isDir, isPresent, copyArgv, verifyDumps } from './common.js';
 import { readPasswordFile } from '../engines/common.js';
 import { mysqlDump } from '../engines/mysql.js';
 import { postgresDump } from '../engines/postgresql.js';
@@ -151,18 +151,18 @@ export const railsJob = defineJobType<RailsOptions>({
       title: 'copy the Capistrano folder but shared/ (current, releases/ with older releases, repo/, revisions.log, ...)',
       source: cap,
       dest: ctx.staging,
-      argv: rsyncArgv({ source: cap, dest: ctx.staging, linkDest: ctx.previous, excludes: ['/shared', ...(releasesLinked ? ['/releases'] : []), ...(await sideFiles(cap))] }),
+      argv: copyArgv({ source: cap, dest: ctx.staging, linkDest: ctx.previous, excludes: ['/shared', ...(releasesLinked ? ['/releases'] : []), ...(await sideFiles(cap))] }),
     });
     if (releasesLinked) {
       const rel = path.join(cap, 'releases');
-      steps.push({ kind: 'rsync', title: 'copy releases/ (a symlink, followed)', source: rel, dest: path.join(ctx.staging, 'releases'), argv: rsyncArgv({ source: rel, dest: path.join(ctx.staging, 'releases'), linkDest: prev('releases'), excludes: await sideFiles(rel) }) });
+      steps.push({ kind: 'rsync', title: 'copy releases/ (a symlink, followed)', source: rel, dest: path.join(ctx.staging, 'releases'), argv: copyArgv({ source: rel, dest: path.join(ctx.staging, 'releases'), linkDest: prev('releases'), excludes: await sideFiles(rel) }) });
     }
     steps.push({
       kind: 'rsync',
       title: 'copy shared/ (its var link is followed separately)',
       source: path.join(cap, 'shared'),
       dest: path.join(ctx.staging, 'shared'),
-      argv: rsyncArgv({ source: path.join(cap, 'shared'), dest: path.join(ctx.staging, 'shared'), linkDest: prev('shared'), excludes: [...o.exclude, '/var', ...(await sideFiles(path.join(cap, 'shared')))] }),
+      argv: copyArgv({ source: path.join(cap, 'shared'), dest: path.join(ctx.staging, 'shared'), linkDest: prev('shared'), excludes: [...o.exclude, '/var', ...(await sideFiles(path.join(cap, 'shared')))] }),
     });
     const varLink = path.join(cap, 'shared', 'var');
     if (o.data && (await isPresent(varLink))) {
@@ -175,7 +175,7 @@ export const railsJob = defineJobType<RailsOptions>({
         title: `copy the data directory ${data} into shared/var/`,
         source: data,
         dest: path.join(ctx.staging, 'shared', 'var'),
-        argv: rsyncArgv({ source: data, dest: path.join(ctx.staging, 'shared', 'var'), linkDest: prev('shared/var'), excludes: await sideFiles(data) }),
+        argv: copyArgv({ source: data, dest: path.join(ctx.staging, 'shared', 'var'), linkDest: prev('shared/var'), excludes: await sideFiles(data) }),
       });
     }
     return { sources, steps, secretFiles, facts: { adapter: db.adapter } };

@@ -25,7 +25,7 @@ import { jobTarget, planJob } from './plan.js';
 import { recoverSwap, removeStaleSecretDirs } from './swap.js';
 
 export { describePlan, formatPlan, jobTarget, planJob } from './plan.js';
-export { pruneDumps, recoverSwap } from './swap.js';
+export { trimDumps, recoverSwap } from './swap.js';
 export { measure } from './measure.js';
 
 export interface JobOptions {

@@ -1,6 +1,6 @@
 /** Which apps `tierback job` runs: named apps, or every active app of "this VM". */
 import os from 'node:os';
-import { HOST_VM } from '../convention.js';
+import { HOST_VM } from '../names.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { findApp, type ResolvedApp, type Site } from '../inventory/model.js';
 

@@ -5,7 +5,7 @@
 import { link, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DUMP_DIR, parseDumpFileName, retiredPath } from '../convention.js';
+import { dumpDir, dumpPath, parseDumpFileName, retiredPath, workingFilesOf } from '../convention.js';
 import { DIR_MODE } from '../fsutil.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import type { Logger } from '../log.js';
@@ -23,50 +23,47 @@ export async function removeStaleSecretDirs(app: ResolvedApp): Promise<void> {
 
 /** Puts back a backup parked by a run that crashed between the two renames, and removes stale leftovers. */
 export async function recoverSwap(target: string, log?: Logger): Promise<void> {
-  const dir = path.dirname(target);
-  const base = path.basename(target);
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await readdir(path.dirname(target));
   } catch {
     return;
   }
-  const olds = names.filter((n) => n.startsWith(`.${base}.old-`)).sort();
-  const partials = names.filter((n) => n.startsWith(`.${base}.partial-`));
+  const { old: olds, partial: partials } = workingFilesOf(target, names);
   if (!(await isPresent(target)) && olds.length > 0) {
     const newest = olds.pop()!;
-    log?.warn({ from: newest }, 'restoring the previous backup parked by an interrupted run');
-    await rename(path.join(dir, newest), target);
+    log?.warn({ from: path.basename(newest) }, 'restoring the previous backup parked by an interrupted run');
+    await rename(newest, target);
   }
-  for (const n of [...olds, ...partials]) {
-    log?.info({ leftover: n }, 'removing leftover of an interrupted run');
-    await rm(path.join(dir, n), { recursive: true, force: true });
+  for (const p of [...olds, ...partials]) {
+    log?.info({ leftover: path.basename(p) }, 'removing leftover of an interrupted run');
+    await rm(p, { recursive: true, force: true });
   }
 }
 
 /** Hard-links the previous backup's dumps into staging/db and prunes each database to the newest `keep`. */
 export async function carryDumps(plan: JobPlan, keep: number): Promise<void> {
-  const dbDir = path.join(plan.staging, DUMP_DIR);
+  const dbDir = dumpDir(plan.staging);
   if (plan.previous) {
     let names: string[] = [];
     try {
-      names = await readdir(path.join(plan.previous, DUMP_DIR));
+      names = await readdir(dumpDir(plan.previous));
     } catch {
       names = [];
     }
     for (const n of names) {
       if (!parseDumpFileName(n)) continue;
       await mkdir(dbDir, { recursive: true, mode: DIR_MODE });
-      await link(path.join(plan.previous, DUMP_DIR, n), path.join(dbDir, n)).catch((err: NodeJS.ErrnoException) => {
+      await link(dumpPath(plan.previous, n), path.join(dbDir, n)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
     }
   }
-  await pruneDumps(dbDir, keep);
+  await trimDumps(dbDir, keep);
 }
 
 /** Keeps the newest `keep` (at least 1) dumps of each database in `dbDir`; returns the removed names. */
-export async function pruneDumps(dbDir: string, keep: number): Promise<string[]> {
+export async function trimDumps(dbDir: string, keep: number): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(dbDir);

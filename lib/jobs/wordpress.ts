@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
-import { isDir, isPresent, requireDir, rsyncArgv, verifyDumps } from './common.js';
+import { isDir, isPresent, requireDir, copyArgv, verifyDumps } from './common.js';
 import { dumpName } from '../engines/common.js';
 import { mysqlDump } from '../engines/mysql.js';
 import type { DbConnection } from '../engines/types.js';
@@ -87,11 +87,11 @@ export const wordpressJob = defineJobType<WordpressOptions>({
       title: 'copy wp-content/',
       source: content,
       dest: path.join(ctx.staging, 'wp-content'),
-      argv: rsyncArgv({ source: content, dest: path.join(ctx.staging, 'wp-content'), linkDest: ctx.previous ? path.join(ctx.previous, 'wp-content') : undefined, excludes: o.exclude }),
+      argv: copyArgv({ source: content, dest: path.join(ctx.staging, 'wp-content'), linkDest: ctx.previous ? path.join(ctx.previous, 'wp-content') : undefined, excludes: o.exclude }),
     });
     for (const f of [file, path.join(app.path, '.htaccess')]) {
       if (!(await isPresent(f))) continue;
-      steps.push({ kind: 'rsync', title: `copy ${path.basename(f)} into config/`, source: f, dest: path.join(ctx.staging, 'config'), argv: rsyncArgv({ source: f, dest: path.join(ctx.staging, 'config'), single: true }) });
+      steps.push({ kind: 'rsync', title: `copy ${path.basename(f)} into config/`, source: f, dest: path.join(ctx.staging, 'config'), argv: copyArgv({ source: f, dest: path.join(ctx.staging, 'config'), single: true }) });
     }
     return { sources: [app.path, `mysql://${config.host}/${config.name}`], steps, secretFiles: [m.secret], facts: { table_prefix: config.tablePrefix } };
   },

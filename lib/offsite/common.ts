@@ -1,7 +1,8 @@
 /** What the offsite commands share: settings resolved from the inventory, server selection, age argv, history. */
 export { errorText } from '../errors.js';
 import path from 'node:path';
-import { lockPath, offsiteHistoryName, serverHistoryDir, stateDir } from '../convention.js';
+import { offsiteLockPath, serverHistoryDir } from '../layout.js';
+import { offsiteHistoryName } from '../names.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { readHistory } from '../history.js';
 import { DEFAULT_RETENTION, suggest, type ResolvedBackupServer, type Site } from '../inventory/model.js';
@@ -57,7 +58,7 @@ export function ageDecryptArgv(identity: string): string[] {
 
 /** Lock of one offsite target on this backup server. */
 export function lockTarget(partition: string, target: string): Promise<Lock> {
-  return acquireLock(lockPath(path.posix.join(stateDir(partition), offsiteHistoryName(target))), `offsite target ${target}`);
+  return acquireLock(offsiteLockPath(partition, target), `offsite target ${target}`);
 }
 
 /** Successful offsite runs of a target for one server (oldest first). */

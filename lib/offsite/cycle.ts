@@ -6,7 +6,7 @@
  * usual GFS calendar (1 January yearly, 1 April/July/October quarterly, other 1sts monthly, Mondays
  * weekly), and a missed Monday makes Tuesday's copy the weekly one instead of losing the week.
  */
-import { OFFSITE_CYCLES, type OffsiteCycle } from '../convention.js';
+import { OFFSITE_CYCLES, type OffsiteCycle } from '../names.js';
 import type { Retention } from '../inventory/schema.js';
 
 export interface CalendarKey {

@@ -4,7 +4,7 @@
  * tierback itself removes the server's day folders older than `keep_days`, by age (no lifecycle
  * rules needed, so it works on any rclone backend).
  */
-import { offsiteDatedKey } from '../convention.js';
+import { offsiteDatedKey } from '../layout.js';
 import type { Exec } from '../exec.js';
 import { dayOf } from '../history.js';
 import { joinRemote, listRemoteSnapshots, rcloneArgv, type RcloneTarget } from './rclone.js';

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { OFFSITE_MANIFEST, checkHostname, isStamp, snapshotDir } from '../convention.js';
+import { OFFSITE_MANIFEST, snapshotDir } from '../layout.js';
+import { checkHostname, isStamp } from '../names.js';
 import { NotFoundError, TierbackError, UsageError } from '../errors.js';
 import { createExec, runPipeline, type Exec, type PipelineStage } from '../exec.js';
 import { assertInside, ensureDir, exists } from '../fsutil.js';

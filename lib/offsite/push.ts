@@ -8,7 +8,8 @@
 import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { OFFSITE_MANIFEST, offsiteArchiveName, offsiteHistoryName, offsiteSnapshotKey, serverHistoryDir, snapshotDir, type OffsiteCycle } from '../convention.js';
+import { OFFSITE_MANIFEST, offsiteSnapshotKey, serverHistoryDir, snapshotDir } from '../layout.js';
+import { offsiteArchiveName, offsiteHistoryName, type OffsiteCycle } from '../names.js';
 import { recordRun, type RunEnd } from '../run-record.js';
 import { INTERRUPTED_ERROR, TierbackError, UsageError } from '../errors.js';
 import { createExec, runPipeline, type Exec, type PipelineStage } from '../exec.js';

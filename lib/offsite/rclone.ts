@@ -1,7 +1,8 @@
 /** rclone targets: resolution from the inventory, remote path joining, argv, listing of pushed snapshots. */
 import { Transform, type TransformCallback } from 'node:stream';
 import { createHash, type Hash } from 'node:crypto';
-import { OFFSITE_CYCLES, OFFSITE_MANIFEST, isStamp, type OffsiteCycle } from '../convention.js';
+import { OFFSITE_MANIFEST } from '../layout.js';
+import { OFFSITE_CYCLES, isStamp, type OffsiteCycle } from '../names.js';
 import { NotFoundError } from '../errors.js';
 import type { Exec } from '../exec.js';
 import { suggest, type Site } from '../inventory/model.js';

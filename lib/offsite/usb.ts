@@ -9,14 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  DRIVE_LABEL_FILE,
-  driveRegistryDir,
-  driveRegistryPath,
-  offsiteHistoryName,
-  serverHistoryDir,
-  snapshotDir,
-} from '../convention.js';
+import { DRIVE_LABEL_FILE, driveLabelPath, driveRegistryDir, driveRegistryPath, serverHistoryDir, snapshotDir } from '../layout.js';
+import { offsiteHistoryName, parseDriveRecordName } from '../names.js';
 import { recordRun, type RunEnd } from '../run-record.js';
 import { INTERRUPTED_ERROR, NotFoundError, RefusedError, TierbackError, UsageError } from '../errors.js';
 import { createExec, type Exec } from '../exec.js';
@@ -92,7 +86,7 @@ async function isMountPoint(dir: string): Promise<boolean> {
 }
 
 export async function readDriveLabel(mount: string): Promise<DriveLabel | undefined> {
-  const file = path.join(mount, DRIVE_LABEL_FILE);
+  const file = driveLabelPath(mount);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -134,7 +128,7 @@ export async function openDrive(mount: string, opts: { init?: boolean | undefine
   const label = opts.label ?? `drive-${id.slice(0, 8)}`;
   if (!LABEL_RE.test(label)) throw new UsageError(`--label "${label}" is not a drive label`, 'a-z, 0-9 and "-", e.g. "offsite-a"');
   const drive: DriveLabel = { id, label, created: opts.now.toISOString() };
-  if (!opts.dryRun) await writeFileAtomic(path.join(mount, DRIVE_LABEL_FILE), `${JSON.stringify(drive, null, 2)}\n`, 0o644); // dry run: the label it would write
+  if (!opts.dryRun) await writeFileAtomic(driveLabelPath(mount), `${JSON.stringify(drive, null, 2)}\n`, 0o644); // dry run: the label it would write
   return { drive, created: true };
 }
 
@@ -147,9 +141,9 @@ export async function readDriveRegistry(partition: string): Promise<DriveRecord[
     throw err;
   }
   const out: DriveRecord[] = [];
-  for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
+  for (const id of names.sort().map(parseDriveRecordName).filter((x): x is string => x !== undefined)) {
     try {
-      out.push(JSON.parse(await readFile(path.join(driveRegistryDir(partition), n), 'utf8')) as DriveRecord);
+      out.push(JSON.parse(await readFile(driveRegistryPath(partition, id), 'utf8')) as DriveRecord);
     } catch {
       // unreadable record: skipped (the drive's label file still identifies it)
     }

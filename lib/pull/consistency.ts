@@ -18,7 +18,7 @@ import { constants } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MANIFEST_FILE, localAppDir, localRoot } from '../convention.js';
+import { MANIFEST_FILE, localAppDir, localRoot, manifestPath } from '../layout.js';
 import { runOf } from '../manifest.js';
 import { unsafeLevel } from '../treecheck.js';
 import { CommandError, TierbackError } from '../errors.js';
@@ -68,7 +68,7 @@ export async function plainPath(root: string, rel: string): Promise<boolean> {
 async function readMarker(dir: string): Promise<string> {
   let fh;
   try {
-    fh = await open(path.join(dir, MANIFEST_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
+    fh = await open(manifestPath(dir), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'not a file' : markerOf(undefined);
   }

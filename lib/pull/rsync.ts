@@ -2,7 +2,7 @@
  * rsync as data: the argv of a pull, and parsers for what rsync prints (--stats, --info=progress2).
  * Pure: nothing here runs a process or touches the file system.
  */
-import { PULL_EXCLUDES } from '../convention.js';
+import { PULL_EXCLUDES } from '../layout.js';
 
 export interface RsyncPlan {
   /** `host:/path/` or a local `/path/` (always with a trailing slash: copy the contents). */

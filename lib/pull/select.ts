@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { NotFoundError, UsageError } from '../errors.js';
 import { suggest, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
-import { matchServer } from '../machine.js';
+import { matchServer, ownHostName } from '../machine.js';
 
 /** Picks the pulls of a backup server named on the command line (all by default). */
 export function selectPulls(site: Site, backupServer: ResolvedBackupServer, servers: readonly string[] | undefined): ResolvedPull[] {
@@ -27,7 +27,8 @@ export function selectPulls(site: Site, backupServer: ResolvedBackupServer, serv
  */
 export function resolveBackupServer(site: Site, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, hostname = os.hostname()): ResolvedBackupServer {
   const names = site.backupServers.map((b) => b.server);
-  const want = explicit ?? env['TIERBACK_HOST'];
+  const own = ownHostName(explicit, env, hostname);
+  const want = own.from === 'hostname' ? undefined : own.name;
   if (want) {
     const b = site.backupServers.find((x) => x.server === want);
     if (!b) throw new NotFoundError(`"${want}" is not a backup server in ${site.file}`, suggest(want, names, 'backup servers'));

@@ -4,18 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import path from 'node:path';
-import {
-  PARTIAL_SUFFIX,
-  currentLinkTarget,
-  isStamp,
-  partialSnapshotDir,
-  remoteRoot,
-  remoteServerDir,
-  snapshotDir,
-  snapshotStamp,
-  snapshotsDir,
-} from '../convention.js';
+import { currentLinkTarget, currentLinkTempPath, parseCurrentLinkTarget, parseSnapshotEntry, partialSnapshotDir, remoteRoot, remoteServerDir, snapshotDir, snapshotsDir } from '../layout.js';
+import { snapshotStamp } from '../names.js';
 import { RefusedError } from '../errors.js';
 import { ensureDir, exists } from '../fsutil.js';
 
@@ -36,11 +26,9 @@ export async function readSnapshotState(partition: string, server: string): Prom
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const complete = names.filter(isStamp).sort();
-  const partials = names
-    .filter((n) => n.endsWith(PARTIAL_SUFFIX) && isStamp(n.slice(0, -PARTIAL_SUFFIX.length)))
-    .map((n) => n.slice(0, -PARTIAL_SUFFIX.length))
-    .sort();
+  const entries = names.map(parseSnapshotEntry);
+  const complete = entries.flatMap((e) => (e?.state === 'complete' ? [e.stamp] : [])).sort();
+  const partials = entries.flatMap((e) => (e?.state === 'partial' ? [e.stamp] : [])).sort();
   return { current: await currentStamp(partition, server), complete, partials };
 }
 
@@ -61,9 +49,8 @@ export async function currentStamp(partition: string, server: string): Promise<s
     );
   }
   const target = await readlink(link);
-  const stamp = path.posix.basename(target);
-  const expected = currentLinkTarget(server, stamp);
-  if (!isStamp(stamp) || target !== expected) {
+  const stamp = parseCurrentLinkTarget(server, target);
+  if (stamp === undefined) {
     throw new RefusedError(`${link} points to ${target}, not to a snapshot of ${server}`, `remove the link; the next pull recreates it`);
   }
   return stamp;
@@ -101,7 +88,7 @@ export async function preparePartial(partition: string, server: string, stamp: s
 export async function switchCurrent(partition: string, server: string, stamp: string): Promise<void> {
   await ensureDir(remoteRoot(partition));
   const link = remoteServerDir(partition, server);
-  const tmp = path.posix.join(remoteRoot(partition), `.${server}.tmp-${randomBytes(4).toString('hex')}`);
+  const tmp = currentLinkTempPath(partition, server, randomBytes(4).toString('hex'));
   await symlink(currentLinkTarget(server, stamp), tmp);
   try {
     await rename(tmp, link);

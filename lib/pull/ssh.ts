@@ -1,12 +1,15 @@
 /**
- * How a backup server reaches a source server: the OpenSSH client argv (for rsync -e), host key
- * pinning (known_hosts from the inventory's `host_key`, or an operator's file), and the
- * `authorized_keys` line that restricts the backup server's key to read-only rsync.
+ * The one SSH/rsync transport: how tierback reaches another server (pull, move, restore
+ * --to-server, ssh check): the target from the inventory (`sshTarget`), host key pinning
+ * (known_hosts from the inventory's `host_key`, or an operator's file; always strict), the OpenSSH
+ * client argv and rsync's `-e` value (`openSshTransport`), and the `authorized_keys` line that
+ * restricts the backup server's key to read-only rsync.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { localRoot } from '../convention.js';
+import { localRoot } from '../layout.js';
+import { rshString } from './rsync.js';
 import { FILE_MODE } from '../fsutil.js';
 import { UsageError } from '../errors.js';
 import type { ResolvedServer } from '../inventory/model.js';
@@ -44,9 +47,14 @@ export function sshTarget(server: ResolvedServer): SshTarget {
   };
 }
 
+/** The host as rsync and scp want it before ":" (IPv6 addresses in brackets). */
+export function rsyncHost(t: SshTarget): string {
+  return t.host.includes(':') ? `[${t.host}]` : t.host;
+}
+
 /** The rsync source of a pull over SSH: `<partition>/local/`, or `/` (= that folder) under rrsync. */
 export function remoteSource(t: SshTarget): string {
-  return `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.rrsync ? '/' : `${t.localRoot}/`}`;
+  return `${rsyncHost(t)}:${t.rrsync ? '/' : `${t.localRoot}/`}`;
 }
 
 /** Validates a pinned key line: "<type> <base64> [comment]". */
@@ -123,6 +131,31 @@ export function sshArgv(t: SshTarget, knownHostsOptions: readonly string[], conn
   ];
   if (t.identity) argv.push('-i', t.identity, '-o', 'IdentitiesOnly=yes');
   return argv;
+}
+
+/** A connection to one server, ready to use: ssh's argv, rsync's -e value, and the pin files to clean up. */
+export interface SshTransport {
+  target: SshTarget;
+  /** The full OpenSSH client argv up to (not including) the destination: `ssh -p .. -l .. -o ..`. */
+  ssh: string[];
+  /** The same as one rsync `-e` value. */
+  rsh: string;
+  /** `<host>:<path>` for rsync. */
+  remote(p: string): string;
+  /** Removes the temporary known_hosts file of a pinned key. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Opens the transport to `server` as the inventory describes it (port, user, identity, pinned
+ * host key with HostKeyAlias, batch mode, no forwarding). Host keys are always verified.
+ * `where` names the inventory entry in errors about a bad pin.
+ */
+export async function openSshTransport(server: ResolvedServer, opts: { connectTimeoutS?: number; where?: string } = {}): Promise<SshTransport> {
+  const target = sshTarget(server);
+  const kh = await prepareKnownHosts(target, opts.where ?? `servers[${server.index}].ssh.host_key`);
+  const ssh = sshArgv(target, kh.options, opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S);
+  return { target, ssh, rsh: rshString(ssh), remote: (p) => `${rsyncHost(target)}:${p}`, cleanup: kh.cleanup };
 }
 
 /**

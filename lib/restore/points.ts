@@ -4,18 +4,8 @@
  * (its current place and the old ones its move records name, lib/places.ts). Read-only.
  */
 import { lstat, readdir } from 'node:fs/promises';
-import path from 'node:path';
-import {
-  DUMP_DIR,
-  HISTORY_DIR,
-  jobHistoryDir,
-  localAppDir,
-  parseDumpFileName,
-  parseSnapshotStamp,
-  snapshotAppDir,
-  snapshotDir,
-  vmHistoryDir,
-} from '../convention.js';
+import { dumpDir, dumpPath, dumpRelPath, jobHistoryDir, localAppDir, snapshotAppDir, snapshotJobHistoryDir, vmHistoryDir } from '../layout.js';
+import { parseDumpFileName, parseSnapshotStamp } from '../names.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { dayOf, readHistory, type Run } from '../history.js';
 import { parseAt, type AtSpec } from '../timespec.js';
@@ -87,7 +77,7 @@ async function isDirectory(p: string): Promise<boolean> {
 async function readDumps(disk: string): Promise<DumpRef[]> {
   let names: string[] = [];
   try {
-    names = await readdir(path.join(disk, DUMP_DIR));
+    names = await readdir(dumpDir(disk));
   } catch {
     return [];
   }
@@ -95,9 +85,9 @@ async function readDumps(disk: string): Promise<DumpRef[]> {
   for (const n of names.sort()) {
     const p = parseDumpFileName(n);
     if (!p) continue;
-    const st = await lstat(path.join(disk, DUMP_DIR, n)).catch(() => undefined);
+    const st = await lstat(dumpPath(disk, n)).catch(() => undefined);
     if (!st?.isFile()) continue;
-    out.push({ db: p.db, file: `${DUMP_DIR}/${n}`, stamp: p.stamp, at: p.at, ext: p.ext, bytes: st.size });
+    out.push({ db: p.db, file: dumpRelPath(n), stamp: p.stamp, at: p.at, ext: p.ext, bytes: st.size });
   }
   return out;
 }
@@ -181,7 +171,7 @@ export async function listPoints(site: Site, app: ResolvedApp, opts: PointOption
         const disk = diskPath(root, dir);
         if (!(await isDirectory(disk))) continue;
         seenSnapshots.add(key);
-        const history = diskPath(root, path.posix.join(snapshotDir(partition, place.server, stamp), place.vm, HISTORY_DIR));
+        const history = diskPath(root, snapshotJobHistoryDir(partition, place.server, stamp, place.vm));
         // Snapshots of the app's own server keep their short id; those of an old server name it.
         const id = place.server === app.server ? `${backupServer}/${stamp}` : `${backupServer}/${place.server}/${stamp}`;
         const extra: Partial<Point> = { backupServer, partition, snapshot: stamp, current: !moved && stamp === current, place: { server: place.server, vm: place.vm, relpath: place.relpath } };

@@ -6,7 +6,7 @@
  */
 import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { MANIFEST_FILE } from '../convention.js';
+import { MANIFEST_FILE } from '../layout.js';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
@@ -14,8 +14,7 @@ import { findServer } from '../inventory/model.js';
 import { getJobType, jobTypes } from '../jobs/registry.js';
 import type { RestoreGuide } from '../jobs/types.js';
 import type { Logger } from '../log.js';
-import { rshString } from '../pull/rsync.js';
-import { prepareKnownHosts, sshArgv, sshTarget } from '../pull/ssh.js';
+import { openSshTransport } from '../pull/ssh.js';
 import type { DbConnection } from '../engines/types.js';
 import { appDatabase, pickConnection, checkNewDatabaseName, dumpFormat, guardLiveDatabase, isFileBased, prepareTarget, runLoad, unsupportedDump } from './database.js';
 import { chooseDump, choosePoint, listPoints, type DumpRef, type Point, type Selection } from './points.js';
@@ -192,17 +191,14 @@ export async function restoreFiles(site: Site, app: ResolvedApp, opts: RestoreFi
 
   if (opts.toServer) {
     const server = findServer(site, opts.toServer);
-    const target = sshTarget(server);
-    const kh = await prepareKnownHosts(target, `servers[${server.index}].ssh`);
+    const transport = await openSshTransport(server, { where: `servers[${server.index}].ssh` });
     try {
-      const ssh = sshArgv(target, kh.options);
-      const host = target.host.includes(':') ? `[${target.host}]` : target.host;
       // --mkpath creates the target folders on the far side (rsync >= 3.2.3).
       // The far side cannot be checked for existing files first: without --overwrite, rsync leaves them alone.
       const keep = opts.overwrite ? [] : ['--ignore-existing'];
-      await run([...rsync, ...keep, '--mkpath', '-e', rshString(ssh), src, `${host}:${isDir ? `${dest}/` : dest}`]);
+      await run([...rsync, ...keep, '--mkpath', '-e', transport.rsh, src, transport.remote(isDir ? `${dest}/` : dest)]);
     } finally {
-      await kh.cleanup();
+      await transport.cleanup();
     }
     return { app: app.name, point, source, to: `${opts.toServer}:${dest}`, commands, guide: guideOf(app, point.dir), dryRun: exec.dryRun };
   }

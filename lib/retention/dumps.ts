@@ -8,6 +8,7 @@
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../convention.js';
+import * as N from '../names.js';
 import { assertInside, exists } from '../fsutil.js';
 import { INTERRUPTED_ERROR } from '../errors.js';
 import { processKeys } from '../runstate.js';
@@ -38,7 +39,7 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
   const log = opts.log ?? silentLogger();
   const dryRun = opts.dryRun ?? false;
   const onVm = opts.view === 'vm';
-  const dir = onVm ? path.posix.join(C.vmAppDir(app.mount, app.relpath), C.DUMP_DIR) : C.localDumpDir(app.partition, app.vm, app.relpath);
+  const dir = onVm ? C.vmDumpDir(app.mount, app.relpath) : C.localDumpDir(app.partition, app.vm, app.relpath);
   if (!(await exists(dir))) return [];
   await assertInside(onVm ? app.mount : app.partition, dir);
   const st = await lstat(dir);

@@ -2,8 +2,7 @@
  * Retention: the policy engine (policy.ts), pruning of remote snapshots (snapshots.ts) and of
  * local database dumps (dumps.ts). `prune` is what `tierback prune` calls: everything this host holds.
  */
-import { matchServer } from '../machine.js';
-import os from 'node:os';
+import { resolveHost } from '../machine.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { ResolvedApp, ResolvedBackupServer, Site } from '../inventory/model.js';
 import { findApp, findServer, suggest } from '../inventory/model.js';
@@ -21,8 +20,8 @@ export { pruneSettings, resolveNow, snapshotPolicy, dumpPolicy, NOW_ENV, type Pr
 export { checkGrace, RUNNING_WINDOW_MS, type GraceCheck } from './grace.js';
 export type { PruneEntry, PruneResult } from './result.js';
 
-/** Environment variable naming the machine prune runs on (default: the host name). */
-export const HOST_ENV = 'TIERBACK_HOST';
+/** Which server prune runs on: lib/machine.ts, the one answer to "which host is this?". */
+export { HOST_ENV, resolveHost } from '../machine.js';
 
 export interface PruneOptions {
   /** The inventory server this runs on (--host, else $TIERBACK_HOST, else the host name). */
@@ -49,17 +48,6 @@ export interface PruneReport {
   interrupted?: boolean;
 }
 
-
-/** Which inventory server this machine is: an exact fqdn, or a unique first label of one. */
-export function resolveHost(site: Site, given: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const name = given ?? (env[HOST_ENV] || os.hostname());
-  const server = matchServer(site, name);
-  if (server) return server.fqdn;
-  throw new NotFoundError(
-    `this machine ("${name}"${given ? '' : env[HOST_ENV] ? ` from $${HOST_ENV}` : ', its host name'}) is not a server of ${site.file}`,
-    `give the server it is with --host FQDN or $${HOST_ENV}; ${suggest(name, site.servers.map((s) => s.fqdn), 'servers')}`,
-  );
-}
 
 /** Prunes what `host` holds: snapshots of the servers it pulls (remote) and dumps of its apps (local). */
 export async function prune(site: Site, opts: PruneOptions): Promise<PruneReport> {

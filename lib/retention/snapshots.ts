@@ -12,6 +12,7 @@ import { lstat, readdir, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as C from '../convention.js';
+import * as N from '../names.js';
 import { createExec, type Exec } from '../exec.js';
 import { INTERRUPTED_ERROR, NotFoundError } from '../errors.js';
 import { processKeys } from '../runstate.js';

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
+import { localRoot } from '../layout.js';
 import { findServer, suggest, type Site } from '../inventory/model.js';
 import { authorizedKeysLine } from '../pull/ssh.js';
 
@@ -46,7 +47,7 @@ export async function authorizeLines(site: Site, backupServerFqdn: string, opts:
     out.push({
       server: s.fqdn,
       user: s.ssh?.user ?? 'root',
-      readOnly: `${s.partition}/local`,
+      readOnly: localRoot(s.partition),
       keyFile,
       line: authorizedKeysLine({ publicKey, sourcePartition: s.partition, comment: `tierback-pull-by-${b.server}`, from: opts.from }),
     });

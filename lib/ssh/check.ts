@@ -1,7 +1,9 @@
 /**
  * `tierback ssh check`: connects to a source server with ssh2, verifies its host key against the
  * pin, logs in with the backup server's key, and checks that the local tier is there and readable,
- * with its size and free space.
+ * with its size and free space. The target and the pins come from the one transport
+ * (lib/pull/ssh.ts), and the rrsync dry-run goes through it; why the first steps use ssh2 and not
+ * `ssh` through lib/exec.ts: docs/decisions.md, "ssh check speaks SSH itself".
  */
 import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -13,8 +15,7 @@ import { UsageError } from '../errors.js';
 import { findServer, type Site } from '../inventory/model.js';
 import type { Logger } from '../log.js';
 import { parseRsyncStats } from '../pull/rsync.js';
-import { parseHostKey, prepareKnownHosts, remoteSource, sshArgv, sshTarget, type SshTarget } from '../pull/ssh.js';
-import { rshString } from '../pull/rsync.js';
+import { openSshTransport, parseHostKey, remoteSource, sshTarget, type SshTarget } from '../pull/ssh.js';
 
 export interface SshCheckResult {
   server: string;
@@ -148,10 +149,10 @@ export async function sshCheck(site: Site, serverFqdn: string, opts: { log: Logg
   }
   // Key restricted by rrsync -ro: only rsync may run. A dry-run pull proves the folder is readable and sizes it.
   const exec = opts.exec ?? createExec(opts.log);
-  const kh = await prepareKnownHosts(t, `servers[${server.index}].ssh.host_key`);
+  const transport = await openSshTransport(server);
   const empty = await mkdtemp(path.join(os.tmpdir(), 'tierback-check-'));
   try {
-    const r = await exec.run({ argv: ['rsync', '-a', '--dry-run', '--stats', '-e', rshString(sshArgv(t, kh.options)), '--', remoteSource(t), `${empty}/`], env: { LC_ALL: 'C' }, okCodes: [0, 24] });
+    const r = await exec.run({ argv: ['rsync', '-a', '--dry-run', '--stats', '-e', transport.rsh, '--', remoteSource(t), `${empty}/`], env: { LC_ALL: 'C' }, okCodes: [0, 24] });
     const stats = parseRsyncStats(r.stdout);
     res.sizeBytes = stats?.totalBytes;
     res.files = stats?.files;
@@ -160,7 +161,7 @@ export async function sshCheck(site: Site, serverFqdn: string, opts: { log: Logg
   } catch (err) {
     step('partition', false, `${t.localRoot} is missing or unreadable: ${(err as Error).message}`);
   } finally {
-    await kh.cleanup();
+    await transport.cleanup();
     await rm(empty, { recursive: true, force: true });
   }
   return res;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseWpConfig, wpConnection } from '../../../lib/jobs/wordpress.js';
-import { mysqlOptionFile, rsyncArgv } from '../../../lib/jobs/common.js';
+import { mysqlOptionFile, copyArgv } from '../../../lib/jobs/common.js';
 import { resolveThisVm } from '../../../lib/jobs/select.js';
 import { parseInventory } from '../../../lib/inventory/load.js';
 import { EXAMPLE } from '../../helpers/cli.js';
@@ -18,7 +18,7 @@ describe('job plans as data', () => {
     assert.equal(mysqlOptionFile({ user: 'u', password: 'a"b\\c' }), '[client]\nuser="u"\npassword="a\\"b\\\\c"\n');
   });
   it('builds rsync argv with link-dest and never a shell string', () => {
-    assert.deepEqual(rsyncArgv({ source: '/s/', dest: '/d', linkDest: '/prev', excludes: ['/pids/'] }), ['rsync', '-a', '--numeric-ids', '--no-inc-recursive', '-H', '--link-dest=/prev', '--exclude=/pids/', '/s/', '/d/']);
+    assert.deepEqual(copyArgv({ source: '/s/', dest: '/d', linkDest: '/prev', excludes: ['/pids/'] }), ['rsync', '-a', '--numeric-ids', '--no-inc-recursive', '-H', '--link-dest=/prev', '--exclude=/pids/', '/s/', '/d/']);
   });
   it('finds this VM from --vm, $TIERBACK_VM, or the hostname, and a server name for its own apps', () => {
     const site = parseInventory(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
