@@ -3,7 +3,8 @@
  * of the drive the real copy makes (openDrive with writing off) and its rsync argv. Reads only.
  */
 import path from 'node:path';
-import { DRIVE_LABEL_FILE, historyFileName, offsiteHistoryName, partialSnapshotDir, remoteServerDir, serverHistoryDir, snapshotDir } from '../convention.js';
+import { driveLabelPath, historyFilePath, partialSnapshotDir, remoteServerDir, serverHistoryDir, snapshotDir } from '../layout.js';
+import { offsiteHistoryName } from '../names.js';
 import { dayOf } from '../history.js';
 import type { ResolvedBackupServer, Site } from '../inventory/model.js';
 import { currentStamp, readSnapshotState } from '../pull/snapshots.js';
@@ -72,8 +73,8 @@ export async function planUsb(site: Site, backupServer: ResolvedBackupServer, mo
     dryRun: true,
     mount: mountAbs,
     drive,
-    labels: created ? path.join(mountAbs, DRIVE_LABEL_FILE) : undefined,
-    historyFile: path.join(serverHistoryDir(partition), historyFileName(offsiteHistoryName(`usb-${drive.label}`), dayOf(now, site.timezone))),
+    labels: created ? driveLabelPath(mountAbs) : undefined,
+    historyFile: historyFilePath(serverHistoryDir(partition), offsiteHistoryName(`usb-${drive.label}`), dayOf(now, site.timezone)),
     servers,
   };
 }

@@ -4,7 +4,8 @@
  * Reads only: the snapshot folder's listing and the current link; never contacts the server.
  */
 import path from 'node:path';
-import { localRoot, lockPath, partialSnapshotDir, pullHistoryName, remoteServerDir, serverHistoryDir, snapshotDir, snapshotsDir, historyFileName } from '../convention.js';
+import { historyFilePath, localRoot, lockPath, partialSnapshotDir, remoteServerDir, serverHistoryDir, snapshotDir, snapshotsDir } from '../layout.js';
+import { pullHistoryName } from '../names.js';
 import { dayOf } from '../history.js';
 import { findServer, type ResolvedBackupServer, type ResolvedPull, type Site } from '../inventory/model.js';
 import { rsyncArgv, type RsyncPlan } from './rsync.js';
@@ -114,7 +115,7 @@ export async function planPull(site: Site, backupServer: ResolvedBackupServer, p
       backupServer: backupServer.server,
       transport: pull.transport,
       lock: lockPath(snapshotsDir(partition, pull.server)),
-      historyFile: path.join(serverHistoryDir(partition), historyFileName(pullHistoryName(pull.server), dayOf(opts.now, site.timezone))),
+      historyFile: historyFilePath(serverHistoryDir(partition), pullHistoryName(pull.server), dayOf(opts.now, site.timezone)),
       stamp,
       partial,
       snapshot: snapshotDir(partition, pull.server, stamp),

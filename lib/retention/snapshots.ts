@@ -196,7 +196,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
       for (const e of entries) {
         const p = path.posix.join(dir, e.name);
         if (C.parseDeletingName(e.name) !== undefined || e.name === '.prune.lock') continue;
-        if (e.name.endsWith(C.PARTIAL_SUFFIX) && C.isStamp(e.name.slice(0, -C.PARTIAL_SUFFIX.length))) {
+        if (C.parseSnapshotEntry(e.name)?.state === 'partial') {
           result.skipped.push({ id: e.name, paths: [p], reasons: ['a pull is writing it (or was cut short): never touched'] });
           continue;
         }
