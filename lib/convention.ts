@@ -492,3 +492,16 @@ export function offsiteArchiveName(top: string, encrypted: boolean): string {
 /** The manifest file inside an app's backup folder. */
 export const MANIFEST_FILE = '.tierback-manifest';
 
+
+/**
+ * The change list of a backup folder (`<app dir>/.tierback-files.gz`): every entry its job wrote,
+ * sorted, with type, size, mtime and mode, written from the manifest's walk (lib/changelist.ts). A
+ * pull fetches it from the app's known path and copies only what changed (docs/remote.md).
+ */
+export const CHANGE_LIST_FILE = '.tierback-files.gz';
+
+/** When the last full (walking) pull of `server` succeeded: `<partition>/snapshots/.<server>.full-pull`, next to its lock (docs/remote.md). */
+export function fullPullMarkerPath(partition: string, server: string): string {
+  assertValid('server', server, checkHostname(server));
+  return posix.join(snapshotsRoot(partition), `.${server}.full-pull`);
+}
