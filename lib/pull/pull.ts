@@ -18,7 +18,8 @@ import type { Logger } from '../log.js';
 import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, sumRsyncStats, type RsyncPlan, type RsyncProgress, type RsyncStats } from './rsync.js';
 import { exists } from '../fsutil.js';
 import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
-import { currentStamp, freeStamp, preparePartial, readSnapshotState, switchCurrent } from './snapshots.js';
+import { currentStamp, freeStamp, readSnapshotState, switchCurrent } from './snapshots.js';
+import { prepareSnapshot } from './engines/prepare.js';
 import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
 import { selectPulls } from './select.js';
 import { processKeys } from '../runstate.js';
@@ -302,11 +303,10 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     const state = await readSnapshotState(partition, pull.server);
     kept = state.current;
     const stamp = await freeStamp(partition, pull.server, start);
-    const prepared = await preparePartial(partition, pull.server, stamp, state);
+    const prepared = await prepareSnapshot(backupServer.snapshots, partition, pull.server, stamp, state, exec);
     resumed = prepared.resumed;
     if (resumed) log.info({ resumed }, 'resuming an interrupted pull');
-    const linkStamp = state.complete.at(-1) ?? state.current;
-    const linkDest = linkStamp ? snapshotDir(partition, pull.server, linkStamp) : undefined;
+    const linkDest = prepared.linkDest;
 
     let sourceArg: string;
     let rsh: string[] | undefined;
@@ -319,7 +319,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
       sourceArg = remoteSource(target);
     }
     const ioTimeoutS = opts.ioTimeoutS ?? backupServer.timeoutMs / 1000;
-    const plan: RsyncPlan = { source: sourceArg, dest: prepared.dir, linkDest, rsh, ioTimeoutS, bwlimit: pull.bwlimit, progress: opts.progress };
+    const plan: RsyncPlan = { source: sourceArg, dest: prepared.dir, linkDest, inPlace: prepared.inPlace, rsh, ioTimeoutS, bwlimit: pull.bwlimit, progress: opts.progress };
     const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
     const retries = opts.retries ?? 2;
     const delay = opts.retryDelayMs ?? 10_000;
@@ -345,7 +345,8 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     }
     const stats = result.stats;
     if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
-    const settled = await settleApps({ exec, log, plan, apps, before, previous: linkDest, recopies: opts.recopies, signal: opts.signal });
+    const settled = await settleApps({ exec, log, plan, apps, before, previous: prepared.from, recopies: opts.recopies, signal: opts.signal });
+    await prepared.engine.seal(prepared.dir, exec);
     // Complete: name it, then make it current (rename(2) of a symlink).
     await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
     await switchCurrent(partition, pull.server, stamp);
