@@ -15,16 +15,19 @@ import { findServer, type ResolvedBackupServer, type ResolvedPull, type Site } f
 import { acquireLock } from '../lock.js';
 import { pruneAfterPull } from '../retention/index.js';
 import type { Logger } from '../log.js';
-import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, describeRsyncExit, parseProgress, parseRsyncStats, rsyncArgv, sumRsyncStats, type RsyncPlan, type RsyncProgress, type RsyncStats } from './rsync.js';
+import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, parseProgress, parseRsyncStats, rsyncArgv, sumRsyncStats, type RsyncPlan, type RsyncProgress, type RsyncStats } from './rsync.js';
 import { exists } from '../fsutil.js';
 import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TIMEOUT_S } from './ssh.js';
 import { currentStamp, freeStamp, readSnapshotState, switchCurrent } from './snapshots.js';
 import { prepareSnapshot } from './engines/prepare.js';
+import { changeMode, checkLists, recordFullPull, transferWithLists } from './changes.js';
 import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
 import { selectPulls } from './select.js';
 import { processKeys } from '../runstate.js';
 
 export { resolveBackupServer, selectPulls } from './select.js';
+export { explainFailure } from './failure.js';
+import { explainFailure } from './failure.js';
 
 export interface PullProgress extends RsyncProgress {
   server: string;
@@ -61,6 +64,9 @@ export interface PullOptions {
   streams?: number;
   /** Copies of an app tried again when its job replaced it during the copy (default 2; lib/pull/consistency.ts). */
   recopies?: number;
+  /** Walk everything and check the change lists (`pull --full`); `changeLists: false` never uses them. docs/remote.md#change-lists. */
+  full?: boolean;
+  changeLists?: boolean;
 }
 
 /** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
@@ -83,6 +89,9 @@ export interface PullOutcome {
   /** Apps copied again because their jobs replaced them during the copy; apps whose previous copy was kept instead. */
   recopiedApps?: string[] | undefined;
   keptApps?: string[] | undefined;
+  /** How change lists were used ("used", "full: <why>", "off: <why>"); entries a full pull found the lists missed. */
+  lists?: string | undefined;
+  listMissed?: number | undefined;
   historyFile?: string | undefined;
 }
 
@@ -94,23 +103,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }, { once: true });
   });
-}
-
-/** Adds the likely cause to an rsync/ssh failure, from rsync's exit code and stderr. */
-export function explainFailure(code: number | undefined, stderr: string, server: string): string {
-  const tail = stderr.replace(/\r/g, '').trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ');
-  let hint = '';
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|No .* host key is known/i.test(stderr)) {
-    hint = `the host key of ${server} is not the pinned one (servers[].ssh.host_key / known_hosts): if the server was really reinstalled, verify and update the pin`;
-  } else if (/Permission denied/i.test(stderr) && code === 255) {
-    hint = `the backup server's key is not accepted by ${server}: install the line \`tierback ssh authorize\` prints`;
-  } else if (/change_dir .* failed|No such file or directory/.test(stderr)) {
-    hint = `the source folder is missing; if ${server} restricts the key with rrsync, set servers[].ssh.rrsync: true`;
-  } else if (/Connection refused|Connection timed out|No route to host|Could not resolve/i.test(stderr)) {
-    hint = `${server} is not reachable over SSH`;
-  }
-  const what = code === undefined ? 'rsync was killed' : `rsync exited with code ${code} (${describeRsyncExit(code)})`;
-  return `${what}${tail ? `: ${tail}` : ''}${hint ? ` — ${hint}` : ''}`;
 }
 
 interface AttemptResult {
@@ -277,6 +269,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
         ...(o.resumed ? { resumed: o.resumed } : {}),
         ...(o.recopiedApps?.length ? { recopied_apps: o.recopiedApps.join(',') } : {}),
         ...(o.keptApps?.length ? { kept_apps: o.keptApps.join(',') } : {}),
+        ...(o.lists ? { lists: o.lists.split(':')[0]!, ...(o.listMissed !== undefined ? { list_missed: String(o.listMissed) } : {}) } : {}),
         ...(s ? { dirs: String(s.dirs), transferred_files: String(s.transferredFiles), changed_mb: (s.transferredBytes / 1e6).toFixed(3) } : {}),
       },
     };
@@ -326,11 +319,12 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     // Each app's manifest marker before the copy: was any app replaced by its job meanwhile?
     const apps = appFolders(site, pull.server);
     const before = await readSourceMarkers(exec, plan, apps, opts.signal);
+    const mode = await changeMode({ ...prepared, resumed: !!resumed, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: start });
     let result: TransferResult;
     for (;;) {
       attempts++;
       log.info({ attempt: attempts, streams }, 'pull');
-      result = await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
+      result = mode.useLists ? await transferWithLists(exec, plan, apps, before, log, opts.signal) : await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
       if (opts.signal?.aborted) {
         return await finish({ status: 'failed', kept, resumed, error: INTERRUPTED_ERROR });
       }
@@ -346,14 +340,18 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     const stats = result.stats;
     if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
     const settled = await settleApps({ exec, log, plan, apps, before, previous: prepared.from, recopies: opts.recopies, signal: opts.signal });
+    const missed = mode.check ? await checkLists(exec, plan, apps, before, [...settled.recopied, ...settled.kept], opts.signal) : undefined;
     await prepared.engine.seal(prepared.dir, exec);
     // Complete: name it, then make it current (rename(2) of a symlink).
     await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
     await switchCurrent(partition, pull.server, stamp);
     if ((await currentStamp(partition, pull.server)) !== stamp) throw new TierbackError(`switching ${pull.server} to ${stamp} did not take effect`);
-    const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? ''].filter(Boolean).join('; ') || undefined;
+    if (mode.check) await recordFullPull(partition, pull.server, start);
+    const missedText = missed?.count ? `the change lists missed ${missed.count} entries (a bug to report; this full pull copied them): ${missed.sample.join('; ')}` : '';
+    const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? '', missedText].filter(Boolean).join('; ') || undefined;
     log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes, recopied: settled.recopied }, 'pull complete');
-    return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept });
+    const lists = mode.useLists ? 'used' : `${mode.check ? 'full' : 'off'}: ${mode.why}`;
+    return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept, lists, listMissed: missed?.count });
   } catch (err) {
     return await finish({ status: 'failed', kept, resumed, error: failureText(err, opts.signal) });
   } finally {
