@@ -6,12 +6,12 @@
  *
  *   # tierback files v1
  *   # run 20260201T030000-a1b2c3
- *   d 4096 1767225600000000000 755 db
+ *   d 0 1767225600000000000 755 db
  *   f 48213 1767225600123456789 644 db/shop-2026-02-01T030000Z.sql.gz
  *   l 11 1767225600000000000 777 current
  *   # end entries=3 files=1 bytes=48213
  *
- * Fields: type (f file, d folder, l symlink, o other), size, mtime in ns, mode (octal permission
+ * Fields: type (f file, d folder, l symlink, o other), size (0 for folders), mtime in ns, mode (octal permission
  * bits), path (the rest of the line, relative to the app's folder). Entries are sorted by path,
  * component by component (a folder's entries right after it). The manifest and the list itself are
  * not listed. A name holding a newline or a carriage return cannot be listed: the list then says
@@ -74,7 +74,8 @@ export async function* walkSorted(dir: string, rel = '', skipTop: readonly strin
     const st = await lstat(path.join(dir, r), { bigint: true }).catch(() => undefined);
     if (!st) continue; // vanished meanwhile
     const type = typeOf(st);
-    yield { rel: r, type, size: Number(st.size), mtimeNs: st.mtimeNs, mode: Number(st.mode & 0o7777n) };
+    // A folder's size depends on the filesystem (4096 on ext4, its names' length on btrfs): listed as 0.
+    yield { rel: r, type, size: type === 'd' ? 0 : Number(st.size), mtimeNs: st.mtimeNs, mode: Number(st.mode & 0o7777n) };
     if (type === 'd') yield* walkSorted(dir, r, skipTop);
   }
 }
