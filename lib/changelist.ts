@@ -130,6 +130,8 @@ export class ChangeListWriter {
 
 export interface ListTotals {
   run: string | undefined;
+  /** Folders listed (counted while reading; not in the end line). */
+  dirs?: number;
   entries: number;
   files: number;
   bytes: number;
@@ -152,7 +154,7 @@ export async function* readList(file: string, totals?: ListTotals): AsyncGenerat
   let prev: string | undefined;
   let end: ListTotals | undefined;
   let run: string | undefined;
-  const seen = { entries: 0, files: 0, bytes: 0 };
+  const seen = { entries: 0, files: 0, bytes: 0, dirs: 0 };
   try {
     for await (const line of lines) {
       n++;
@@ -176,6 +178,7 @@ export async function* readList(file: string, totals?: ListTotals): AsyncGenerat
         prev = rel;
         const e: ListEntry = { rel, type: m[1] as EntryType, size: Number(m[2]), mtimeNs: BigInt(m[3]!), mode: parseInt(m[4]!, 8) };
         seen.entries++;
+        if (e.type === 'd') seen.dirs++;
         if (e.type === 'f') {
           seen.files++;
           seen.bytes += e.size;
@@ -193,7 +196,7 @@ export async function* readList(file: string, totals?: ListTotals): AsyncGenerat
   }
   if (!end) throw new ChangeListError(`${file}: cut short (no end line)`);
   if (end.entries !== seen.entries || end.files !== seen.files || end.bytes !== seen.bytes) throw new ChangeListError(`${file}: its end line does not match its entries`);
-  if (totals) Object.assign(totals, end);
+  if (totals) Object.assign(totals, end, { dirs: seen.dirs });
 }
 
 /** The run a list names (its first lines); undefined when none or unreadable. */

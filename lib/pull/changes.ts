@@ -136,52 +136,56 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     const total = { ...first.stats };
     let vanished = first.code === RSYNC_VANISHED;
     const done: string[] = [];
-    // 3. Each listed app: what changed, from the two lists.
+    // 3. Each listed app: what changed, from the two lists; then one rsync of all of it (one connection, whatever the apps' number).
+    const from = path.join(work, 'files-from');
+    const out = createWriteStream(from, { mode: 0o600 });
+    const whole: AppFolder[] = [];
+    const doneRels: string[] = [];
     for (const { a, file, old } of listed) {
-      if (signal?.aborted) return { code: undefined, stderr: '', stats: undefined, listed: done, full };
+      if (signal?.aborted) break;
       const dest = path.join(plan.dest, a.rel);
-      const from = path.join(work, `from-${done.length}`);
-      const out = createWriteStream(from, { mode: 0o600 });
-      out.write(`${MANIFEST_FILE}\n${CHANGE_LIST_FILE}\n`);
       const totals: ListTotals = { run: undefined, entries: 0, files: 0, bytes: 0 };
-      let dirs = 0;
-      let usable = true;
+      if (!out.write(`${a.rel}/${MANIFEST_FILE}\n${a.rel}/${CHANGE_LIST_FILE}\n`)) await once(out, 'drain');
       try {
         for await (const d of diffLists(readList(old), readList(file, totals))) {
           if (d.deleted || d.retyped) await remove(dest, (d.deleted ?? d.changed)!.rel);
-          if (d.changed && !out.write(`${d.changed.rel}\n`)) await once(out, 'drain');
+          if (d.changed && !out.write(`${a.rel}/${d.changed.rel}\n`)) await once(out, 'drain');
         }
       } catch (err) {
         if (!(err instanceof ChangeListError)) throw err;
         log.warn({ app: a.app, err: err.message }, 'change list not usable: copying the folder in full');
-        usable = false;
-      } finally {
-        out.end();
-        await once(out, 'close');
+        whole.push(a);
+        continue;
       }
-      const argv = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
-      if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
-      if (plan.bwlimit) argv.push(`--bwlimit=${plan.bwlimit}`);
-      if (plan.rsh) argv.push('-e', rshString(plan.rsh));
-      const pass = usable
-        ? await runPass(exec, [...argv, '--', `${plan.source}${a.rel}/`, `${dest}/`], log, signal)
-        : await runPass(exec, rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest, progress: false }), log, signal);
+      // The snapshot's figures: what the list says the folder holds, plus the folder, its manifest and list (added below).
+      total.files += totals.files + 2;
+      total.totalBytes += totals.bytes;
+      total.dirs += (totals.dirs ?? 0) + 1;
+      total.entries += totals.entries + 3;
+      done.push(a.app);
+      doneRels.push(a.rel);
+    }
+    out.end();
+    await once(out, 'close');
+    if (signal?.aborted) return { code: undefined, stderr: '', stats: undefined, listed: done, full };
+    const argv = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
+    if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
+    if (plan.bwlimit) argv.push(`--bwlimit=${plan.bwlimit}`);
+    if (plan.rsh) argv.push('-e', rshString(plan.rsh));
+    const passes = [() => runPass(exec, [...argv, '--', plan.source, `${plan.dest}/`], log, signal)];
+    for (const a of whole) passes.push(() => runPass(exec, rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: path.join(plan.dest, a.rel), progress: false }), log, signal));
+    for (const [i, run] of passes.entries()) {
+      const pass = await run();
       if ((pass.code !== 0 && pass.code !== RSYNC_VANISHED) || !pass.stats) return { ...pass, listed: done, full };
       vanished ||= pass.code === RSYNC_VANISHED;
       for (const k of ['transferredFiles', 'deletedFiles', 'transferredBytes', 'receivedBytes', 'sentBytes'] as const) total[k] += pass.stats[k];
-      if (usable) {
-        // The snapshot's figures: what the list says the folder holds, plus the folder, its manifest and list.
-        for await (const e of readList(file)) if (e.type === 'd') dirs++;
-        const own = await Promise.all([MANIFEST_FILE, CHANGE_LIST_FILE].map((n) => stat(path.join(dest, n)).then((s) => s.size).catch(() => 0)));
-        total.files += totals.files + 2;
-        total.totalBytes += totals.bytes + own[0]! + own[1]!;
-        total.dirs += dirs + 1;
-        total.entries += totals.entries + 3;
-        done.push(a.app);
-      } else {
+      if (i > 0) {
         for (const k of ['files', 'totalBytes', 'dirs', 'entries'] as const) total[k] += pass.stats[k];
-        full.push(a.app);
+        full.push(whole[i - 1]!.app);
       }
+    }
+    for (const rel of doneRels) {
+      for (const n of [MANIFEST_FILE, CHANGE_LIST_FILE]) total.totalBytes += await stat(path.join(plan.dest, rel, n)).then((s) => s.size).catch(() => 0);
     }
     return { code: vanished ? RSYNC_VANISHED : 0, stderr: '', stats: total, listed: done, full };
   } finally {

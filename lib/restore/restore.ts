@@ -6,7 +6,7 @@
  */
 import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { CHANGE_LIST_FILE, MANIFEST_FILE } from '../convention.js';
+import { MANIFEST_FILE } from '../convention.js';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { createExec, describeCommand, type Exec } from '../exec.js';
 import type { ResolvedApp, Site } from '../inventory/model.js';
@@ -187,7 +187,7 @@ export async function restoreFiles(site: Site, app: ResolvedApp, opts: RestoreFi
   const st = await lstat(source).catch(() => undefined);
   if (!st) throw new NotFoundError(`${rel || 'the backup folder'} is not in the backup ${point.id} (${source})`, 'pick another --path or --at');
   const isDir = st.isDirectory();
-  const rsync = ['rsync', '-a', '--numeric-ids', '-H', ...(rel ? [] : [`--exclude=/${MANIFEST_FILE}`, `--exclude=/${CHANGE_LIST_FILE}`])];
+  const rsync = ['rsync', '-a', '--numeric-ids', '-H', ...(rel ? [] : [`--exclude=/${MANIFEST_FILE}`])];
   const src = isDir ? `${source}/` : source;
   const parent = isDir ? dest : path.dirname(dest);
 
