@@ -89,7 +89,7 @@ export interface PullOutcome {
   /** Apps copied again because their jobs replaced them during the copy; apps whose previous copy was kept instead. */
   recopiedApps?: string[] | undefined;
   keptApps?: string[] | undefined;
-  /** How change lists were used ("used", "full: <why>", "off: <why>"); entries a full pull found the lists missed. */
+  /** How change lists were used ("used", "full: <why>"; undefined when not at all); entries a full pull found the lists missed. */
   lists?: string | undefined;
   listMissed?: number | undefined;
   historyFile?: string | undefined;
@@ -350,7 +350,7 @@ async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcom
     const missedText = missed?.count ? `the change lists missed ${missed.count} entries (a bug to report; this full pull copied them): ${missed.sample.join('; ')}` : '';
     const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? '', missedText].filter(Boolean).join('; ') || undefined;
     log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes, recopied: settled.recopied }, 'pull complete');
-    const lists = mode.useLists ? 'used' : `${mode.check ? 'full' : 'off'}: ${mode.why}`;
+    const lists = mode.useLists ? 'used' : mode.check ? `full: ${mode.why}` : undefined; // hardlink engine, --no-change-lists: history as before
     return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept, lists, listMissed: missed?.count });
   } catch (err) {
     return await finish({ status: 'failed', kept, resumed, error: failureText(err, opts.signal) });
