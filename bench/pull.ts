@@ -1,31 +1,48 @@
 /**
- * Bench: the same tree through plain rsync over SSH, `tierback pull` (--streams 1, 4 and 8) and
- * rsnapshot (default cp -al, link_dest 1, sync_first 1, and default with all 7 dailies rotating), cold cache, alternating contenders, each run into a fresh folder. Prints
- * median seconds and ratios for first, no-change and 1%-changed pulls, and the peak RSS of the
- * `tierback pull` process itself (a separate process, VmHWM from /proc) and of its rsync.
+ * Bench (issue 17's Acceptance): the same local tier through plain rsync over SSH into a mirror,
+ * `tierback pull` with the hardlink engine, with the btrfs engine with and without change lists, and
+ * rsnapshot (default cp -al, link_dest 1, sync_first 1, and default with all 7 dailies rotating),
+ * each on ext4 (the --dir folder) and on a btrfs loop file the bench makes (tierback btrfs runs on
+ * btrfs only); cold cache, alternating contenders, each run into a fresh folder, load average
+ * before and after each run. The source is a `files` app per VM folder whose tierback job writes the
+ * local tier; the 1% change is made to the apps' sources and carried by their jobs (job time is not
+ * part of any pull), and every contender pulls that same local tier. Prints median seconds, ratios
+ * against each peer's faster filesystem, the time to delete a snapshot (btrfs subvolume delete vs
+ * rm -rf of a hardlinked one), and the peak RSS of the `tierback pull` process (VmHWM) and its rsync;
+ * writes all of it to the results file (--out, default bench/pull-results-<files>.txt).
  * Real sshd on loopback (unrestricted key so every contender sees the same server).
  *
  *   npx tsc -p . && node build/bench/pull.js [--files 100000] [--size 18000] [--reps 3] [--dir /var/tmp]
- *        [--only "rsync mirror,tierback streams=4"]
+ *        [--fs ext4,btrfs] [--only "rsync mirror,tierback btrfs lists"] [--out FILE] [--quiet-machine]
+ *   node build/bench/pull.js --small        # 2,000 files of 4 KB, 1 rep: checks the harness works (figures do not count)
  *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: one first pull
- * Full size: 100k files, ~1.8 GB, ~21k dirs (5 files per folder).
+ * Full size from the issue: 100k files, ~1.8 GB, ~21k dirs (5 files per folder). Run it alone on the
+ * machine (--quiet-machine records that you did).
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKey, startSshd } from '../test/helpers/sshd.js';
+import { deleteSnapshots } from '../lib/pull/engines/registry.js';
+import { createExec } from '../lib/exec.js';
+import { silentLogger } from '../lib/log.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number | string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1]! : String(def);
 };
-const FILES = Number(opt('files', 10000));
-const SIZE = Number(opt('size', 18000));
-const REPS = Number(opt('reps', 3));
+const SMALL = args.includes('--small');
+const FILES = Number(opt('files', SMALL ? 2000 : 10000));
+const SIZE = Number(opt('size', SMALL ? 4000 : 18000));
+const REPS = Number(opt('reps', SMALL ? 1 : 3));
+const FSES = opt('fs', 'ext4,btrfs').split(',').map((s) => s.trim()).filter(Boolean);
+const OUT = opt('out', path.resolve(path.dirname(fileURLToPath(import.meta.url)), `../../bench/pull-results-${FILES}.txt`));
+const QUIET = args.includes('--quiet-machine');
+const VMS = 7;
 const BASE = opt('dir', '/var/tmp');
 const PER_DIR = Number(opt('per-dir', 5));
 const ONLY = opt('only', '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -37,8 +54,16 @@ async function dropCaches() {
   await writeFile('/proc/sys/vm/drop_caches', '3').catch(() => undefined);
 }
 
-const dirOf = (root: string, i: number) =>
-  path.join(root, 'local', `vm${Math.floor(i / PER_DIR) % 7}`, `d${Math.floor(i / PER_DIR / 50)}`, `e${Math.floor(i / PER_DIR)}`);
+/** The apps' sources: `<appsrc>/vm<k>/d../e../f<i>.bin`; each vm<k> is the path of a `files` app whose job writes the local tier. */
+const dirOf = (appsrc: string, i: number) =>
+  path.join(appsrc, `vm${Math.floor(i / PER_DIR) % VMS}`, `d${Math.floor(i / PER_DIR / 50)}`, `e${Math.floor(i / PER_DIR)}`);
+
+const lines: string[] = [];
+const say = (line: string) => {
+  lines.push(line);
+  console.log(line);
+};
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 async function buildTree(root: string, files: number) {
   const blob = randomBytes(Math.max(1, SIZE * 2));
@@ -119,8 +144,8 @@ async function runTierback(argv: string[]): Promise<Peak> {
   done = true;
   await poll;
   if (r.exitCode !== 0) throw new Error(`tierback pull exited ${r.exitCode}: ${String(r.stderr).slice(-2000)} ${String(r.stdout).slice(-2000)}`);
-  const o = (JSON.parse(String(r.stdout)) as { outcomes: { status: string; error?: string }[] }).outcomes[0]!;
-  if (o.status !== 'ok') throw new Error(`tierback pull: ${o.status} ${o.error ?? ''}`);
+  const o = (JSON.parse(String(r.stdout)) as { outcomes: { status: string; error?: string; warning?: string }[] }).outcomes[0]!;
+  if (o.status !== 'ok') throw new Error(`tierback pull: ${o.status} ${o.error ?? ''} ${o.warning ?? ''}`);
   return peak;
 }
 
@@ -132,17 +157,30 @@ async function main() {
   const kh = path.join(work, 'known_hosts');
   await writeFile(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
   const ssh = `ssh -p ${sshd.port} -i ${key.private} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${kh}`;
-  const inventory = async (d: string) => {
+  const appsrc = path.join(work, 'appsrc');
+  const apps = Array.from({ length: VMS }, (_, k) => `vm${k}`);
+  const appsYaml = `vms:\n${apps.map((v) => `  - { name: ${v}, server: src.bench, mount: ${src}/local/${v} }\n`).join('')}apps:\n${apps.map((v) => `  - { name: app-${v}, server: src.bench, vm: ${v}, path: ${appsrc}/${v}, relpath: ${v}.example/data, type: files }\n`).join('')}`;
+  const inventory = async (d: string, extra = '') => {
     const inv = path.join(d, 'inv.yaml');
-    await writeFile(inv, `version: 1\nservers:\n  - { fqdn: src.bench, partition: ${src}, ssh: { host: 127.0.0.1, port: ${sshd.port}, user: root, identity: ${key.private}, host_key: "${sshd.hostKey}" } }\n  - { fqdn: bk.bench, partition: ${d}, role: backup }\nbackup_servers:\n  - { server: bk.bench, pulls: [src.bench] }\n`);
+    await writeFile(inv, `version: 1\nservers:\n  - { fqdn: src.bench, partition: ${src}, ssh: { host: 127.0.0.1, port: ${sshd.port}, user: root, identity: ${key.private}, host_key: "${sshd.hostKey}" } }\n  - { fqdn: bk.bench, partition: ${d}, role: backup }\n${appsYaml}backup_servers:\n  - { server: bk.bench, pulls: [src.bench]${extra} }\n`);
     return inv;
   };
+  // The apps' jobs write the local tier every contender pulls (not timed).
+  const runJobs = async () => {
+    const inv = await inventory(work);
+    const r = await execa(process.execPath, [CLI, 'job', ...apps.map((v) => `app-${v}`), '-i', inv], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+    if (r.exitCode !== 0) throw new Error(`tierback job exited ${r.exitCode}: ${String(r.stderr).slice(-2000)}`);
+  };
+  let btrfsMount: string | undefined;
   const load0 = os.loadavg();
   const t0 = Date.now();
   try {
     process.stderr.write(`building ${FILES} files of ${SIZE} bytes, ${PER_DIR} per folder...\n`);
-    await buildTree(src, FILES);
-    process.stderr.write(`built in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    await buildTree(appsrc, FILES);
+    await mkdir(path.join(src, 'local'), { recursive: true });
+    for (const v of apps) await mkdir(path.join(src, 'local', v), { recursive: true, mode: 0o700 });
+    await runJobs();
+    process.stderr.write(`built (sources and the apps' jobs) in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 
     if (RSS_ONLY) {
       const d = path.join(work, 'rss');
@@ -176,18 +214,20 @@ async function main() {
       if (syncFirst) await execa('rsnapshot', ['-c', conf, 'sync']);
       await execa('rsnapshot', ['-c', conf, 'daily']);
     };
-    const tierback = (streams: number): Contender => ({
-      name: `tierback streams=${streams}`,
+    const tierback = (name: string, extra: string, argv: string[] = []): Contender => ({
+      name,
       run: async (d) => {
-        const p = await runTierback(['pull', '-i', await inventory(d), '--backup-server', 'bk.bench', '--json', '--retries', '0', '--streams', String(streams)]);
-        (peaks[`tierback streams=${streams}`] ??= []).push(p);
+        const p = await runTierback(['pull', '-i', await inventory(d, extra), '--backup-server', 'bk.bench', '--json', '--retries', '0', ...argv]);
+        (peaks[name] ??= []).push(p);
       },
     });
-    const all: Contender[] = [
+    // Change lists are used by the btrfs engine only (a hardlinked snapshot needs a link per file, so
+    // its pull walks the tree anyway): "tierback hardlink" is the same with or without them.
+    const all: (Contender & { btrfsOnly?: boolean })[] = [
       { name: 'rsync mirror', run: (d) => execa('rsync', ['-a', '--numeric-ids', '--delete', '-e', ssh, `127.0.0.1:${src}/local/`, `${d}/mirror/`]).then(() => undefined) },
-      tierback(1),
-      tierback(4),
-      tierback(8),
+      tierback('tierback hardlink', ''),
+      { ...tierback('tierback btrfs lists', ', snapshots: btrfs'), btrfsOnly: true },
+      { ...tierback('tierback btrfs no lists', ', snapshots: btrfs', ['--no-change-lists']), btrfsOnly: true },
       { name: 'rsnapshot default', run: rsnap(false, false) },
       { name: 'rsnapshot link_dest', run: rsnap(true, false) },
       { name: 'rsnapshot sync_first', run: rsnap(false, true) },
@@ -200,52 +240,86 @@ async function main() {
         },
       },
     ];
-    const contenders = ONLY.length ? all.filter((c) => ONLY.includes(c.name)) : all;
+    const roots: Record<string, string> = {};
+    for (const f of FSES) {
+      if (f === 'ext4') roots[f] = work;
+      else if (f === 'btrfs') {
+        // A loop file of about three times the tree (snapshots share blocks), made and removed by the bench.
+        const img = path.join(work, 'btrfs.img');
+        await execa('truncate', ['-s', `${Math.max(1024, Math.ceil((FILES * SIZE * 3) / 2 ** 20) + 1024)}M`, img]);
+        await execa('mkfs.btrfs', ['-q', img]);
+        btrfsMount = path.join(work, 'btrfs');
+        await mkdir(btrfsMount);
+        await execa('mount', ['-o', 'loop', img, btrfsMount]);
+        roots[f] = btrfsMount;
+      } else throw new Error(`--fs: ext4 or btrfs, not ${f}`);
+    }
+    const runs = FSES.flatMap((f) => all.filter((c) => (!c.btrfsOnly || f === 'btrfs') && (!ONLY.length || ONLY.includes(c.name))).map((c) => ({ ...c, name: `${c.name} [${f}]`, fs: f })));
     const phases = ['first', 'no-change', '1% changed'];
+    const deletes: Record<string, number[]> = {};
+    say(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}; ${QUIET ? 'run alone on the machine (--quiet-machine)' : 'NOT declared quiet: other work may share the machine, figures are indicative only'}`);
+    say(`tree: ${FILES} files x ${SIZE} bytes = ${((FILES * SIZE) / 1e9).toFixed(2)} GB in ${VMS} apps (one per VM folder) written by their tierback jobs; ${REPS} reps, cold cache (drop_caches before every run), contenders alternated, fresh folder per rep; filesystems: ${FSES.join(', ')}`);
+    say('per run: seconds, load average (1 5 15 min) before -> after');
     for (let rep = 0; rep < REPS; rep++) {
-      const order = rep % 2 ? [...contenders].reverse() : contenders;
+      const order = rep % 2 ? [...runs].reverse() : runs;
       const dests = new Map<string, string>();
       for (const c of order) {
-        const d = path.join(work, `r${rep}-${c.name.replace(/\W+/g, '_')}`);
+        const d = path.join(roots[c.fs]!, `r${rep}-${c.name.replace(/\W+/g, '_')}`);
         dests.set(c.name, d);
         await mkdir(d, { recursive: true });
       }
       for (const [pi, phase] of phases.entries()) {
-        if (pi === 2) await changeOnePercent(src, FILES, rep);
+        if (pi === 2) {
+          await changeOnePercent(appsrc, FILES, rep);
+          await runJobs(); // carried by the apps' jobs, as in production (not timed)
+        }
         for (const c of order) {
           await dropCaches();
+          const before = load();
           const t = process.hrtime.bigint();
           await c.run(dests.get(c.name)!);
-          const s = Number(process.hrtime.bigint() - t) / 1e9;
-          rec(c.name, phase, s);
-          process.stderr.write(`rep ${rep + 1} ${phase.padEnd(10)} ${c.name.padEnd(22)} ${s.toFixed(2)} s (load ${os.loadavg()[0]!.toFixed(2)})\n`);
+          const sec = Number(process.hrtime.bigint() - t) / 1e9;
+          rec(c.name, phase, sec);
+          say(`  rep ${rep + 1} ${phase.padEnd(10)} ${c.name.padEnd(34)} ${sec.toFixed(2).padStart(7)} s  load ${before} -> ${load()}`);
           if (pi === 0 && c.afterFirst) await c.afterFirst(dests.get(c.name)!);
         }
       }
-      await Promise.all([...dests.values()].map((d) => execa('rm', ['-rf', '--one-file-system', d])));
+      // Deleting the oldest snapshot of each tierback contender: btrfs subvolume delete vs rm -rf of a hardlinked one.
+      for (const c of order.filter((x) => x.name.startsWith('tierback'))) {
+        const snaps = path.join(dests.get(c.name)!, 'snapshots', 'src.bench');
+        const oldest = (await readdir(snaps)).filter((n) => /^\d{4}-/.test(n) && !n.endsWith('.partial')).sort()[0];
+        if (!oldest) continue;
+        await dropCaches();
+        const t = process.hrtime.bigint();
+        await deleteSnapshots([path.join(snaps, oldest)], createExec(silentLogger()));
+        (deletes[c.name] ??= []).push(Number(process.hrtime.bigint() - t) / 1e9);
+      }
+      for (const d of dests.values()) await deleteSnapshots((await readdir(path.join(d, 'snapshots', 'src.bench')).catch(() => [] as string[])).filter((n) => /^\d{4}-/.test(n)).map((n) => path.join(d, 'snapshots', 'src.bench', n)), createExec(silentLogger())).catch(() => undefined);
+      await Promise.all([...dests.values()].map((d) => execa('rm', ['-rf', '--one-file-system', d], { reject: false })));
       process.stderr.write(`rep ${rep + 1}/${REPS} done\n`);
     }
     const m = (name: string, p: string) => median(times[name]![p]!);
     const range = (name: string, p: string) => `${Math.min(...times[name]![p]!).toFixed(1)}-${Math.max(...times[name]![p]!).toFixed(1)}`;
-    console.log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other engineers' test suites share the machine)`);
-    console.log(`tree: ${FILES} files x ${SIZE} bytes = ${((FILES * SIZE) / 1e9).toFixed(2)} GB, ${Math.ceil(FILES / PER_DIR)} leaf dirs (+${Math.ceil(FILES / PER_DIR / 50) * 7 + 7} above), 7 top-level folders; ${REPS} reps, cold cache (drop_caches before every run), contenders alternated, fresh folder per rep`);
-    console.log(`wall time ${((Date.now() - t0) / 60000).toFixed(1)} min; median seconds (min-max)`);
-    console.log(['contender'.padEnd(24), ...phases.map((p) => p.padStart(18))].join(''));
-    for (const c of contenders) console.log([c.name.padEnd(24), ...phases.map((p) => `${m(c.name, p).toFixed(2)} (${range(c.name, p)})`.padStart(18))].join(''));
-    const has = (n: string) => contenders.some((c) => c.name === n);
-    for (const tb of contenders.filter((c) => c.name.startsWith('tierback')).map((c) => c.name)) {
-      console.log(`\n${tb}:`);
-      if (has('rsync mirror')) console.log(`  first pull: / rsync mirror = ${(m(tb, 'first') / m('rsync mirror', 'first')).toFixed(3)} (target <= 1.05)`);
-      for (const p of ['no-change', '1% changed']) {
-        const modes = ['rsnapshot default', 'rsnapshot link_dest', 'rsnapshot sync_first'].filter(has);
-        const best = modes.length ? Math.min(...modes.map((n) => m(n, p))) : NaN;
-        const rot = has('rsnapshot 7 rotating') ? m('rsnapshot 7 rotating', p) : NaN;
-        console.log(`  ${p}: / rsnapshot 7 rotating = ${(m(tb, p) / rot).toFixed(3)} (target <= 0.6); / rsnapshot best mode = ${(m(tb, p) / best).toFixed(3)} (target <= 1.0); / rsync mirror = ${has('rsync mirror') ? (m(tb, p) / m('rsync mirror', p)).toFixed(3) : '-'}`);
-      }
-      const pk = peaks[tb] ?? [];
-      console.log(`  peak RSS of the tierback process (VmHWM, separate process): ${(Math.max(...pk.map((x) => x.tierback)) / 1024).toFixed(1)} MB; its largest rsync: ${(Math.max(...pk.map((x) => x.rsync)) / 1024).toFixed(1)} MB`);
+    say(`wall time ${((Date.now() - t0) / 60000).toFixed(1)} min; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load()}; median seconds (min-max)`);
+    say(['contender'.padEnd(36), ...phases.map((p) => p.padStart(18))].join(''));
+    for (const c of runs) say([c.name.padEnd(36), ...phases.map((p) => `${m(c.name, p).toFixed(2)} (${range(c.name, p)})`.padStart(18))].join(''));
+    // Each peer's faster filesystem.
+    const best = (peer: string, p: string) => Math.min(...runs.filter((c) => c.name.startsWith(`${peer} [`)).map((c) => m(c.name, p))); // Infinity when not run
+    const ratio = (x: number, y: number) => (Number.isFinite(y) ? (x / y).toFixed(3) : '-');
+    const rsnapBest = (p: string) => Math.min(...['rsnapshot default', 'rsnapshot link_dest', 'rsnapshot sync_first'].map((n) => best(n, p)));
+    for (const tb of runs.filter((c) => c.name.startsWith('tierback'))) {
+      say(`\n${tb.name}:`);
+      say(`  first pull: / rsync mirror (faster fs) = ${ratio(m(tb.name, 'first'), best('rsync mirror', 'first'))} (target <= 1.0)`);
+      say(`  no-change: / rsnapshot best mode = ${ratio(m(tb.name, 'no-change'), rsnapBest('no-change'))} (target <= 0.25); / rsnapshot 7 rotating = ${ratio(m(tb.name, 'no-change'), best('rsnapshot 7 rotating', 'no-change'))}`);
+      say(`  1% changed: / rsnapshot best mode = ${ratio(m(tb.name, '1% changed'), rsnapBest('1% changed'))} (target <= 0.35); / rsnapshot 7 rotating = ${ratio(m(tb.name, '1% changed'), best('rsnapshot 7 rotating', '1% changed'))}`);
+      if (deletes[tb.name]) say(`  deleting a snapshot: median ${median(deletes[tb.name]!).toFixed(2)} s (btrfs target < 1 s at 100k files)`);
+      const pk = peaks[tb.name.replace(/ \[\w+\]$/, '')] ?? [];
+      say(`  peak RSS of the tierback process (VmHWM, separate process, both filesystems): ${(Math.max(...pk.map((x) => x.tierback)) / 1024).toFixed(1)} MB (target <= 80); its largest rsync: ${(Math.max(...pk.map((x) => x.rsync)) / 1024).toFixed(1)} MB`);
     }
+    await writeFile(OUT, `${lines.join('\n')}\n`);
+    process.stderr.write(`results written to ${OUT}\n`);
   } finally {
+    if (btrfsMount) await execa('umount', [btrfsMount], { reject: false });
     await sshd.cleanup();
     await execa('rm', ['-rf', '--one-file-system', work]);
   }

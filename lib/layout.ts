@@ -338,6 +338,8 @@ export function offsiteLockPath(partition: string, target: string): string {
 
 /** The manifest file inside an app's backup folder. */
 export const MANIFEST_FILE = '.tierback-manifest';
+/** An app folder's change list (every entry its job wrote, sorted; lib/changelist.ts): pulls copy only what changed. */
+export const CHANGE_LIST_FILE = '.tierback-files.gz';
 
 /** `<app dir>/.tierback-manifest`. */
 export function manifestPath(appDir: string): string {
@@ -397,3 +399,9 @@ export function vmDumpDir(mount: string, relpath: string): string {
   return dumpDir(vmAppDir(mount, relpath));
 }
 
+
+/** When the last full (walking) pull of `server` succeeded: `<partition>/snapshots/.<server>.full-pull`, next to its lock. */
+export function fullPullMarkerPath(partition: string, server: string): string {
+  assertValid('server', server, checkHostname(server));
+  return posix.join(snapshotsRoot(partition), `.${server}.full-pull`);
+}

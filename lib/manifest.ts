@@ -11,7 +11,7 @@
  *   <sha256>  db/shop-2026-02-01T030000Z.sqlite.sql.gz
  *   <sha256>  files/a.txt
  *
- * Totals count every non-folder entry except the manifest itself. Walks stream; memory stays flat.
+ * Totals count every non-folder entry except the manifest and the change list (tierback's own files). Walks stream; memory stays flat.
  * `# table` lines hold the rows of each table of a dump (MySQL/MariaDB, PostgreSQL custom format and
  * SQLite), counted from the dump itself (lib/dumprows.ts); the name is a JSON string.
  * `# run` names the job run that wrote the folder: a pull compares it before and after copying the
@@ -21,8 +21,9 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { lstat, open, opendir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DUMP_DIR, MANIFEST_FILE, manifestPath } from './layout.js';
+import { CHANGE_LIST_FILE, DUMP_DIR, MANIFEST_FILE, manifestPath } from './layout.js';
 import { parseDumpFileName } from './names.js';
+import { ChangeListWriter, walkSorted } from './changelist.js';
 import { engineOfFile } from './engines/registry.js';
 import type { Exec } from './exec.js';
 import { writeFileAtomic } from './fsutil.js';
@@ -148,29 +149,38 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
  * Writes the manifest of `dir` (a job's staging folder), naming the job `run` that wrote it. Checksums and dump facts of dumps the
  * `previous` backup's manifest already describes (carried-over hard links) are reused.
  */
-export async function writeManifest(dir: string, exec: Exec, previous?: string, run?: string): Promise<Manifest> {
+export async function writeManifest(dir: string, exec: Exec, previous?: string, run?: string, opts: { changeList?: boolean } = {}): Promise<Manifest> {
   const prev = previous ? await readManifest(previous) : undefined;
   let files = 0;
   let bytes = 0;
   const dumps: string[] = [];
   const sample: string[] = [];
   let seen = 0;
-  for await (const e of walkFiles(dir)) {
-    if (e.rel === MANIFEST_FILE) continue;
-    files++;
-    bytes += e.size;
-    if (!e.file || !plainName(e.rel)) continue;
-    if (e.rel.startsWith(`${DUMP_DIR}/`) && parseDumpFileName(e.rel.slice(DUMP_DIR.length + 1))) {
-      dumps.push(e.rel);
-      continue;
+  // The same walk writes the folder's change list (lib/changelist.ts); like the manifest, the totals leave it out.
+  const list = opts.changeList ? new ChangeListWriter(path.join(dir, CHANGE_LIST_FILE), run) : undefined;
+  try {
+    for await (const e of walkSorted(dir)) {
+      await list?.add(e);
+      if (e.type === 'd') continue;
+      files++;
+      bytes += e.size;
+      if (e.type !== 'f' || !plainName(e.rel)) continue;
+      if (e.rel.startsWith(`${DUMP_DIR}/`) && parseDumpFileName(e.rel.slice(DUMP_DIR.length + 1))) {
+        dumps.push(e.rel);
+        continue;
+      }
+      // Reservoir sample: every file has the same chance, whatever the tree's size.
+      seen++;
+      if (sample.length < MANIFEST_SAMPLE) sample.push(e.rel);
+      else {
+        const j = Math.floor(Math.random() * seen);
+        if (j < MANIFEST_SAMPLE) sample[j] = e.rel;
+      }
     }
-    // Reservoir sample: every file has the same chance, whatever the tree's size.
-    seen++;
-    if (sample.length < MANIFEST_SAMPLE) sample.push(e.rel);
-    else {
-      const j = Math.floor(Math.random() * seen);
-      if (j < MANIFEST_SAMPLE) sample[j] = e.rel;
-    }
+    await list?.close();
+  } catch (err) {
+    await list?.abort();
+    throw err;
   }
   const m: Manifest = { files, bytes, sums: new Map(), dumps: new Map() };
   for (const d of dumps.sort()) {

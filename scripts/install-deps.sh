@@ -11,7 +11,7 @@ declare -A need=([rsync]=rsync [git]=git [sqlite3]=sqlite3)
 if [ "$want" = test ]; then
   need+=([sshd]=openssh-server [ssh]=openssh-client [cvs]=cvs [mariadbd]=mariadb-server [mysqldump]=mariadb-client
          [pg_dump]=postgresql-client [rsnapshot]=rsnapshot
-         [influxd]=influxdb [chromium]=chromium [age]=age [rclone]=rclone [mkfs.ext4]=e2fsprogs [promtool]=prometheus)
+         [influxd]=influxdb [chromium]=chromium [age]=age [rclone]=rclone [mkfs.ext4]=e2fsprogs [promtool]=prometheus [mkfs.btrfs]=btrfs-progs)
 fi
 missing=()
 for cmd in "${!need[@]}"; do

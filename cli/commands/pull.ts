@@ -21,6 +21,8 @@ interface Args extends GlobalArgs {
   retries?: number;
   'retry-delay'?: number;
   'connect-timeout'?: number;
+  full?: boolean;
+  'change-lists'?: boolean;
 }
 
 function mb(bytes: number | undefined): string {
@@ -47,6 +49,8 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .option('retries', intOption('retries', { min: 0, max: 20 }, { default: 2, describe: 'Retries after a connection failure, with exponential backoff' }))
       .option('retry-delay', intOption('retry-delay', { min: 0, max: 3600, decimals: true }, { default: 10, describe: 'Seconds before the first retry (doubles each time)' }))
       .option('connect-timeout', intOption('connect-timeout', { min: 1, max: 600 }, { default: 30, describe: 'SSH connect timeout in seconds' }))
+      .option('full', { type: 'boolean', describe: 'Walk every folder and check the change lists (btrfs engine; else every full_pull_every, default weekly)' })
+      .option('change-lists', { type: 'boolean', default: true, describe: 'Use the jobs\' change lists with the btrfs engine (--no-change-lists: walk everything, check nothing)' })
       .example('$0 pull', 'pull every server this backup server is assigned (crontab)')
       .example('$0 pull zg-3.softxs.ch --backup-server odin.softxs.ch', 'pull one server now')
       .example('$0 pull --json', 'outcomes as JSON')
@@ -94,6 +98,8 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
         retries: argv.retries ?? 2,
         retryDelayMs: (argv['retry-delay'] ?? 10) * 1000,
         connectTimeoutS: argv['connect-timeout'] ?? 30,
+        ...(argv.full ? { full: true } : {}),
+        ...(argv['change-lists'] === false ? { changeLists: false } : {}),
         ...hooks,
       });
       await done?.();

@@ -75,6 +75,10 @@ export interface ResolvedBackupServer {
   concurrency: number;
   timeoutMs: number;
   retention: Retention;
+  /** Snapshot engine setting (lib/pull/engines/registry.ts). */
+  snapshots: 'hardlink' | 'btrfs' | 'auto';
+  /** With change lists: a full pull when the last one is older than this. */
+  fullPullEveryMs: number;
 }
 
 export type InventorySource = 'option' | 'environment' | 'default' | 'embedded';
@@ -179,6 +183,8 @@ export function resolveSite(inv: Inventory, file: string, source: InventorySourc
       concurrency: b.concurrency ?? 2,
       timeoutMs: parseDuration(b.timeout ?? '1h') ?? 3_600_000,
       retention: own?.retention ?? d.retention.remote ?? DEFAULT_RETENTION,
+      snapshots: b.snapshots ?? 'hardlink',
+      fullPullEveryMs: parseDuration(b.full_pull_every ?? '7d') ?? 7 * 86_400_000,
     };
   });
   const { placement, warnings } = placePulls(inv, servers, backupServers, serverBytes);

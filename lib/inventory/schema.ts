@@ -130,6 +130,8 @@ export const backupServerSchema = z.strictObject({
   schedule: cronSchedule.optional().meta({ description: 'Cron schedule of the pulls (default: defaults.pull_schedule).' }),
   concurrency: z.number().int().min(1).max(64).optional().meta({ description: 'Servers pulled at the same time (default 2).' }),
   timeout: duration.optional().meta({ description: 'I/O timeout of one pull (default "1h").' }),
+  snapshots: z.enum(['hardlink', 'btrfs', 'auto']).default('hardlink').meta({ description: 'Snapshot engine: "hardlink" (default: rsync --link-dest), "btrfs" (each snapshot a subvolume, O(1) to make and delete; the partition must be on btrfs) or "auto" (btrfs when the partition is on btrfs). See docs/remote.md, "Snapshot engines".' }),
+  full_pull_every: duration.default('7d').meta({ description: 'With change lists (btrfs engine): a full pull, walking every folder, when the last one is older than this (default "7d"). See docs/remote.md, "Change lists".' }),
 });
 
 export const defaultsSchema = z.strictObject({

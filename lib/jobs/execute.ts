@@ -53,8 +53,8 @@ export async function executePlan(plan: JobPlan, app: ResolvedApp, exec: Exec, l
     }
     if (plan.keepsDumps) await carryDumps(plan, app.keepDumps);
     // Restore: the manifest drills check restored copies against.
-    // Its walk also gives the totals history records: no second walk of the tree.
-    const manifest = await writeManifest(plan.staging, exec, plan.previous, plan.runId);
+    // Its walk also gives the totals history records and the change list pulls use: no second walk.
+    const manifest = await writeManifest(plan.staging, exec, plan.previous, plan.runId, { changeList: true });
     totals = { files: manifest.files, bytes: manifest.bytes };
     const problems = await type.verify(plan.staging, options, { exec, log, signal });
     if (problems.length) {

@@ -10,7 +10,7 @@ import { lstat, readFile, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { z } from 'zod';
-import { DUMP_DIR, MANIFEST_FILE } from '../layout.js';
+import { CHANGE_LIST_FILE, DUMP_DIR, MANIFEST_FILE } from '../layout.js';
 import { TierbackError } from '../errors.js';
 import type { ResolvedApp } from '../inventory/model.js';
 import { isDir, isPresent, copyArgv, verifyDumps } from './common.js';
@@ -88,7 +88,7 @@ export async function readDatabaseYml(file: string, env: string, app: ResolvedAp
 }
 
 /** Top-level names of an app's backup folder that tierback writes itself: a Capistrano folder holding one cannot be copied whole. */
-const RESERVED = [DUMP_DIR, MANIFEST_FILE];
+const RESERVED = [DUMP_DIR, MANIFEST_FILE, CHANGE_LIST_FILE];
 
 async function refuseReservedNames(cap: string, app: ResolvedApp): Promise<void> {
   for (const n of RESERVED) {

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { MANIFEST_FILE, localAppDir, localRoot, manifestPath } from '../layout.js';
 import { runOf } from '../manifest.js';
 import { unsafeLevel } from '../treecheck.js';
+import { isSubvolume } from './engines/btrfs.js';
 import { CommandError, TierbackError } from '../errors.js';
 import type { Exec } from '../exec.js';
 import { DIR_MODE, ensureDir, exists } from '../fsutil.js';
@@ -199,7 +200,8 @@ async function recopy(exec: Exec, plan: RsyncPlan, a: AppFolder, previous: strin
   const target = path.join(plan.dest, a.rel);
   await ensureDir(path.dirname(target), DIR_MODE);
   const prev = await previousCopy(previous, a);
-  const argv = rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: target, linkDest: prev, progress: false, checksum: true });
+  // In a copy-on-write snapshot (btrfs engine) the folder already shares the previous copy's blocks.
+  const argv = rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: target, linkDest: plan.inPlace ? undefined : prev, progress: false, checksum: true });
   try {
     await exec.run({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal);
   } catch (err) {
@@ -214,6 +216,7 @@ async function keepPrevious(exec: Exec, dest: string, previous: string | undefin
   const prev = await previousCopy(previous, a);
   if (!prev) return false;
   await ensureDir(path.dirname(target), DIR_MODE);
-  await exec.run({ argv: ['cp', '-al', '--', prev, target] });
+  // Hardlinks cannot cross btrfs subvolumes: there the copy shares blocks instead (reflink).
+  await exec.run({ argv: (await isSubvolume(dest)) ? ['cp', '-a', '--reflink=always', '--', prev, target] : ['cp', '-al', '--', prev, target] });
   return true;
 }

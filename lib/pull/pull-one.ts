@@ -7,7 +7,9 @@ import { newRunId, type HistoryRecord } from '../history.js';
 import type { ResolvedBackupServer, ResolvedPull, Site } from '../inventory/model.js';
 import { recordRun, type RunEnd } from '../run-record.js';
 import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, type RsyncPlan } from './rsync.js';
-import { currentStamp, preparePartial, switchCurrent } from './snapshots.js';
+import { currentStamp, switchCurrent } from './snapshots.js';
+import { prepareSnapshot } from './engines/prepare.js';
+import { changeMode, checkLists, recordFullPull, transferWithLists } from './changes.js';
 import { planPull } from './plan.js';
 import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
 import { processKeys } from '../runstate.js';
@@ -48,6 +50,7 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
         ...(o.resumed ? { resumed: o.resumed } : {}),
         ...(o.recopiedApps?.length ? { recopied_apps: o.recopiedApps.join(',') } : {}),
         ...(o.keptApps?.length ? { kept_apps: o.keptApps.join(',') } : {}),
+        ...(o.lists ? { lists: o.lists.split(':')[0]!, ...(o.listMissed !== undefined ? { list_missed: String(o.listMissed) } : {}) } : {}),
         ...(s ? { dirs: String(s.dirs), transferred_files: String(s.transferredFiles), changed_mb: (s.transferredBytes / 1e6).toFixed(3) } : {}),
       },
     };
@@ -82,21 +85,26 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       const { plan: pp, cleanup } = await planPull(site, backupServer, pull, { ...opts, now: start }); // lib/pull/plan.ts: what --dry-run prints
       knownHosts = { cleanup };
       kept = pp.current;
-      const prepared = await preparePartial(partition, pull.server, pp.stamp, pp.snapshots);
+      // The snapshot engine (lib/pull/engines/) makes the folder: hardlinks by --link-dest, or a btrfs snapshot updated in place.
+      const prepared = await prepareSnapshot(backupServer.snapshots, partition, pull.server, pp.stamp, pp.snapshots, exec);
       resumed = prepared.resumed;
       if (resumed) log.info({ resumed }, 'resuming an interrupted pull');
-      const { rsync: plan, linkDest, streams } = pp;
+      const { streams } = pp;
+      const plan: RsyncPlan = { ...pp.rsync, dest: prepared.dir, linkDest: prepared.linkDest, inPlace: prepared.inPlace };
       const stamp = pp.stamp;
       const retries = opts.retries ?? 2;
       const delay = opts.retryDelayMs ?? 10_000;
       // Each app's manifest marker before the copy: was any app replaced by its job meanwhile?
       const apps = appFolders(site, pull.server);
       const before = await readSourceMarkers(exec, plan, apps, opts.signal);
+      const mode = await changeMode({ ...prepared, resumed: !!resumed, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: start });
       let result: TransferResult;
       for (;;) {
         attempts++;
         log.info({ attempt: attempts, streams }, 'pull');
-        result = await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
+        result = mode.useLists
+          ? await transferWithLists(exec, plan, apps, before, log, opts.signal)
+          : await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
         if (opts.signal?.aborted) {
           return await finish({ status: 'failed', kept, resumed, error: INTERRUPTED_ERROR });
         }
@@ -111,14 +119,19 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       }
       const stats = result.stats;
       if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
-      const settled = await settleApps({ exec, log, plan, apps, before, previous: linkDest, recopies: opts.recopies, signal: opts.signal });
+      const settled = await settleApps({ exec, log, plan, apps, before, previous: prepared.from, recopies: opts.recopies, signal: opts.signal });
+      const missed = mode.check ? await checkLists(exec, plan, apps, before, [...settled.recopied, ...settled.kept], opts.signal) : undefined;
+      await prepared.engine.seal(prepared.dir, exec);
       // Complete: name it, then make it current (rename(2) of a symlink).
       await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
       await switchCurrent(partition, pull.server, stamp);
       if ((await currentStamp(partition, pull.server)) !== stamp) throw new TierbackError(`switching ${pull.server} to ${stamp} did not take effect`);
-      const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? ''].filter(Boolean).join('; ') || undefined;
+      if (mode.check) await recordFullPull(partition, pull.server, start);
+      const missedText = missed?.count ? `the change lists missed ${missed.count} entries (a bug to report; this full pull copied them): ${missed.sample.join('; ')}` : '';
+      const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? '', missedText].filter(Boolean).join('; ') || undefined;
       log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes, recopied: settled.recopied }, 'pull complete');
-      return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept });
+      const lists = mode.useLists ? 'used' : mode.check ? `full: ${mode.why}` : undefined; // hardlink engine, --no-change-lists: history as before
+      return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept, lists, listMissed: missed?.count });
     } finally {
       await knownHosts?.cleanup().catch(() => undefined);
     }

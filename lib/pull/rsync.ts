@@ -26,6 +26,8 @@ export interface RsyncPlan {
    * replaced it, since a rewrite of the same size within the same second passes rsync's quick check.
    */
   checksum?: boolean | undefined;
+  /** Update files where they are (--inplace): the dest is a copy-on-write snapshot (btrfs engine), so unchanged blocks stay shared. */
+  inPlace?: boolean | undefined;
 }
 
 /** rsync exit codes that mean "the connection or the peer failed": worth a retry. */
@@ -73,6 +75,7 @@ export function rsyncArgv(plan: RsyncPlan): string[] {
   const argv = ['rsync', '-a', '--numeric-ids', '--delete', '--delete-excluded', '--stats'];
   if (plan.hardLinks ?? true) argv.push('-H');
   if (plan.checksum) argv.push('--checksum');
+  if (plan.inPlace) argv.push('--inplace');
   if (plan.topLevelOnly) argv.push('--no-recursive', '--dirs');
   for (const x of PULL_EXCLUDES) argv.push(`--exclude=${x}`);
   if (plan.linkDest) argv.push(`--link-dest=${plan.linkDest}`);

@@ -39,6 +39,9 @@ export interface PullOptions {
   streams?: number;
   /** Copies of an app tried again when its job replaced it during the copy (default 2; lib/pull/consistency.ts). */
   recopies?: number;
+  /** Walk everything and check the change lists (`pull --full`); `changeLists: false` never uses them. docs/remote.md#change-lists. */
+  full?: boolean;
+  changeLists?: boolean;
 }
 
 /** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
@@ -64,5 +67,8 @@ export interface PullOutcome {
   /** Apps copied again because their jobs replaced them during the copy; apps whose previous copy was kept instead. */
   recopiedApps?: string[] | undefined;
   keptApps?: string[] | undefined;
+  /** How change lists were used ("used", "full: <why>"; undefined when not at all); entries a full pull found the lists missed. */
+  lists?: string | undefined;
+  listMissed?: number | undefined;
   historyFile?: string | undefined;
 }

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MANIFEST_FILE, serverHistoryDir } from '../layout.js';
+import { CHANGE_LIST_FILE, MANIFEST_FILE, serverHistoryDir } from '../layout.js';
 import { drillHistoryName } from '../names.js';
 import { ExitCode, INTERRUPTED_ERROR, NotFoundError, UsageError } from '../errors.js';
 import { exitCodeFor, type FinalStatus } from '../outcome.js';
@@ -151,7 +151,7 @@ export async function drillApp(site: Site, app: ResolvedApp, opts: DrillOptions)
       // 2. The manifest: file count and checksums of every dump and a sample.
       const manifest = await readManifest(copy);
       for await (const e of walkFiles(copy)) {
-        if (e.rel === MANIFEST_FILE) continue;
+        if (e.rel === MANIFEST_FILE || e.rel === CHANGE_LIST_FILE) continue;
         files++;
         bytes += e.size;
       }

@@ -9,7 +9,6 @@
  */
 import { currentStamp } from '../pull/snapshots.js';
 import { lstat, readdir, rename } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import * as C from '../convention.js';
 import * as N from '../names.js';
@@ -25,6 +24,12 @@ import { checkGrace } from './grace.js';
 import { applyPolicy } from './policy.js';
 import type { PruneEntry, PruneResult } from './result.js';
 import { pruneSettings, snapshotPolicy } from './settings.js';
+import { deleteSnapshots } from '../pull/engines/registry.js';
+
+export { removeTree, removeTrees, removeTreesInParallel, REMOVE_JOBS } from './remove.js';
+
+/** Folders handed to one `rm` process. */
+const REMOVE_BATCH = 64;
 
 export interface PruneSnapshotsOptions {
   now: Date;
@@ -36,58 +41,6 @@ export interface PruneSnapshotsOptions {
   exec?: Exec;
   /** SIGINT/SIGTERM: stops between removals (and the `rm`s running); history records `error=interrupted`. */
   signal?: AbortSignal | undefined;
-}
-
-/** Folders handed to one `rm` process. */
-const REMOVE_BATCH = 64;
-
-/** Removes folder trees as fast as `rm -rf` (it is `rm -rf --one-file-system`, as an argv). */
-export async function removeTrees(dirs: readonly string[], exec: Exec, signal?: AbortSignal): Promise<void> {
-  if (dirs.length === 0) return;
-  await exec.run({ argv: ['rm', '-rf', '--one-file-system', '--', ...dirs] }, signal);
-}
-
-/** Parallel `rm` processes used to remove one large tree (the machine's cores, at most 4). */
-export const REMOVE_JOBS = Math.max(1, Math.min(4, os.availableParallelism()));
-
-/**
- * Removes one tree with up to `jobs` `rm -rf` processes working on disjoint subtrees at once, then
- * the emptied skeleton. Subtrees are found by a breadth-first listing that descends only into real
- * folders (never through symlinks: `rm` removes a symlink, never what it points to).
- */
-export async function removeTree(dir: string, exec: Exec, jobs = REMOVE_JOBS, signal?: AbortSignal): Promise<void> {
-  const top = await lstat(dir).catch(() => undefined);
-  if (jobs > 1 && top?.isDirectory()) {
-    let level: { p: string; dir: boolean }[] = [{ p: dir, dir: true }];
-    for (let depth = 0; depth < 4 && level.length < jobs * 8; depth++) {
-      const next: { p: string; dir: boolean }[] = [];
-      for (const d of level) {
-        if (!d.dir) {
-          next.push(d);
-          continue;
-        }
-        for (const e of await readdir(d.p, { withFileTypes: true }).catch(() => [])) {
-          next.push({ p: path.posix.join(d.p, e.name), dir: e.isDirectory() });
-        }
-      }
-      if (next.length === 0 || next.length > 4096) break; // enough to share; never hold a huge listing
-      level = next;
-    }
-    if (level.length >= jobs && level[0]!.p !== dir) {
-      const groups: string[][] = Array.from({ length: jobs }, () => []);
-      level.forEach((x, i) => groups[i % jobs]!.push(x.p));
-      await Promise.all(groups.map((g) => removeTrees(g, exec, signal)));
-    }
-  }
-  await removeTrees([dir], exec, signal);
-}
-
-/** Removes several trees: one alone with removeTree's parallel `rm`s, several shared among REMOVE_JOBS `rm`s. */
-export async function removeTreesInParallel(dirs: readonly string[], exec: Exec, jobs = REMOVE_JOBS, signal?: AbortSignal): Promise<void> {
-  if (dirs.length === 1) return removeTree(dirs[0]!, exec, jobs, signal);
-  const groups: string[][] = Array.from({ length: Math.min(jobs, dirs.length) }, () => []);
-  dirs.forEach((d, i) => groups[i % groups.length]!.push(d));
-  await Promise.all(groups.map((g) => removeTrees(g, exec, signal)));
 }
 
 /** Renames a snapshot to `.<stamp>.deleting` unless it is current; returns the new path, or undefined if it was gone. */
@@ -110,7 +63,7 @@ async function hideSnapshot(partition: string, server: string, stamp: string): P
 export async function removeSnapshot(partition: string, server: string, stamp: string, exec: Exec): Promise<boolean> {
   const hidden = await hideSnapshot(partition, server, stamp);
   if (!hidden) return false;
-  await removeTree(hidden, exec);
+  await deleteSnapshots([hidden], exec);
   return true;
 }
 
@@ -184,7 +137,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
       result.finished = entries.filter((e) => C.parseDeletingName(e.name) !== undefined).map((e) => path.posix.join(dir, e.name));
       if (!dryRun) {
         try {
-          await removeTreesInParallel(result.finished, exec, REMOVE_JOBS, opts.signal);
+          await deleteSnapshots(result.finished, exec, opts.signal);
         } catch (err) {
           result.errors.push(`finishing ${result.finished.join(', ')}: ${(err as Error).message}`);
         }
@@ -256,7 +209,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
           continue;
         }
         try {
-          await removeTreesInParallel(batch.map((b) => b.hidden), exec, REMOVE_JOBS, opts.signal);
+          await deleteSnapshots(batch.map((b) => b.hidden), exec, opts.signal);
           for (const b of batch) result.removed.push(b.entry);
           log.info({ snapshots: batch.map((b) => b.entry.id) }, 'snapshots removed');
         } catch (err) {

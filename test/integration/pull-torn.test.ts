@@ -12,7 +12,7 @@ import { mkdir, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs
 import path from 'node:path';
 import { execa } from 'execa';
 import yaml from 'js-yaml';
-import { MANIFEST_FILE, localAppDir, remoteServerDir, serverHistoryDir, snapshotDir, snapshotsDir } from '../../lib/convention.js';
+import { CHANGE_LIST_FILE, MANIFEST_FILE, localAppDir, remoteServerDir, serverHistoryDir, snapshotDir, snapshotsDir } from '../../lib/convention.js';
 import { readHistory } from '../../lib/history.js';
 import { parseInventory } from '../../lib/inventory/load.js';
 import type { Site } from '../../lib/inventory/model.js';
@@ -127,7 +127,7 @@ async function manifestCheck(dir: string): Promise<void> {
   const r = await execa('sha256sum', ['--quiet', '-c', '-'], { cwd: dir, input: `${sums}\n`, reject: false });
   assert.equal(r.exitCode, 0, `sha256sum -c of ${dir}'s manifest: ${r.stdout} ${r.stderr}`);
   const files = Number(/^# files=(\d+)/m.exec(text)![1]);
-  const found = await execa('find', [dir, '-type', 'f', '!', '-name', MANIFEST_FILE]);
+  const found = await execa('find', [dir, '-type', 'f', '!', '-name', MANIFEST_FILE, '!', '-name', CHANGE_LIST_FILE]);
   assert.equal(found.stdout.trim().split('\n').length, files, 'as many files as the manifest says');
 }
 

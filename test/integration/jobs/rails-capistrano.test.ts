@@ -86,7 +86,7 @@ describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database
     assert.ok((await stat(path.join(t, 'shared', 'log', 'production.log'))).isFile());
     // Everything but shared/ and db/ is the live top level, name for name.
     const top = (await readdir(tree.cap)).filter((n) => n !== 'shared').sort();
-    assert.deepEqual((await readdir(t)).filter((n) => !['shared', 'db', '.tierback-manifest'].includes(n)).sort(), top);
+    assert.deepEqual((await readdir(t)).filter((n) => !['shared', 'db', '.tierback-manifest', '.tierback-files.gz'].includes(n)).sort(), top);
 
     const to = path.join(root, 'restored-app');
     await restoreFiles(site, appOf(site, 'shop'), { log, to });
