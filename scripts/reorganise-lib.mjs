@@ -90,11 +90,16 @@ const FILES = Object.entries({
   'lib/report.ts': 'lib/features/report/index.ts',
   'lib/schedule.ts': 'lib/features/schedule/index.ts',
   'lib/move.ts': 'lib/features/move/index.ts',
+  'lib/apply.ts': 'lib/features/move/apply.ts',
   'lib/discover.ts': 'lib/features/discover/index.ts',
   'lib/orphans.ts': 'lib/features/orphans/index.ts',
   'lib/demo.ts': 'lib/features/demo/index.ts',
   // test/unit mirrors lib/
   'test/unit/cli.test.ts': 'test/unit/cli/cli.test.ts',
+  'test/unit/completion.test.ts': 'test/unit/cli/completion.test.ts',
+  'test/unit/man.test.ts': 'test/unit/cli/man.test.ts',
+  'test/unit/changelist.test.ts': 'test/unit/model/changelist.test.ts',
+  'test/unit/layout.test.ts': 'test/unit/model/layout.test.ts',
   'test/unit/int-options.test.ts': 'test/unit/cli/int-options.test.ts',
   'test/unit/exec.test.ts': 'test/unit/base/exec.test.ts',
   'test/unit/exec-signals.test.ts': 'test/unit/base/exec-signals.test.ts',
@@ -151,6 +156,7 @@ const FILES = Object.entries({
 // Loose test files not named above go where the word before their first '-' or '.' says, name kept
 // (test/integration/pull-btrfs.test.ts -> test/integration/tiers/pull/pull-btrfs.test.ts).
 const TEST_WORDS = {
+  completion: 'cli', man: 'cli', dry: 'cli',
   exec: 'base', lock: 'base', log: 'base', progress: 'base', timespec: 'base',
   convention: 'model', layout: 'model', names: 'model', history: 'model', runs: 'model', run: 'model', places: 'model', changelist: 'model', outcome: 'model',
   inventory: 'site',
