@@ -3,7 +3,7 @@
  * the path every database dump takes) on a 20 MB and a 200 MB dump, each in a fresh process and a
  * fresh folder, alternating, and prints the median peak RSS (VmHWM) of each and their ratio.
  * Flat memory means a ratio near 1. Two contents: random bytes, and synthetic mysqldump text stored
- * as `db/big-<stamp>.mysql.sql.gz`, whose rows the manifest counts per table (lib/dumprows.ts) after
+ * as `db/big-<stamp>.mysql.sql.gz`, whose rows the manifest counts per table (lib/tiers/engines/dumprows.ts) after
  * the dump is written. Usage: npx tsc -p . && node build/bench/job-dump.js [runs] [random|mysql|both]
  */
 import { execFileSync } from 'node:child_process';
@@ -39,9 +39,9 @@ async function generate(mb: number): Promise<void> {
 }
 
 async function child(mb: number, dir: string, content: string): Promise<void> {
-  const { parseInventory } = await import('../lib/inventory/load.js');
-  const { runJob } = await import('../lib/jobs/run.js');
-  const { silentLogger } = await import('../lib/log.js');
+  const { parseInventory } = await import('../lib/site/load.js');
+  const { runJob } = await import('../lib/tiers/jobs/run.js');
+  const { silentLogger } = await import('../lib/base/log.js');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(path.join(dir, 'backup'));
   const inv = {
@@ -55,7 +55,7 @@ async function child(mb: number, dir: string, content: string): Promise<void> {
   const o = await runJob(site, site.apps[0]!, { log: silentLogger() });
   if (o.status !== 'ok') throw new Error(o.error?.message);
   if (content === 'mysql') {
-    const { readManifest } = await import('../lib/manifest.js');
+    const { readManifest } = await import('../lib/tiers/jobs/manifest.js');
     const m = await readManifest(o.target);
     const rows = [...(m?.dumps.values() ?? [])][0]?.rows;
     if (!rows) throw new Error('bench: the manifest holds no row count for the mysql dump');

@@ -1,5 +1,5 @@
 /**
- * What `rsync -H` costs a job: the files job's rsync (lib/jobs/common.ts RSYNC_BASE) on a generated
+ * What `rsync -H` costs a job: the files job's rsync (lib/tiers/jobs/common.ts RSYNC_BASE) on a generated
  * app of FILES files (default 100,000; 1 % of them hardlinked in pairs), with and without -H, for a
  * first run (empty destination) and a nightly run (--link-dest to the previous copy, nothing
  * changed). Fresh destination folders per run, cold cache when allowed (drop_caches), contenders
@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { RSYNC_BASE, copyArgv } from '../lib/jobs/common.js';
+import { RSYNC_BASE, copyArgv } from '../lib/tiers/jobs/common.js';
 
 const FILES = Number(process.argv[2] ?? 100_000);
 const REPS = Number(process.argv[3] ?? 5);
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
         for (const phase of ['first', 'nightly'] as const) {
           const to = phase === 'first' ? prev : dest;
           await mkdir(to);
-          // The job's own argv (lib/jobs/common.ts), with the contender's base options.
+          // The job's own argv (lib/tiers/jobs/common.ts), with the contender's base options.
           const argv = copyArgv({ source: src, dest: to, linkDest: phase === 'nightly' ? prev : undefined });
           const full = ['rsync', ...c.base, ...argv.slice(1 + RSYNC_BASE.length)];
           await dropCaches();

@@ -26,10 +26,10 @@ function buildTree(dir: string, files: number): void {
 }
 
 async function child(what: 'manifest' | 'measure', dir: string): Promise<void> {
-  const { writeManifest } = await import('../lib/manifest.js');
-  const { measure } = await import('../lib/jobs/run.js');
-  const { createExec } = await import('../lib/exec.js');
-  const { silentLogger } = await import('../lib/log.js');
+  const { writeManifest } = await import('../lib/tiers/jobs/manifest.js');
+  const { measure } = await import('../lib/tiers/jobs/run.js');
+  const { createExec } = await import('../lib/base/exec.js');
+  const { silentLogger } = await import('../lib/base/log.js');
   const t0 = performance.now();
   if (what === 'manifest') await writeManifest(dir, createExec(silentLogger()));
   else await measure(dir);

@@ -10,10 +10,10 @@ import { execa } from 'execa';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as C from '../lib/convention.js';
-import { createExec } from '../lib/exec.js';
-import { silentLogger } from '../lib/log.js';
-import { removeSnapshot } from '../lib/retention/snapshots.js';
+import * as C from '../lib/model/convention.js';
+import { createExec } from '../lib/base/exec.js';
+import { silentLogger } from '../lib/base/log.js';
+import { removeSnapshot } from '../lib/tiers/retention/snapshots.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

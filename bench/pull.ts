@@ -26,9 +26,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKey, startSshd } from '../test/helpers/sshd.js';
-import { deleteSnapshots } from '../lib/pull/engines/registry.js';
-import { createExec } from '../lib/exec.js';
-import { silentLogger } from '../lib/log.js';
+import { deleteSnapshots } from '../lib/tiers/snapshots/engines/registry.js';
+import { createExec } from '../lib/base/exec.js';
+import { silentLogger } from '../lib/base/log.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number | string) => {

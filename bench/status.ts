@@ -9,10 +9,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as C from '../lib/convention.js';
-import { formatRecord, HISTORY_HEADER, dayOf } from '../lib/history.js';
-import { parseInventory } from '../lib/inventory/load.js';
-import { siteStatus } from '../lib/status.js';
+import * as C from '../lib/model/convention.js';
+import { formatRecord, HISTORY_HEADER, dayOf } from '../lib/model/history.js';
+import { parseInventory } from '../lib/site/load.js';
+import { siteStatus } from '../lib/features/status/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {

@@ -12,7 +12,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { setUser } from '../lib/web/accounts.js';
+import { setUser } from '../lib/features/web/accounts.js';
 import { backUp, buildDemoSite } from '../test/helpers/demosite.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
 import { tempDir } from '../test/helpers/tree.js';

@@ -5,8 +5,8 @@
  * (`-i` on the line, else $TIERBACK_INVENTORY, else the default) where a positional or an option
  * takes an app, a server or a backup server. Only the typed command's module and js-yaml load.
  */
-import { locateInventory } from '../lib/inventory/locate.js';
-import { readInventoryNames, type InventoryNames } from '../lib/inventory/names.js';
+import { locateInventory } from '../lib/model/inventory/locate.js';
+import { readInventoryNames, type InventoryNames } from '../lib/model/inventory/names.js';
 import { commandName, positionalNames, recordBuilder, type AnyCommand, type OptionInfo } from './command-tree.js';
 import { withGlobals } from './globals.js';
 

@@ -1,9 +1,9 @@
 /** What every command shares: global options, the logger, the inventory, output helpers. */
-import { createLogger, type Logger } from '../lib/log.js';
-import { resolveLogFormat } from '../lib/log-format.js';
-import { describeSource, loadInventory } from '../lib/inventory/load.js';
-import type { Site } from '../lib/inventory/model.js';
-import { clockFrom, givenNow } from '../lib/clock.js';
+import { createLogger, type Logger } from '../lib/base/log.js';
+import { resolveLogFormat } from '../lib/base/log-format.js';
+import { describeSource, loadInventory } from '../lib/site/load.js';
+import type { Site } from '../lib/model/inventory/model.js';
+import { clockFrom, givenNow } from '../lib/base/clock.js';
 import type { GlobalArgs } from './globals.js';
 
 export { EXIT_CODES_EPILOG, withGlobals, type GlobalArgs } from './globals.js';

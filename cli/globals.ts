@@ -4,9 +4,9 @@
  * load this and yargs only.
  */
 import type { Argv } from 'yargs';
-import { NOW_ENV } from '../lib/clock.js';
-import { exitCodesText } from '../lib/exit-codes.js';
-import { LOG_FORMATS, LOG_FORMAT_ENV } from '../lib/log-format.js';
+import { NOW_ENV } from '../lib/base/clock.js';
+import { exitCodesText } from '../lib/base/exit-codes.js';
+import { LOG_FORMATS, LOG_FORMAT_ENV } from '../lib/base/log-format.js';
 
 export interface GlobalArgs {
   inventory?: string | undefined;
@@ -31,5 +31,5 @@ export function withGlobals<T>(y: Argv<T>) {
     .option('now', { type: 'string', describe: `Testing aid: run as if it were this time (ISO 8601; else $${NOW_ENV}, else the clock); docs/operate.md#clock`, global: true });
 }
 
-/** The EXIT STATUS section every command's `--help` ends with, generated from lib/exit-codes.ts. */
+/** The EXIT STATUS section every command's `--help` ends with, generated from lib/base/exit-codes.ts. */
 export const EXIT_CODES_EPILOG = exitCodesText();

@@ -3,7 +3,7 @@
  * is NaN, `-1`, `1.5`, `1e12`); every numeric option of every command is declared with intOption,
  * and a value outside its range is a usage error (exit 2) naming the option and the range.
  */
-import { UsageError } from '../lib/errors.js';
+import { UsageError } from '../lib/base/errors.js';
 
 export interface IntRange {
   min: number;

@@ -7,7 +7,7 @@
  * - The process exits only after stdout and stderr are flushed, so output arrives whole through a
  *   pipe, over ssh and into a file.
  */
-import { ExitCode } from '../lib/errors.js';
+import { ExitCode } from '../lib/base/errors.js';
 
 const controller = new AbortController();
 

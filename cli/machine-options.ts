@@ -1,4 +1,4 @@
-/** The options of commands that read the trees on this machine: --root and --host (lib/machine.ts). */
+/** The options of commands that read the trees on this machine: --root and --host (lib/model/machine.ts). */
 import type { Argv } from 'yargs';
 
 export interface MachineArgs {

@@ -1,13 +1,13 @@
 /**
  * tierback(1), generated from the yargs definitions `--help` prints (one source): every command's
  * and subcommand's help text (usage, positionals, options, examples) and the EXIT STATUS table
- * of lib/exit-codes.ts. `tierback man > tierback.1` (docs/install.md).
+ * of lib/base/exit-codes.ts. `tierback man > tierback.1` (docs/install.md).
  */
 import type { CommandModule } from 'yargs';
-import { EXIT_CODES } from '../lib/exit-codes.js';
-import { LOG_FORMAT_ENV } from '../lib/log-format.js';
-import { DEFAULT_INVENTORY, INVENTORY_ENV } from '../lib/inventory/locate.js';
-import { NOW_ENV } from '../lib/clock.js';
+import { EXIT_CODES } from '../lib/base/exit-codes.js';
+import { LOG_FORMAT_ENV } from '../lib/base/log-format.js';
+import { DEFAULT_INVENTORY, INVENTORY_ENV } from '../lib/model/inventory/locate.js';
+import { NOW_ENV } from '../lib/base/clock.js';
 import { commandName, subcommandsOf, type AnyCommand } from './command-tree.js';
 import type { GlobalArgs } from './globals.js';
 import { buildParser } from './parser.js';

@@ -1,7 +1,7 @@
 /** The yargs parser of `tierback`: global options, usage, strictness, the commands given. `--help` and `tierback man` both read it. */
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { UsageError } from '../lib/errors.js';
-import { resolveLogFormat } from '../lib/log-format.js';
+import { UsageError } from '../lib/base/errors.js';
+import { resolveLogFormat } from '../lib/base/log-format.js';
 import { EXIT_CODES_EPILOG, withGlobals, type GlobalArgs } from './globals.js';
 import { tierbackVersion } from './version.js';
 
@@ -21,7 +21,7 @@ export function buildParser(commands: readonly CommandModule<GlobalArgs, never>[
     // The readable log formats need pino-pretty: loaded here, before the command, only when used.
     .middleware(async (argv) => {
       const format = resolveLogFormat(argv['log-format'], process.env);
-      if (format !== 'json') await (await import('../lib/log.js')).loadLogFormat(format);
+      if (format !== 'json') await (await import('../lib/base/log.js')).loadLogFormat(format);
     })
     .fail((msg, err) => {
       // An option's coerce (cli/int-option.ts) failing reaches here as yargs' YError: a usage error too.

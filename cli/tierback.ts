@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** Entry point: parses arguments, runs one command, maps errors to exit codes. Only place that exits. */
 import { hideBin } from 'yargs/helpers';
-import { ExitCode, InternalError, TierbackError, formatError } from '../lib/errors.js';
+import { ExitCode, InternalError, TierbackError, formatError } from '../lib/base/errors.js';
 import { commandExitCode, exitAfterFlush, installSignalHandlers, interruption } from './lifecycle.js';
 import { buildParser } from './parser.js';
 import { commandsFor, completeLine } from './startup.js';

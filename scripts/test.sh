@@ -14,8 +14,7 @@ fi
 rm -rf build
 npx tsc -p tsconfig.json
 # The layers rule (.dependency-cruiser.cjs, docs/architecture.md) on the TypeScript sources.
-[ -d lib/base ] || echo 'layers rule: waits for scripts/reorganise-lib.mjs' >&2 # until-reorganised
-[ ! -d lib/base ] || npx depcruise lib cli --config .dependency-cruiser.cjs --output-type err
+npx depcruise lib cli --config .dependency-cruiser.cjs --output-type err
 if [ "$scope" = unit ]; then dirs=(build/test/unit); else dirs=(build/test/unit build/test/integration); fi
 mapfile -t files < <(find "${dirs[@]}" -name '*.test.js' 2>/dev/null | sort)
 exec node --test --test-reporter=spec --test-concurrency=1 "${files[@]}"

@@ -1,6 +1,6 @@
 /** `tierback completion`: the bash or zsh completion script (yargs' own); the answers come from cli/completion.ts. */
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 import { EXIT_CODES_EPILOG, type GlobalArgs } from '../globals.js';
 import { run } from '../lifecycle.js';
 

@@ -1,8 +1,8 @@
 /** `tierback demo`: the whole convention end to end on an embedded default site in a sandbox. */
 import type { CommandModule } from 'yargs';
-import { defaultDemoDir, runDemo } from '../../lib/demo.js';
-import { ExitCode } from '../../lib/errors.js';
-import { createDemoAccount, serveCommandLine } from '../../lib/web/demo-account.js';
+import { defaultDemoDir, runDemo } from '../../lib/features/demo/index.js';
+import { ExitCode } from '../../lib/base/errors.js';
+import { createDemoAccount, serveCommandLine } from '../../lib/features/web/demo-account.js';
 import { formatStatus } from './status.js';
 import { EXIT_CODES_EPILOG, makeLogger, out, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';

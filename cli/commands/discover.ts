@@ -1,9 +1,9 @@
 /** `tierback discover`: apps on this machine that the inventory does not list yet, as inventory YAML. */
 import type { CommandModule } from 'yargs';
-import { discover, discoveredYaml, DEFAULT_SEARCH } from '../../lib/discover.js';
-import { ExitCode, NotFoundError } from '../../lib/errors.js';
-import type { Site } from '../../lib/inventory/model.js';
-import { resolveScheduleHost } from '../../lib/schedule.js';
+import { discover, discoveredYaml, DEFAULT_SEARCH } from '../../lib/features/discover/index.js';
+import { ExitCode, NotFoundError } from '../../lib/base/errors.js';
+import type { Site } from '../../lib/model/inventory/model.js';
+import { resolveScheduleHost } from '../../lib/features/schedule/index.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
 import { run } from '../lifecycle.js';

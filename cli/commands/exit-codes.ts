@@ -1,7 +1,7 @@
 /** `tierback exit-codes`: the exit codes, as text, JSON or docs/exit-codes.md. */
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '../../lib/errors.js';
-import { EXIT_CODES, exitCodesMarkdown, exitCodesText } from '../../lib/exit-codes.js';
+import { ExitCode } from '../../lib/base/errors.js';
+import { EXIT_CODES, exitCodesMarkdown, exitCodesText } from '../../lib/base/exit-codes.js';
 import { EXIT_CODES_EPILOG, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 

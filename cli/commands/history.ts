@@ -1,12 +1,12 @@
 /** `tierback history APP`: every run of an app, for queries. */
 import type { CommandModule } from 'yargs';
-import { formatDuration } from '../../lib/duration.js';
-import { appHistory } from '../../lib/runs.js';
+import { formatDuration } from '../../lib/base/duration.js';
+import { appHistory } from '../../lib/model/runs.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { formatWhen } from './status.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   app: string;

@@ -1,9 +1,9 @@
 /** `tierback inventory diff [OLD] [NEW]`: which apps move where between two inventories. */
 import type { CommandModule } from 'yargs';
-import { ExitCode, NotFoundError } from '../../lib/errors.js';
-import { loadInventory } from '../../lib/inventory/load.js';
-import { loadOldSite } from '../../lib/apply.js';
-import { diffInventories, localDirOf, type InventoryDiff } from '../../lib/move.js';
+import { ExitCode, NotFoundError } from '../../lib/base/errors.js';
+import { loadInventory } from '../../lib/site/load.js';
+import { loadOldSite } from '../../lib/features/move/apply.js';
+import { diffInventories, localDirOf, type InventoryDiff } from '../../lib/features/move/index.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 

@@ -1,13 +1,13 @@
 /** `tierback inventory check|show|schema`. */
 import type { CommandModule } from 'yargs';
-import { HOST_VM } from '../../lib/names.js';
-import { ExitCode, InventoryError } from '../../lib/errors.js';
+import { HOST_VM } from '../../lib/model/names.js';
+import { ExitCode, InventoryError } from '../../lib/base/errors.js';
 import { inventoryDiffCommand } from './inventory-diff.js';
-import { inventoryJsonSchema } from '../../lib/inventory/schema.js';
-import { inventoryReferenceMarkdown } from '../../lib/inventory/reference.js';
-import { APP_SIZE_ESTIMATE, placementWeight, pullersOf, type Site } from '../../lib/inventory/model.js';
-import { scheduleSettings } from '../../lib/schedule.js';
-import { lateJobWarnings } from '../../lib/schedule-fit.js';
+import { inventoryJsonSchema } from '../../lib/model/inventory/schema.js';
+import { inventoryReferenceMarkdown } from '../../lib/site/reference.js';
+import { APP_SIZE_ESTIMATE, placementWeight, pullersOf, type Site } from '../../lib/model/inventory/model.js';
+import { scheduleSettings } from '../../lib/features/schedule/index.js';
+import { lateJobWarnings } from '../../lib/features/schedule/fit.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 

@@ -1,12 +1,12 @@
 /** `tierback job APP...` / `tierback job --all [--vm NAME]`: run application backup jobs (what crontabs call). */
 import type { CommandModule } from 'yargs';
-import { ExitCode, TierbackError } from '../../lib/errors.js';
-import { formatDuration } from '../../lib/duration.js';
-import { monitorHooks } from '../../lib/monitor/index.js';
-import { describePlan, formatPlan, runJobs } from '../../lib/jobs/run.js';
-import { formatJobProgress, type JobProgress } from '../../lib/jobs/progress.js';
-import { exitCodeFor } from '../../lib/outcome.js';
-import { selectApps } from '../../lib/jobs/select.js';
+import { ExitCode, TierbackError } from '../../lib/base/errors.js';
+import { formatDuration } from '../../lib/base/duration.js';
+import { monitorHooks } from '../../lib/features/monitor/index.js';
+import { describePlan, formatPlan, runJobs } from '../../lib/tiers/jobs/run.js';
+import { formatJobProgress, type JobProgress } from '../../lib/tiers/jobs/progress.js';
+import { exitCodeFor } from '../../lib/model/outcome.js';
+import { selectApps } from '../../lib/tiers/jobs/select.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
 import { interruptSignal, run } from '../lifecycle.js';
 

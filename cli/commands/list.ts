@@ -1,11 +1,11 @@
 /** `tierback list APP`: every point in time of an app on every tier this machine sees. */
 import type { CommandModule } from 'yargs';
-import { findApp } from '../../lib/inventory/model.js';
-import { describePlace } from '../../lib/places.js';
-import { listPoints } from '../../lib/restore/points.js';
+import { findApp } from '../../lib/model/inventory/model.js';
+import { describePlace } from '../../lib/model/places.js';
+import { listPoints } from '../../lib/tiers/restore/points.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs {
   app: string;

@@ -1,6 +1,6 @@
 /** `tierback man`: the manual page tierback(1), from the same definitions as `--help`. */
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 import { EXIT_CODES_EPILOG, type GlobalArgs } from '../globals.js';
 import { run } from '../lifecycle.js';
 

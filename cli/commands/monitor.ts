@@ -1,7 +1,7 @@
 /** `tierback monitor export|flush`: Prometheus textfile from cron; resend queued deliveries. */
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError } from '../../lib/errors.js';
-import { exportPrometheus, flushSpool, monitoringOf } from '../../lib/monitor/index.js';
+import { ExitCode, UsageError } from '../../lib/base/errors.js';
+import { exportPrometheus, flushSpool, monitoringOf } from '../../lib/features/monitor/index.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs, nowOf } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { run } from '../lifecycle.js';

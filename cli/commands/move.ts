@@ -1,11 +1,11 @@
 /** `tierback move APP --from OLD` and `tierback apply [--from OLD]`: move apps after an inventory edit. */
 import type { CommandModule } from 'yargs';
-import { createExec } from '../../lib/exec.js';
-import { applyInventory, type ApplyResult } from '../../lib/apply.js';
-import { formatApplyPlan, planApply, type ApplyPlan } from '../../lib/move-plan.js';
+import { createExec } from '../../lib/base/exec.js';
+import { applyInventory, type ApplyResult } from '../../lib/features/move/apply.js';
+import { formatApplyPlan, planApply, type ApplyPlan } from '../../lib/features/move/plan.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs {
   app?: string;

@@ -1,9 +1,9 @@
 /** `tierback orphans`: backup folders no inventory entry owns, and apps with no backup folder. */
 import type { CommandModule } from 'yargs';
-import { findOrphans } from '../../lib/orphans.js';
+import { findOrphans } from '../../lib/features/orphans/index.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs {
   root: string;

@@ -1,10 +1,10 @@
 /** `tierback paths APP`: every path of an app on every tier. */
 import type { CommandModule } from 'yargs';
-import { findApp } from '../../lib/inventory/model.js';
-import { appPaths } from '../../lib/paths.js';
+import { findApp } from '../../lib/model/inventory/model.js';
+import { appPaths } from '../../lib/model/paths.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs {
   app: string;

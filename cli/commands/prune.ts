@@ -1,9 +1,9 @@
 /** `tierback prune`: applies the retention policies to the snapshots and dumps this host holds. */
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '../../lib/errors.js';
-import { formatLocal } from '../../lib/retention/calendar.js';
-import { describePolicy } from '../../lib/retention/policy.js';
-import { HOST_ENV, prune, resolveNow, type PruneReport, type PruneResult } from '../../lib/retention/index.js';
+import { ExitCode } from '../../lib/base/errors.js';
+import { formatLocal } from '../../lib/tiers/retention/calendar.js';
+import { describePolicy } from '../../lib/tiers/retention/policy.js';
+import { HOST_ENV, prune, resolveNow, type PruneReport, type PruneResult } from '../../lib/tiers/retention/index.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { interruptSignal, run } from '../lifecycle.js';
 

@@ -1,14 +1,14 @@
 /** `tierback pull [SERVER...]`: pull servers' local tiers into dated snapshots (docs/remote.md). */
 import type { CommandModule } from 'yargs';
-import { monitorHooks } from '../../lib/monitor/index.js';
-import { exitCodeFor } from '../../lib/outcome.js';
-import { resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/pull/pull.js';
+import { monitorHooks } from '../../lib/features/monitor/index.js';
+import { exitCodeFor } from '../../lib/model/outcome.js';
+import { resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/tiers/pull/pull.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
-import { formatPullPlan, planPulls } from '../../lib/pull/plan.js';
-import { EtaEstimator, formatEta } from '../../lib/progress.js';
+import { formatPullPlan, planPulls } from '../../lib/tiers/pull/plan.js';
+import { EtaEstimator, formatEta } from '../../lib/base/progress.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs {
   servers?: string[];
@@ -73,7 +73,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
     const onProgress = progress
       ? (p: PullProgress) => {
           const t = Date.now();
-          // An eta only once every stream has its total and the rate holds (lib/progress.ts); rsync's own is about bytes.
+          // An eta only once every stream has its total and the rate holds (lib/base/progress.ts); rsync's own is about bytes.
           const estimator = etas.get(p.server) ?? etas.set(p.server, new EtaEstimator()).get(p.server)!;
           const eta = estimator.add({ atMs: t, done: (p.total ?? 0) - (p.toCheck ?? 0), total: p.total, totalsKnown: p.totalsKnown ?? p.total !== undefined });
           if (t - lastDraw < 250) return ExitCode.OK;

@@ -1,12 +1,12 @@
 /** `tierback report --html FILE`: a self-contained static status page. */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { writeHtmlReport } from '../../lib/report.js';
+import { writeHtmlReport } from '../../lib/features/report/index.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, type GlobalArgs, nowOf } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { intOption } from '../int-option.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   html: string;

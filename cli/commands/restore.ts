@@ -1,11 +1,11 @@
 /** `tierback restore APP`: files or a database from any point in time, never over the live app unless asked. */
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError } from '../../lib/errors.js';
-import { findApp } from '../../lib/inventory/model.js';
-import { readPasswordFile } from '../../lib/engines/common.js';
-import { describePoint } from '../../lib/restore/points.js';
-import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/restore/restore.js';
+import { ExitCode, UsageError } from '../../lib/base/errors.js';
+import { findApp } from '../../lib/model/inventory/model.js';
+import { readPasswordFile } from '../../lib/tiers/engines/common.js';
+import { describePoint } from '../../lib/tiers/restore/points.js';
+import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/tiers/restore/restore.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';

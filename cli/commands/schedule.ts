@@ -1,15 +1,15 @@
 /** `tierback schedule [HOST]`: crontab lines or systemd timers for one host, from the inventory. */
 import type { CommandModule } from 'yargs';
-import { createExec } from '../../lib/exec.js';
-import { planSchedule, scheduleSettings, type ScheduleFormat } from '../../lib/schedule.js';
-import { recentJobDurations } from '../../lib/schedule-durations.js';
-import { clockOf as minuteClock, describeLate, layoutServerJobs } from '../../lib/schedule-fit.js';
-import { installSchedule } from '../../lib/schedule-install.js';
-import { renderCron, renderSystemd } from '../../lib/schedule-render.js';
-import { ensureVmFolders } from '../../lib/vmfolders.js';
+import { createExec } from '../../lib/base/exec.js';
+import { planSchedule, scheduleSettings, type ScheduleFormat } from '../../lib/features/schedule/index.js';
+import { recentJobDurations } from '../../lib/features/schedule/durations.js';
+import { clockOf as minuteClock, describeLate, layoutServerJobs } from '../../lib/features/schedule/fit.js';
+import { installSchedule } from '../../lib/features/schedule/install.js';
+import { renderCron, renderSystemd } from '../../lib/features/schedule/render.js';
+import { ensureVmFolders } from '../../lib/tiers/jobs/vmfolders.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs {
   host?: string;

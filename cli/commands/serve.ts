@@ -1,9 +1,9 @@
 /** `tierback serve`: the web interface to find, browse and download backups (docs/web.md). */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '../../lib/errors.js';
-import { usersFile } from '../../lib/web/accounts.js';
-import { startServer } from '../../lib/web/server.js';
+import { ExitCode } from '../../lib/base/errors.js';
+import { usersFile } from '../../lib/features/web/accounts.js';
+import { startServer } from '../../lib/features/web/server.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, type GlobalArgs, nowOf } from '../context.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';

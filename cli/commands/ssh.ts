@@ -1,12 +1,12 @@
 /** `tierback ssh check [SERVER...]` and `tierback ssh authorize BACKUP-SERVER` (docs/remote.md). */
 import type { CommandModule } from 'yargs';
-import { exitCodeFor } from '../../lib/outcome.js';
-import { authorizeLines } from '../../lib/ssh/authorize.js';
-import { sshCheck, type SshCheckResult } from '../../lib/ssh/check.js';
-import { resolveBackupServer } from '../../lib/pull/pull.js';
+import { exitCodeFor } from '../../lib/model/outcome.js';
+import { authorizeLines } from '../../lib/tiers/ssh/authorize.js';
+import { sshCheck, type SshCheckResult } from '../../lib/tiers/ssh/check.js';
+import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface CheckArgs extends GlobalArgs {
   servers?: string[];

@@ -1,8 +1,8 @@
 /** `tierback status`: one row per app per tier, red/green at a glance; `--check` for Nagios/Icinga. */
 import type { CommandModule } from 'yargs';
-import { formatDuration, formatLocalTime } from '../../lib/duration.js';
-import { ExitCode, formatError } from '../../lib/errors.js';
-import { checkResult, CheckCode, siteStatus, type StatusReport, type StatusRow, type TierFilter } from '../../lib/status.js';
+import { formatDuration, formatLocalTime } from '../../lib/base/duration.js';
+import { ExitCode, formatError } from '../../lib/base/errors.js';
+import { checkResult, CheckCode, siteStatus, type StatusReport, type StatusRow, type TierFilter } from '../../lib/features/status/index.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { run } from '../lifecycle.js';

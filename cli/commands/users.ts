@@ -2,10 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError } from '../../lib/errors.js';
-import { findApp } from '../../lib/inventory/model.js';
-import { writeFileAtomic } from '../../lib/fsutil.js';
-import { readAccounts, removeUser, setUser, usersFile } from '../../lib/web/accounts.js';
+import { ExitCode, UsageError } from '../../lib/base/errors.js';
+import { findApp } from '../../lib/model/inventory/model.js';
+import { writeFileAtomic } from '../../lib/base/fsutil.js';
+import { readAccounts, removeUser, setUser, usersFile } from '../../lib/features/web/accounts.js';
 import { EXIT_CODES_EPILOG, loadSite, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 

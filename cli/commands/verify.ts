@@ -1,12 +1,12 @@
 /** `tierback verify [APP...|--all]`: restore drills, recorded in history. */
 import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { describePoint } from '../../lib/restore/points.js';
-import { exitCodeFor } from '../../lib/outcome.js';
-import { ExitCode } from '../../lib/errors.js';
-import { countedDrills, drillApps, selectDrillApps, type DrillOutcome } from '../../lib/restore/verify.js';
+import { describePoint } from '../../lib/tiers/restore/points.js';
+import { exitCodeFor } from '../../lib/model/outcome.js';
+import { ExitCode } from '../../lib/base/errors.js';
+import { countedDrills, drillApps, selectDrillApps, type DrillOutcome } from '../../lib/tiers/restore/verify.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
-import { formatDrillPlan, planDrills } from '../../lib/restore/drill-plan.js';
+import { formatDrillPlan, planDrills } from '../../lib/tiers/restore/drill-plan.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 

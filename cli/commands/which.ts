@@ -1,9 +1,9 @@
 /** `tierback which PATH`: the reverse lookup. */
 import type { CommandModule } from 'yargs';
-import { whichPathOrThrow, type PathOwner } from '../../lib/paths.js';
+import { whichPathOrThrow, type PathOwner } from '../../lib/model/paths.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs {
   path: string;

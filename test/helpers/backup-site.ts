@@ -6,10 +6,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseInventory } from '../../lib/inventory/load.js';
-import type { Site } from '../../lib/inventory/model.js';
-import { silentLogger } from '../../lib/log.js';
-import { resolveBackupServer, runPulls } from '../../lib/pull/pull.js';
+import { parseInventory } from '../../lib/site/load.js';
+import type { Site } from '../../lib/model/inventory/model.js';
+import { silentLogger } from '../../lib/base/log.js';
+import { resolveBackupServer, runPulls } from '../../lib/tiers/pull/pull.js';
 
 /** The backup server pulls its own local tier (transport local: the only one without sshd). */
 export const APP_SERVER = 'backup.test';

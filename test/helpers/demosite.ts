@@ -1,15 +1,15 @@
 /**
- * The demo site (lib/demo.ts `prepareSandbox`) with real sample apps: a Rails shop on SQLite, a bare
+ * The demo site (lib/features/demo/index.ts `prepareSandbox`) with real sample apps: a Rails shop on SQLite, a bare
  * git repository and a file tree, as `tierback demo` describes them. Jobs and pulls run at chosen
  * dates, so tests can restore "as it was on day N" and compare with a copy of the source of that day.
  */
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { prepareSandbox } from '../../lib/demo.js';
-import type { Site } from '../../lib/inventory/model.js';
-import { runJobs } from '../../lib/jobs/run.js';
-import { silentLogger } from '../../lib/log.js';
-import { runPulls } from '../../lib/pull/pull.js';
+import { prepareSandbox } from '../../lib/features/demo/index.js';
+import type { Site } from '../../lib/model/inventory/model.js';
+import { runJobs } from '../../lib/tiers/jobs/run.js';
+import { silentLogger } from '../../lib/base/log.js';
+import { runPulls } from '../../lib/tiers/pull/pull.js';
 import { sh } from './jobsite.js';
 import { makeRailsTree, type RailsTree } from './rails.js';
 import { makeTree } from './tree.js';

@@ -1,14 +1,14 @@
 /**
  * A small site with crafted history trees laid out exactly as jobs and pulls write them
- * (lib/convention.ts), under a temporary root: for status, history, report and exports tests.
+ * (lib/model/convention.ts), under a temporary root: for status, history, report and exports tests.
  */
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from '../../lib/convention.js';
-import { appendRecord, newRunId, type HistoryRecord, type LineStatus } from '../../lib/history.js';
-import { parseInventory } from '../../lib/inventory/load.js';
-import type { Site } from '../../lib/inventory/model.js';
-import { rooted } from '../../lib/machine.js';
+import * as C from '../../lib/model/convention.js';
+import { appendRecord, newRunId, type HistoryRecord, type LineStatus } from '../../lib/model/history.js';
+import { parseInventory } from '../../lib/site/load.js';
+import type { Site } from '../../lib/model/inventory/model.js';
+import { rooted } from '../../lib/model/machine.js';
 
 export const APP_SERVER = 'app1.test.example';
 export const BACKUP_SERVER = 'bk.test.example';

@@ -3,10 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { execa } from 'execa';
-import { parseInventory } from '../../lib/inventory/load.js';
-import type { ResolvedApp, Site } from '../../lib/inventory/model.js';
-import { readHistory, type Run } from '../../lib/history.js';
-import { vmHistoryDir } from '../../lib/convention.js';
+import { parseInventory } from '../../lib/site/load.js';
+import type { ResolvedApp, Site } from '../../lib/model/inventory/model.js';
+import { readHistory, type Run } from '../../lib/model/history.js';
+import { vmHistoryDir } from '../../lib/model/convention.js';
 
 export interface AppEntry {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * One racer of the lock race test (test/unit/lock-race.test.ts), run as its own Node process:
+ * One racer of the lock race test (test/unit/base/lock-race.test.ts), run as its own Node process:
  *   node lock-racer.js <lockFile> <barrierDir> <rounds> <insideFile>
  * For each round r it prints `ready <r>`, then blocks opening the FIFO `<barrierDir>/go-<r>` until
  * the test opens it for writing (all racers start together). It then tries to take the lock until
@@ -10,8 +10,8 @@
 import { closeSync, openSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireLock } from '../../lib/lock.js';
-import { LockedError } from '../../lib/errors.js';
+import { acquireLock } from '../../lib/base/lock.js';
+import { LockedError } from '../../lib/base/errors.js';
 
 const [lockFile, barrierDir, roundsArg, insideFile] = process.argv.slice(2) as [string, string, string, string];
 

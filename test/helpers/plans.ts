@@ -1,14 +1,14 @@
 /**
- * One app's job plan as data, for the plan tests of each job type (test/unit/jobs/): a temp site
+ * One app's job plan as data, for the plan tests of each job type (test/unit/tiers/jobs/): a temp site
  * (helpers/jobsite.ts), a fixed clock and run id, so argv arrays and paths can be asserted exactly.
  */
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
-import { InventoryError } from '../../lib/errors.js';
-import type { ResolvedApp, Site } from '../../lib/inventory/model.js';
-import { describePlan, formatPlan, planJob } from '../../lib/jobs/run.js';
-import type { JobPlan, Step } from '../../lib/jobs/types.js';
+import { InventoryError } from '../../lib/base/errors.js';
+import type { ResolvedApp, Site } from '../../lib/model/inventory/model.js';
+import { describePlan, formatPlan, planJob } from '../../lib/tiers/jobs/run.js';
+import type { JobPlan, Step } from '../../lib/tiers/jobs/types.js';
 import { appOf, jobSite, type AppEntry } from './jobsite.js';
 
 export const RUN_ID = '20260201T030000-abc123';
@@ -58,7 +58,7 @@ export function argvs(steps: readonly Step[]): (readonly string[])[] {
   return steps.map((s) => (s.kind === 'rsync' ? s.argv : s.kind === 'custom' ? [s.action] : s.command.argv));
 }
 
-/** The base rsync argv of every copy (lib/jobs/common.ts RSYNC_BASE), written out so a change shows here. */
+/** The base rsync argv of every copy (lib/tiers/jobs/common.ts RSYNC_BASE), written out so a change shows here. */
 export const RSYNC = ['rsync', '-a', '--numeric-ids', '--no-inc-recursive', '-H'] as const;
 
 /**

@@ -5,9 +5,9 @@
  */
 import { link, mkdir, symlink, writeFile, readdir, lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
-import * as C from '../../lib/convention.js';
-import { parseInventory } from '../../lib/inventory/load.js';
-import type { Site } from '../../lib/inventory/model.js';
+import * as C from '../../lib/model/convention.js';
+import { parseInventory } from '../../lib/site/load.js';
+import type { Site } from '../../lib/model/inventory/model.js';
 import { tempDir } from './tree.js';
 
 export const APP_SERVER = 'app1.test';

@@ -6,8 +6,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { setUser } from '../../lib/web/accounts.js';
-import { startServer } from '../../lib/web/server.js';
+import { setUser } from '../../lib/features/web/accounts.js';
+import { startServer } from '../../lib/features/web/server.js';
 import { backUp, buildDemoSite, keepCopy, type DemoSite } from './demosite.js';
 
 export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { checkBinding } from '../../../lib/web/server.js';
+import { checkBinding } from '../../../lib/features/web/server.js';
 import { tempDir } from '../../helpers/tree.js';
 import { ADMIN, CUSTOMER, buildWebSite, launch, signIn, type WebSite } from '../../helpers/web.js';
 

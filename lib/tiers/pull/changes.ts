@@ -1,0 +1,228 @@
+/**
+ * Pulls that cost what changed (docs/remote.md#change-lists). With a copy-on-write snapshot engine
+ * (btrfs: the new snapshot starts as the previous one), a pull:
+ * 1. fetches every app's change list (`<vm>/<relpath>/.tierback-files.gz`, lib/model/changelist.ts) from
+ *    its known path, one rsync `--files-from` through the same restricted key: no walk of the tree;
+ * 2. copies everything that is not an app folder with a trusted list (history files, folders written
+ *    by hand, apps without a list) with one ordinary rsync that hides and protects those app folders;
+ * 3. for each app with a trusted list, merges the list in the snapshot with the new one (streaming,
+ *    memory flat), deletes what went, and copies what changed (`rsync --files-from --inplace`).
+ * A list that is missing, unreadable, cut short, out of order or written by another run than the
+ * app's manifest names makes that folder part of step 2 (a full rsync of it).
+ * A full pull (`pull --full`, or when the last one is older than `full_pull_every`) walks everything
+ * and then compares each app's list with what it copied: any entry the list missed is recorded
+ * (history `list_missed=`, a warning): a job wrote behind its own list, a bug to report.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { CHANGE_LIST_FILE, MANIFEST_FILE, fullPullMarkerPath } from '../../model/convention.js';
+import { ChangeListError, diffLists, listRun, readList, walkSorted, type ListTotals } from '../../model/changelist.js';
+import { CommandError } from '../../base/errors.js';
+import type { Exec } from '../../base/exec.js';
+import { exists, writeFileAtomic } from '../../base/fsutil.js';
+import type { Logger } from '../../base/log.js';
+import { plainPath, type AppFolder } from './consistency.js';
+import { RSYNC_VANISHED, parseRsyncStats, rshString, rsyncArgv, type RsyncPlan, type RsyncStats } from './rsync.js';
+
+export interface ChangeMode {
+  /** Copy only what the lists say changed. */
+  useLists: boolean;
+  /** Walk everything, then record what the lists missed. */
+  check: boolean;
+  why: string;
+}
+
+/** Whether this pull uses the lists, walks everything and checks them, or neither (hardlink engine, lists off). */
+export async function changeMode(o: { engine: { name: string }; inPlace: boolean; resumed: boolean; full?: boolean | undefined; changeLists?: boolean | undefined; partition: string; server: string; everyMs: number; now: Date }): Promise<ChangeMode> {
+  if (o.changeLists === false) return { useLists: false, check: false, why: 'change lists off' };
+  if (o.engine.name !== 'btrfs') return { useLists: false, check: false, why: `the ${o.engine.name} engine walks every folder anyway` };
+  if (o.full) return { useLists: false, check: true, why: 'full pull asked for' };
+  if (!o.inPlace) return { useLists: false, check: true, why: 'no copy-on-write snapshot to start from' };
+  if (o.resumed) return { useLists: false, check: true, why: 'resuming an interrupted pull' };
+  const last = await readFile(fullPullMarkerPath(o.partition, o.server), 'utf8').then((t) => new Date(t.trim())).catch(() => undefined);
+  if (!last || Number.isNaN(last.getTime())) return { useLists: false, check: true, why: 'no full pull yet' };
+  if (o.now.getTime() - last.getTime() >= o.everyMs) return { useLists: false, check: true, why: `last full pull ${last.toISOString()}` };
+  return { useLists: true, check: false, why: 'change lists' };
+}
+
+/** Notes the time of a successful full pull (the periodic full pull counts from it). */
+export async function recordFullPull(partition: string, server: string, at: Date): Promise<void> {
+  await writeFileAtomic(fullPullMarkerPath(partition, server), `${at.toISOString()}\n`);
+}
+
+/** Fetches the apps' lists into a private temp folder (missing ones skipped). Throws when rsync fails. */
+export async function fetchLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], signal?: AbortSignal): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tierback-lists-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    const list = path.join(dir, 'files-from');
+    await writeFile(list, apps.map((a) => `${a.rel}/${CHANGE_LIST_FILE}\n`).join(''), { mode: 0o600 });
+    const argv = ['rsync', '-a', '--numeric-ids', `--files-from=${list}`, '--ignore-missing-args'];
+    if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
+    if (plan.rsh) argv.push('-e', rshString(plan.rsh));
+    argv.push('--', plan.source, `${dir}/l/`);
+    if (apps.length) await exec.run({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal);
+    return { dir: path.join(dir, 'l'), cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** The fetched list of `a`, when it is a plain file written by the run its manifest names (`marker`: "run <id>"). */
+async function trustedList(lists: string, a: AppFolder, marker: string | undefined): Promise<string | undefined> {
+  if (!(await plainPath(lists, a.rel))) return undefined;
+  const file = path.join(lists, a.rel, CHANGE_LIST_FILE);
+  const run = await listRun(file);
+  return run && marker === `run ${run}` ? file : undefined;
+}
+
+interface Pass {
+  code: number | undefined;
+  stderr: string;
+  stats: RsyncStats | undefined;
+}
+
+async function runPass(exec: Exec, argv: string[], log: Logger, signal?: AbortSignal): Promise<Pass> {
+  log.debug({ argv }, 'rsync (change lists)');
+  try {
+    const r = await exec.run({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal);
+    return { code: r.exitCode ?? 0, stderr: '', stats: parseRsyncStats(String(r.stdout)) };
+  } catch (err) {
+    if (err instanceof CommandError) return { code: err.code, stderr: String(err.stderr ?? err.message), stats: undefined };
+    throw err;
+  }
+}
+
+/** Deletes `rel` in `root` (never through a symbolic link of the snapshot). */
+async function remove(root: string, rel: string): Promise<void> {
+  const parent = path.posix.dirname(rel);
+  if (parent !== '.' && !(await plainPath(root, parent))) return;
+  await rm(path.join(root, rel), { recursive: true, force: true });
+}
+
+export interface ListedTransfer extends Pass {
+  /** Apps copied from their lists; apps copied in full (no trusted list). */
+  listed: string[];
+  full: string[];
+}
+
+/**
+ * Steps 2 and 3 above, into `plan.dest` (a writable copy-on-write snapshot of the previous one, which
+ * holds each app's previous list). `before` are the apps' markers read before the copy.
+ */
+export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], before: Map<string, string>, log: Logger, signal?: AbortSignal): Promise<ListedTransfer> {
+  const fetched = await fetchLists(exec, plan, apps, signal);
+  const work = path.dirname(fetched.dir);
+  try {
+    const listed: { a: AppFolder; file: string; old: string }[] = [];
+    const full: string[] = [];
+    for (const a of apps) {
+      const file = await trustedList(fetched.dir, a, before.get(a.rel));
+      const old = path.join(plan.dest, a.rel, CHANGE_LIST_FILE);
+      if (file && (await plainPath(plan.dest, a.rel)) && (await exists(old))) listed.push({ a, file, old });
+      else full.push(a.app);
+    }
+    // 2. Everything else, with the listed app folders hidden at the source and protected here.
+    const filter = path.join(work, 'filter');
+    await writeFile(filter, listed.map(({ a }) => `H /${a.rel}/\nP /${a.rel}/\n`).join(''), { mode: 0o600 });
+    const rest = rsyncArgv({ ...plan, progress: false });
+    rest.splice(rest.indexOf('--'), 0, `--filter=merge ${filter}`);
+    const first = await runPass(exec, rest, log, signal);
+    if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) return { ...first, listed: [], full };
+    const total = { ...first.stats };
+    let vanished = first.code === RSYNC_VANISHED;
+    const done: string[] = [];
+    // 3. Each listed app: what changed, from the two lists; then one rsync of all of it (one connection, whatever the apps' number).
+    const from = path.join(work, 'files-from');
+    const out = createWriteStream(from, { mode: 0o600 });
+    const whole: AppFolder[] = [];
+    const doneRels: string[] = [];
+    for (const { a, file, old } of listed) {
+      if (signal?.aborted) break;
+      const dest = path.join(plan.dest, a.rel);
+      const totals: ListTotals = { run: undefined, entries: 0, files: 0, bytes: 0 };
+      if (!out.write(`${a.rel}/${MANIFEST_FILE}\n${a.rel}/${CHANGE_LIST_FILE}\n`)) await once(out, 'drain');
+      try {
+        for await (const d of diffLists(readList(old), readList(file, totals))) {
+          if (d.deleted || d.retyped) await remove(dest, (d.deleted ?? d.changed)!.rel);
+          if (d.changed && !out.write(`${a.rel}/${d.changed.rel}\n`)) await once(out, 'drain');
+        }
+      } catch (err) {
+        if (!(err instanceof ChangeListError)) throw err;
+        log.warn({ app: a.app, err: err.message }, 'change list not usable: copying the folder in full');
+        whole.push(a);
+        continue;
+      }
+      // The snapshot's figures: what the list says the folder holds, plus the folder, its manifest and list (added below).
+      total.files += totals.files + 2;
+      total.totalBytes += totals.bytes;
+      total.dirs += (totals.dirs ?? 0) + 1;
+      total.entries += totals.entries + 3;
+      done.push(a.app);
+      doneRels.push(a.rel);
+    }
+    out.end();
+    await once(out, 'close');
+    if (signal?.aborted) return { code: undefined, stderr: '', stats: undefined, listed: done, full };
+    const argv = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
+    if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
+    if (plan.bwlimit) argv.push(`--bwlimit=${plan.bwlimit}`);
+    if (plan.rsh) argv.push('-e', rshString(plan.rsh));
+    const passes = [() => runPass(exec, [...argv, '--', plan.source, `${plan.dest}/`], log, signal)];
+    for (const a of whole) passes.push(() => runPass(exec, rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: path.join(plan.dest, a.rel), progress: false }), log, signal));
+    for (const [i, run] of passes.entries()) {
+      const pass = await run();
+      if ((pass.code !== 0 && pass.code !== RSYNC_VANISHED) || !pass.stats) return { ...pass, listed: done, full };
+      vanished ||= pass.code === RSYNC_VANISHED;
+      for (const k of ['transferredFiles', 'deletedFiles', 'transferredBytes', 'receivedBytes', 'sentBytes'] as const) total[k] += pass.stats[k];
+      if (i > 0) {
+        for (const k of ['files', 'totalBytes', 'dirs', 'entries'] as const) total[k] += pass.stats[k];
+        full.push(whole[i - 1]!.app);
+      }
+    }
+    for (const rel of doneRels) {
+      for (const n of [MANIFEST_FILE, CHANGE_LIST_FILE]) total.totalBytes += await stat(path.join(plan.dest, rel, n)).then((s) => s.size).catch(() => 0);
+    }
+    return { code: vanished ? RSYNC_VANISHED : 0, stderr: '', stats: total, listed: done, full };
+  } finally {
+    await fetched.cleanup();
+  }
+}
+
+export interface Missed {
+  count: number;
+  /** `<app>: <path> (<what>)`, the first few. */
+  sample: string[];
+}
+
+/**
+ * After a full pull: compares each app's list (fetched now, written by the run the copy's manifest
+ * names) with what was copied. An entry the copy has and the list does not, or with other facts, was
+ * written behind the job's list. `skip`: apps copied again or kept (their copy is another version).
+ */
+export async function checkLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], before: Map<string, string>, skip: readonly string[], signal?: AbortSignal): Promise<Missed> {
+  const fetched = await fetchLists(exec, plan, apps, signal);
+  const missed: Missed = { count: 0, sample: [] };
+  try {
+    for (const a of apps) {
+      if (skip.includes(a.app) || !(await plainPath(plan.dest, a.rel))) continue;
+      const file = await trustedList(fetched.dir, a, before.get(a.rel));
+      if (!file) continue;
+      try {
+        for await (const d of diffLists(readList(file), walkSorted(path.join(plan.dest, a.rel)))) {
+          missed.count++;
+          if (missed.sample.length < 10) missed.sample.push(`${a.app}: ${(d.changed ?? d.deleted)!.rel} (${d.deleted ? 'listed, not there' : d.retyped ? 'another type' : 'not listed or other facts'})`);
+        }
+      } catch (err) {
+        if (!(err instanceof ChangeListError)) throw err;
+      }
+    }
+  } finally {
+    await fetched.cleanup();
+  }
+  return missed;
+}

@@ -1,0 +1,139 @@
+/** The pull of one server into a new dated snapshot (lib/tiers/pull/pull.ts runs several). */
+import { rename } from 'node:fs/promises';
+import { lockPath, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../../model/convention.js';
+import { INTERRUPTED_ERROR, TierbackError, errorText } from '../../base/errors.js';
+import type { Exec } from '../../base/exec.js';
+import { newRunId, type HistoryRecord } from '../../model/history.js';
+import type { ResolvedBackupServer, ResolvedPull, Site } from '../../model/inventory/model.js';
+import { recordRun, type RunEnd } from '../../model/run-record.js';
+import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, type RsyncPlan } from './rsync.js';
+import { currentStamp, switchCurrent } from '../snapshots/snapshots.js';
+import { prepareSnapshot } from '../snapshots/engines/prepare.js';
+import { changeMode, checkLists, recordFullPull, transferWithLists } from './changes.js';
+import { planPull } from './plan.js';
+import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
+import { processKeys } from '../../model/runstate.js';
+import { explainFailure, sleep, transfer, type TransferResult } from './transfer.js';
+import type { PullOptions, PullOutcome } from './types.js';
+
+export interface PullContext {
+  site: Site;
+  backupServer: ResolvedBackupServer;
+  opts: PullOptions;
+  exec: Exec;
+  now: () => Date;
+}
+
+export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcome> {
+  const { site, backupServer, opts, exec, now } = ctx;
+  const log = opts.log.child({ server: pull.server });
+  const partition = backupServer.partition;
+  const start = now();
+  const run = newRunId(start);
+  const base: HistoryRecord = { run, name: pullHistoryName(pull.server), kind: 'pull', tier: 'remote', status: 'running', start, host: backupServer.server, type: pull.transport, extra: processKeys() };
+  const t0 = Date.now();
+  let attempts = 0;
+  let resumed: string | undefined;
+  let kept: string | undefined;
+  type Ended = Omit<PullOutcome, 'server' | 'durationS' | 'attempts' | 'historyFile'>;
+  /** The final line's fields of an ended pull (byte for byte those of earlier versions). */
+  const fieldsOf = (o: Ended): Partial<HistoryRecord> => {
+    const s = o.stats;
+    return {
+      ...(s ? { files: s.files, mb: s.totalBytes / 1e6, bytes: s.totalBytes, transferredMb: s.receivedBytes / 1e6 } : {}),
+      ...(o.error ? { error: o.error } : {}),
+      ...(o.warning ? { warning: o.warning } : {}),
+      extra: {
+        attempts: String(attempts),
+        ...(o.snapshot ? { snapshot: o.snapshot } : {}),
+        ...(o.kept ? { kept: o.kept } : {}),
+        ...(o.resumed ? { resumed: o.resumed } : {}),
+        ...(o.recopiedApps?.length ? { recopied_apps: o.recopiedApps.join(',') } : {}),
+        ...(o.keptApps?.length ? { kept_apps: o.keptApps.join(',') } : {}),
+        ...(o.lists ? { lists: o.lists.split(':')[0]!, ...(o.listMissed !== undefined ? { list_missed: String(o.listMissed) } : {}) } : {}),
+        ...(s ? { dirs: String(s.dirs), transferred_files: String(s.transferredFiles), changed_mb: (s.transferredBytes / 1e6).toFixed(3) } : {}),
+      },
+    };
+  };
+  const finish = async (o: Ended): Promise<RunEnd<Ended>> => ({ status: o.status === 'ok' || o.status === 'warning' ? o.status : 'failed', fields: fieldsOf(o), value: o });
+  const r = await recordRun(
+    {
+      base,
+      historyDir: serverHistoryDir(partition),
+      timezone: site.timezone,
+      lock: { path: lockPath(snapshotsDir(partition, pull.server)), what: `pull of ${pull.server}` },
+      log,
+      what: 'pull',
+      signal: opts.signal,
+      end: () => new Date(start.getTime() + (Date.now() - t0)),
+      onStarted: opts.onStarted,
+      onFinished: opts.onFinished,
+      onError: async () => fieldsOf({ status: 'failed', kept, resumed }),
+    },
+    () => pullBody(),
+  );
+  if (r.status === 'locked') {
+    log.warn({ err: errorText(r.error) }, 'pull skipped: locked');
+    return { server: pull.server, status: 'locked', durationS: 0, attempts: 0, error: errorText(r.error) };
+  }
+  const ended: Ended = r.value ?? { status: 'failed', kept, resumed };
+  return { server: pull.server, durationS: r.record.durationS ?? 0, attempts, historyFile: r.historyFile, ...ended, status: r.status, ...(r.status === 'failed' ? { error: r.record.error } : {}) };
+
+  async function pullBody(): Promise<RunEnd<Ended>> {
+    let knownHosts: { cleanup(): Promise<void> } | undefined;
+    try {
+      const { plan: pp, cleanup } = await planPull(site, backupServer, pull, { ...opts, now: start }); // lib/tiers/pull/plan.ts: what --dry-run prints
+      knownHosts = { cleanup };
+      kept = pp.current;
+      // The snapshot engine (lib/tiers/snapshots/engines/) makes the folder: hardlinks by --link-dest, or a btrfs snapshot updated in place.
+      const prepared = await prepareSnapshot(backupServer.snapshots, partition, pull.server, pp.stamp, pp.snapshots, exec);
+      resumed = prepared.resumed;
+      if (resumed) log.info({ resumed }, 'resuming an interrupted pull');
+      const { streams } = pp;
+      const plan: RsyncPlan = { ...pp.rsync, dest: prepared.dir, linkDest: prepared.linkDest, inPlace: prepared.inPlace };
+      const stamp = pp.stamp;
+      const retries = opts.retries ?? 2;
+      const delay = opts.retryDelayMs ?? 10_000;
+      // Each app's manifest marker before the copy: was any app replaced by its job meanwhile?
+      const apps = appFolders(site, pull.server);
+      const before = await readSourceMarkers(exec, plan, apps, opts.signal);
+      const mode = await changeMode({ ...prepared, resumed: !!resumed, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: start });
+      let result: TransferResult;
+      for (;;) {
+        attempts++;
+        log.info({ attempt: attempts, streams }, 'pull');
+        result = mode.useLists
+          ? await transferWithLists(exec, plan, apps, before, log, opts.signal)
+          : await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
+        if (opts.signal?.aborted) {
+          return await finish({ status: 'failed', kept, resumed, error: INTERRUPTED_ERROR });
+        }
+        if (result.code === 0 || result.code === RSYNC_VANISHED) break;
+        const retryable = result.code !== undefined && RETRYABLE_RSYNC_CODES.includes(result.code) && !/Host key verification failed|HOST IDENTIFICATION HAS CHANGED|Permission denied/.test(result.stderr);
+        if (!retryable || attempts > retries) {
+          return await finish({ status: 'failed', kept, resumed, error: explainFailure(result.code, result.stderr, pull.server) });
+        }
+        const wait = delay * 2 ** (attempts - 1);
+        log.warn({ attempt: attempts, code: result.code, retryInMs: wait }, 'pull failed, retrying');
+        await sleep(wait, opts.signal);
+      }
+      const stats = result.stats;
+      if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
+      const settled = await settleApps({ exec, log, plan, apps, before, previous: prepared.from, recopies: opts.recopies, signal: opts.signal });
+      const missed = mode.check ? await checkLists(exec, plan, apps, before, [...settled.recopied, ...settled.kept], opts.signal) : undefined;
+      await prepared.engine.seal(prepared.dir, exec);
+      // Complete: name it, then make it current (rename(2) of a symlink).
+      await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
+      await switchCurrent(partition, pull.server, stamp);
+      if ((await currentStamp(partition, pull.server)) !== stamp) throw new TierbackError(`switching ${pull.server} to ${stamp} did not take effect`);
+      if (mode.check) await recordFullPull(partition, pull.server, start);
+      const missedText = missed?.count ? `the change lists missed ${missed.count} entries (a bug to report; this full pull copied them): ${missed.sample.join('; ')}` : '';
+      const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? '', missedText].filter(Boolean).join('; ') || undefined;
+      log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes, recopied: settled.recopied }, 'pull complete');
+      const lists = mode.useLists ? 'used' : mode.check ? `full: ${mode.why}` : undefined; // hardlink engine, --no-change-lists: history as before
+      return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept, lists, listMissed: missed?.count });
+    } finally {
+      await knownHosts?.cleanup().catch(() => undefined);
+    }
+  }
+}
