@@ -35,6 +35,8 @@ const FOLDERS = [
   ['lib/ssh/', 'lib/tiers/ssh/'],
   ['lib/monitor/', 'lib/features/monitor/'],
   ['lib/web/', 'lib/features/web/'],
+  ['test/unit/web/', 'test/unit/features/web/'],
+  ['test/integration/web/', 'test/integration/features/web/'],
   ['test/unit/engines/', 'test/unit/tiers/engines/'],
   ['test/unit/jobs/', 'test/unit/tiers/jobs/'],
   ['test/unit/pull/', 'test/unit/tiers/pull/'],

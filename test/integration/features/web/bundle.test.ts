@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { EXAMPLE, ROOT } from '../../helpers/cli.js';
-import { freePort, waitFor } from '../../helpers/net.js';
-import { tempDir } from '../../helpers/tree.js';
+import { EXAMPLE, ROOT } from '../../../helpers/cli.js';
+import { freePort, waitFor } from '../../../helpers/net.js';
+import { tempDir } from '../../../helpers/tree.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;

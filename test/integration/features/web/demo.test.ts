@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CLI, ROOT, tierback } from '../../helpers/cli.js';
-import { freePort, waitFor } from '../../helpers/net.js';
-import { tempDir } from '../../helpers/tree.js';
-import { launch } from '../../helpers/web.js';
+import { CLI, ROOT, tierback } from '../../../helpers/cli.js';
+import { freePort, waitFor } from '../../../helpers/net.js';
+import { tempDir } from '../../../helpers/tree.js';
+import { launch } from '../../../helpers/web.js';
 
 describe('demo: the web interface', () => {
   it('prints the serve command last; that command serves the sandbox and the demo account signs in', async () => {

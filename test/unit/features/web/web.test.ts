@@ -6,13 +6,13 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { hashPassword, readAccounts, setUser, verifyPassword } from '../../../lib/features/web/accounts.js';
-import { matcher } from '../../../lib/features/web/browse.js';
-import { splitRequestPath } from '../../../lib/features/web/fspath.js';
-import { html, raw } from '../../../lib/features/report/html.js';
-import { Sessions, Throttle } from '../../../lib/features/web/sessions.js';
-import { tarGz } from '../../../lib/features/web/tar.js';
-import { makeTree, tempDir } from '../../helpers/tree.js';
+import { hashPassword, readAccounts, setUser, verifyPassword } from '../../../../lib/features/web/accounts.js';
+import { matcher } from '../../../../lib/features/web/browse.js';
+import { splitRequestPath } from '../../../../lib/features/web/fspath.js';
+import { html, raw } from '../../../../lib/features/report/html.js';
+import { Sessions, Throttle } from '../../../../lib/features/web/sessions.js';
+import { tarGz } from '../../../../lib/features/web/tar.js';
+import { makeTree, tempDir } from '../../../helpers/tree.js';
 
 describe('web: request paths', () => {
   it('splits plain paths into names', () => {

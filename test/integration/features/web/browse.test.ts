@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, readlink, lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { tempDir } from '../../helpers/tree.js';
-import { ADMIN, buildWebSite, launch, signIn, type WebSite } from '../../helpers/web.js';
+import { tempDir } from '../../../helpers/tree.js';
+import { ADMIN, buildWebSite, launch, signIn, type WebSite } from '../../../helpers/web.js';
 
 /** Every entry under `dir`: relative path -> file content, link target, or "dir". */
 async function treeOf(dir: string, rel = ''): Promise<Map<string, string>> {

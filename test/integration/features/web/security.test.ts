@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { checkBinding } from '../../../lib/features/web/server.js';
-import { tempDir } from '../../helpers/tree.js';
-import { ADMIN, CUSTOMER, buildWebSite, launch, signIn, type WebSite } from '../../helpers/web.js';
+import { checkBinding } from '../../../../lib/features/web/server.js';
+import { tempDir } from '../../../helpers/tree.js';
+import { ADMIN, CUSTOMER, buildWebSite, launch, signIn, type WebSite } from '../../../helpers/web.js';
 
 describe('web interface security', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
