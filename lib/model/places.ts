@@ -267,8 +267,8 @@ async function serversIn(root: string | undefined, partition: string): Promise<s
   }
 }
 
-/** Reads the `remote/<server>` link: the stamp of the newest complete snapshot, if any. */
-export async function currentStamp(root: string | undefined, partition: string, server: string): Promise<string | undefined> {
+/** Reads the `remote/<server>` link below `root` without judging it (the strict check is `currentStamp` in lib/tiers/snapshots): the stamp it names, if any. */
+export async function peekCurrentStamp(root: string | undefined, partition: string, server: string): Promise<string | undefined> {
   return readlink(diskPath(root, C.remoteServerDir(partition, server)))
     .then((t) => path.posix.basename(t))
     .catch(() => undefined);
