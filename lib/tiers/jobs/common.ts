@@ -1,5 +1,5 @@
 /** Helpers shared by job types: rsync argv, source checks, the dump checks of a backup folder. Pure or read-only. */
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DUMP_DIR, dumpDir } from '../../model/layout.js';
 import { parseDumpFileName } from '../../model/names.js';
@@ -9,7 +9,7 @@ import type { ResolvedApp } from '../../model/inventory/model.js';
 import { checkDump, checkForFile } from '../engines/registry.js';
 import type { VerifyProblem } from './types.js';
 
-/** rsync exit code for "some files vanished before they could be transferred": a warning. */
+/** rsync exit 24: some source files vanished during the transfer (normal on live trees): a warning. The one definition; lib/tiers/pull/rsync.ts re-exports it. */
 export const RSYNC_VANISHED = 24;
 
 /**
@@ -66,23 +66,6 @@ export async function requireFile(file: string, app: ResolvedApp, what: string, 
     throw new TierbackError(`app "${app.name}": ${what} ${file} is missing or not a file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
       hint: `check apps[${app.index}].${key} in the inventory`,
     });
-  }
-}
-
-export async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-export async function isPresent(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 
