@@ -8,7 +8,8 @@ import { mkdir, opendir, readdir, rmdir, unlink, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { z } from 'zod';
 import { TierbackError } from '../../base/errors.js';
-import { isDir, isPresent, requireDir, copyArgv } from './common.js';
+import { requireDir, copyArgv } from './common.js';
+import { isDir, exists } from '../../base/fsutil.js';
 import { defineJobType, type CustomStep } from './types.js';
 
 export const cvsOptions = z
@@ -94,7 +95,7 @@ export const cvsJob = defineJobType<CvsOptions>({
     return;
   },
   async verify(dir) {
-    return (await isPresent(path.join(dir, 'cvsroot', 'CVSROOT'))) ? [] : [{ path: 'cvsroot/CVSROOT', message: 'missing' }];
+    return (await exists(path.join(dir, 'cvsroot', 'CVSROOT'))) ? [] : [{ path: 'cvsroot/CVSROOT', message: 'missing' }];
   },
   restore(app, _o, backupDir) {
     return {

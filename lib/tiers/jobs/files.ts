@@ -1,7 +1,8 @@
 /** files: any tree, optionally narrowed by fast-glob include/exclude patterns, copied into `files/`. */
 import path from 'node:path';
 import { z } from 'zod';
-import { isDir, requireDir, copyArgv } from './common.js';
+import { requireDir, copyArgv } from './common.js';
+import { isDir } from '../../base/fsutil.js';
 import { defineJobType } from './types.js';
 
 export const filesOptions = z

@@ -1,7 +1,8 @@
 /** moinmoin: the wiki's data/ (pages, users, plugins) and its configuration files, without caches. */
 import path from 'node:path';
 import { z } from 'zod';
-import { isDir, requireDir, copyArgv } from './common.js';
+import { requireDir, copyArgv } from './common.js';
+import { isDir } from '../../base/fsutil.js';
 import { defineJobType } from './types.js';
 
 export const moinmoinOptions = z
