@@ -4,9 +4,12 @@ import { createGunzip } from 'node:zlib';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
 
+/** What can name a dump file: letters, digits, "_", "." and "-", not starting with "." or "-". */
+export const DUMP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
 /** A database name safe for a dump file name. */
 export function dumpName(db: string, app: ResolvedApp, where: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(db)) {
+  if (!DUMP_NAME.test(db)) {
     throw new TierbackError(`app "${app.name}": database name "${db}" (${where}) cannot name a dump file`, { hint: 'database names of letters, digits, "_", "." and "-" are supported' });
   }
   return db;
