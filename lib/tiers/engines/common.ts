@@ -3,6 +3,8 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
+import { totalRows, type TableCounts } from './dumprows.js';
+import type { DumpFacts } from './types.js';
 
 /** What can name a dump file: letters, digits, "_", "." and "-", not starting with "." or "-". */
 export const DUMP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -51,4 +53,12 @@ export async function checkGzipTrailer(file: string, trailer: RegExp, missing: s
   } catch (err) {
     return `unreadable: ${(err as Error).message}`;
   }
+}
+
+/** `dumpFacts` of a gzip'd SQL dump, read as a stream: the tables and rows `count` finds in it. */
+export function countedDumpFacts(count: (input: AsyncIterable<Buffer | string>) => Promise<TableCounts>): (file: string) => Promise<DumpFacts> {
+  return async (file) => {
+    const c = await count(createReadStream(file).pipe(createGunzip()));
+    return { tables: c.tables, rows: totalRows(c.rows), tableRows: c.rows };
+  };
 }
