@@ -7,7 +7,7 @@ import type { Exec } from '../../base/exec.js';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
 import { checkDump, checkForFile } from '../engines/registry.js';
-import type { VerifyProblem } from './types.js';
+import type { RsyncStep, VerifyProblem } from './types.js';
 
 /** rsync exit 24: some source files vanished during the transfer (normal on live trees): a warning. The one definition; lib/tiers/pull/rsync.ts re-exports it. */
 export const RSYNC_VANISHED = 24;
@@ -41,6 +41,29 @@ export function copyArgv(a: RsyncArgs): string[] {
   if (a.single) argv.push(a.source, a.dest.endsWith('/') ? a.dest : `${a.dest}/`);
   else argv.push(`${a.source.replace(/\/+$/, '')}/`, `${a.dest.replace(/\/+$/, '')}/`);
   return argv;
+}
+
+/**
+ * The rsync step copying `source` into the folder `sub` of the staging folder (`sub` '' for the
+ * staging folder itself), unchanged files hard-linked to the same folder of the previous backup.
+ */
+export function copyStep(
+  ctx: { staging: string; previous: string | undefined },
+  sub: string,
+  s: { title: string; source: string; retryOnVanished?: number; filesFrom?: RsyncStep['filesFrom'] } & Omit<RsyncArgs, 'source' | 'dest' | 'linkDest'>,
+): RsyncStep {
+  const { title, source, retryOnVanished, filesFrom, ...rsync } = s;
+  const dest = path.join(ctx.staging, sub);
+  const linkDest = ctx.previous ? path.join(ctx.previous, sub) : undefined;
+  return {
+    kind: 'rsync',
+    title,
+    source,
+    dest,
+    argv: copyArgv({ source, dest, linkDest, ...rsync }),
+    ...(filesFrom ? { filesFrom } : {}),
+    ...(retryOnVanished !== undefined ? { retryOnVanished } : {}),
+  };
 }
 
 /** A source folder of the app that must exist: a clear error naming the inventory path if not. */

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { CHANGE_LIST_FILE, DUMP_DIR, MANIFEST_FILE } from '../../model/layout.js';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
-import { copyArgv, verifyDumps } from './common.js';
+import { copyArgv, verifyDumps, copyStep } from './common.js';
 import { isDir, exists } from '../../base/fsutil.js';
 import { readPasswordFile } from '../engines/common.js';
 import { mysqlDump } from '../engines/mysql.js';
@@ -138,7 +138,6 @@ export const railsJob = defineJobType<RailsOptions>({
       secretFiles.push(m.secret);
     }
     const sources = [cap];
-    const prev = (sub: string) => (ctx.previous ? path.join(ctx.previous, sub) : undefined);
     for (const sub of ['releases', 'shared']) {
       if (!(await isDir(path.join(cap, sub)))) throw new TierbackError(`app "${app.name}": ${path.join(cap, sub)} is missing`, { hint: 'a Capistrano app has releases/ and shared/' });
     }
@@ -156,28 +155,16 @@ export const railsJob = defineJobType<RailsOptions>({
     });
     if (releasesLinked) {
       const rel = path.join(cap, 'releases');
-      steps.push({ kind: 'rsync', title: 'copy releases/ (a symlink, followed)', source: rel, dest: path.join(ctx.staging, 'releases'), argv: copyArgv({ source: rel, dest: path.join(ctx.staging, 'releases'), linkDest: prev('releases'), excludes: await sideFiles(rel) }) });
+      steps.push(copyStep(ctx, 'releases', { title: 'copy releases/ (a symlink, followed)', source: rel, excludes: await sideFiles(rel) }));
     }
-    steps.push({
-      kind: 'rsync',
-      title: 'copy shared/ (its var link is followed separately)',
-      source: path.join(cap, 'shared'),
-      dest: path.join(ctx.staging, 'shared'),
-      argv: copyArgv({ source: path.join(cap, 'shared'), dest: path.join(ctx.staging, 'shared'), linkDest: prev('shared'), excludes: [...o.exclude, '/var', ...(await sideFiles(path.join(cap, 'shared')))] }),
-    });
+    steps.push(copyStep(ctx, 'shared', { title: 'copy shared/ (its var link is followed separately)', source: path.join(cap, 'shared'), excludes: [...o.exclude, '/var', ...(await sideFiles(path.join(cap, 'shared')))] }));
     const varLink = path.join(cap, 'shared', 'var');
     if (o.data && (await exists(varLink))) {
       const st = await lstat(varLink);
       const data = st.isSymbolicLink() ? await realpath(varLink).catch(() => undefined) : varLink;
       if (!data) throw new TierbackError(`app "${app.name}": ${varLink} links to ${await readlink(varLink)}, which does not exist`, { hint: 'is the data disk mounted?' });
       sources.push(data);
-      steps.push({
-        kind: 'rsync',
-        title: `copy the data directory ${data} into shared/var/`,
-        source: data,
-        dest: path.join(ctx.staging, 'shared', 'var'),
-        argv: copyArgv({ source: data, dest: path.join(ctx.staging, 'shared', 'var'), linkDest: prev('shared/var'), excludes: await sideFiles(data) }),
-      });
+      steps.push(copyStep(ctx, 'shared/var', { title: `copy the data directory ${data} into shared/var/`, source: data, excludes: await sideFiles(data) }));
     }
     return { sources, steps, secretFiles, facts: { adapter: db.adapter } };
   },

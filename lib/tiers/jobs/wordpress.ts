@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
-import { requireDir, copyArgv, verifyDumps } from './common.js';
+import { requireDir, copyArgv, verifyDumps, copyStep } from './common.js';
 import { isDir, exists } from '../../base/fsutil.js';
 import { dumpName } from '../engines/common.js';
 import { mysqlDump } from '../engines/mysql.js';
@@ -83,13 +83,7 @@ export const wordpressJob = defineJobType<WordpressOptions>({
     const steps: Step[] = [m.step];
     const content = path.join(app.path, 'wp-content');
     if (!(await isDir(content))) throw new TierbackError(`app "${app.name}": ${content} is missing`, { hint: `apps[${app.index}].path names the WordPress folder` });
-    steps.push({
-      kind: 'rsync',
-      title: 'copy wp-content/',
-      source: content,
-      dest: path.join(ctx.staging, 'wp-content'),
-      argv: copyArgv({ source: content, dest: path.join(ctx.staging, 'wp-content'), linkDest: ctx.previous ? path.join(ctx.previous, 'wp-content') : undefined, excludes: o.exclude }),
-    });
+    steps.push(copyStep(ctx, 'wp-content', { title: 'copy wp-content/', source: content, excludes: o.exclude }));
     for (const f of [file, path.join(app.path, '.htaccess')]) {
       if (!(await exists(f))) continue;
       steps.push({ kind: 'rsync', title: `copy ${path.basename(f)} into config/`, source: f, dest: path.join(ctx.staging, 'config'), argv: copyArgv({ source: f, dest: path.join(ctx.staging, 'config'), single: true }) });
