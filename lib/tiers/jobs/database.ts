@@ -34,6 +34,13 @@ export const connectionOptions = {
     .meta({ description: 'File (mode 0600) whose first line is the password; never put the password itself in the inventory.' }),
 };
 
+/** The options of a type dumping databases of a server (mysql, postgresql): `databases`, then the connection. */
+export function serverDatabaseOptions(type: string, databases: string) {
+  return z
+    .strictObject({ databases: databasesOption(databases), ...connectionOptions })
+    .meta({ description: `Options of the ${type} type (docs/jobs/${type}.md).` });
+}
+
 export interface ConnectionOptions {
   host?: string | undefined;
   port?: number | undefined;

@@ -1,16 +1,11 @@
 /** mysql: standalone MySQL/MariaDB databases (one, several or all) dumped with mysqldump --single-transaction. */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DUMP_DIR } from '../../model/layout.js';
 import { mysqlDump } from '../engines/mysql.js';
-import { connectionOptions, databaseChecks, databasesOption, databasesSource, dumpEach, dumpPlan, serverAddress, serverConnection } from './database.js';
+import { databaseChecks, databasesSource, dumpEach, dumpPlan, serverAddress, serverConnection, serverDatabaseOptions } from './database.js';
 import { defineJobType } from './types.js';
 
-export const mysqlOptions = z
-  .strictObject({
-    databases: databasesOption('Databases to dump, or "all" (one --all-databases dump).'),
-    ...connectionOptions,
-  })
-  .meta({ description: 'Options of the mysql type (docs/jobs/mysql.md).' });
+export const mysqlOptions = serverDatabaseOptions('mysql', 'Databases to dump, or "all" (one --all-databases dump).');
 export type MysqlOptions = z.output<typeof mysqlOptions>;
 
 export const mysqlJob = defineJobType<MysqlOptions>({

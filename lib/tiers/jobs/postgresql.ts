@@ -1,16 +1,11 @@
 /** postgresql: standalone PostgreSQL databases: pg_dump custom format each, or pg_dumpall for "all". */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DUMP_DIR } from '../../model/layout.js';
 import { postgresDump, postgresDumpAll } from '../engines/postgresql.js';
-import { connectionOptions, databaseChecks, databasesOption, databasesSource, dumpEach, serverAddress, serverConnection } from './database.js';
+import { databaseChecks, databasesSource, dumpEach, serverAddress, serverConnection, serverDatabaseOptions } from './database.js';
 import { defineJobType } from './types.js';
 
-export const postgresqlOptions = z
-  .strictObject({
-    databases: databasesOption('Databases to dump (custom format each), or "all" (one pg_dumpall, roles included).'),
-    ...connectionOptions,
-  })
-  .meta({ description: 'Options of the postgresql type (docs/jobs/postgresql.md).' });
+export const postgresqlOptions = serverDatabaseOptions('postgresql', 'Databases to dump (custom format each), or "all" (one pg_dumpall, roles included).');
 export type PostgresqlOptions = z.output<typeof postgresqlOptions>;
 
 export const postgresqlJob = defineJobType<PostgresqlOptions>({
