@@ -1,6 +1,6 @@
 /** Small file-system helpers with tierback's safety defaults: 0700 folders, 0600 files, atomic writes. */
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, realpath, rename, rm, lstat } from 'node:fs/promises';
+import { appendFile, mkdir, open, realpath, rename, rm, lstat, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RefusedError } from './errors.js';
 
@@ -30,10 +30,20 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   }
 }
 
+/** Whether anything (a link too, even a dangling one) is at `p`. */
 export async function exists(p: string): Promise<boolean> {
   try {
     await lstat(p);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `p` is a folder, or a link to one. */
+export async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
   } catch {
     return false;
   }

@@ -21,15 +21,8 @@ export const HISTORY_HEADER = '# tierback history v1: one event per line, logfmt
 export type LineStatus = 'running' | FinalStatus;
 export type HistoryTier = 'local' | 'remote' | 'offsite' | 'drill';
 
-export interface HistoryRecord {
-  /** Unique id of the run; start and end lines share it. */
-  run: string;
-  name: string;
-  kind: string; // job | pull | verify | prune | offsite
-  tier: HistoryTier;
-  status: LineStatus;
-  start: Date;
-  end?: Date | undefined;
+/** What a final line tells of a run besides its times: counts, sizes, where it ran, how it went wrong. */
+export interface RunFacts {
   durationS?: number | undefined;
   files?: number | undefined;
   /** Total size of the backup in MB (10^6 bytes). */
@@ -38,9 +31,25 @@ export interface HistoryRecord {
   /** MB transferred by this run (pulls). */
   transferredMb?: number | undefined;
   host?: string | undefined;
-  type?: string | undefined;
   error?: string | undefined;
   warning?: string | undefined;
+}
+
+/** The facts of a run in this order (the order of `tierback history --json`). */
+export function runFacts(r: RunFacts): RunFacts {
+  return { durationS: r.durationS, files: r.files, mb: r.mb, bytes: r.bytes, transferredMb: r.transferredMb, host: r.host, error: r.error, warning: r.warning };
+}
+
+export interface HistoryRecord extends RunFacts {
+  /** Unique id of the run; start and end lines share it. */
+  run: string;
+  name: string;
+  kind: string; // job | pull | verify | prune | offsite
+  tier: HistoryTier;
+  status: LineStatus;
+  start: Date;
+  end?: Date | undefined;
+  type?: string | undefined;
   /** Other keys, kept as strings. */
   extra?: Record<string, string> | undefined;
 }
@@ -93,6 +102,17 @@ export function formatRecord(r: HistoryRecord): string {
   return keys.map((k) => `${k}=${quote(kv[k]!)}`).join(' ');
 }
 
+/** The fields of a logfmt line, and `req(key)`: a field's value, throwing `missing "key"` when it is absent or empty. */
+export function logfmtFields(line: string): { kv: Record<string, string>; req: (key: string) => string } {
+  const kv = parseLogfmt(line);
+  const req = (k: string) => {
+    const v = kv[k];
+    if (v === undefined || v === '') throw new Error(`missing "${k}"`);
+    return v;
+  };
+  return { kv, req };
+}
+
 /** Parses one logfmt line; throws on malformed input. */
 export function parseLogfmt(line: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -139,12 +159,7 @@ const STATUSES = new Set<LineStatus>(['running', 'ok', 'warning', 'failed']);
 const KNOWN = new Set(ORDER);
 
 export function parseRecord(line: string): HistoryRecord {
-  const kv = parseLogfmt(line);
-  const req = (k: string) => {
-    const v = kv[k];
-    if (v === undefined || v === '') throw new Error(`missing "${k}"`);
-    return v;
-  };
+  const { kv, req } = logfmtFields(line);
   const date = (k: string) => {
     const v = kv[k];
     if (v === undefined) return undefined;

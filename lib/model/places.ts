@@ -11,7 +11,7 @@ import path from 'node:path';
 import * as C from './layout.js';
 import * as N from './names.js';
 import { appendLogLine } from '../base/fsutil.js';
-import { parseLogfmt } from './history.js';
+import { logfmtFields } from './history.js';
 import type { ResolvedApp, Site } from './inventory/model.js';
 import { diskPath } from './machine.js';
 
@@ -70,12 +70,7 @@ export function formatMoveRecord(r: MoveRecord): string {
 
 /** Parses one line; throws on a malformed one (a name or path the convention rejects included). */
 export function parseMoveRecord(line: string): MoveRecord {
-  const kv = parseLogfmt(line);
-  const req = (k: string) => {
-    const v = kv[k];
-    if (v === undefined || v === '') throw new Error(`missing "${k}"`);
-    return v;
-  };
+  const { kv, req } = logfmtFields(line);
   const at = new Date(req('at'));
   if (Number.isNaN(at.getTime())) throw new Error(`bad date in "at": ${kv['at']}`);
   const place = (side: 'from' | 'to'): PlaceOnServer => {
@@ -267,8 +262,8 @@ async function serversIn(root: string | undefined, partition: string): Promise<s
   }
 }
 
-/** Reads the `remote/<server>` link: the stamp of the newest complete snapshot, if any. */
-export async function currentStamp(root: string | undefined, partition: string, server: string): Promise<string | undefined> {
+/** Reads the `remote/<server>` link below `root` without judging it (the strict check is `currentStamp` in lib/tiers/snapshots): the stamp it names, if any. */
+export async function peekCurrentStamp(root: string | undefined, partition: string, server: string): Promise<string | undefined> {
   return readlink(diskPath(root, C.remoteServerDir(partition, server)))
     .then((t) => path.posix.basename(t))
     .catch(() => undefined);

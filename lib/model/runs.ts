@@ -7,13 +7,13 @@ import * as C from './layout.js';
 import * as N from './names.js';
 import { parseDuration } from '../base/duration.js';
 import { UsageError } from '../base/errors.js';
-import { dayOf, readHistory, type HistoryProblem, type Run } from './history.js';
+import { dayOf, readHistory, runFacts, type HistoryProblem, type Run, type RunFacts } from './history.js';
 import { findApp, type Site } from './inventory/model.js';
 import { isLocked } from '../base/lock.js';
 import { rooted, scanMachine, type MachineOptions } from './machine.js';
 import { runningRule } from './runstate.js';
 
-export interface HistoryEntry {
+export interface HistoryEntry extends RunFacts {
   run: string;
   app: string;
   kind: string;
@@ -21,14 +21,6 @@ export interface HistoryEntry {
   status: string;
   start: string;
   end?: string | undefined;
-  durationS?: number | undefined;
-  files?: number | undefined;
-  mb?: number | undefined;
-  bytes?: number | undefined;
-  transferredMb?: number | undefined;
-  host?: string | undefined;
-  error?: string | undefined;
-  warning?: string | undefined;
   interrupted: boolean;
   /** Where this run was read: "local" or "remote@<backup server>" (a job run pulled to several places is listed once). */
   seenIn: string[];
@@ -58,14 +50,7 @@ function toEntry(r: Run, app: string, where: string): HistoryEntry {
     status: r.status,
     start: r.start.toISOString(),
     ...(r.end ? { end: r.end.toISOString() } : {}),
-    durationS: r.durationS,
-    files: r.files,
-    mb: r.mb,
-    bytes: r.bytes,
-    transferredMb: r.transferredMb,
-    host: r.host,
-    error: r.error,
-    warning: r.warning,
+    ...runFacts(r),
     interrupted: r.interrupted ?? false,
     seenIn: [where],
   };

@@ -86,13 +86,13 @@ async function writeAccounts(file: string, accounts: Accounts): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(accounts, null, 2)}\n`, 0o600);
 }
 
-export function checkUserName(name: string): void {
+export function checkWebUserName(name: string): void {
   if (!NAME.test(name)) throw new UsageError(`user name "${name}" is not allowed`, 'letters, digits, . _ @ - (up to 64), starting with a letter or digit');
 }
 
 /** Adds or replaces an account. */
 export async function setUser(file: string, name: string, password: string, apps: '*' | string[]): Promise<void> {
-  checkUserName(name);
+  checkWebUserName(name);
   if (password.length < 8) throw new UsageError(`the password of "${name}" is shorter than 8 characters`, 'use a longer one (or --generate)');
   const accounts = await readAccounts(file);
   accounts.users[name] = { hash: await hashPassword(password), apps };

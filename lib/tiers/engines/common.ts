@@ -3,10 +3,15 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
+import { totalRows, type TableCounts } from './dumprows.js';
+import type { DumpFacts } from './types.js';
+
+/** What can name a dump file: letters, digits, "_", "." and "-", not starting with "." or "-". */
+export const DUMP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** A database name safe for a dump file name. */
 export function dumpName(db: string, app: ResolvedApp, where: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(db)) {
+  if (!DUMP_NAME.test(db)) {
     throw new TierbackError(`app "${app.name}": database name "${db}" (${where}) cannot name a dump file`, { hint: 'database names of letters, digits, "_", "." and "-" are supported' });
   }
   return db;
@@ -48,4 +53,12 @@ export async function checkGzipTrailer(file: string, trailer: RegExp, missing: s
   } catch (err) {
     return `unreadable: ${(err as Error).message}`;
   }
+}
+
+/** `dumpFacts` of a gzip'd SQL dump, read as a stream: the tables and rows `count` finds in it. */
+export function countedDumpFacts(count: (input: AsyncIterable<Buffer | string>) => Promise<TableCounts>): (file: string) => Promise<DumpFacts> {
+  return async (file) => {
+    const c = await count(createReadStream(file).pipe(createGunzip()));
+    return { tables: c.tables, rows: totalRows(c.rows), tableRows: c.rows };
+  };
 }

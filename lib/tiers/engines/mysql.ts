@@ -1,12 +1,10 @@
 /** MySQL/MariaDB: mysqldump --single-transaction, gzip'd; the password goes into a 0600 option file. */
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { DUMP_DIR, dumpPath } from '../../model/layout.js';
 import { dumpFileName } from '../../model/names.js';
-import { countMysqlDumpRows, totalRows } from './dumprows.js';
+import { countMysqlDumpRows } from './dumprows.js';
 import { UsageError } from '../../base/errors.js';
-import { checkGzipTrailer } from './common.js';
+import { checkGzipTrailer, countedDumpFacts } from './common.js';
 import { countsOf, defineEngine, printableLine, type DbConnection, type DumpStep, type PlanContext, type SecretFile } from './types.js';
 
 /** A MySQL/MariaDB client option file; values quoted as the option-file syntax wants. */
@@ -64,10 +62,7 @@ export const mysqlEngine = defineEngine({
   fileBased: false,
   secrets: 'option-file',
   checkDump: (file) => checkGzipTrailer(file, /-- Dump completed/, 'no "-- Dump completed" trailer: mysqldump stopped early'),
-  async dumpFacts(file) {
-    const c = await countMysqlDumpRows(createReadStream(file).pipe(createGunzip()));
-    return { tables: c.tables, rows: totalRows(c.rows), tableRows: c.rows };
-  },
+  dumpFacts: countedDumpFacts(countMysqlDumpRows),
   checkNewName: checkServerDatabaseName,
   secretFile: mysqlOptionFile,
   planLoad(dumpFile, target, _conn, optionFile) {

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { DUMP_DIR, dumpPath } from '../../model/layout.js';
 import { dumpFileName } from '../../model/names.js';
-import { countSqliteDumpRows, totalRows } from './dumprows.js';
+import { countSqliteDumpRows } from './dumprows.js';
 import { UsageError } from '../../base/errors.js';
 import { exists } from '../../base/fsutil.js';
 import { describeCommand, type Exec } from '../../base/exec.js';
-import { checkGzipTrailer } from './common.js';
+import { checkGzipTrailer, countedDumpFacts } from './common.js';
 import { countsOf, defineEngine, printableLine, type DumpStep, type PlanContext } from './types.js';
 
 /** The files SQLite keeps beside a database while it is open or mid-write: never part of a consistent copy. */
@@ -68,10 +68,7 @@ export const sqliteEngine = defineEngine({
   fileBased: true,
   secrets: 'none',
   checkDump: (file) => checkGzipTrailer(file, /COMMIT;\s*$/, 'no final "COMMIT;": the sqlite3 dump stopped early'),
-  async dumpFacts(file) {
-    const c = await countSqliteDumpRows(createReadStream(file).pipe(createGunzip()));
-    return { tables: c.tables, rows: totalRows(c.rows), tableRows: c.rows };
-  },
+  dumpFacts: countedDumpFacts(countSqliteDumpRows),
   checkNewName(name) {
     if (!path.isAbsolute(name)) throw new UsageError(`--database "${name}" must be the absolute path of a new SQLite file`, 'e.g. --database /tmp/shop-restored.sqlite3');
   },

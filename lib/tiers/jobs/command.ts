@@ -10,6 +10,7 @@ import { DUMP_DIR, dumpPath } from '../../model/layout.js';
 import { dumpFileName } from '../../model/names.js';
 import { TierbackError } from '../../base/errors.js';
 import { checkCommandArgv } from '../../model/inventory/values.js';
+import { DUMP_NAME } from '../engines/common.js';
 import { verifyDumps } from './common.js';
 import { defineJobType } from './types.js';
 
@@ -23,7 +24,7 @@ export const commandOptions = z
         if (bad) ctx.addIssue({ code: 'custom', message: bad.violation.message, path: [bad.index], params: { hint: bad.violation.hint } });
       })
       .meta({ description: 'The program and its arguments, e.g. ["mongodump", "--archive"]; no shell is involved. The program is a name on PATH or an absolute path, never starting with "-".' }),
-    name: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/).optional().meta({ description: 'Name of the dump files (default: the app name).' }),
+    name: z.string().regex(DUMP_NAME).optional().meta({ description: 'Name of the dump files (default: the app name).' }),
     ext: z.string().regex(/^[a-z0-9]+(\.[a-z0-9]+)*$/).default('dump').meta({ description: 'Extension before ".gz" (default "dump"), e.g. "archive", "tar".' }),
     cwd: z.string().startsWith('/').optional().meta({ description: 'Working directory of the program (default: path).' }),
     env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}).meta({ description: 'Extra environment (not secret: it is logged).' }),

@@ -1,5 +1,5 @@
 /** Helpers shared by job types: rsync argv, source checks, the dump checks of a backup folder. Pure or read-only. */
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DUMP_DIR, dumpDir } from '../../model/layout.js';
 import { parseDumpFileName } from '../../model/names.js';
@@ -7,9 +7,9 @@ import type { Exec } from '../../base/exec.js';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
 import { checkDump, checkForFile } from '../engines/registry.js';
-import type { VerifyProblem } from './types.js';
+import type { RsyncStep, VerifyProblem } from './types.js';
 
-/** rsync exit code for "some files vanished before they could be transferred": a warning. */
+/** rsync exit 24: some source files vanished during the transfer (normal on live trees): a warning. The one definition; lib/tiers/pull/rsync.ts re-exports it. */
 export const RSYNC_VANISHED = 24;
 
 /**
@@ -43,6 +43,29 @@ export function copyArgv(a: RsyncArgs): string[] {
   return argv;
 }
 
+/**
+ * The rsync step copying `source` into the folder `sub` of the staging folder (`sub` '' for the
+ * staging folder itself), unchanged files hard-linked to the same folder of the previous backup.
+ */
+export function copyStep(
+  ctx: { staging: string; previous: string | undefined },
+  sub: string,
+  s: { title: string; source: string; retryOnVanished?: number; filesFrom?: RsyncStep['filesFrom'] } & Omit<RsyncArgs, 'source' | 'dest' | 'linkDest'>,
+): RsyncStep {
+  const { title, source, retryOnVanished, filesFrom, ...rsync } = s;
+  const dest = path.join(ctx.staging, sub);
+  const linkDest = ctx.previous ? path.join(ctx.previous, sub) : undefined;
+  return {
+    kind: 'rsync',
+    title,
+    source,
+    dest,
+    argv: copyArgv({ source, dest, linkDest, ...rsync }),
+    ...(filesFrom ? { filesFrom } : {}),
+    ...(retryOnVanished !== undefined ? { retryOnVanished } : {}),
+  };
+}
+
 /** A source folder of the app that must exist: a clear error naming the inventory path if not. */
 export async function requireDir(dir: string, app: ResolvedApp, what: string, key = 'path'): Promise<void> {
   let st;
@@ -66,23 +89,6 @@ export async function requireFile(file: string, app: ResolvedApp, what: string, 
     throw new TierbackError(`app "${app.name}": ${what} ${file} is missing or not a file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
       hint: `check apps[${app.index}].${key} in the inventory`,
     });
-  }
-}
-
-export async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-export async function isPresent(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -8,7 +8,8 @@ import { mkdir, opendir, readdir, rmdir, unlink, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { z } from 'zod';
 import { TierbackError } from '../../base/errors.js';
-import { isDir, isPresent, requireDir, copyArgv } from './common.js';
+import { requireDir, copyStep } from './common.js';
+import { isDir, exists } from '../../base/fsutil.js';
 import { defineJobType, type CustomStep } from './types.js';
 
 export const cvsOptions = z
@@ -64,13 +65,7 @@ export const cvsJob = defineJobType<CvsOptions>({
       sources: [app.path],
       steps: [
         { kind: 'custom', title: 'take CVS read locks in every folder (waits for writers)', action: 'cvs-readlock', args },
-        {
-          kind: 'rsync',
-          title: 'copy the repository (lock files left out)',
-          source: app.path,
-          dest: path.join(ctx.staging, 'cvsroot'),
-          argv: copyArgv({ source: app.path, dest: path.join(ctx.staging, 'cvsroot'), linkDest: ctx.previous ? path.join(ctx.previous, 'cvsroot') : undefined, excludes: ['#cvs.*', 'CVS/Entries.Log'] }),
-        },
+        copyStep(ctx, 'cvsroot', { title: 'copy the repository (lock files left out)', source: app.path, excludes: ['#cvs.*', 'CVS/Entries.Log'] }),
       ],
       cleanup: [{ kind: 'custom', title: 'release the CVS read locks', action: 'cvs-unlock', args }],
     };
@@ -94,7 +89,7 @@ export const cvsJob = defineJobType<CvsOptions>({
     return;
   },
   async verify(dir) {
-    return (await isPresent(path.join(dir, 'cvsroot', 'CVSROOT'))) ? [] : [{ path: 'cvsroot/CVSROOT', message: 'missing' }];
+    return (await exists(path.join(dir, 'cvsroot', 'CVSROOT'))) ? [] : [{ path: 'cvsroot/CVSROOT', message: 'missing' }];
   },
   restore(app, _o, backupDir) {
     return {

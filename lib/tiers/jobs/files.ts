@@ -1,7 +1,8 @@
 /** files: any tree, optionally narrowed by fast-glob include/exclude patterns, copied into `files/`. */
 import path from 'node:path';
 import { z } from 'zod';
-import { isDir, requireDir, copyArgv } from './common.js';
+import { requireDir, copyStep } from './common.js';
+import { isDir } from '../../base/fsutil.js';
 import { defineJobType } from './types.js';
 
 export const filesOptions = z
@@ -21,21 +22,17 @@ export const filesJob = defineJobType<FilesOptions>({
   options: filesOptions,
   async plan(app, o, ctx) {
     await requireDir(app.path, app, 'source folder');
-    const dest = path.join(ctx.staging, FILES_DIR);
-    const linkDest = ctx.previous ? path.join(ctx.previous, FILES_DIR) : undefined;
     const globbed = o.include.length > 0 || o.exclude.length > 0;
     const list = path.join(ctx.secretDir, 'files.list');
     return {
       sources: [app.path],
       steps: [
-        {
-          kind: 'rsync',
+        copyStep(ctx, FILES_DIR, {
           title: `copy ${app.path} into ${FILES_DIR}/`,
           source: app.path,
-          dest,
-          argv: copyArgv({ source: app.path, dest, linkDest, extra: globbed ? [`--files-from=${list}`] : [] }),
+          extra: globbed ? [`--files-from=${list}`] : [],
           ...(globbed ? { filesFrom: { cwd: app.path, include: o.include, exclude: o.exclude, list } } : {}),
-        },
+        }),
       ],
     };
   },

@@ -8,7 +8,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { TierbackError } from '../../base/errors.js';
-import { isDir, isPresent, requireDir } from './common.js';
+import { requireDir } from './common.js';
+import { isDir, exists } from '../../base/fsutil.js';
 import { defineJobType, type Step, type VerifyProblem } from './types.js';
 
 export const gitOptions = z
@@ -26,7 +27,7 @@ export const REPOS_DIR = 'repos';
 const GIT = ['git', '-c', 'safe.directory=*'] as const;
 
 async function isBareRepo(dir: string): Promise<boolean> {
-  return (await isPresent(path.join(dir, 'HEAD'))) && (await isDir(path.join(dir, 'objects'))) && (await isDir(path.join(dir, 'refs')));
+  return (await exists(path.join(dir, 'HEAD'))) && (await isDir(path.join(dir, 'objects'))) && (await isDir(path.join(dir, 'refs')));
 }
 
 /** The repositories of `root`: itself when it is a bare repository, else its bare sub-folders. */

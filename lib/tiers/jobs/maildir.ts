@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { isDir, requireDir, copyArgv } from './common.js';
+import { requireDir, copyStep } from './common.js';
+import { isDir } from '../../base/fsutil.js';
 import { defineJobType } from './types.js';
 
 export const maildirOptions = z
@@ -24,20 +25,16 @@ export const maildirJob = defineJobType<MaildirOptions>({
   options: maildirOptions,
   async plan(app, o, ctx) {
     await requireDir(app.path, app, 'mail folder');
-    const dest = path.join(ctx.staging, 'mail');
-    const linkDest = ctx.previous ? path.join(ctx.previous, 'mail') : undefined;
     return {
       sources: [app.path],
       steps: [
-        { kind: 'rsync', title: 'pass 1: every new/ folder', source: app.path, dest, argv: copyArgv({ source: app.path, dest, linkDest, filters: ['+ */', '+ new/*', '- *'] }) },
-        {
-          kind: 'rsync',
+        copyStep(ctx, 'mail', { title: 'pass 1: every new/ folder', source: app.path, filters: ['+ */', '+ new/*', '- *'] }),
+        copyStep(ctx, 'mail', {
           title: 'pass 2: cur/ and the other files (tmp/ contents left out), again while messages vanish',
           source: app.path,
-          dest,
-          argv: copyArgv({ source: app.path, dest, linkDest, filters: ['- tmp/*', '- new/*', '+ *'] }),
+          filters: ['- tmp/*', '- new/*', '+ *'],
           retryOnVanished: o.retries,
-        },
+        }),
       ],
     };
   },

@@ -1,7 +1,8 @@
 /** moinmoin: the wiki's data/ (pages, users, plugins) and its configuration files, without caches. */
 import path from 'node:path';
 import { z } from 'zod';
-import { isDir, requireDir, copyArgv } from './common.js';
+import { requireDir, copyArgv, copyStep } from './common.js';
+import { isDir } from '../../base/fsutil.js';
 import { defineJobType } from './types.js';
 
 export const moinmoinOptions = z
@@ -20,11 +21,10 @@ export const moinmoinJob = defineJobType<MoinmoinOptions>({
     await requireDir(app.path, app, 'wiki folder');
     const data = path.resolve(app.path, o.data);
     await requireDir(data, app, 'wiki data folder', 'options.data');
-    const prev = (sub: string) => (ctx.previous ? path.join(ctx.previous, sub) : undefined);
     return {
       sources: [data, app.path],
       steps: [
-        { kind: 'rsync', title: 'copy data/ without caches', source: data, dest: path.join(ctx.staging, 'data'), argv: copyArgv({ source: data, dest: path.join(ctx.staging, 'data'), linkDest: prev('data'), excludes: o.exclude }) },
+        copyStep(ctx, 'data', { title: 'copy data/ without caches', source: data, excludes: o.exclude }),
         {
           kind: 'rsync',
           title: 'copy the configuration (*.py, *.wsgi, *.cgi at the top of path) into config/',

@@ -1,18 +1,16 @@
 /** mongodb: MongoDB databases (one, several or all), each dumped with mongodump --archive --gzip. */
 import { z } from 'zod';
 import { DUMP_DIR } from '../../model/layout.js';
-import { dumpName, readPasswordFile } from '../engines/common.js';
+import { readPasswordFile } from '../engines/common.js';
 import { DEFAULT_MONGODB_URI, mongoDump } from '../engines/mongodb.js';
 import type { DbConnection } from '../engines/types.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
-import { verifyDumps } from './common.js';
+import { databaseChecks, databasesOption, databasesSource, dumpEach, dumpPlan } from './database.js';
 import { defineJobType } from './types.js';
-
-const dbName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a database name of letters, digits, "_", "." and "-"');
 
 export const mongodbOptions = z
   .strictObject({
-    databases: z.union([z.literal('all'), z.array(dbName).min(1)]).meta({ description: 'Databases to dump (one archive each), or "all" (one archive of every database).' }),
+    databases: databasesOption('Databases to dump (one archive each), or "all" (one archive of every database).'),
     uri_file: z
       .string()
       .startsWith('/')
@@ -45,15 +43,9 @@ export const mongodbJob = defineJobType<MongodbOptions>({
   options: mongodbOptions,
   async plan(app, o, ctx) {
     const conn = mongodbConnection(o, app);
-    const parts = o.databases === 'all' ? [mongoDump(ctx, conn, 'all', { allDatabases: true })] : o.databases.map((db) => mongoDump(ctx, conn, dumpName(db, app, 'options.databases')));
-    return {
-      sources: [`mongodb://${hostOf(conn.uri)}/${o.databases === 'all' ? '*' : o.databases.join(',')}`],
-      steps: parts.map((p) => p.step),
-      secretFiles: parts.map((p) => p.secret),
-    };
+    return dumpPlan(databasesSource('mongodb', hostOf(conn.uri), o.databases), dumpEach(o.databases, app, (db, all) => mongoDump(ctx, conn, db, all ? { allDatabases: true } : {})));
   },
-  verify: (dir, _o, { exec, signal }) => verifyDumps(dir, exec, signal, { required: true }),
-  databases: async (app, o, { db }) => ({ conn: mongodbConnection(o, app), live: db }),
+  ...databaseChecks(mongodbConnection),
   restore(_app, o, backupDir) {
     return {
       contents: [`${DUMP_DIR}/<db>-<stamp>.mongodb.archive.gz: mongodump --archive --gzip output, newest last`],

@@ -11,11 +11,10 @@ import path from 'node:path';
 import { HISTORY_DIR, segmentsUnder, vmHistoryDir } from '../../model/layout.js';
 import { HOST_VM, historyFileName } from '../../model/names.js';
 import { NotFoundError, RefusedError, errorText } from '../../base/errors.js';
-import { assertInside, ensureDir } from '../../base/fsutil.js';
+import { assertInside, ensureDir, isDir } from '../../base/fsutil.js';
 import { appendRecord, dayOf, hostName, newRunId, type HistoryRecord } from '../../model/history.js';
 import type { ResolvedApp, Site } from '../../model/inventory/model.js';
 import type { Logger } from '../../base/log.js';
-import { isDir } from './common.js';
 import { describeUnsafe, unsafeLevel, type UnsafeLevel } from '../../model/treecheck.js';
 import type { JobOutcome } from './run.js';
 

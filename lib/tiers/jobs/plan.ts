@@ -5,7 +5,7 @@ import { snapshotStamp, stagingPath, vmAppDir } from '../../model/convention.js'
 import type { CommandSpec } from '../../base/exec.js';
 import { newRunId } from '../../model/history.js';
 import type { ResolvedApp, Site } from '../../model/inventory/model.js';
-import { isDir } from './common.js';
+import { isDir } from '../../base/fsutil.js';
 import { getJobType } from './registry.js';
 import type { JobPlan, Step } from './types.js';
 

@@ -13,7 +13,8 @@ import { z } from 'zod';
 import { CHANGE_LIST_FILE, DUMP_DIR, MANIFEST_FILE } from '../../model/layout.js';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
-import { isDir, isPresent, copyArgv, verifyDumps } from './common.js';
+import { copyArgv, verifyDumps, copyStep } from './common.js';
+import { isDir, exists } from '../../base/fsutil.js';
 import { readPasswordFile } from '../engines/common.js';
 import { mysqlDump } from '../engines/mysql.js';
 import { postgresDump } from '../engines/postgresql.js';
@@ -47,7 +48,7 @@ export interface RailsDatabase {
 /** The Capistrano folder of an app path: the path itself, or `<path>-app` beside the `<name>` symlink. */
 export async function capistranoDir(app: ResolvedApp): Promise<string> {
   const candidates = [app.path.replace(/\/+$/, ''), `${app.path.replace(/\/+$/, '')}-app`];
-  for (const c of candidates) if (await isPresent(path.join(c, 'current'))) return c;
+  for (const c of candidates) if (await exists(path.join(c, 'current'))) return c;
   throw new TierbackError(`app "${app.name}": no Capistrano layout at ${app.path} (looked for ${candidates.map((c) => `${c}/current`).join(' and ')})`, {
     hint: `apps[${app.index}].path names the <name>-app folder or the <name> symlink beside it`,
   });
@@ -92,7 +93,7 @@ const RESERVED = [DUMP_DIR, MANIFEST_FILE, CHANGE_LIST_FILE];
 
 async function refuseReservedNames(cap: string, app: ResolvedApp): Promise<void> {
   for (const n of RESERVED) {
-    if (await isPresent(path.join(cap, n))) {
+    if (await exists(path.join(cap, n))) {
       throw new TierbackError(`app "${app.name}": ${path.join(cap, n)} has a name the backup folder uses for itself (${RESERVED.join(', ')})`, {
         hint: `move it into shared/ (or out of the Capistrano folder); nothing of apps[${app.index}] is left out silently`,
       });
@@ -126,7 +127,7 @@ export const railsJob = defineJobType<RailsOptions>({
     let sqliteReal: string | undefined;
     if (db.adapter === 'sqlite3') {
       const file = path.resolve(current, db.database);
-      if (!(await isPresent(file))) throw new TierbackError(`app "${app.name}": the sqlite3 database ${file} (from ${dbYml}) does not exist`, { hint: 'check database.yml' });
+      if (!(await exists(file))) throw new TierbackError(`app "${app.name}": the sqlite3 database ${file} (from ${dbYml}) does not exist`, { hint: 'check database.yml' });
       sqliteReal = await realpath(file);
       steps.push(sqliteDump(ctx, file, path.basename(db.database).replace(/\.(sqlite3?|db)$/, '') || 'db', await sqliteOpenMode(sqliteReal)));
     } else if (db.adapter === 'postgresql') {
@@ -137,7 +138,6 @@ export const railsJob = defineJobType<RailsOptions>({
       secretFiles.push(m.secret);
     }
     const sources = [cap];
-    const prev = (sub: string) => (ctx.previous ? path.join(ctx.previous, sub) : undefined);
     for (const sub of ['releases', 'shared']) {
       if (!(await isDir(path.join(cap, sub)))) throw new TierbackError(`app "${app.name}": ${path.join(cap, sub)} is missing`, { hint: 'a Capistrano app has releases/ and shared/' });
     }
@@ -155,28 +155,16 @@ export const railsJob = defineJobType<RailsOptions>({
     });
     if (releasesLinked) {
       const rel = path.join(cap, 'releases');
-      steps.push({ kind: 'rsync', title: 'copy releases/ (a symlink, followed)', source: rel, dest: path.join(ctx.staging, 'releases'), argv: copyArgv({ source: rel, dest: path.join(ctx.staging, 'releases'), linkDest: prev('releases'), excludes: await sideFiles(rel) }) });
+      steps.push(copyStep(ctx, 'releases', { title: 'copy releases/ (a symlink, followed)', source: rel, excludes: await sideFiles(rel) }));
     }
-    steps.push({
-      kind: 'rsync',
-      title: 'copy shared/ (its var link is followed separately)',
-      source: path.join(cap, 'shared'),
-      dest: path.join(ctx.staging, 'shared'),
-      argv: copyArgv({ source: path.join(cap, 'shared'), dest: path.join(ctx.staging, 'shared'), linkDest: prev('shared'), excludes: [...o.exclude, '/var', ...(await sideFiles(path.join(cap, 'shared')))] }),
-    });
+    steps.push(copyStep(ctx, 'shared', { title: 'copy shared/ (its var link is followed separately)', source: path.join(cap, 'shared'), excludes: [...o.exclude, '/var', ...(await sideFiles(path.join(cap, 'shared')))] }));
     const varLink = path.join(cap, 'shared', 'var');
-    if (o.data && (await isPresent(varLink))) {
+    if (o.data && (await exists(varLink))) {
       const st = await lstat(varLink);
       const data = st.isSymbolicLink() ? await realpath(varLink).catch(() => undefined) : varLink;
       if (!data) throw new TierbackError(`app "${app.name}": ${varLink} links to ${await readlink(varLink)}, which does not exist`, { hint: 'is the data disk mounted?' });
       sources.push(data);
-      steps.push({
-        kind: 'rsync',
-        title: `copy the data directory ${data} into shared/var/`,
-        source: data,
-        dest: path.join(ctx.staging, 'shared', 'var'),
-        argv: copyArgv({ source: data, dest: path.join(ctx.staging, 'shared', 'var'), linkDest: prev('shared/var'), excludes: await sideFiles(data) }),
-      });
+      steps.push(copyStep(ctx, 'shared/var', { title: `copy the data directory ${data} into shared/var/`, source: data, excludes: await sideFiles(data) }));
     }
     return { sources, steps, secretFiles, facts: { adapter: db.adapter } };
   },

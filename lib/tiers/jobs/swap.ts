@@ -6,10 +6,9 @@ import { link, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dumpDir, dumpPath, parseDumpFileName, retiredPath, workingFilesOf } from '../../model/convention.js';
-import { DIR_MODE } from '../../base/fsutil.js';
+import { DIR_MODE, exists } from '../../base/fsutil.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
 import type { Logger } from '../../base/log.js';
-import { isPresent } from './common.js';
 import { secretDirPrefix } from './plan.js';
 import type { JobPlan } from './types.js';
 
@@ -30,7 +29,7 @@ export async function recoverSwap(target: string, log?: Logger): Promise<void> {
     return;
   }
   const { old: olds, partial: partials } = workingFilesOf(target, names);
-  if (!(await isPresent(target)) && olds.length > 0) {
+  if (!(await exists(target)) && olds.length > 0) {
     const newest = olds.pop()!;
     log?.warn({ from: path.basename(newest) }, 'restoring the previous backup parked by an interrupted run');
     await rename(newest, target);
@@ -92,7 +91,7 @@ export async function trimDumps(dbDir: string, keep: number): Promise<string[]> 
 /** target -> retired, staging -> target, retired removed. A crash in between is undone by recoverSwap. */
 export async function swapIn(plan: JobPlan): Promise<void> {
   const retired = retiredPath(plan.target, plan.runId);
-  const hadTarget = await isPresent(plan.target);
+  const hadTarget = await exists(plan.target);
   if (hadTarget) await rename(plan.target, retired);
   try {
     await rename(plan.staging, plan.target);

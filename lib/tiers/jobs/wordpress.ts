@@ -8,7 +8,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TierbackError } from '../../base/errors.js';
 import type { ResolvedApp } from '../../model/inventory/model.js';
-import { isDir, isPresent, requireDir, copyArgv, verifyDumps } from './common.js';
+import { requireDir, copyArgv, verifyDumps, copyStep } from './common.js';
+import { isDir, exists } from '../../base/fsutil.js';
 import { dumpName } from '../engines/common.js';
 import { mysqlDump } from '../engines/mysql.js';
 import type { DbConnection } from '../engines/types.js';
@@ -58,7 +59,7 @@ async function readWpConfig(app: ResolvedApp): Promise<{ file: string; config: W
   // WordPress also looks one folder up for wp-config.php.
   const candidates = [path.join(app.path, 'wp-config.php'), path.join(path.dirname(app.path), 'wp-config.php')];
   for (const file of candidates) {
-    if (!(await isPresent(file))) continue;
+    if (!(await exists(file))) continue;
     const c = parseWpConfig(await readFile(file, 'utf8'));
     const missing = (['name', 'user', 'password', 'host'] as const).filter((k) => c[k] === undefined);
     if (missing.length) {
@@ -82,15 +83,9 @@ export const wordpressJob = defineJobType<WordpressOptions>({
     const steps: Step[] = [m.step];
     const content = path.join(app.path, 'wp-content');
     if (!(await isDir(content))) throw new TierbackError(`app "${app.name}": ${content} is missing`, { hint: `apps[${app.index}].path names the WordPress folder` });
-    steps.push({
-      kind: 'rsync',
-      title: 'copy wp-content/',
-      source: content,
-      dest: path.join(ctx.staging, 'wp-content'),
-      argv: copyArgv({ source: content, dest: path.join(ctx.staging, 'wp-content'), linkDest: ctx.previous ? path.join(ctx.previous, 'wp-content') : undefined, excludes: o.exclude }),
-    });
+    steps.push(copyStep(ctx, 'wp-content', { title: 'copy wp-content/', source: content, excludes: o.exclude }));
     for (const f of [file, path.join(app.path, '.htaccess')]) {
-      if (!(await isPresent(f))) continue;
+      if (!(await exists(f))) continue;
       steps.push({ kind: 'rsync', title: `copy ${path.basename(f)} into config/`, source: f, dest: path.join(ctx.staging, 'config'), argv: copyArgv({ source: f, dest: path.join(ctx.staging, 'config'), single: true }) });
     }
     return { sources: [app.path, `mysql://${config.host}/${config.name}`], steps, secretFiles: [m.secret], facts: { table_prefix: config.tablePrefix } };
@@ -98,7 +93,7 @@ export const wordpressJob = defineJobType<WordpressOptions>({
   async verify(dir, _o, { exec, signal }) {
     const problems = await verifyDumps(dir, exec, signal, { required: true });
     if (!(await isDir(path.join(dir, 'wp-content')))) problems.push({ path: 'wp-content', message: 'missing' });
-    if (!(await isPresent(path.join(dir, 'config', 'wp-config.php')))) problems.push({ path: 'config/wp-config.php', message: 'missing' });
+    if (!(await exists(path.join(dir, 'config', 'wp-config.php')))) problems.push({ path: 'config/wp-config.php', message: 'missing' });
     return problems;
   },
   async databases(app, _o, { engine, db }) {

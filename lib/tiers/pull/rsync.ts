@@ -3,6 +3,7 @@
  * Pure: nothing here runs a process or touches the file system.
  */
 import { PULL_EXCLUDES } from '../../model/layout.js';
+import { RSYNC_VANISHED } from '../jobs/common.js';
 
 export interface RsyncPlan {
   /** `host:/path/` or a local `/path/` (always with a trailing slash: copy the contents). */
@@ -32,8 +33,8 @@ export interface RsyncPlan {
 
 /** rsync exit codes that mean "the connection or the peer failed": worth a retry. */
 export const RETRYABLE_RSYNC_CODES: readonly number[] = [5, 10, 12, 30, 35, 255];
-/** Exit 24: some source files vanished during the transfer (normal on live trees): a warning. */
-export const RSYNC_VANISHED = 24;
+/** Exit 24 (defined with the job's rsync options in lib/tiers/jobs/common.ts): some source files vanished, a warning. */
+export { RSYNC_VANISHED };
 
 const RSYNC_MEANINGS: Record<number, string> = {
   1: 'syntax or usage error',

@@ -13,7 +13,7 @@ import type { ResolvedApp, Site } from '../../model/inventory/model.js';
 import { jobTarget } from '../jobs/run.js';
 import { diskPath } from '../../model/machine.js';
 import { manifestRun } from '../jobs/manifest.js';
-import { appPlaces, currentStamp, stampsNewestFirst, type Place } from '../../model/places.js';
+import { appPlaces, peekCurrentStamp, stampsNewestFirst, type Place } from '../../model/places.js';
 
 export type Tier = 'local' | 'remote';
 
@@ -163,7 +163,7 @@ export async function listPoints(site: Site, app: ResolvedApp, opts: PointOption
       const names = await stampsNewestFirst(root, partition, place.server);
       if (names.length === 0) continue;
       // remote/<server> -> ../snapshots/<server>/<stamp> (relative, so it reads the same under --root).
-      const current = await currentStamp(root, partition, place.server);
+      const current = await peekCurrentStamp(root, partition, place.server);
       for (const stamp of names.reverse()) {
         const key = `${partition}\0${place.server}\0${stamp}`;
         if (seenSnapshots.has(key)) continue;

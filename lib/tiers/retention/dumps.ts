@@ -18,7 +18,7 @@ import { recordRun, type RunEnd } from '../../model/run-record.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import { checkGrace } from './grace.js';
 import { applyPolicy } from './policy.js';
-import type { PruneEntry, PruneResult } from './result.js';
+import { startPruneResult, type PruneEntry, type PruneResult } from './result.js';
 import { dumpPolicy, pruneSettings } from './settings.js';
 
 export interface PruneDumpsOptions {
@@ -88,24 +88,10 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
       const dbs = [...byDb.keys()].sort();
       for (const db of dbs) {
         const dumps = byDb.get(db)!;
-        const result: PruneResult = {
-          tier: 'local',
-          host: app.server,
-          subject: `${app.name}/${db}`,
-          dir,
-          policy,
-          policySource: source,
-          timeZone: site.timezone,
-          now: opts.now,
-          dryRun,
-          held: g.hold,
-          kept: [],
-          removed: [],
-          skipped: db === dbs[0] ? stray : [],
-          finished: [],
-          errors: [],
-          historyFile,
-        };
+        const result = startPruneResult({
+          tier: 'local', host: app.server, subject: `${app.name}/${db}`, dir, policy, policySource: source, timeZone: site.timezone, now: opts.now, dryRun,
+          held: g.hold, skipped: db === dbs[0] ? stray : [], historyFile,
+        });
         const decision = applyPolicy([...dumps.entries()].map(([id, d]) => ({ id, at: d.at })), policy, { now: opts.now, timeZone: site.timezone });
         for (const k of decision.keep) result.kept.push({ id: k.id, at: k.at, paths: dumps.get(k.id)!.paths, reasons: k.reasons });
         for (const r of decision.remove) {
@@ -133,10 +119,10 @@ export async function pruneDumps(site: Site, app: ResolvedApp, opts: PruneDumpsO
         results.push(result);
       }
       if (results.length === 0 && stray.length > 0) {
-        results.push({
+        results.push(startPruneResult({
           tier: 'local', host: app.server, subject: app.name, dir, policy, policySource: source, timeZone: site.timezone, now: opts.now, dryRun,
-          held: g.hold, kept: [], removed: [], skipped: stray, finished: [], errors: [], historyFile,
-        });
+          held: g.hold, skipped: stray, historyFile,
+        }));
       }
       if (opts.signal?.aborted && results.length > 0) results[0]!.errors.unshift(INTERRUPTED_ERROR);
       const errors = results.flatMap((x) => x.errors);

@@ -39,3 +39,13 @@ export interface PruneResult {
   /** History file the prune was recorded in (not in dry runs). */
   historyFile?: string | undefined;
 }
+
+/** What a prune starts from: where, under which policy, and what it skips from the outset. */
+export type PruneStart = Pick<PruneResult, 'tier' | 'host' | 'subject' | 'dir' | 'policy' | 'policySource' | 'timeZone' | 'now' | 'dryRun' | 'held'> &
+  Partial<Pick<PruneResult, 'skipped' | 'historyFile'>>;
+
+/** A prune's result before anything is decided: nothing kept, removed, finished or failed yet. */
+export function startPruneResult(s: PruneStart): PruneResult {
+  const { skipped = [], historyFile, ...head } = s;
+  return { ...head, kept: [], removed: [], skipped, finished: [], errors: [], ...('historyFile' in s ? { historyFile } : {}) };
+}

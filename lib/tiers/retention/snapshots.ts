@@ -22,7 +22,7 @@ import { recordRun, type RunEnd } from '../../model/run-record.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import { checkGrace } from './grace.js';
 import { applyPolicy } from './policy.js';
-import type { PruneEntry, PruneResult } from './result.js';
+import { startPruneResult, type PruneEntry, type PruneResult } from './result.js';
 import { pruneSettings, snapshotPolicy } from './settings.js';
 import { deleteSnapshots } from '../snapshots/engines/registry.js';
 
@@ -95,23 +95,7 @@ async function pruneServerSnapshots(site: Site, b: ResolvedBackupServer, server:
   const partition = b.partition;
   const dir = C.snapshotsDir(partition, server);
   const { policy, source } = snapshotPolicy(site, b, server);
-  const result: PruneResult = {
-    tier: 'remote',
-    host: b.server,
-    subject: server,
-    dir,
-    policy,
-    policySource: source,
-    timeZone: site.timezone,
-    now: opts.now,
-    dryRun,
-    held: undefined,
-    kept: [],
-    removed: [],
-    skipped: [],
-    finished: [],
-    errors: [],
-  };
+  const result = startPruneResult({ tier: 'remote', host: b.server, subject: server, dir, policy, policySource: source, timeZone: site.timezone, now: opts.now, dryRun, held: undefined });
   if (!(await exists(dir))) return result;
   await assertInside(partition, dir);
 
