@@ -7,6 +7,7 @@ import { machineOptions, withMachineOptions, type MachineArgs } from '../machine
 import { formatWhen } from './status.js';
 import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   app: string;
@@ -23,7 +24,7 @@ export const historyCommand: CommandModule<GlobalArgs, Args> = {
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
       .option('since', { type: 'string', describe: 'Only runs started within this duration, e.g. 30d, 12h, 2w' })
       .option('pulls', { type: 'boolean', default: true, describe: 'Include pulls of the app\'s server (--no-pulls to hide)' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 history hydro --since 30d', 'the last month of the Hydro demo')
       .example('$0 history hydro --json | jq \'[.entries[] | select(.status == "failed")]\'', 'its failures, for scripts')
       .epilog(EXIT_CODES_EPILOG) as never,

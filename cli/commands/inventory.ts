@@ -10,6 +10,7 @@ import { scheduleSettings } from '../../lib/features/schedule/index.js';
 import { lateJobWarnings } from '../../lib/features/schedule/fit.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   json?: boolean;
@@ -46,7 +47,7 @@ const check: CommandModule<GlobalArgs, Args> = {
   describe: 'Validate the inventory and print every problem',
   builder: (y) =>
     y
-      .option('json', { type: 'boolean', describe: 'Problems as JSON' })
+      .option('json', jsonOption('Problems as JSON'))
       .example('$0 inventory check -i inventory/example.yaml', 'validate a file')
       .example('TIERBACK_INVENTORY=site.yaml $0 inventory check', 'validate the file named in the environment')
       .epilog(EXIT_CODES_EPILOG),
@@ -75,7 +76,7 @@ const check: CommandModule<GlobalArgs, Args> = {
 const show: CommandModule<GlobalArgs, Args> = {
   command: 'show',
   describe: 'The site as tables: apps (like a "Summary of Backup Systems" table), servers, VMs, pulls',
-  builder: (y) => y.option('json', { type: 'boolean', describe: 'The resolved site as JSON' }).example('$0 inventory show -i inventory/example.yaml', '').epilog(EXIT_CODES_EPILOG),
+  builder: (y) => y.option('json', jsonOption('The resolved site as JSON')).example('$0 inventory show -i inventory/example.yaml', '').epilog(EXIT_CODES_EPILOG),
   handler: run(async (argv) => {
     const site = await loadSite(argv, makeLogger(argv));
     if (argv.json) {

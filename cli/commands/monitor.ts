@@ -5,6 +5,7 @@ import { exportPrometheus, flushSpool, monitoringOf } from '../../lib/features/m
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs, nowOf } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { run } from '../lifecycle.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   action: 'export' | 'flush';
@@ -17,7 +18,7 @@ export const monitorCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     withMachineOptions(y)
       .positional('action', { choices: ['export', 'flush'] as const, demandOption: true, describe: 'export: write monitoring.prometheus.textfile now; flush: resend the spool' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 monitor export', 'from cron every few minutes, so ages stay current between runs')
       .example('$0 monitor flush', 'after an InfluxDB or ping outage')
       .epilog(EXIT_CODES_EPILOG) as never,

@@ -15,6 +15,7 @@ import { loadInventory } from '../../lib/site/load.js';
 import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
+import { backupServerOption, dryRunOption, jsonOption } from '../options.js';
 
 interface UsbArgs extends GlobalArgs {
   'dry-run'?: boolean;
@@ -77,13 +78,13 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
     y
       .positional('mount', { type: 'string', demandOption: true, describe: 'Mount point of the drive' })
       .positional('servers', { type: 'string', array: true, describe: 'Servers to copy (default: offsite.servers, else every server this backup server pulls)' })
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, hostname, the only one)' })
+      .option('backup-server', backupServerOption())
       .option('init', { type: 'boolean', describe: 'Make a non-empty drive without a label file a tierback drive (nothing is deleted)' })
       .option('label', { type: 'string', describe: 'Label written at first use, e.g. "offsite-a" (default drive-<id>)' })
       .option('keep', intOption('keep', { min: 1, max: 10000 }, { describe: 'Snapshots per server kept on the drive (default offsite.drive_keep)' }))
       .option('not-a-mountpoint', { type: 'boolean', describe: 'Allow a folder that is not a mount point' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print what would be copied, switched and removed on the drive (the rsync as argv) and do nothing' })
+      .option('json', jsonOption())
+      .option('dry-run', dryRunOption('Print what would be copied, switched and removed on the drive (the rsync as argv) and do nothing'))
       .example('$0 offsite usb /media/offsite --dry-run', 'what the copy would write and remove on the drive; nothing done')
       .example('$0 offsite usb /media/offsite --label offsite-a', 'first use of a new drive: label it and copy every server')
       .example('$0 offsite usb /media/offsite zg-3.softxs.ch', 'copy one server to the drive now plugged in')
@@ -114,8 +115,8 @@ const drives: CommandModule<GlobalArgs, DrivesArgs> = {
   describe: 'Which USB drive holds what, from when, and which is overdue to be swapped',
   builder: (y) =>
     y
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('backup-server', backupServerOption('Which backup server this host is'))
+      .option('json', jsonOption())
       .example('$0 offsite drives', 'the drive in service and the drives away')
       .epilog(`Exit 1 when the drive in service is overdue (offsite.swap_after).\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: run(async (argv) => {
@@ -150,13 +151,13 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     y
       .positional('remote', { type: 'string', demandOption: true, describe: 'A target of offsite.targets, or an rclone remote:path' })
       .positional('servers', { type: 'string', array: true, describe: 'Servers to push (default: the target\'s servers, offsite.servers, else every server pulled)' })
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is' })
+      .option('backup-server', backupServerOption('Which backup server this host is'))
       .option('config', { type: 'string', describe: 'rclone config file (else the target\'s rclone_config, offsite.rclone_config)' })
       .option('force', { type: 'boolean', describe: 'Push even when the target already holds the current snapshot' })
       .option('unencrypted', { type: 'boolean', describe: 'Push without age encryption (only if the storage is trusted)' })
       .option('cycle', { type: 'string', choices: [...OFFSITE_CYCLES], describe: 'File the copy under this cycle instead of the computed one' })
       .option('dry-run', { type: 'boolean', describe: 'Print the commands, run nothing' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 offsite push s3-main', 'push every server to the target "s3-main" of the inventory')
       .example('$0 offsite push box:backups/softxs --config /etc/tierback/rclone.conf', 'any rclone remote')
       .epilog(`Objects: <remote>/<cycle>/<server>/<stamp>/<vm>.tar.gz.age, then tierback-manifest.json last\n(layout dated: <remote>/<server>/<yyyymmdd>/..., days older than keep_days removed after each push).\nDecrypt with the age identity kept apart from the backups (docs/offsite.md#restore).\n\n${EXIT_CODES_EPILOG}`) as never,
@@ -201,7 +202,7 @@ const ls: CommandModule<GlobalArgs, LsArgs> = {
     y
       .positional('target', { type: 'string', demandOption: true, describe: 'A target of offsite.targets, or an rclone remote:path' })
       .option('config', { type: 'string', describe: 'rclone config file' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 offsite ls s3-main', 'what can be restored from s3-main')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: run(async (argv) => {
@@ -225,7 +226,7 @@ const get: CommandModule<GlobalArgs, GetArgs> = {
       .option('identity', { type: 'string', describe: 'age identity (private key) file, for encrypted targets' })
       .option('snapshot', { type: 'string', describe: 'Snapshot stamp (default: the newest complete copy)' })
       .option('config', { type: 'string', describe: 'rclone config file' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 offsite get /media/offsite zg-3.softxs.ch/web/v2.softxs.ch/hydro/db --to /tmp/restore', 'a dump folder from a drive')
       .example('$0 offsite get s3-main zg-3.softxs.ch/web/v2.softxs.ch/hydro/db/hydro-2026-03-01T013000Z.sql.gz --to /tmp/r --identity /root/offsite.key', 'one dump from object storage')
       .epilog(`Without the inventory, give an rclone remote:path and --config. The manual way: docs/offsite.md#restore.\n\n${EXIT_CODES_EPILOG}`) as never,

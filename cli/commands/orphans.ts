@@ -4,6 +4,7 @@ import { findOrphans } from '../../lib/features/orphans/index.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   root: string;
@@ -16,9 +17,9 @@ export const orphansCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Backup folders on this machine that no inventory entry owns, and active apps with no backup folder',
   builder: (y) =>
     y
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
+      .option('root', rootOption())
       .option('server', { type: 'string', describe: 'This machine is this server: check only its partition, and every one of its apps' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 orphans', 'on a server or backup server')
       .example('$0 orphans --server zg-3.softxs.ch --json', '')
       .epilog(`Lists only; deletes nothing. Exit status 0 when nothing is found, 1 when something is.\n\n${EXIT_CODES_EPILOG}`) as never,

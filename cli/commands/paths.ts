@@ -5,6 +5,7 @@ import { appPaths } from '../../lib/model/paths.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -17,7 +18,7 @@ export const pathsCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 paths hydro -i inventory/example.yaml', 'where the Hydro demo is backed up')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: run(async (argv) => {

@@ -9,6 +9,7 @@ import { EtaEstimator, formatEta } from '../../lib/base/progress.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { backupServerOption, dryRunOption, jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   servers?: string[];
@@ -40,9 +41,9 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('servers', { type: 'string', array: true, describe: 'Servers to pull (default: every server this backup server pulls)' })
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, else the hostname, else the only one)' })
-      .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (paths written and replaced, every rsync as argv) and do nothing: no lock, no history, no contact with the server' })
+      .option('backup-server', backupServerOption('Which backup server this host is (else $TIERBACK_HOST, else the hostname, else the only one)'))
+      .option('json', jsonOption('Outcomes (or plans with --dry-run) as JSON'))
+      .option('dry-run', dryRunOption('Print the plan (paths written and replaced, every rsync as argv) and do nothing: no lock, no history, no contact with the server'))
       .option('progress', { type: 'boolean', describe: 'Show rsync progress (default: on when stderr is a terminal)' })
       .option('concurrency', intOption('concurrency', { min: 1, max: 64 }, { describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' }))
       .option('streams', intOption('streams', { min: 1, max: 64 }, { describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' }))

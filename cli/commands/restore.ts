@@ -9,6 +9,7 @@ import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/tie
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
+import { backupServerOption, dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -65,7 +66,7 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
       .option('at', { type: 'string', describe: 'latest (default); a day (2026-02-01: newest backup of that day or before); a time ("2026-02-01 14:05", in the site\'s timezone; or ending in Z or +01:00, as list prints); or a snapshot stamp (2026-02-01T030000Z)' })
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier (the VM\'s folder) or remote snapshots' })
-      .option('backup-server', { type: 'string', describe: 'Only snapshots of this backup server' })
+      .option('backup-server', backupServerOption('Only snapshots of this backup server'))
       .option('path', { type: 'string', describe: 'A file or folder inside the backup folder (e.g. files/reports/q1.txt); default all' })
       .option('to', { type: 'string', describe: 'Folder to restore into (must not hold the files already, unless --overwrite)' })
       .option('to-server', { type: 'string', describe: 'Restore over SSH to this server of the inventory (its ssh settings and pinned host key)' })
@@ -79,9 +80,9 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       .option('in-place', { type: 'boolean', describe: 'Restore over the live app (files, maildir) or the live database; asks for confirmation' })
       .option('yes', { type: 'boolean', describe: 'Confirm --in-place without asking (scripts)' })
       .option('overwrite', { type: 'boolean', describe: 'Allow writing over files already in --to' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the commands and do nothing' })
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
-      .option('json', { type: 'boolean', describe: 'The result as JSON' })
+      .option('dry-run', dryRunOption('Print the commands and do nothing'))
+      .option('root', rootOption())
+      .option('json', jsonOption('The result as JSON'))
       .example('$0 restore docs --path files/report.txt --to /tmp/r', 'one file, newest backup')
       .example('$0 restore shop --at 2026-02-01 --tier remote --to /tmp/shop', 'the whole app as it was on 1 February, from a snapshot')
       .example('$0 restore shop --database /tmp/shop.sqlite3', 'the newest SQLite dump into a new file')

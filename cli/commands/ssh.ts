@@ -7,6 +7,7 @@ import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { backupServerOption, jsonOption } from '../options.js';
 
 interface CheckArgs extends GlobalArgs {
   servers?: string[];
@@ -32,8 +33,8 @@ const check: CommandModule<GlobalArgs, CheckArgs> = {
   builder: (y) =>
     y
       .positional('servers', { type: 'string', array: true, describe: 'Servers to check (default: every server this backup server pulls over SSH)' })
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, hostname, the only one)' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('backup-server', backupServerOption())
+      .option('json', jsonOption())
       .example('$0 ssh check zg-3.softxs.ch', 'check one server')
       .example('$0 ssh check', 'check every server this backup server pulls')
       .epilog(EXIT_CODES_EPILOG) as never,
@@ -63,7 +64,7 @@ const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
       .option('source', { type: 'string', describe: 'Only for this source server' })
       .option('key', { type: 'string', describe: 'The backup server\'s public key file (default: <servers[].ssh.identity>.pub, else ~/.ssh/id_ed25519.pub)' })
       .option('from', { type: 'string', describe: 'Limit the key to these client addresses (authorized_keys from="...")' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'one line per server odin pulls; append each to root\'s ~/.ssh/authorized_keys on that server')
       .epilog(`Then set servers[].ssh.rrsync: true for those servers. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: run(async (argv) => {

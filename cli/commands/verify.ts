@@ -9,6 +9,7 @@ import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson
 import { formatDrillPlan, planDrills } from '../../lib/tiers/restore/drill-plan.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
+import { backupServerOption, dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -43,7 +44,7 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('apps', { type: 'string', array: true, default: [], describe: 'App names from the inventory' })
       .option('all', { type: 'boolean', describe: 'Every active app with a backup visible here' })
-      .option('backup-server', { type: 'string', describe: 'On a backup server: drill its snapshots of the servers it pulls' })
+      .option('backup-server', backupServerOption('On a backup server: drill its snapshots of the servers it pulls'))
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier or only snapshots' })
       .option('load', { type: 'boolean', default: true, describe: 'Load dumps into scratch databases (--no-load: checksums and completeness only)' })
       .option('db-host', { type: 'string', describe: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)' })
@@ -52,9 +53,9 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       .option('db-user', { type: 'string', describe: 'User allowed to create and drop tierback_drill_* databases' })
       .option('db-password-file', { type: 'string', describe: 'File whose first line is that user\'s password' })
       .option('scratch', { type: 'string', describe: 'Folder for scratch copies (default the temp folder)' })
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
-      .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (point, history file, scratch folder, the copy as argv, the checks and loads) and do nothing' })
+      .option('root', rootOption())
+      .option('json', jsonOption('Outcomes (or plans with --dry-run) as JSON'))
+      .option('dry-run', dryRunOption('Print the plan (point, history file, scratch folder, the copy as argv, the checks and loads) and do nothing'))
       .example('$0 verify shop', 'drill one app')
       .example('$0 verify shop --dry-run', 'which backup it would drill, and how; nothing copied, loaded or recorded')
       .example('$0 verify --all', 'every app with a backup here (cron: weekly)')

@@ -4,6 +4,7 @@ import { whichPathOrThrow, type PathOwner } from '../../lib/model/paths.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   path: string;
@@ -29,7 +30,7 @@ export const whichCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('path', { type: 'string', demandOption: true, describe: 'An absolute path under a partition or a VM mount' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 which /v01/backup/local/web/v2.softxs.ch/hydro/db', '')
       .example('$0 which /v01/backup/remote/zg-3.softxs.ch/web/v2.softxs.ch/hydro', '')
       .epilog(EXIT_CODES_EPILOG) as never,
