@@ -2,10 +2,9 @@
 import type { CommandModule } from 'yargs';
 import { formatDuration } from '../../lib/base/duration.js';
 import { appHistory } from '../../lib/model/runs.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, nowOf, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { formatWhen } from './status.js';
-import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { jsonOption } from '../options.js';
 
@@ -28,8 +27,7 @@ export const historyCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 history hydro --since 30d', 'the last month of the Hydro demo')
       .example('$0 history hydro --json | jq \'[.entries[] | select(.status == "failed")]\'', 'its failures, for scripts')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const h = await appHistory(site, argv.app, { ...machineOptions(argv), ...nowOf(argv), since: argv.since, pulls: argv.pulls });
     if (argv.json) {
       printJson(h);

@@ -8,7 +8,7 @@ import { inventoryReferenceMarkdown } from '../../lib/site/reference.js';
 import { APP_SIZE_ESTIMATE, placementWeight, pullersOf, type Site } from '../../lib/model/inventory/model.js';
 import { scheduleSettings } from '../../lib/features/schedule/index.js';
 import { lateJobWarnings } from '../../lib/features/schedule/fit.js';
-import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
 import { jsonOption } from '../options.js';
 
@@ -77,8 +77,7 @@ const show: CommandModule<GlobalArgs, Args> = {
   command: 'show',
   describe: 'The site as tables: apps (like a "Summary of Backup Systems" table), servers, VMs, pulls',
   builder: (y) => y.option('json', jsonOption('The resolved site as JSON')).example('$0 inventory show -i inventory/example.yaml', '').epilog(EXIT_CODES_EPILOG),
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     if (argv.json) {
       const placement = { serverBytes: Object.fromEntries(site.placement.serverBytes), backupBytes: Object.fromEntries(site.placement.backupBytes), short: site.placement.short };
       printJson({ file: site.file, site: site.name, servers: site.servers, vms: site.vms, apps: site.apps, backupServers: site.backupServers, placement, warnings: site.warnings });

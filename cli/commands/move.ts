@@ -3,8 +3,7 @@ import type { CommandModule } from 'yargs';
 import { createExec } from '../../lib/base/exec.js';
 import { applyInventory, type ApplyResult } from '../../lib/features/move/apply.js';
 import { formatApplyPlan, planApply, type ApplyPlan } from '../../lib/features/move/plan.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { dryRunOption, jsonOption } from '../options.js';
 
@@ -45,9 +44,7 @@ export const moveCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 move hydro --from /tmp/old.yaml --dry-run', 'what the move would rename, copy and remove; nothing done')
       .example('$0 move hydro --from /tmp/old.yaml', 'after changing hydro\'s vm: in the inventory; run on hydro\'s old server')
       .epilog(`Same server: atomic renames. Other server: rsync over SSH (the new server's ssh: settings), then removal here.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     if (argv['dry-run']) return printPlan(await planApply(site, { from: argv.from, apps: [argv.app!], record: false }), argv.json);
     const r = await applyInventory(site, { exec: createExec(log), from: argv.from, apps: [argv.app!], record: false });
     if (argv.json) printJson(r);
@@ -67,9 +64,7 @@ export const applyCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 apply --dry-run', 'the moves the edited inventory asks for, as a plan; nothing done')
       .example('$0 apply', 'on each server after editing the inventory (first run: just records it)')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     if (argv['dry-run']) return printPlan(await planApply(site, { from: argv.from }), argv.json);
     const r = await applyInventory(site, { exec: createExec(log), from: argv.from });
     if (argv.json) printJson(r);

@@ -12,7 +12,7 @@ import { copyToDrive, listDrives } from '../../lib/tiers/offsite/usb.js';
 import { formatUsbPlan, planUsb } from '../../lib/tiers/offsite/usb-plan.js';
 import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
 import { loadInventory } from '../../lib/site/load.js';
-import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, clockOf, loadSite, makeLogger, nowOf, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 import { backupServerOption, dryRunOption, jsonOption } from '../options.js';
@@ -89,9 +89,7 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
       .example('$0 offsite usb /media/offsite --label offsite-a', 'first use of a new drive: label it and copy every server')
       .example('$0 offsite usb /media/offsite zg-3.softxs.ch', 'copy one server to the drive now plugged in')
       .epilog(`The drive gets <mount>/tierback-drive.json at first use, <mount>/snapshots/<server>/<stamp>/ and\n<mount>/remote/<server> -> the newest copy. Unchanged files are hardlinks to the previous copy on the same drive.\nHistory: <partition>/history/backup-offsite-usb-<label>-<yyyymmdd>. See docs/offsite.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const b = resolveBackupServer(site, argv['backup-server']);
     const usbOpts = { ...clockOf(argv), servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) };
     if (argv['dry-run']) {
@@ -119,8 +117,7 @@ const drives: CommandModule<GlobalArgs, DrivesArgs> = {
       .option('json', jsonOption())
       .example('$0 offsite drives', 'the drive in service and the drives away')
       .epilog(`Exit 1 when the drive in service is overdue (offsite.swap_after).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const list = await listDrives(site, resolveBackupServer(site, argv['backup-server']), nowOf(argv));
     if (argv.json) printJson(list);
     else if (list.length === 0) out('no drive written yet (`tierback offsite usb MOUNT` writes one)');
@@ -161,9 +158,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
       .example('$0 offsite push s3-main', 'push every server to the target "s3-main" of the inventory')
       .example('$0 offsite push box:backups/softxs --config /etc/tierback/rclone.conf', 'any rclone remote')
       .epilog(`Objects: <remote>/<cycle>/<server>/<stamp>/<vm>.tar.gz.age, then tierback-manifest.json last\n(layout dated: <remote>/<server>/<yyyymmdd>/..., days older than keep_days removed after each push).\nDecrypt with the age identity kept apart from the backups (docs/offsite.md#restore).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const b = resolveBackupServer(site, argv['backup-server']);
     const target = resolveTarget(site, argv.remote, { config: argv.config });
     const exec = createExec(log, { dryRun: argv['dry-run'] });
@@ -186,8 +181,7 @@ const lifecycle: CommandModule<GlobalArgs, LifecycleArgs> = {
       .option('storage-class', { type: 'string', default: 'GLACIER', describe: 'Storage class of transitions' })
       .example('$0 offsite lifecycle s3-main > lifecycle.json', 'then: aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration file://lifecycle.json')
       .epilog(`Expiration of a cycle kept N times: N x period + 1 day (daily 1, weekly 7, monthly 31, quarterly 92, yearly 366).\nSee docs/offsite.md#cycles.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const r = targetLifecycle(site, argv.target, { ...(argv.prefix !== undefined ? { prefix: argv.prefix } : {}), ...(argv['transition-days'] !== undefined ? { transitionDays: argv['transition-days'] } : {}), ...(argv['storage-class'] ? { storageClass: argv['storage-class'] } : {}) });
     for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
     printJson(r.lifecycle);
@@ -205,9 +199,7 @@ const ls: CommandModule<GlobalArgs, LsArgs> = {
       .option('json', jsonOption())
       .example('$0 offsite ls s3-main', 'what can be restored from s3-main')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const snaps = await listRemoteSnapshots(createExec(log), resolveTarget(site, argv.target, { config: argv.config }));
     if (argv.json) printJson(snaps);
     else out(table(['SERVER', 'SNAPSHOT', 'CYCLE', 'STATE', 'OBJECTS'], snaps.map((s) => [s.server, s.stamp, s.cycle, s.complete ? 'complete' : 'INCOMPLETE', s.objects.filter((o) => o.includes('.tar')).join(' ')])));

@@ -1,8 +1,7 @@
 /** `tierback orphans`: backup folders no inventory entry owns, and apps with no backup folder. */
 import type { CommandModule } from 'yargs';
 import { findOrphans } from '../../lib/features/orphans/index.js';
-import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, inventoryLine, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { jsonOption, rootOption } from '../options.js';
 
@@ -23,8 +22,7 @@ export const orphansCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 orphans', 'on a server or backup server')
       .example('$0 orphans --server zg-3.softxs.ch --json', '')
       .epilog(`Lists only; deletes nothing. Exit status 0 when nothing is found, 1 when something is.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const r = await findOrphans(site, { root: argv.root, server: argv.server });
     const found = r.orphans.length + r.missing.length > 0;
     if (argv.json) printJson(r);

@@ -4,8 +4,8 @@ import { ExitCode } from '../../lib/base/errors.js';
 import { formatLocal } from '../../lib/tiers/retention/calendar.js';
 import { describePolicy } from '../../lib/tiers/retention/policy.js';
 import { HOST_ENV, prune, resolveNow, type PruneReport, type PruneResult } from '../../lib/tiers/retention/index.js';
-import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, inventoryLine, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
+import { interruptSignal } from '../lifecycle.js';
 import { dryRunOption, jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
@@ -62,9 +62,7 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 prune --app hydro --tier local', 'prune the Hydro database dumps on this app server')
       .example('TIERBACK_NOW=2026-01-01T00:00:00+01:00 $0 prune -n --host odin.softxs.ch', 'replay a prune at a given time on a given host')
       .epilog(`Policies, buckets and safety rules: docs/retention.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const now = resolveNow(argv.now);
     const dryRun = argv['dry-run'] ?? false;
     const report = await prune(site, { host: argv.host, tier: argv.tier, server: argv.server, app: argv.app, now, dryRun, log, signal: interruptSignal() });

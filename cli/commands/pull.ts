@@ -3,11 +3,11 @@ import type { CommandModule } from 'yargs';
 import { monitorHooks } from '../../lib/features/monitor/index.js';
 import { exitCodeFor } from '../../lib/model/outcome.js';
 import { resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/tiers/pull/pull.js';
-import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, clockOf, nowOf, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { formatPullPlan, planPulls } from '../../lib/tiers/pull/plan.js';
 import { EtaEstimator, formatEta } from '../../lib/base/progress.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { interruptSignal } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { backupServerOption, dryRunOption, jsonOption } from '../options.js';
 
@@ -58,9 +58,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 pull zg-3.softxs.ch --dry-run', 'the plan: folders it would write and switch, and each rsync as argv')
       .example('$0 pull --streams 1', 'one rsync per server instead of one per top-level folder')
       .epilog(`Each server is pulled into <partition>/snapshots/<server>/<stamp>.partial, renamed when complete, and\n<partition>/remote/<server> is switched to it atomically. A failed pull keeps the previous snapshot current\nand is written to <partition>/history/backup-pull-<server>-<yyyymmdd>. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const backupServer = resolveBackupServer(site, argv['backup-server']);
     if (argv['dry-run']) {
       const plans = await planPulls(site, backupServer, { servers: argv.servers, now: nowOf(argv).now ?? new Date(), ...(argv.streams !== undefined ? { streams: argv.streams } : {}), connectTimeoutS: argv['connect-timeout'] ?? 30, progress: argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json) });

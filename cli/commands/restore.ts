@@ -6,9 +6,9 @@ import { findApp } from '../../lib/model/inventory/model.js';
 import { readPasswordFile } from '../../lib/tiers/engines/common.js';
 import { describePoint } from '../../lib/tiers/restore/points.js';
 import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/tiers/restore/restore.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { interruptSignal } from '../lifecycle.js';
 import { backupServerOption, dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
@@ -90,9 +90,7 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 restore docs --to /srv/restore --to-server app1.example.org', 'from a backup server to the app\'s server over SSH')
       .example('$0 restore docs --in-place --path files/a.txt', 'put one file back into the live app (asks first)')
       .epilog(`Every restore prints the plain commands it ran. The live app is never written unless --in-place is given and confirmed (exit 6 otherwise).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const app = findApp(site, argv.app);
     if (argv.database && (argv.path || argv.to || argv['to-server'])) throw new UsageError('--database loads a dump; it does not go with --path, --to or --to-server');
     let confirmed = argv.yes ?? false;

@@ -7,8 +7,7 @@ import { clockOf as minuteClock, describeLate, layoutServerJobs } from '../../li
 import { installSchedule } from '../../lib/features/schedule/install.js';
 import { renderCron, renderSystemd } from '../../lib/features/schedule/render.js';
 import { ensureVmFolders } from '../../lib/tiers/jobs/vmfolders.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, nowOf, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { dryRunOption, jsonOption, rootOption } from '../options.js';
 
@@ -42,9 +41,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 schedule --install', 'install the schedule of this machine into /etc/cron.d/tierback')
       .example('$0 schedule zg-3.softxs.ch --check', 'which app jobs of server zg-3 will not be done before its pull')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const host = planSchedule(site, argv.host).server;
     // Job durations from the history visible here (the server, or a backup server that pulls it).
     const durations = await recentJobDurations(site, host, nowOf(argv));

@@ -4,8 +4,7 @@ import { exitCodeFor } from '../../lib/model/outcome.js';
 import { authorizeLines } from '../../lib/tiers/ssh/authorize.js';
 import { sshCheck, type SshCheckResult } from '../../lib/tiers/ssh/check.js';
 import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { backupServerOption, jsonOption } from '../options.js';
 
@@ -38,9 +37,7 @@ const check: CommandModule<GlobalArgs, CheckArgs> = {
       .example('$0 ssh check zg-3.softxs.ch', 'check one server')
       .example('$0 ssh check', 'check every server this backup server pulls')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const servers = argv.servers?.length ? argv.servers : resolveBackupServer(site, argv['backup-server']).pulls.filter((p) => p.transport === 'ssh').map((p) => p.server);
     const results: SshCheckResult[] = [];
     for (const s of servers) results.push(await sshCheck(site, s, { log }));
@@ -67,8 +64,7 @@ const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
       .option('json', jsonOption())
       .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'one line per server odin pulls; append each to root\'s ~/.ssh/authorized_keys on that server')
       .epilog(`Then set servers[].ssh.rrsync: true for those servers. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const lines = await authorizeLines(site, argv['backup-server'], { source: argv.source, keyFile: argv.key, from: argv.from });
     if (argv.json) printJson(lines);
     else for (const l of lines) out(`# on ${l.server}: append to ~${l.user}/.ssh/authorized_keys (read-only rsync of ${l.readOnly})\n${l.line}`);

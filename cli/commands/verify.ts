@@ -5,10 +5,10 @@ import { describePoint } from '../../lib/tiers/restore/points.js';
 import { exitCodeFor } from '../../lib/model/outcome.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { countedDrills, drillApps, selectDrillApps, type DrillOutcome } from '../../lib/tiers/restore/verify.js';
-import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, clockOf, nowOf, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { formatDrillPlan, planDrills } from '../../lib/tiers/restore/drill-plan.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { interruptSignal } from '../lifecycle.js';
 import { backupServerOption, dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
@@ -61,9 +61,7 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 verify --all', 'every app with a backup here (cron: weekly)')
       .example('$0 verify --all --backup-server backup1.example.org', 'what `tierback schedule` installs on a backup server')
       .epilog(`Results go to history (kind=verify tier=drill): a failed drill turns the app red in \`tierback status\`.\nExit 0 all passed, 1 failed, 5 some failed.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const apps = selectDrillApps(site, argv.apps, { all: argv.all ?? false, backupServer: argv['backup-server'] });
     const password = argv['db-password-file'] ? (await readFile(argv['db-password-file'], 'utf8')).split('\n')[0] : undefined;
     const connection = { host: argv['db-host'], port: argv['db-port'], socket: argv['db-socket'], user: argv['db-user'], password };
