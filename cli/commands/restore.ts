@@ -7,9 +7,8 @@ import { readPasswordFile } from '../../lib/tiers/engines/common.js';
 import { describePoint } from '../../lib/tiers/restore/points.js';
 import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/tiers/restore/restore.js';
 import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
-import { intOption } from '../int-option.js';
 import { interruptSignal } from '../lifecycle.js';
-import { backupServerOption, dryRunOption, jsonOption, rootOption } from '../options.js';
+import { backupServerOption, dbConnectionOptions, dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -72,11 +71,15 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       .option('to-server', { type: 'string', describe: 'Restore over SSH to this server of the inventory (its ssh settings and pinned host key)' })
       .option('database', { type: 'string', describe: 'Load the dump into this NEW database (MySQL/PostgreSQL name, or SQLite file path)' })
       .option('db', { type: 'string', describe: 'Which database\'s dumps, when the app has several' })
-      .option('db-host', { type: 'string', describe: 'Database host (default: the app\'s own settings)' })
-      .option('db-port', intOption('db-port', { min: 1, max: 65535 }, { describe: 'Database port' }))
-      .option('db-socket', { type: 'string', describe: 'Database socket (MySQL) or socket folder (PostgreSQL)' })
-      .option('db-user', { type: 'string', describe: 'Database user' })
-      .option('db-password-file', { type: 'string', describe: 'File whose first line is the database password' })
+      .options(
+        dbConnectionOptions({
+          host: 'Database host (default: the app\'s own settings)',
+          port: 'Database port',
+          socket: 'Database socket (MySQL) or socket folder (PostgreSQL)',
+          user: 'Database user',
+          passwordFile: 'File whose first line is the database password',
+        }),
+      )
       .option('in-place', { type: 'boolean', describe: 'Restore over the live app (files, maildir) or the live database; asks for confirmation' })
       .option('yes', { type: 'boolean', describe: 'Confirm --in-place without asking (scripts)' })
       .option('overwrite', { type: 'boolean', describe: 'Allow writing over files already in --to' })

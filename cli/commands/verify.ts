@@ -7,9 +7,8 @@ import { ExitCode } from '../../lib/base/errors.js';
 import { countedDrills, drillApps, selectDrillApps, type DrillOutcome } from '../../lib/tiers/restore/verify.js';
 import { EXIT_CODES_EPILOG, clockOf, nowOf, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { formatDrillPlan, planDrills } from '../../lib/tiers/restore/drill-plan.js';
-import { intOption } from '../int-option.js';
 import { interruptSignal } from '../lifecycle.js';
-import { backupServerOption, dryRunOption, jsonOption, rootOption } from '../options.js';
+import { backupServerOption, dbConnectionOptions, dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -47,11 +46,15 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       .option('backup-server', backupServerOption('On a backup server: drill its snapshots of the servers it pulls'))
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier or only snapshots' })
       .option('load', { type: 'boolean', default: true, describe: 'Load dumps into scratch databases (--no-load: checksums and completeness only)' })
-      .option('db-host', { type: 'string', describe: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)' })
-      .option('db-port', intOption('db-port', { min: 1, max: 65535 }, { describe: 'Its port' }))
-      .option('db-socket', { type: 'string', describe: 'Its socket (MySQL) or socket folder (PostgreSQL)' })
-      .option('db-user', { type: 'string', describe: 'User allowed to create and drop tierback_drill_* databases' })
-      .option('db-password-file', { type: 'string', describe: 'File whose first line is that user\'s password' })
+      .options(
+        dbConnectionOptions({
+          host: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)',
+          port: 'Its port',
+          socket: 'Its socket (MySQL) or socket folder (PostgreSQL)',
+          user: 'User allowed to create and drop tierback_drill_* databases',
+          passwordFile: 'File whose first line is that user\'s password',
+        }),
+      )
       .option('scratch', { type: 'string', describe: 'Folder for scratch copies (default the temp folder)' })
       .option('root', rootOption())
       .option('json', jsonOption('Outcomes (or plans with --dry-run) as JSON'))
