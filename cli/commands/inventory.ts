@@ -9,6 +9,7 @@ import { APP_SIZE_ESTIMATE, placementWeight, pullersOf, type Site } from '../../
 import { scheduleSettings } from '../../lib/features/schedule/index.js';
 import { lateJobWarnings } from '../../lib/features/schedule/fit.js';
 import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
+import { commandGroup } from '../command-group.js';
 import { run } from '../lifecycle.js';
 import { jsonOption } from '../options.js';
 
@@ -145,20 +146,14 @@ const schema: CommandModule<GlobalArgs, GlobalArgs & { markdown?: boolean }> = {
   }),
 };
 
-export const inventoryCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const inventoryCommand = commandGroup({
   command: 'inventory <command>',
   describe: 'Check and show the inventory',
-  builder: (y) =>
-    y
-      .command(check)
-      .command(show)
-      .command(schema)
-      .command(inventoryDiffCommand as never)
-      .demandCommand(1)
-      .example('$0 inventory check -i site.yaml', 'validate a file, every problem with its path (apps[3].relpath)')
-      .example('$0 inventory show', 'the site as tables: apps, servers, VMs, pulls')
-      .example('$0 inventory diff old.yaml site.yaml', 'which apps an edit moves, and where')
-      .example('$0 inventory schema > inventory.schema.json', 'JSON Schema for editors')
-      .epilog(EXIT_CODES_EPILOG),
-  handler: () => undefined,
-};
+  subcommands: [check, show, schema, inventoryDiffCommand],
+  examples: [
+    ['$0 inventory check -i site.yaml', 'validate a file, every problem with its path (apps[3].relpath)'],
+    ['$0 inventory show', 'the site as tables: apps, servers, VMs, pulls'],
+    ['$0 inventory diff old.yaml site.yaml', 'which apps an edit moves, and where'],
+    ['$0 inventory schema > inventory.schema.json', 'JSON Schema for editors'],
+  ],
+});

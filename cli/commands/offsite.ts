@@ -13,6 +13,7 @@ import { formatUsbPlan, planUsb } from '../../lib/tiers/offsite/usb-plan.js';
 import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
 import { loadInventory } from '../../lib/site/load.js';
 import { EXIT_CODES_EPILOG, clockOf, loadSite, makeLogger, nowOf, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
+import { commandGroup } from '../command-group.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
 import { backupServerOption, dryRunOption, jsonOption } from '../options.js';
@@ -233,22 +234,14 @@ const get: CommandModule<GlobalArgs, GetArgs> = {
   }),
 };
 
-export const offsiteCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const offsiteCommand = commandGroup({
   command: 'offsite <command>',
   describe: 'Offsite tier: USB drives and object storage (rclone), encrypted with age',
-  builder: (y) =>
-    y
-      .command(usb)
-      .command(drives)
-      .command(push)
-      .command(lifecycle)
-      .command(ls)
-      .command(get)
-      .demandCommand(1)
-      .example('$0 offsite drives', 'which USB drive is in service, which is due to be swapped')
-      .example('$0 offsite usb /media/offsite', 'copy each server\'s current snapshot onto the mounted drive')
-      .example('$0 offsite push s3-main --dry-run', 'what an encrypted push to object storage would send')
-      .example('$0 offsite ls s3-main', 'the copies a target holds, complete or not')
-      .epilog(EXIT_CODES_EPILOG),
-  handler: () => undefined,
-};
+  subcommands: [usb, drives, push, lifecycle, ls, get],
+  examples: [
+    ['$0 offsite drives', 'which USB drive is in service, which is due to be swapped'],
+    ['$0 offsite usb /media/offsite', 'copy each server\'s current snapshot onto the mounted drive'],
+    ['$0 offsite push s3-main --dry-run', 'what an encrypted push to object storage would send'],
+    ['$0 offsite ls s3-main', 'the copies a target holds, complete or not'],
+  ],
+});

@@ -5,6 +5,7 @@ import { authorizeLines } from '../../lib/tiers/ssh/authorize.js';
 import { sshCheck, type SshCheckResult } from '../../lib/tiers/ssh/check.js';
 import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
 import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
+import { commandGroup } from '../command-group.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { backupServerOption, jsonOption } from '../options.js';
 
@@ -72,16 +73,12 @@ const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
   }),
 };
 
-export const sshCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const sshCommand = commandGroup({
   command: 'ssh <command>',
   describe: 'SSH set-up of pulls: check connections and host keys, print restricted authorized_keys lines',
-  builder: (y) =>
-    y
-      .command(check)
-      .command(authorize)
-      .demandCommand(1)
-      .example('$0 ssh check', 'on a backup server: reach every server it pulls, check host keys and free space')
-      .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'the read-only authorized_keys lines for odin\'s key')
-      .epilog(EXIT_CODES_EPILOG),
-  handler: () => undefined,
-};
+  subcommands: [check, authorize],
+  examples: [
+    ['$0 ssh check', 'on a backup server: reach every server it pulls, check host keys and free space'],
+    ['$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'the read-only authorized_keys lines for odin\'s key'],
+  ],
+});
