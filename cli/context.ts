@@ -5,6 +5,7 @@ import { describeSource, loadInventory } from '../lib/site/load.js';
 import type { Site } from '../lib/model/inventory/model.js';
 import { clockFrom, givenNow } from '../lib/base/clock.js';
 import type { GlobalArgs } from './globals.js';
+import { run } from './lifecycle.js';
 
 export { EXIT_CODES_EPILOG, withGlobals, type GlobalArgs } from './globals.js';
 
@@ -28,6 +29,14 @@ export async function loadSite(argv: GlobalArgs, log?: Logger): Promise<Site> {
   const site = await loadInventory({ file: argv.inventory, env: process.env });
   log?.info({ file: site.file, source: site.source }, 'inventory loaded');
   return site;
+}
+
+/** `run` for a handler that starts by loading the inventory: the loaded site and the logger are handed in. */
+export function runOnSite<A extends GlobalArgs>(handler: (argv: A, site: Site, log: Logger) => Promise<number> | number): (argv: A) => Promise<void> {
+  return run(async (argv: A) => {
+    const log = makeLogger(argv);
+    return handler(argv, await loadSite(argv, log), log);
+  });
 }
 
 export function inventoryLine(site: Site): string {

@@ -7,6 +7,7 @@ import { resolveScheduleHost } from '../../lib/features/schedule/index.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
 import { run } from '../lifecycle.js';
+import { jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   root: string;
@@ -21,11 +22,11 @@ export const discoverCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Find Capistrano apps, WordPress, MoinMoin wikis, bare git and CVS repositories and Maildirs not in the inventory',
   builder: (y) =>
     y
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Folder standing for / (a mounted VM image, a test tree; $TIERBACK_ROOT)' })
+      .option('root', rootOption('Folder standing for / (a mounted VM image, a test tree; $TIERBACK_ROOT)'))
       .option('under', { type: 'string', array: true, describe: `Folders to search, relative to the root (default: ${DEFAULT_SEARCH.join(', ')})` })
       .option('depth', intOption('depth', { min: 1, max: 64 }, { default: 6, describe: 'Folder depth searched below each of them' }))
       .option('host', { type: 'string', describe: 'This machine in the inventory: a VM name or server fqdn (default: from the host name)' })
-      .option('json', { type: 'boolean', describe: 'Everything found, as JSON (also apps already in the inventory)' })
+      .option('json', jsonOption('Everything found, as JSON (also apps already in the inventory)'))
       .example('$0 discover >> new-apps.yaml', 'on a VM: entries to review and paste into the inventory')
       .example('$0 discover --root /mnt/web-image --host web', 'a VM disk mounted elsewhere')
       .epilog(EXIT_CODES_EPILOG) as never,

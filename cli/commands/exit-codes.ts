@@ -4,6 +4,7 @@ import { ExitCode } from '../../lib/base/errors.js';
 import { EXIT_CODES, exitCodesMarkdown, exitCodesText } from '../../lib/base/exit-codes.js';
 import { EXIT_CODES_EPILOG, out, printJson, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   json?: boolean;
@@ -15,7 +16,7 @@ export const exitCodesCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'The exit codes of every command (code, name, meaning, typical cause)',
   builder: (y) =>
     y
-      .option('json', { type: 'boolean', describe: 'As JSON, for scripts' })
+      .option('json', jsonOption('As JSON, for scripts'))
       .option('markdown', { type: 'boolean', describe: 'As docs/exit-codes.md' })
       .conflicts('json', 'markdown')
       .example('$0 exit-codes --json', 'code, name, meaning and typical cause of each')

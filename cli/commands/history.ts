@@ -2,11 +2,11 @@
 import type { CommandModule } from 'yargs';
 import { formatDuration } from '../../lib/base/duration.js';
 import { appHistory } from '../../lib/model/runs.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, nowOf, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { formatWhen } from './status.js';
-import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   app: string;
@@ -23,12 +23,11 @@ export const historyCommand: CommandModule<GlobalArgs, Args> = {
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
       .option('since', { type: 'string', describe: 'Only runs started within this duration, e.g. 30d, 12h, 2w' })
       .option('pulls', { type: 'boolean', default: true, describe: 'Include pulls of the app\'s server (--no-pulls to hide)' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 history hydro --since 30d', 'the last month of the Hydro demo')
       .example('$0 history hydro --json | jq \'[.entries[] | select(.status == "failed")]\'', 'its failures, for scripts')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const h = await appHistory(site, argv.app, { ...machineOptions(argv), ...nowOf(argv), since: argv.since, pulls: argv.pulls });
     if (argv.json) {
       printJson(h);

@@ -6,6 +6,7 @@ import { loadOldSite } from '../../lib/features/move/apply.js';
 import { diffInventories, localDirOf, type InventoryDiff } from '../../lib/features/move/index.js';
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
 import { run } from '../lifecycle.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   old?: string;
@@ -38,7 +39,7 @@ export const inventoryDiffCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('old', { type: 'string', describe: 'Inventory before the edit (default: the last applied one, <partition>/.tierback/applied.yaml)' })
       .positional('new', { type: 'string', describe: 'Inventory after the edit (default: -i / $TIERBACK_INVENTORY)' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 inventory diff old.yaml new.yaml', 'compare two files')
       .example('git show HEAD~1:site.yaml > /tmp/old.yaml && $0 inventory diff /tmp/old.yaml -i site.yaml', 'compare with the previous commit')
       .example('$0 inventory diff', 'compare the applied inventory with the current one')

@@ -8,8 +8,10 @@ import { inventoryReferenceMarkdown } from '../../lib/site/reference.js';
 import { APP_SIZE_ESTIMATE, placementWeight, pullersOf, type Site } from '../../lib/model/inventory/model.js';
 import { scheduleSettings } from '../../lib/features/schedule/index.js';
 import { lateJobWarnings } from '../../lib/features/schedule/fit.js';
-import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
+import { commandGroup } from '../command-group.js';
 import { run } from '../lifecycle.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   json?: boolean;
@@ -46,7 +48,7 @@ const check: CommandModule<GlobalArgs, Args> = {
   describe: 'Validate the inventory and print every problem',
   builder: (y) =>
     y
-      .option('json', { type: 'boolean', describe: 'Problems as JSON' })
+      .option('json', jsonOption('Problems as JSON'))
       .example('$0 inventory check -i inventory/example.yaml', 'validate a file')
       .example('TIERBACK_INVENTORY=site.yaml $0 inventory check', 'validate the file named in the environment')
       .epilog(EXIT_CODES_EPILOG),
@@ -75,9 +77,8 @@ const check: CommandModule<GlobalArgs, Args> = {
 const show: CommandModule<GlobalArgs, Args> = {
   command: 'show',
   describe: 'The site as tables: apps (like a "Summary of Backup Systems" table), servers, VMs, pulls',
-  builder: (y) => y.option('json', { type: 'boolean', describe: 'The resolved site as JSON' }).example('$0 inventory show -i inventory/example.yaml', '').epilog(EXIT_CODES_EPILOG),
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  builder: (y) => y.option('json', jsonOption('The resolved site as JSON')).example('$0 inventory show -i inventory/example.yaml', '').epilog(EXIT_CODES_EPILOG),
+  handler: runOnSite(async (argv, site) => {
     if (argv.json) {
       const placement = { serverBytes: Object.fromEntries(site.placement.serverBytes), backupBytes: Object.fromEntries(site.placement.backupBytes), short: site.placement.short };
       printJson({ file: site.file, site: site.name, servers: site.servers, vms: site.vms, apps: site.apps, backupServers: site.backupServers, placement, warnings: site.warnings });
@@ -145,20 +146,14 @@ const schema: CommandModule<GlobalArgs, GlobalArgs & { markdown?: boolean }> = {
   }),
 };
 
-export const inventoryCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const inventoryCommand = commandGroup({
   command: 'inventory <command>',
   describe: 'Check and show the inventory',
-  builder: (y) =>
-    y
-      .command(check)
-      .command(show)
-      .command(schema)
-      .command(inventoryDiffCommand as never)
-      .demandCommand(1)
-      .example('$0 inventory check -i site.yaml', 'validate a file, every problem with its path (apps[3].relpath)')
-      .example('$0 inventory show', 'the site as tables: apps, servers, VMs, pulls')
-      .example('$0 inventory diff old.yaml site.yaml', 'which apps an edit moves, and where')
-      .example('$0 inventory schema > inventory.schema.json', 'JSON Schema for editors')
-      .epilog(EXIT_CODES_EPILOG),
-  handler: () => undefined,
-};
+  subcommands: [check, show, schema, inventoryDiffCommand],
+  examples: [
+    ['$0 inventory check -i site.yaml', 'validate a file, every problem with its path (apps[3].relpath)'],
+    ['$0 inventory show', 'the site as tables: apps, servers, VMs, pulls'],
+    ['$0 inventory diff old.yaml site.yaml', 'which apps an edit moves, and where'],
+    ['$0 inventory schema > inventory.schema.json', 'JSON Schema for editors'],
+  ],
+});

@@ -7,8 +7,9 @@ import { describePlan, formatPlan, runJobs } from '../../lib/tiers/jobs/run.js';
 import { formatJobProgress, type JobProgress } from '../../lib/tiers/jobs/progress.js';
 import { exitCodeFor } from '../../lib/model/outcome.js';
 import { selectApps } from '../../lib/tiers/jobs/select.js';
-import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, clockOf, nowOf, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
+import { interruptSignal } from '../lifecycle.js';
+import { dryRunOption, jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -40,16 +41,14 @@ export const jobCommand: CommandModule<GlobalArgs, Args> = {
       .positional('apps', { type: 'string', array: true, default: [], describe: 'App names from the inventory' })
       .option('all', { type: 'boolean', describe: 'Every active app of this VM (--vm, else $TIERBACK_VM, else the hostname)' })
       .option('vm', { type: 'string', describe: 'This VM\'s name (or a server fqdn for apps running directly on it)' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (commands as argv, sources, target) and do nothing' })
-      .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
+      .option('dry-run', dryRunOption('Print the plan (commands as argv, sources, target) and do nothing'))
+      .option('json', jsonOption('Outcomes (or plans with --dry-run) as JSON'))
       .option('progress', { type: 'boolean', describe: 'Show the step, files, MB and rate while a job runs (default: on when stderr is a terminal; cron output is unchanged)' })
       .example('$0 job hydro', 'back up the Hydro demo')
       .example('$0 job --all --vm web', 'every active app of VM web (crontab: 30 1 * * * tierback job --all)')
       .example('$0 job hydro --dry-run', 'show what would run')
       .epilog(`Each run writes <mount>/<relpath>/ atomically and appends to <mount>/_history/backup-<app>-<yyyymmdd>.\nJob types: docs/jobs/.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const apps = selectApps(site, { names: argv.apps, all: argv.all, vm: argv.vm, env: process.env });
     const signal = interruptSignal();
     const dryRun = argv['dry-run'] ?? false;

@@ -3,9 +3,9 @@ import type { CommandModule } from 'yargs';
 import { findApp } from '../../lib/model/inventory/model.js';
 import { describePlace } from '../../lib/model/places.js';
 import { listPoints } from '../../lib/tiers/restore/points.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -21,13 +21,12 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('root', rootOption())
+      .option('json', jsonOption())
       .example('$0 list shop', 'on the VM (local tier) or on a backup server (snapshots)')
       .example('$0 list shop --json', '')
       .epilog(`Pick a point for \`tierback restore\` with --at (the day or time in the AT column) and --tier. WHERE is the server:vm/relpath the app had when the backup was made; "(old place)" marks snapshots from before a move.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const app = findApp(site, argv.app);
     const points = await listPoints(site, app, { root: argv.root });
     if (argv.json) {

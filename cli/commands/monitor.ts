@@ -2,9 +2,9 @@
 import type { CommandModule } from 'yargs';
 import { ExitCode, UsageError } from '../../lib/base/errors.js';
 import { exportPrometheus, flushSpool, monitoringOf } from '../../lib/features/monitor/index.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs, nowOf } from '../context.js';
+import { EXIT_CODES_EPILOG, nowOf, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
-import { run } from '../lifecycle.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   action: 'export' | 'flush';
@@ -17,13 +17,11 @@ export const monitorCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     withMachineOptions(y)
       .positional('action', { choices: ['export', 'flush'] as const, demandOption: true, describe: 'export: write monitoring.prometheus.textfile now; flush: resend the spool' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 monitor export', 'from cron every few minutes, so ages stay current between runs')
       .example('$0 monitor flush', 'after an InfluxDB or ping outage')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const m = monitoringOf(site);
     if (argv.action === 'export') {
       if (!m?.prometheus) throw new UsageError(`${site.file} has no monitoring.prometheus.textfile`, 'add monitoring: {prometheus: {textfile: /var/lib/prometheus/node-exporter/tierback.prom}} (docs/monitoring.md)');

@@ -3,9 +3,9 @@ import type { CommandModule } from 'yargs';
 import { createExec } from '../../lib/base/exec.js';
 import { applyInventory, type ApplyResult } from '../../lib/features/move/apply.js';
 import { formatApplyPlan, planApply, type ApplyPlan } from '../../lib/features/move/plan.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { dryRunOption, jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   app?: string;
@@ -39,14 +39,12 @@ export const moveCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('app', { type: 'string', demandOption: true, describe: 'App whose vm, server or relpath changed' })
       .option('from', { type: 'string', describe: 'Inventory before the edit (default: the applied one on this machine)' })
-      .option('json', { type: 'boolean', describe: 'Result (or the plan with --dry-run) as JSON' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (folders and history files renamed or copied, every command as argv) and do nothing' })
+      .option('json', jsonOption('Result (or the plan with --dry-run) as JSON'))
+      .option('dry-run', dryRunOption('Print the plan (folders and history files renamed or copied, every command as argv) and do nothing'))
       .example('$0 move hydro --from /tmp/old.yaml --dry-run', 'what the move would rename, copy and remove; nothing done')
       .example('$0 move hydro --from /tmp/old.yaml', 'after changing hydro\'s vm: in the inventory; run on hydro\'s old server')
       .epilog(`Same server: atomic renames. Other server: rsync over SSH (the new server's ssh: settings), then removal here.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     if (argv['dry-run']) return printPlan(await planApply(site, { from: argv.from, apps: [argv.app!], record: false }), argv.json);
     const r = await applyInventory(site, { exec: createExec(log), from: argv.from, apps: [argv.app!], record: false });
     if (argv.json) printJson(r);
@@ -61,14 +59,12 @@ export const applyCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .option('from', { type: 'string', describe: 'Inventory before the edit (default: <partition>/.tierback/applied.yaml)' })
-      .option('json', { type: 'boolean', describe: 'Result (or the plan with --dry-run) as JSON' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (folders and history files renamed or copied, every command as argv) and do nothing' })
+      .option('json', jsonOption('Result (or the plan with --dry-run) as JSON'))
+      .option('dry-run', dryRunOption('Print the plan (folders and history files renamed or copied, every command as argv) and do nothing'))
       .example('$0 apply --dry-run', 'the moves the edited inventory asks for, as a plan; nothing done')
       .example('$0 apply', 'on each server after editing the inventory (first run: just records it)')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     if (argv['dry-run']) return printPlan(await planApply(site, { from: argv.from }), argv.json);
     const r = await applyInventory(site, { exec: createExec(log), from: argv.from });
     if (argv.json) printJson(r);

@@ -12,9 +12,11 @@ import { copyToDrive, listDrives } from '../../lib/tiers/offsite/usb.js';
 import { formatUsbPlan, planUsb } from '../../lib/tiers/offsite/usb-plan.js';
 import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
 import { loadInventory } from '../../lib/site/load.js';
-import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, clockOf, loadSite, makeLogger, nowOf, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
+import { commandGroup } from '../command-group.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal, run } from '../lifecycle.js';
+import { backupServerOption, dryRunOption, jsonOption } from '../options.js';
 
 interface UsbArgs extends GlobalArgs {
   'dry-run'?: boolean;
@@ -77,20 +79,18 @@ const usb: CommandModule<GlobalArgs, UsbArgs> = {
     y
       .positional('mount', { type: 'string', demandOption: true, describe: 'Mount point of the drive' })
       .positional('servers', { type: 'string', array: true, describe: 'Servers to copy (default: offsite.servers, else every server this backup server pulls)' })
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, hostname, the only one)' })
+      .option('backup-server', backupServerOption())
       .option('init', { type: 'boolean', describe: 'Make a non-empty drive without a label file a tierback drive (nothing is deleted)' })
       .option('label', { type: 'string', describe: 'Label written at first use, e.g. "offsite-a" (default drive-<id>)' })
       .option('keep', intOption('keep', { min: 1, max: 10000 }, { describe: 'Snapshots per server kept on the drive (default offsite.drive_keep)' }))
       .option('not-a-mountpoint', { type: 'boolean', describe: 'Allow a folder that is not a mount point' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print what would be copied, switched and removed on the drive (the rsync as argv) and do nothing' })
+      .option('json', jsonOption())
+      .option('dry-run', dryRunOption('Print what would be copied, switched and removed on the drive (the rsync as argv) and do nothing'))
       .example('$0 offsite usb /media/offsite --dry-run', 'what the copy would write and remove on the drive; nothing done')
       .example('$0 offsite usb /media/offsite --label offsite-a', 'first use of a new drive: label it and copy every server')
       .example('$0 offsite usb /media/offsite zg-3.softxs.ch', 'copy one server to the drive now plugged in')
       .epilog(`The drive gets <mount>/tierback-drive.json at first use, <mount>/snapshots/<server>/<stamp>/ and\n<mount>/remote/<server> -> the newest copy. Unchanged files are hardlinks to the previous copy on the same drive.\nHistory: <partition>/history/backup-offsite-usb-<label>-<yyyymmdd>. See docs/offsite.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const b = resolveBackupServer(site, argv['backup-server']);
     const usbOpts = { ...clockOf(argv), servers: argv.servers, init: argv.init, label: argv.label, allowNotMountpoint: argv['not-a-mountpoint'], ...(argv.keep !== undefined ? { keep: argv.keep } : {}) };
     if (argv['dry-run']) {
@@ -114,12 +114,11 @@ const drives: CommandModule<GlobalArgs, DrivesArgs> = {
   describe: 'Which USB drive holds what, from when, and which is overdue to be swapped',
   builder: (y) =>
     y
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('backup-server', backupServerOption('Which backup server this host is'))
+      .option('json', jsonOption())
       .example('$0 offsite drives', 'the drive in service and the drives away')
       .epilog(`Exit 1 when the drive in service is overdue (offsite.swap_after).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const list = await listDrives(site, resolveBackupServer(site, argv['backup-server']), nowOf(argv));
     if (argv.json) printJson(list);
     else if (list.length === 0) out('no drive written yet (`tierback offsite usb MOUNT` writes one)');
@@ -150,19 +149,17 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     y
       .positional('remote', { type: 'string', demandOption: true, describe: 'A target of offsite.targets, or an rclone remote:path' })
       .positional('servers', { type: 'string', array: true, describe: 'Servers to push (default: the target\'s servers, offsite.servers, else every server pulled)' })
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is' })
+      .option('backup-server', backupServerOption('Which backup server this host is'))
       .option('config', { type: 'string', describe: 'rclone config file (else the target\'s rclone_config, offsite.rclone_config)' })
       .option('force', { type: 'boolean', describe: 'Push even when the target already holds the current snapshot' })
       .option('unencrypted', { type: 'boolean', describe: 'Push without age encryption (only if the storage is trusted)' })
       .option('cycle', { type: 'string', choices: [...OFFSITE_CYCLES], describe: 'File the copy under this cycle instead of the computed one' })
       .option('dry-run', { type: 'boolean', describe: 'Print the commands, run nothing' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 offsite push s3-main', 'push every server to the target "s3-main" of the inventory')
       .example('$0 offsite push box:backups/softxs --config /etc/tierback/rclone.conf', 'any rclone remote')
       .epilog(`Objects: <remote>/<cycle>/<server>/<stamp>/<vm>.tar.gz.age, then tierback-manifest.json last\n(layout dated: <remote>/<server>/<yyyymmdd>/..., days older than keep_days removed after each push).\nDecrypt with the age identity kept apart from the backups (docs/offsite.md#restore).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const b = resolveBackupServer(site, argv['backup-server']);
     const target = resolveTarget(site, argv.remote, { config: argv.config });
     const exec = createExec(log, { dryRun: argv['dry-run'] });
@@ -185,8 +182,7 @@ const lifecycle: CommandModule<GlobalArgs, LifecycleArgs> = {
       .option('storage-class', { type: 'string', default: 'GLACIER', describe: 'Storage class of transitions' })
       .example('$0 offsite lifecycle s3-main > lifecycle.json', 'then: aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration file://lifecycle.json')
       .epilog(`Expiration of a cycle kept N times: N x period + 1 day (daily 1, weekly 7, monthly 31, quarterly 92, yearly 366).\nSee docs/offsite.md#cycles.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const r = targetLifecycle(site, argv.target, { ...(argv.prefix !== undefined ? { prefix: argv.prefix } : {}), ...(argv['transition-days'] !== undefined ? { transitionDays: argv['transition-days'] } : {}), ...(argv['storage-class'] ? { storageClass: argv['storage-class'] } : {}) });
     for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
     printJson(r.lifecycle);
@@ -201,12 +197,10 @@ const ls: CommandModule<GlobalArgs, LsArgs> = {
     y
       .positional('target', { type: 'string', demandOption: true, describe: 'A target of offsite.targets, or an rclone remote:path' })
       .option('config', { type: 'string', describe: 'rclone config file' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 offsite ls s3-main', 'what can be restored from s3-main')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const snaps = await listRemoteSnapshots(createExec(log), resolveTarget(site, argv.target, { config: argv.config }));
     if (argv.json) printJson(snaps);
     else out(table(['SERVER', 'SNAPSHOT', 'CYCLE', 'STATE', 'OBJECTS'], snaps.map((s) => [s.server, s.stamp, s.cycle, s.complete ? 'complete' : 'INCOMPLETE', s.objects.filter((o) => o.includes('.tar')).join(' ')])));
@@ -225,7 +219,7 @@ const get: CommandModule<GlobalArgs, GetArgs> = {
       .option('identity', { type: 'string', describe: 'age identity (private key) file, for encrypted targets' })
       .option('snapshot', { type: 'string', describe: 'Snapshot stamp (default: the newest complete copy)' })
       .option('config', { type: 'string', describe: 'rclone config file' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 offsite get /media/offsite zg-3.softxs.ch/web/v2.softxs.ch/hydro/db --to /tmp/restore', 'a dump folder from a drive')
       .example('$0 offsite get s3-main zg-3.softxs.ch/web/v2.softxs.ch/hydro/db/hydro-2026-03-01T013000Z.sql.gz --to /tmp/r --identity /root/offsite.key', 'one dump from object storage')
       .epilog(`Without the inventory, give an rclone remote:path and --config. The manual way: docs/offsite.md#restore.\n\n${EXIT_CODES_EPILOG}`) as never,
@@ -240,22 +234,14 @@ const get: CommandModule<GlobalArgs, GetArgs> = {
   }),
 };
 
-export const offsiteCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const offsiteCommand = commandGroup({
   command: 'offsite <command>',
   describe: 'Offsite tier: USB drives and object storage (rclone), encrypted with age',
-  builder: (y) =>
-    y
-      .command(usb)
-      .command(drives)
-      .command(push)
-      .command(lifecycle)
-      .command(ls)
-      .command(get)
-      .demandCommand(1)
-      .example('$0 offsite drives', 'which USB drive is in service, which is due to be swapped')
-      .example('$0 offsite usb /media/offsite', 'copy each server\'s current snapshot onto the mounted drive')
-      .example('$0 offsite push s3-main --dry-run', 'what an encrypted push to object storage would send')
-      .example('$0 offsite ls s3-main', 'the copies a target holds, complete or not')
-      .epilog(EXIT_CODES_EPILOG),
-  handler: () => undefined,
-};
+  subcommands: [usb, drives, push, lifecycle, ls, get],
+  examples: [
+    ['$0 offsite drives', 'which USB drive is in service, which is due to be swapped'],
+    ['$0 offsite usb /media/offsite', 'copy each server\'s current snapshot onto the mounted drive'],
+    ['$0 offsite push s3-main --dry-run', 'what an encrypted push to object storage would send'],
+    ['$0 offsite ls s3-main', 'the copies a target holds, complete or not'],
+  ],
+});

@@ -1,9 +1,9 @@
 /** `tierback orphans`: backup folders no inventory entry owns, and apps with no backup folder. */
 import type { CommandModule } from 'yargs';
 import { findOrphans } from '../../lib/features/orphans/index.js';
-import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, inventoryLine, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   root: string;
@@ -16,14 +16,13 @@ export const orphansCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Backup folders on this machine that no inventory entry owns, and active apps with no backup folder',
   builder: (y) =>
     y
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
+      .option('root', rootOption())
       .option('server', { type: 'string', describe: 'This machine is this server: check only its partition, and every one of its apps' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 orphans', 'on a server or backup server')
       .example('$0 orphans --server zg-3.softxs.ch --json', '')
       .epilog(`Lists only; deletes nothing. Exit status 0 when nothing is found, 1 when something is.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const r = await findOrphans(site, { root: argv.root, server: argv.server });
     const found = r.orphans.length + r.missing.length > 0;
     if (argv.json) printJson(r);

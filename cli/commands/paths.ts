@@ -2,9 +2,9 @@
 import type { CommandModule } from 'yargs';
 import { findApp } from '../../lib/model/inventory/model.js';
 import { appPaths } from '../../lib/model/paths.js';
-import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, table, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, inventoryLine, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -17,11 +17,10 @@ export const pathsCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 paths hydro -i inventory/example.yaml', 'where the Hydro demo is backed up')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const app = findApp(site, argv.app);
     const paths = appPaths(site, app);
     if (argv.json) {

@@ -4,8 +4,9 @@ import { ExitCode } from '../../lib/base/errors.js';
 import { formatLocal } from '../../lib/tiers/retention/calendar.js';
 import { describePolicy } from '../../lib/tiers/retention/policy.js';
 import { HOST_ENV, prune, resolveNow, type PruneReport, type PruneResult } from '../../lib/tiers/retention/index.js';
-import { EXIT_CODES_EPILOG, inventoryLine, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, inventoryLine, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
+import { interruptSignal } from '../lifecycle.js';
+import { dryRunOption, jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   'dry-run'?: boolean;
@@ -49,21 +50,19 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Apply retention: remove old snapshots (backup servers) and database dumps (app servers), keep what the policies say',
   builder: (y) =>
     y
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Show what would be kept and removed; remove nothing, write no history' })
+      .option('dry-run', dryRunOption('Show what would be kept and removed; remove nothing, write no history'))
       .option('explain', { type: 'boolean', describe: 'Give every rule that keeps each backup (e.g. "daily #3 (2025-12-29), weekly #1 (2026-W01)")' })
       .option('server', { type: 'string', describe: 'Only the snapshots of this pulled server (tier remote)' })
       .option('app', { type: 'string', describe: 'Only the dumps of this app (tier local)' })
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only dumps (local) or only snapshots (remote)' })
       .option('host', { type: 'string', describe: `The inventory server this machine is (else $${HOST_ENV}, else the host name)` })
-      .option('json', { type: 'boolean', describe: 'The result as JSON' })
+      .option('json', jsonOption('The result as JSON'))
       .example('$0 prune --dry-run --explain', 'what would go, and why everything else stays')
       .example('$0 prune --server zg-3.softxs.ch', 'prune the snapshots of zg-3 on this backup server')
       .example('$0 prune --app hydro --tier local', 'prune the Hydro database dumps on this app server')
       .example('TIERBACK_NOW=2026-01-01T00:00:00+01:00 $0 prune -n --host odin.softxs.ch', 'replay a prune at a given time on a given host')
       .epilog(`Policies, buckets and safety rules: docs/retention.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const now = resolveNow(argv.now);
     const dryRun = argv['dry-run'] ?? false;
     const report = await prune(site, { host: argv.host, tier: argv.tier, server: argv.server, app: argv.app, now, dryRun, log, signal: interruptSignal() });

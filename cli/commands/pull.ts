@@ -3,12 +3,13 @@ import type { CommandModule } from 'yargs';
 import { monitorHooks } from '../../lib/features/monitor/index.js';
 import { exitCodeFor } from '../../lib/model/outcome.js';
 import { resolveBackupServer, runPulls, type PullOutcome, type PullProgress } from '../../lib/tiers/pull/pull.js';
-import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, clockOf, nowOf, out, printJson, runOnSite, table, type GlobalArgs } from '../context.js';
 import { formatPullPlan, planPulls } from '../../lib/tiers/pull/plan.js';
 import { EtaEstimator, formatEta } from '../../lib/base/progress.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { interruptSignal } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { backupServerOption, dryRunOption, jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   servers?: string[];
@@ -40,9 +41,9 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('servers', { type: 'string', array: true, describe: 'Servers to pull (default: every server this backup server pulls)' })
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, else the hostname, else the only one)' })
-      .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (paths written and replaced, every rsync as argv) and do nothing: no lock, no history, no contact with the server' })
+      .option('backup-server', backupServerOption('Which backup server this host is (else $TIERBACK_HOST, else the hostname, else the only one)'))
+      .option('json', jsonOption('Outcomes (or plans with --dry-run) as JSON'))
+      .option('dry-run', dryRunOption('Print the plan (paths written and replaced, every rsync as argv) and do nothing: no lock, no history, no contact with the server'))
       .option('progress', { type: 'boolean', describe: 'Show rsync progress (default: on when stderr is a terminal)' })
       .option('concurrency', intOption('concurrency', { min: 1, max: 64 }, { describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' }))
       .option('streams', intOption('streams', { min: 1, max: 64 }, { describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' }))
@@ -57,9 +58,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 pull zg-3.softxs.ch --dry-run', 'the plan: folders it would write and switch, and each rsync as argv')
       .example('$0 pull --streams 1', 'one rsync per server instead of one per top-level folder')
       .epilog(`Each server is pulled into <partition>/snapshots/<server>/<stamp>.partial, renamed when complete, and\n<partition>/remote/<server> is switched to it atomically. A failed pull keeps the previous snapshot current\nand is written to <partition>/history/backup-pull-<server>-<yyyymmdd>. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const backupServer = resolveBackupServer(site, argv['backup-server']);
     if (argv['dry-run']) {
       const plans = await planPulls(site, backupServer, { servers: argv.servers, now: nowOf(argv).now ?? new Date(), ...(argv.streams !== undefined ? { streams: argv.streams } : {}), connectTimeoutS: argv['connect-timeout'] ?? 30, progress: argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json) });

@@ -2,10 +2,9 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { writeHtmlReport } from '../../lib/features/report/index.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, type GlobalArgs, nowOf } from '../context.js';
+import { EXIT_CODES_EPILOG, nowOf, out, runOnSite, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { intOption } from '../int-option.js';
-import { run } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs, MachineArgs {
@@ -22,8 +21,7 @@ export const reportCommand: CommandModule<GlobalArgs, Args> = {
       .option('days', intOption('days', { min: 1, max: 3660 }, { default: 30, describe: 'Days shown in the grid' }))
       .example('$0 report --html /var/www/backups/index.html', 'from cron, after the pulls')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const file = path.resolve(argv.html);
     const data = await writeHtmlReport(site, file, { ...machineOptions(argv), ...nowOf(argv), days: argv.days ?? 30 });
     out(`wrote ${file}: ${data.rows.length} rows, ${data.failures.length} failures in ${data.days.length} days`);

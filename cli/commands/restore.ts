@@ -6,9 +6,9 @@ import { findApp } from '../../lib/model/inventory/model.js';
 import { readPasswordFile } from '../../lib/tiers/engines/common.js';
 import { describePoint } from '../../lib/tiers/restore/points.js';
 import { restoreDatabase, restoreFiles, type RestoreResult } from '../../lib/tiers/restore/restore.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { intOption } from '../int-option.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
+import { interruptSignal } from '../lifecycle.js';
+import { backupServerOption, dbConnectionOptions, dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   app: string;
@@ -65,23 +65,27 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       .positional('app', { type: 'string', demandOption: true, describe: 'App name from the inventory' })
       .option('at', { type: 'string', describe: 'latest (default); a day (2026-02-01: newest backup of that day or before); a time ("2026-02-01 14:05", in the site\'s timezone; or ending in Z or +01:00, as list prints); or a snapshot stamp (2026-02-01T030000Z)' })
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier (the VM\'s folder) or remote snapshots' })
-      .option('backup-server', { type: 'string', describe: 'Only snapshots of this backup server' })
+      .option('backup-server', backupServerOption('Only snapshots of this backup server'))
       .option('path', { type: 'string', describe: 'A file or folder inside the backup folder (e.g. files/reports/q1.txt); default all' })
       .option('to', { type: 'string', describe: 'Folder to restore into (must not hold the files already, unless --overwrite)' })
       .option('to-server', { type: 'string', describe: 'Restore over SSH to this server of the inventory (its ssh settings and pinned host key)' })
       .option('database', { type: 'string', describe: 'Load the dump into this NEW database (MySQL/PostgreSQL name, or SQLite file path)' })
       .option('db', { type: 'string', describe: 'Which database\'s dumps, when the app has several' })
-      .option('db-host', { type: 'string', describe: 'Database host (default: the app\'s own settings)' })
-      .option('db-port', intOption('db-port', { min: 1, max: 65535 }, { describe: 'Database port' }))
-      .option('db-socket', { type: 'string', describe: 'Database socket (MySQL) or socket folder (PostgreSQL)' })
-      .option('db-user', { type: 'string', describe: 'Database user' })
-      .option('db-password-file', { type: 'string', describe: 'File whose first line is the database password' })
+      .options(
+        dbConnectionOptions({
+          host: 'Database host (default: the app\'s own settings)',
+          port: 'Database port',
+          socket: 'Database socket (MySQL) or socket folder (PostgreSQL)',
+          user: 'Database user',
+          passwordFile: 'File whose first line is the database password',
+        }),
+      )
       .option('in-place', { type: 'boolean', describe: 'Restore over the live app (files, maildir) or the live database; asks for confirmation' })
       .option('yes', { type: 'boolean', describe: 'Confirm --in-place without asking (scripts)' })
       .option('overwrite', { type: 'boolean', describe: 'Allow writing over files already in --to' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the commands and do nothing' })
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
-      .option('json', { type: 'boolean', describe: 'The result as JSON' })
+      .option('dry-run', dryRunOption('Print the commands and do nothing'))
+      .option('root', rootOption())
+      .option('json', jsonOption('The result as JSON'))
       .example('$0 restore docs --path files/report.txt --to /tmp/r', 'one file, newest backup')
       .example('$0 restore shop --at 2026-02-01 --tier remote --to /tmp/shop', 'the whole app as it was on 1 February, from a snapshot')
       .example('$0 restore shop --database /tmp/shop.sqlite3', 'the newest SQLite dump into a new file')
@@ -89,9 +93,7 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 restore docs --to /srv/restore --to-server app1.example.org', 'from a backup server to the app\'s server over SSH')
       .example('$0 restore docs --in-place --path files/a.txt', 'put one file back into the live app (asks first)')
       .epilog(`Every restore prints the plain commands it ran. The live app is never written unless --in-place is given and confirmed (exit 6 otherwise).\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const app = findApp(site, argv.app);
     if (argv.database && (argv.path || argv.to || argv['to-server'])) throw new UsageError('--database loads a dump; it does not go with --path, --to or --to-server');
     let confirmed = argv.yes ?? false;

@@ -7,9 +7,9 @@ import { clockOf as minuteClock, describeLate, layoutServerJobs } from '../../li
 import { installSchedule } from '../../lib/features/schedule/install.js';
 import { renderCron, renderSystemd } from '../../lib/features/schedule/render.js';
 import { ensureVmFolders } from '../../lib/tiers/jobs/vmfolders.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, nowOf, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   host?: string;
@@ -29,11 +29,11 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('host', { type: 'string', describe: 'VM name or server fqdn (default: this machine\'s host name)' })
       .option('format', { choices: ['cron', 'systemd'] as const, default: 'cron' as const, describe: 'cron.d file or systemd service+timer units' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'With --install: print the files it would write, leave or remove, the folders it would create and the commands it would run, and do none of it' })
+      .option('dry-run', dryRunOption('With --install: print the files it would write, leave or remove, the folders it would create and the commands it would run, and do none of it'))
       .option('install', { type: 'boolean', describe: 'Write /etc/cron.d/tierback or /etc/systemd/system/tierback-*.{service,timer} (idempotent); on a server, also create <partition>/local/<vm> (0700) for each of its VMs' })
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Install below this folder instead of / (for tests and images; $TIERBACK_ROOT)' })
+      .option('root', rootOption('Install below this folder instead of / (for tests and images; $TIERBACK_ROOT)'))
       .option('activate', { type: 'boolean', describe: 'systemd: daemon-reload and enable --now the timers (default: when --root is /)' })
-      .option('json', { type: 'boolean', describe: 'The plan as JSON' })
+      .option('json', jsonOption('The plan as JSON'))
       .option('check', { type: 'boolean', describe: 'Say which app jobs of the host\'s server will not end before its first pull, and by how much (exit 1 if any)' })
       .example('$0 schedule web', 'the cron.d lines of the app jobs of VM web')
       .example('$0 schedule odin.softxs.ch --format systemd', 'pull, prune, drill, offsite push and status timers of a backup server')
@@ -41,9 +41,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 schedule --install', 'install the schedule of this machine into /etc/cron.d/tierback')
       .example('$0 schedule zg-3.softxs.ch --check', 'which app jobs of server zg-3 will not be done before its pull')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const host = planSchedule(site, argv.host).server;
     // Job durations from the history visible here (the server, or a backup server that pulls it).
     const durations = await recentJobDurations(site, host, nowOf(argv));

@@ -4,9 +4,9 @@ import type { CommandModule } from 'yargs';
 import { ExitCode } from '../../lib/base/errors.js';
 import { usersFile } from '../../lib/features/web/accounts.js';
 import { startServer } from '../../lib/features/web/server.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, type GlobalArgs, nowOf } from '../context.js';
+import { EXIT_CODES_EPILOG, nowOf, out, runOnSite, type GlobalArgs } from '../context.js';
 import { intOption } from '../int-option.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { interruptSignal } from '../lifecycle.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
@@ -36,8 +36,7 @@ export const serveCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 serve', 'on http://127.0.0.1:8080, for an SSH tunnel or a reverse proxy')
       .example('$0 serve --behind-proxy', 'nginx or Caddy in front (docs/web.md)')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const users = usersFile(argv.users);
     const tls = argv['tls-cert'] || argv['tls-key'] ? { cert: path.resolve(argv['tls-cert'] ?? ''), key: path.resolve(argv['tls-key'] ?? '') } : undefined;
     const given = nowOf(argv).now;

@@ -4,9 +4,10 @@ import { exitCodeFor } from '../../lib/model/outcome.js';
 import { authorizeLines } from '../../lib/tiers/ssh/authorize.js';
 import { sshCheck, type SshCheckResult } from '../../lib/tiers/ssh/check.js';
 import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
+import { commandGroup } from '../command-group.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { backupServerOption, jsonOption } from '../options.js';
 
 interface CheckArgs extends GlobalArgs {
   servers?: string[];
@@ -32,14 +33,12 @@ const check: CommandModule<GlobalArgs, CheckArgs> = {
   builder: (y) =>
     y
       .positional('servers', { type: 'string', array: true, describe: 'Servers to check (default: every server this backup server pulls over SSH)' })
-      .option('backup-server', { type: 'string', describe: 'Which backup server this host is (else $TIERBACK_HOST, hostname, the only one)' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('backup-server', backupServerOption())
+      .option('json', jsonOption())
       .example('$0 ssh check zg-3.softxs.ch', 'check one server')
       .example('$0 ssh check', 'check every server this backup server pulls')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const servers = argv.servers?.length ? argv.servers : resolveBackupServer(site, argv['backup-server']).pulls.filter((p) => p.transport === 'ssh').map((p) => p.server);
     const results: SshCheckResult[] = [];
     for (const s of servers) results.push(await sshCheck(site, s, { log }));
@@ -63,11 +62,10 @@ const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
       .option('source', { type: 'string', describe: 'Only for this source server' })
       .option('key', { type: 'string', describe: 'The backup server\'s public key file (default: <servers[].ssh.identity>.pub, else ~/.ssh/id_ed25519.pub)' })
       .option('from', { type: 'string', describe: 'Limit the key to these client addresses (authorized_keys from="...")' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'one line per server odin pulls; append each to root\'s ~/.ssh/authorized_keys on that server')
       .epilog(`Then set servers[].ssh.rrsync: true for those servers. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const lines = await authorizeLines(site, argv['backup-server'], { source: argv.source, keyFile: argv.key, from: argv.from });
     if (argv.json) printJson(lines);
     else for (const l of lines) out(`# on ${l.server}: append to ~${l.user}/.ssh/authorized_keys (read-only rsync of ${l.readOnly})\n${l.line}`);
@@ -75,16 +73,12 @@ const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
   }),
 };
 
-export const sshCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const sshCommand = commandGroup({
   command: 'ssh <command>',
   describe: 'SSH set-up of pulls: check connections and host keys, print restricted authorized_keys lines',
-  builder: (y) =>
-    y
-      .command(check)
-      .command(authorize)
-      .demandCommand(1)
-      .example('$0 ssh check', 'on a backup server: reach every server it pulls, check host keys and free space')
-      .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'the read-only authorized_keys lines for odin\'s key')
-      .epilog(EXIT_CODES_EPILOG),
-  handler: () => undefined,
-};
+  subcommands: [check, authorize],
+  examples: [
+    ['$0 ssh check', 'on a backup server: reach every server it pulls, check host keys and free space'],
+    ['$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'the read-only authorized_keys lines for odin\'s key'],
+  ],
+});

@@ -6,6 +6,7 @@ import { checkResult, CheckCode, siteStatus, type StatusReport, type StatusRow, 
 import { EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, table, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { run } from '../lifecycle.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs, MachineArgs {
   apps?: string[];
@@ -57,7 +58,7 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
       .positional('apps', { type: 'string', array: true, describe: 'App names (default: every active or paused app)' })
       .option('tier', { choices: ['local', 'remote', 'offsite', 'all'] as const, default: 'all' as const, describe: 'Which tier to show' })
       .option('check', { type: 'boolean', describe: 'Nagios/Icinga plugin: one summary line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 status', 'every app on every tier this machine holds')
       .example('$0 status hydro --tier remote', 'one app, remote tier only')
       .example('$0 status --check', 'for check_by_ssh / NRPE')

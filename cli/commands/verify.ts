@@ -5,10 +5,10 @@ import { describePoint } from '../../lib/tiers/restore/points.js';
 import { exitCodeFor } from '../../lib/model/outcome.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { countedDrills, drillApps, selectDrillApps, type DrillOutcome } from '../../lib/tiers/restore/verify.js';
-import { clockOf, EXIT_CODES_EPILOG, loadSite, makeLogger, nowOf, out, printJson, type GlobalArgs } from '../context.js';
+import { EXIT_CODES_EPILOG, clockOf, nowOf, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { formatDrillPlan, planDrills } from '../../lib/tiers/restore/drill-plan.js';
-import { intOption } from '../int-option.js';
-import { interruptSignal, run } from '../lifecycle.js';
+import { interruptSignal } from '../lifecycle.js';
+import { backupServerOption, dbConnectionOptions, dryRunOption, jsonOption, rootOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   apps: string[];
@@ -43,26 +43,28 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('apps', { type: 'string', array: true, default: [], describe: 'App names from the inventory' })
       .option('all', { type: 'boolean', describe: 'Every active app with a backup visible here' })
-      .option('backup-server', { type: 'string', describe: 'On a backup server: drill its snapshots of the servers it pulls' })
+      .option('backup-server', backupServerOption('On a backup server: drill its snapshots of the servers it pulls'))
       .option('tier', { choices: ['local', 'remote'] as const, describe: 'Only the local tier or only snapshots' })
       .option('load', { type: 'boolean', default: true, describe: 'Load dumps into scratch databases (--no-load: checksums and completeness only)' })
-      .option('db-host', { type: 'string', describe: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)' })
-      .option('db-port', intOption('db-port', { min: 1, max: 65535 }, { describe: 'Its port' }))
-      .option('db-socket', { type: 'string', describe: 'Its socket (MySQL) or socket folder (PostgreSQL)' })
-      .option('db-user', { type: 'string', describe: 'User allowed to create and drop tierback_drill_* databases' })
-      .option('db-password-file', { type: 'string', describe: 'File whose first line is that user\'s password' })
+      .options(
+        dbConnectionOptions({
+          host: 'Scratch database server for MySQL/PostgreSQL dumps (default: the app\'s own settings; snapshots: not loaded without it)',
+          port: 'Its port',
+          socket: 'Its socket (MySQL) or socket folder (PostgreSQL)',
+          user: 'User allowed to create and drop tierback_drill_* databases',
+          passwordFile: 'File whose first line is that user\'s password',
+        }),
+      )
       .option('scratch', { type: 'string', describe: 'Folder for scratch copies (default the temp folder)' })
-      .option('root', { type: 'string', default: process.env['TIERBACK_ROOT'] || '/', describe: 'Look below this folder instead of / ($TIERBACK_ROOT)' })
-      .option('json', { type: 'boolean', describe: 'Outcomes (or plans with --dry-run) as JSON' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Print the plan (point, history file, scratch folder, the copy as argv, the checks and loads) and do nothing' })
+      .option('root', rootOption())
+      .option('json', jsonOption('Outcomes (or plans with --dry-run) as JSON'))
+      .option('dry-run', dryRunOption('Print the plan (point, history file, scratch folder, the copy as argv, the checks and loads) and do nothing'))
       .example('$0 verify shop', 'drill one app')
       .example('$0 verify shop --dry-run', 'which backup it would drill, and how; nothing copied, loaded or recorded')
       .example('$0 verify --all', 'every app with a backup here (cron: weekly)')
       .example('$0 verify --all --backup-server backup1.example.org', 'what `tierback schedule` installs on a backup server')
       .epilog(`Results go to history (kind=verify tier=drill): a failed drill turns the app red in \`tierback status\`.\nExit 0 all passed, 1 failed, 5 some failed.\n\n${EXIT_CODES_EPILOG}`) as never,
-  handler: run(async (argv) => {
-    const log = makeLogger(argv);
-    const site = await loadSite(argv, log);
+  handler: runOnSite(async (argv, site, log) => {
     const apps = selectDrillApps(site, argv.apps, { all: argv.all ?? false, backupServer: argv['backup-server'] });
     const password = argv['db-password-file'] ? (await readFile(argv['db-password-file'], 'utf8')).split('\n')[0] : undefined;
     const connection = { host: argv['db-host'], port: argv['db-port'], socket: argv['db-socket'], user: argv['db-user'], password };

@@ -1,9 +1,9 @@
 /** `tierback which PATH`: the reverse lookup. */
 import type { CommandModule } from 'yargs';
 import { whichPathOrThrow, type PathOwner } from '../../lib/model/paths.js';
-import { EXIT_CODES_EPILOG, loadSite, makeLogger, out, printJson, type GlobalArgs } from '../context.js';
-import { run } from '../lifecycle.js';
+import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
   path: string;
@@ -29,12 +29,11 @@ export const whichCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('path', { type: 'string', demandOption: true, describe: 'An absolute path under a partition or a VM mount' })
-      .option('json', { type: 'boolean', describe: 'As JSON' })
+      .option('json', jsonOption())
       .example('$0 which /v01/backup/local/web/v2.softxs.ch/hydro/db', '')
       .example('$0 which /v01/backup/remote/zg-3.softxs.ch/web/v2.softxs.ch/hydro', '')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: run(async (argv) => {
-    const site = await loadSite(argv, makeLogger(argv));
+  handler: runOnSite(async (argv, site) => {
     const owners = whichPathOrThrow(site, argv.path);
     if (argv.json) {
       printJson(owners);
