@@ -5,34 +5,19 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../../../../lib/model/convention.js';
 import { appendRecord, newRunId } from '../../../../lib/model/history.js';
 import type { ApplyPlan } from '../../../../lib/features/move/plan.js';
 import { tierback } from '../../../helpers/cli.js';
 import { sshEntry, startSshdWithClient, type Sshd } from '../../../helpers/sshd.js';
+import { writeMoveInventories } from '../../../helpers/move-site.js';
 import { makeTree, tempDir } from '../../../helpers/tree.js';
 import { treeState } from '../../../helpers/treestate.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 let sshd: (Sshd & { identity: string }) | undefined;
-
-function inventory(pa: string, pb: string, hydro: string, ssh = ''): string {
-  return `version: 1
-defaults: { timezone: UTC }
-servers:
-  - { fqdn: a.example.org, partition: ${pa} }
-  - { fqdn: b.example.org, partition: ${pb}${ssh} }
-vms:
-  - { name: web, server: a.example.org }
-  - { name: intern, server: a.example.org }
-  - { name: web2, server: b.example.org }
-apps:
-  - { name: hydro, ${hydro}, path: /srv/hydro, type: files }
-`;
-}
 
 /** Server a (dir/sub/a) with hydro in VM web and two days of history; inventories before and after moving hydro to `to`. */
 async function moveCase(sub: string, to: string, ssh = ''): Promise<{ root: string; pa: string; pb: string; oldInv: string; newInv: string }> {
@@ -45,10 +30,7 @@ async function moveCase(sub: string, to: string, ssh = ''): Promise<{ root: stri
     const start = new Date(`${day}T01:30:00Z`);
     await appendRecord(C.jobHistoryDir(pa, 'web'), { run: newRunId(start), name: 'hydro', kind: 'job', tier: 'local', status: 'ok', start, end: start, files: 2, mb: 0.001 }, 'UTC');
   }
-  const oldInv = path.join(root, 'old.yaml');
-  const newInv = path.join(root, 'new.yaml');
-  await writeFile(oldInv, inventory(pa, pb, 'server: a.example.org, vm: web, relpath: v2.example.org/hydro', ssh));
-  await writeFile(newInv, inventory(pa, pb, to, ssh));
+  const { oldInv, newInv } = await writeMoveInventories(root, pa, pb, to, ssh);
   return { root, pa, pb, oldInv, newInv };
 }
 

@@ -12,27 +12,14 @@ import * as C from '../../../../lib/model/convention.js';
 import { appendRecord, newRunId, readHistory } from '../../../../lib/model/history.js';
 import { tierback } from '../../../helpers/cli.js';
 import { sshEntry, startSshdWithClient, type Sshd } from '../../../helpers/sshd.js';
+import { HYDRO_ON_WEB, moveInventory, writeMoveInventories } from '../../../helpers/move-site.js';
 import { makeTree, tempDir } from '../../../helpers/tree.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 let sshd: (Sshd & { identity: string }) | undefined;
 
-function inventory(pa: string, pb: string, hydro: string, ssh = ''): string {
-  return `version: 1
-defaults: { timezone: UTC }
-servers:
-  - { fqdn: a.example.org, partition: ${pa} }
-  - { fqdn: b.example.org, partition: ${pb}${ssh} }
-vms:
-  - { name: web, server: a.example.org }
-  - { name: intern, server: a.example.org }
-  - { name: web2, server: b.example.org }
-apps:
-  - { name: hydro, ${hydro}, path: /srv/hydro, type: files }
-  - { name: www, server: a.example.org, vm: web, path: /srv/www, relpath: www.example.org, type: files }
-`;
-}
+const WWW = '  - { name: www, server: a.example.org, vm: web, path: /srv/www, relpath: www.example.org, type: files }\n';
 
 async function seed(pa: string): Promise<void> {
   const app = C.localAppDir(pa, 'web', 'v2.example.org/hydro');
@@ -52,10 +39,7 @@ async function moveCase(sub: string, to: string, ssh = ''): Promise<{ pa: string
   const pa = path.join(dir, sub, 'a');
   const pb = path.join(dir, sub, 'b');
   await seed(pa);
-  const oldInv = path.join(dir, sub, 'old.yaml');
-  const newInv = path.join(dir, sub, 'new.yaml');
-  await writeFile(oldInv, inventory(pa, pb, 'server: a.example.org, vm: web, relpath: v2.example.org/hydro', ssh));
-  await writeFile(newInv, inventory(pa, pb, to, ssh));
+  const { oldInv, newInv } = await writeMoveInventories(path.join(dir, sub), pa, pb, to, ssh, WWW);
   return { pa, pb, oldInv, newInv };
 }
 
@@ -154,7 +138,7 @@ describe('move: same server, by editing one line', () => {
     const pa = path.join(dir, 's4/a');
     const inv = path.join(dir, 's4/inv.yaml');
     await mkdir(path.dirname(inv), { recursive: true });
-    await writeFile(inv, inventory(pa, path.join(dir, 's4/b'), 'server: a.example.org, vm: web, relpath: v2.example.org/hydro'));
+    await writeFile(inv, moveInventory(pa, path.join(dir, 's4/b'), HYDRO_ON_WEB, '', WWW));
     const r = await tierback(['move', 'www', '--from', inv, '-i', inv]);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /nothing to move/);
