@@ -3,7 +3,7 @@
  * (REFUSED) for each kind, writes nothing outside the partition, records the refusal in history
  * only where that is safe, and `tierback status` shows the app FAILED with the reason.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,25 +16,23 @@ import { runJob } from '../../../../lib/tiers/jobs/run.js';
 import { exitCodeFor } from '../../../../lib/model/outcome.js';
 import { UnsafePathError } from '../../../../lib/tiers/jobs/mountcheck.js';
 import { tierback } from '../../../helpers/cli.js';
-import { makeTree, tempDir } from '../../../helpers/tree.js';
+import { makeTree, useTempDir } from '../../../helpers/tree.js';
 import { appOf, jobSite } from '../../../helpers/jobsite.js';
 
 const SERVER = 'app1.test.example';
 
 describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const tmp = useTempDir('tierback-refuse-');
   let part: string;
   let web: string;
   let inv: string;
   before(async () => {
-    ({ dir: root, cleanup } = await tempDir('tierback-refuse-'));
-    part = path.join(root, 'partition');
+    part = path.join(tmp.dir, 'partition');
     web = path.join(part, 'local', 'web');
-    await makeTree(path.join(root, 'src'), { 'a.txt': 'alpha\n' });
+    await makeTree(path.join(tmp.dir, 'src'), { 'a.txt': 'alpha\n' });
     await mkdir(web, { recursive: true });
-    const src = path.join(root, 'src');
-    inv = path.join(root, 'inventory.yaml');
+    const src = path.join(tmp.dir, 'src');
+    inv = path.join(tmp.dir, 'inventory.yaml');
     await writeFile(
       inv,
       yaml.dump({
@@ -52,11 +50,10 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
       }),
     );
   });
-  after(() => cleanup());
 
   /** A fresh empty folder outside the partition, for a symlink to point to. */
   async function outside(name: string): Promise<string> {
-    const d = path.join(root, `outside-${name}`);
+    const d = path.join(tmp.dir, `outside-${name}`);
     await mkdir(d);
     return d;
   }
@@ -207,17 +204,14 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
 });
 
 describe('jobs seen from inside a VM (mount not under the partition)', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-  before(async () => ({ dir: root, cleanup } = await tempDir('tierback-refuse-vm-')));
-  after(() => cleanup());
+  const tmp = useTempDir('tierback-refuse-vm-');
   const log = silentLogger();
 
   it('refuses a symlinked <mount>/_history (exit 6 as an outcome), and trusts the mount itself as configured', async () => {
-    await makeTree(path.join(root, 'src'), { 'a.txt': 'alpha\n' });
-    const site = await jobSite(root, [{ name: 'docs', type: 'files', path: path.join(root, 'src'), relpath: 'docs.example.com' }]);
+    await makeTree(path.join(tmp.dir, 'src'), { 'a.txt': 'alpha\n' });
+    const site = await jobSite(tmp.dir, [{ name: 'docs', type: 'files', path: path.join(tmp.dir, 'src'), relpath: 'docs.example.com' }]);
     const app = appOf(site, 'docs');
-    const out = path.join(root, 'elsewhere');
+    const out = path.join(tmp.dir, 'elsewhere');
     await mkdir(out);
     await symlink(out, path.join(app.mount, '_history'));
     const o = await runJob(site, app, { log });
@@ -229,7 +223,7 @@ describe('jobs seen from inside a VM (mount not under the partition)', () => {
     assert.deepEqual(await readdir(out), []);
     await rm(path.join(app.mount, '_history'));
     // The mount (/backup in the VM) may itself be a symlink: it is the configured root.
-    const real = path.join(root, 'real-backup');
+    const real = path.join(tmp.dir, 'real-backup');
     await rm(app.mount, { recursive: true });
     await mkdir(real);
     await symlink(real, app.mount);
