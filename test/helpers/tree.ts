@@ -42,3 +42,15 @@ export function useTempDir(prefix = 'tierback-test-'): { readonly dir: string } 
   after(() => cleanup?.());
   return box;
 }
+
+/** For a suite whose tests each make their own temp site: `keep(made)` returns `made` and removes it (its `cleanup`) after the suite. */
+export function useCleanups(): <T extends { cleanup: () => Promise<void> }>(made: T) => T {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const c of cleanups) await c();
+  });
+  return (made) => {
+    cleanups.push(made.cleanup);
+    return made;
+  };
+}
