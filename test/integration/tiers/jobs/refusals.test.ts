@@ -62,6 +62,14 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     return tierback(['job', app, '-i', inv]);
   }
 
+  /** Runs the job of `app`: it must be refused (exit 6) with a message matching `why`. */
+  async function refusedJob(app: string, why: RegExp) {
+    const r = await job(app);
+    assert.equal(r.code, ExitCode.REFUSED, r.stderr);
+    assert.match(r.stderr, why);
+    return r;
+  }
+
   async function statusRow(app: string): Promise<{ state: string; reason: string }> {
     const r = await tierback(['status', app, '--tier', 'local', '--json', '--host', SERVER, '-i', inv]);
     const report = JSON.parse(r.stdout) as { rows: { app: string; state: string; reason: string }[] };
@@ -99,9 +107,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const host = path.join(part, 'local', '_host');
     await symlink(out, host);
     try {
-      const r = await job('hostapp');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, new RegExp(`${host} is a symlink to ${out}.*the server's own folder`));
+      await refusedJob('hostapp', new RegExp(`${host} is a symlink to ${out}.*the server's own folder`));
       assert.deepEqual(await readdir(out), []);
       const row = await statusRow('hostapp');
       assert.equal(row.state, 'FAILED');
@@ -115,9 +121,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const out = await outside('history');
     await symlink(out, path.join(web, '_history'));
     try {
-      const r = await job('docs');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /_history is a symlink.*the history folder/);
+      await refusedJob('docs', /_history is a symlink.*the history folder/);
       assert.deepEqual(await readdir(out), []);
       assert.deepEqual(await readdir(web), ['_history'], 'the backup was not written either');
       const row = await statusRow('docs');
@@ -136,9 +140,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const file = path.join(hist, historyFileName('docs', dayOf(new Date(), 'UTC')));
     await symlink(path.join(out, 'precious'), file);
     try {
-      const r = await job('docs');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /is a symlink.*docs's history file/);
+      await refusedJob('docs', /is a symlink.*docs's history file/);
       assert.equal(await readFile(path.join(out, 'precious'), 'utf8'), 'keep me\n');
     } finally {
       await rm(hist, { recursive: true });
@@ -149,9 +151,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const out = await outside('relpath');
     await symlink(out, path.join(web, 'a.example.com'));
     try {
-      const r = await job('deep');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /a\.example\.com is a symlink.*apps\[1\]\.relpath/);
+      await refusedJob('deep', /a\.example\.com is a symlink.*apps\[1\]\.relpath/);
       assert.deepEqual(await readdir(out), []);
       const lines = await historyLines(path.join(web, '_history'), 'deep');
       assert.equal(lines.length, 1);
@@ -169,9 +169,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     await mkdir(other);
     await symlink(other, path.join(web, 'docs.example.com'));
     try {
-      const r = await job('docs');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /docs\.example\.com is a symlink.*the app's backup folder/);
+      await refusedJob('docs', /docs\.example\.com is a symlink.*the app's backup folder/);
       assert.deepEqual(await readdir(other), []);
       assert.equal((await statusRow('docs')).state, 'FAILED');
     } finally {
@@ -184,9 +182,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const file = path.join(web, 'docs.example.com');
     await writeFile(file, 'not a backup\n');
     try {
-      const r = await job('docs');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /docs\.example\.com exists but is not a folder/);
+      const r = await refusedJob('docs', /docs\.example\.com exists but is not a folder/);
       assert.match(r.stderr, /hint: move it away/);
       assert.equal(await readFile(file, 'utf8'), 'not a backup\n');
     } finally {
