@@ -19,32 +19,25 @@ import { readMoveRecords } from '../../../../lib/model/places.js';
 import { resolveBackupServer, runPulls } from '../../../../lib/tiers/pull/pull.js';
 import { siteStatus } from '../../../../lib/features/status/index.js';
 import { tierback } from '../../../helpers/cli.js';
-import { generateKey, sshEntry, startSshd, type KeyPair, type Sshd } from '../../../helpers/sshd.js';
-import { tempDir } from '../../../helpers/tree.js';
+import { sshEntry, type Sshd } from '../../../helpers/sshd.js';
+import { startTwoServers, stopTwoServers, type TwoServers } from '../../../helpers/two-servers.js';
 
 const A = 'a.test';
 const B = 'b.test';
 const BACKUP = 'backup.test';
 const REL = 'wiki.example.org';
 
-let root: string;
-let cleanup: () => Promise<void>;
-let key: KeyPair;
-let sshdA: Sshd;
-let sshdB: Sshd;
-let srcA: string;
-let srcB: string;
-let backup: string;
+const two = {} as TwoServers;
 const inv: Record<1 | 2 | 3, string> = { 1: '', 2: '', 3: '' };
 
 function inventory(wiki: string): string {
-  const ssh = (d: Sshd) => JSON.stringify(sshEntry(d, key.private));
+  const ssh = (d: Sshd) => JSON.stringify(sshEntry(d, two.key.private));
   return `version: 1
 defaults: { timezone: UTC }
 servers:
-  - { fqdn: ${A}, partition: ${srcA}, ssh: ${ssh(sshdA)} }
-  - { fqdn: ${B}, partition: ${srcB}, ssh: ${ssh(sshdB)} }
-  - { fqdn: ${BACKUP}, partition: ${backup}, role: backup }
+  - { fqdn: ${A}, partition: ${two.srcA}, ssh: ${ssh(two.sshdA)} }
+  - { fqdn: ${B}, partition: ${two.srcB}, ssh: ${ssh(two.sshdB)} }
+  - { fqdn: ${BACKUP}, partition: ${two.backup}, role: backup }
 vms:
   - { name: va, server: ${A} }
   - { name: vb, server: ${A} }
@@ -59,7 +52,7 @@ backup_servers:
 `;
 }
 
-const places = { va: { partition: () => srcA, vm: 'va' }, vb: { partition: () => srcA, vm: 'vb' }, vc: { partition: () => srcB, vm: 'vc' } };
+const places = { va: { partition: () => two.srcA, vm: 'va' }, vb: { partition: () => two.srcA, vm: 'vb' }, vc: { partition: () => two.srcB, vm: 'vc' } };
 type Vm = keyof typeof places;
 
 /** A day's job of an app: its folder now holds that day's file, and its history says ok. */
@@ -98,26 +91,16 @@ async function wikiRow(file: string, day: number, time = '12:00') {
 }
 
 before(async () => {
-  ({ dir: root, cleanup } = await tempDir('tierback-move-history-'));
-  srcA = path.join(root, 'srca');
-  srcB = path.join(root, 'srcb');
-  backup = path.join(root, 'backup');
-  await mkdir(C.localRoot(srcA), { recursive: true });
-  await mkdir(C.localRoot(srcB), { recursive: true });
-  key = await generateKey(path.join(root, 'keys'), 'key');
-  sshdA = await startSshd({ authorizedKeys: [key.public] });
-  sshdB = await startSshd({ authorizedKeys: [key.public] });
+  Object.assign(two, await startTwoServers('tierback-move-history-', 'key', (key) => key.public));
+  await mkdir(C.localRoot(two.srcA), { recursive: true });
+  await mkdir(C.localRoot(two.srcB), { recursive: true });
   for (const [n, wiki] of [[1, `server: ${A}, vm: va`], [2, `server: ${A}, vm: vb`], [3, `server: ${B}, vm: vc`]] as const) {
-    inv[n] = path.join(root, `inventory-${n}.yaml`);
+    inv[n] = path.join(two.root, `inventory-${n}.yaml`);
     await writeFile(inv[n], inventory(wiki));
   }
 });
 
-after(async () => {
-  await sshdA?.cleanup();
-  await sshdB?.cleanup();
-  await cleanup?.();
-});
+after(() => stopTwoServers(two));
 
 describe('an app moved twice stays one app: restore, list and status from the backup server', () => {
   it('days 1-3 on VM va; apply moves it to VM vb; status counts the copy at va until the next pull', async () => {
@@ -132,7 +115,7 @@ describe('an app moved twice stays one app: restore, list and status from the ba
     const r = await tierback(['apply', '-i', inv[2]]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /wiki: moved \(rename\)/);
-    const records = await readMoveRecords(C.moveRecordPath(C.localVmDir(srcA, 'vb'), 'wiki'));
+    const records = await readMoveRecords(C.moveRecordPath(C.localVmDir(two.srcA, 'vb'), 'wiki'));
     assert.deepEqual(records.map((x) => [x.from.server, x.from.vm, x.to.server, x.to.vm]), [[A, 'va', A, 'vb']]);
 
     // After apply, before the next pull: the backup server has wiki only at va.
@@ -155,16 +138,16 @@ describe('an app moved twice stays one app: restore, list and status from the ba
     const r = await tierback(['apply', '-i', inv[3]]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /wiki: moved \(transfer\)/);
-    const records = await readMoveRecords(C.moveRecordPath(C.localVmDir(srcB, 'vc'), 'wiki'));
+    const records = await readMoveRecords(C.moveRecordPath(C.localVmDir(two.srcB, 'vc'), 'wiki'));
     assert.deepEqual(records.map((x) => `${x.from.vm}->${x.to.server}:${x.to.vm}`), ['va->a.test:vb', 'vb->b.test:vc'], 'the record travelled with the app');
-    assert.equal(((await stat(C.moveRecordPath(C.localVmDir(srcB, 'vc'), 'wiki'))).mode & 0o777).toString(8), '600');
-    assert.equal(((await stat(path.dirname(C.moveRecordPath(C.localVmDir(srcB, 'vc'), 'wiki')))).mode & 0o777).toString(8), '700');
-    assert.equal(await stat(C.moveRecordPath(C.localVmDir(srcA, 'vb'), 'wiki')).catch(() => undefined), undefined, 'and left the old server');
+    assert.equal(((await stat(C.moveRecordPath(C.localVmDir(two.srcB, 'vc'), 'wiki'))).mode & 0o777).toString(8), '600');
+    assert.equal(((await stat(path.dirname(C.moveRecordPath(C.localVmDir(two.srcB, 'vc'), 'wiki')))).mode & 0o777).toString(8), '700');
+    assert.equal(await stat(C.moveRecordPath(C.localVmDir(two.srcA, 'vb'), 'wiki')).catch(() => undefined), undefined, 'and left the old server');
 
     // The emptied `_moves/` at the old VM and the record at the new one are no orphans.
     const o = await tierback(['orphans', '-i', inv[3], '--json']);
     const orphanPaths = [...o.stdout.matchAll(/"path": "([^"]+)"/g)].map((m) => m[1]!);
-    assert.deepEqual(orphanPaths.filter((p) => p.endsWith('/_moves') || p.startsWith(srcB)), [], o.stdout);
+    assert.deepEqual(orphanPaths.filter((p) => p.endsWith('/_moves') || p.startsWith(two.srcB)), [], o.stdout);
 
     const row = await wikiRow(inv[3], 5);
     assert.equal(row.state, 'OK', row.reason);
@@ -187,8 +170,8 @@ describe('an app moved twice stays one app: restore, list and status from the ba
     await jobs(7, 'vc');
     await pull(7, inv[3]);
     // The backup server is another machine: hide the app servers' trees.
-    await rename(srcA, `${srcA}.away`);
-    await rename(srcB, `${srcB}.away`);
+    await rename(two.srcA, `${two.srcA}.away`);
+    await rename(two.srcB, `${two.srcB}.away`);
     try {
       const l = await tierback(['list', 'wiki', '-i', inv[3], '--json']);
       assert.equal(l.code, 0, l.stderr);
@@ -212,15 +195,15 @@ describe('an app moved twice stays one app: restore, list and status from the ba
       assert.match(t.stdout, /b\.test:vc\/wiki\.example\.org\s/);
 
       for (const day of [1, 2, 3, 4, 5, 6, 7]) {
-        const to = path.join(root, 'restored', String(day));
+        const to = path.join(two.root, 'restored', String(day));
         const r = await tierback(['restore', 'wiki', '--at', `2026-09-0${day}`, '--to', to, '--backup-server', BACKUP, '-i', inv[3]]);
         assert.equal(r.code, 0, `day ${day}: ${r.stderr}`);
         assert.equal(await readFile(path.join(to, 'files', 'day.txt'), 'utf8'), `wiki day ${day}\n`, `day ${day} restores that day's copy`);
       }
     } finally {
-      await rename(`${srcA}.away`, srcA);
-      await rename(`${srcB}.away`, srcB);
-      await rm(path.join(root, 'restored'), { recursive: true, force: true });
+      await rename(`${two.srcA}.away`, two.srcA);
+      await rename(`${two.srcB}.away`, two.srcB);
+      await rm(path.join(two.root, 'restored'), { recursive: true, force: true });
     }
   });
 });

@@ -3,40 +3,23 @@
  * nothing changed, on one server and to another through a real sshd on loopback; the real move
  * then runs the commands the plan printed.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../../../../lib/model/convention.js';
 import { appendRecord, newRunId } from '../../../../lib/model/history.js';
 import type { ApplyPlan } from '../../../../lib/features/move/plan.js';
 import { tierback } from '../../../helpers/cli.js';
-import { sshEntry, startSshdWithClient, type Sshd } from '../../../helpers/sshd.js';
-import { makeTree, tempDir } from '../../../helpers/tree.js';
+import { sshEntry, startSshdWithClient } from '../../../helpers/sshd.js';
+import { useMoveSuite, writeMoveInventories } from '../../../helpers/move-site.js';
+import { makeTree } from '../../../helpers/tree.js';
 import { treeState } from '../../../helpers/treestate.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let sshd: (Sshd & { identity: string }) | undefined;
-
-function inventory(pa: string, pb: string, hydro: string, ssh = ''): string {
-  return `version: 1
-defaults: { timezone: UTC }
-servers:
-  - { fqdn: a.example.org, partition: ${pa} }
-  - { fqdn: b.example.org, partition: ${pb}${ssh} }
-vms:
-  - { name: web, server: a.example.org }
-  - { name: intern, server: a.example.org }
-  - { name: web2, server: b.example.org }
-apps:
-  - { name: hydro, ${hydro}, path: /srv/hydro, type: files }
-`;
-}
+const suite = useMoveSuite('tierback-move-dry-');
 
 /** Server a (dir/sub/a) with hydro in VM web and two days of history; inventories before and after moving hydro to `to`. */
 async function moveCase(sub: string, to: string, ssh = ''): Promise<{ root: string; pa: string; pb: string; oldInv: string; newInv: string }> {
-  const root = path.join(dir, sub);
+  const root = path.join(suite.dir, sub);
   const pa = path.join(root, 'a');
   const pb = path.join(root, 'b');
   await makeTree(C.localAppDir(pa, 'web', 'v2.example.org/hydro'), { db: { 'hydro-2026-03-01T013000Z.sql.gz': 'dump' }, releases: { r1: { 'app.rb': 'puts 1' } } });
@@ -45,10 +28,7 @@ async function moveCase(sub: string, to: string, ssh = ''): Promise<{ root: stri
     const start = new Date(`${day}T01:30:00Z`);
     await appendRecord(C.jobHistoryDir(pa, 'web'), { run: newRunId(start), name: 'hydro', kind: 'job', tier: 'local', status: 'ok', start, end: start, files: 2, mb: 0.001 }, 'UTC');
   }
-  const oldInv = path.join(root, 'old.yaml');
-  const newInv = path.join(root, 'new.yaml');
-  await writeFile(oldInv, inventory(pa, pb, 'server: a.example.org, vm: web, relpath: v2.example.org/hydro', ssh));
-  await writeFile(newInv, inventory(pa, pb, to, ssh));
+  const { oldInv, newInv } = await writeMoveInventories(root, pa, pb, to, ssh);
   return { root, pa, pb, oldInv, newInv };
 }
 
@@ -56,14 +36,6 @@ async function moveCase(sub: string, to: string, ssh = ''): Promise<{ root: stri
 function stable(argv: string[]): string[] {
   return argv.map((a) => a.replace(/UserKnownHostsFile=\S+/g, 'UserKnownHostsFile=<kh>').replace(/\.partial-[A-Za-z0-9-]+/g, '.partial-<run>'));
 }
-
-before(async () => {
-  ({ dir, cleanup } = await tempDir('tierback-move-dry-'));
-});
-after(async () => {
-  await sshd?.stop();
-  await cleanup();
-});
 
 describe('move and apply --dry-run', () => {
   it('same server: prints the renames, changes nothing; the real move then does what it said', async () => {
@@ -99,8 +71,8 @@ describe('move and apply --dry-run', () => {
   });
 
   it('to another server over SSH: nothing changes on either side; the real move runs the argv the plan printed', async () => {
-    sshd = await startSshdWithClient(path.join(dir, 'sshd'));
-    const ssh = `, ssh: ${JSON.stringify(sshEntry(sshd, sshd.identity))}`;
+    suite.sshd = await startSshdWithClient(path.join(suite.dir, 'sshd'));
+    const ssh = `, ssh: ${JSON.stringify(sshEntry(suite.sshd, suite.sshd.identity))}`;
     const { root, oldInv, newInv } = await moveCase('x', 'server: b.example.org, vm: web2, relpath: v2.example.org/hydro', ssh);
     const before = await treeState(root);
     const r = await tierback(['move', 'hydro', '--from', oldInv, '-i', newInv, '--dry-run', '--json']);

@@ -3,7 +3,7 @@
  * another server through a real sshd on loopback with rsync. History and snapshots checked before
  * and after; a "job" afterwards appends at the new place and the app's history reads as one.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,28 +11,13 @@ import { execa } from 'execa';
 import * as C from '../../../../lib/model/convention.js';
 import { appendRecord, newRunId, readHistory } from '../../../../lib/model/history.js';
 import { tierback } from '../../../helpers/cli.js';
-import { sshEntry, startSshdWithClient, type Sshd } from '../../../helpers/sshd.js';
-import { makeTree, tempDir } from '../../../helpers/tree.js';
+import { sshEntry, startSshdWithClient } from '../../../helpers/sshd.js';
+import { HYDRO_ON_WEB, moveInventory, useMoveSuite, writeMoveInventories } from '../../../helpers/move-site.js';
+import { makeTree } from '../../../helpers/tree.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let sshd: (Sshd & { identity: string }) | undefined;
+const suite = useMoveSuite('tierback-move-');
 
-function inventory(pa: string, pb: string, hydro: string, ssh = ''): string {
-  return `version: 1
-defaults: { timezone: UTC }
-servers:
-  - { fqdn: a.example.org, partition: ${pa} }
-  - { fqdn: b.example.org, partition: ${pb}${ssh} }
-vms:
-  - { name: web, server: a.example.org }
-  - { name: intern, server: a.example.org }
-  - { name: web2, server: b.example.org }
-apps:
-  - { name: hydro, ${hydro}, path: /srv/hydro, type: files }
-  - { name: www, server: a.example.org, vm: web, path: /srv/www, relpath: www.example.org, type: files }
-`;
-}
+const WWW = '  - { name: www, server: a.example.org, vm: web, path: /srv/www, relpath: www.example.org, type: files }\n';
 
 async function seed(pa: string): Promise<void> {
   const app = C.localAppDir(pa, 'web', 'v2.example.org/hydro');
@@ -49,13 +34,10 @@ async function seed(pa: string): Promise<void> {
 
 /** Case `sub`: server a seeded under dir/sub/a, and two inventories: hydro on a's VM web (old.yaml), then at `to` (new.yaml). */
 async function moveCase(sub: string, to: string, ssh = ''): Promise<{ pa: string; pb: string; oldInv: string; newInv: string }> {
-  const pa = path.join(dir, sub, 'a');
-  const pb = path.join(dir, sub, 'b');
+  const pa = path.join(suite.dir, sub, 'a');
+  const pb = path.join(suite.dir, sub, 'b');
   await seed(pa);
-  const oldInv = path.join(dir, sub, 'old.yaml');
-  const newInv = path.join(dir, sub, 'new.yaml');
-  await writeFile(oldInv, inventory(pa, pb, 'server: a.example.org, vm: web, relpath: v2.example.org/hydro', ssh));
-  await writeFile(newInv, inventory(pa, pb, to, ssh));
+  const { oldInv, newInv } = await writeMoveInventories(path.join(suite.dir, sub), pa, pb, to, ssh, WWW);
   return { pa, pb, oldInv, newInv };
 }
 
@@ -72,19 +54,11 @@ async function files(root: string): Promise<string[]> {
   return out.sort();
 }
 
-before(async () => {
-  ({ dir, cleanup } = await tempDir('tierback-move-'));
-});
-after(async () => {
-  await sshd?.stop();
-  await cleanup();
-});
-
 describe('move: same server, by editing one line', () => {
   it('moves hydro from VM web to VM intern: folder and history follow, www and old snapshots stay', async () => {
     const { pa, pb, oldInv, newInv } = await moveCase('s1', 'server: a.example.org, vm: intern, relpath: v2.example.org/hydro');
     // A pull before the move (the layout a backup server copies).
-    const snap1 = path.join(dir, 's1/snap1');
+    const snap1 = path.join(suite.dir, 's1/snap1');
     await execa('rsync', ['-a', `${C.localRoot(pa)}/`, `${snap1}/`]);
 
     const first = await tierback(['apply', '-i', oldInv]);
@@ -118,7 +92,7 @@ describe('move: same server, by editing one line', () => {
     assert.deepEqual(h.problems, []);
 
     // The next pull carries the moved tree and history; the old snapshot is untouched.
-    const snap2 = path.join(dir, 's1/snap2');
+    const snap2 = path.join(suite.dir, 's1/snap2');
     await execa('rsync', ['-a', `${C.localRoot(pa)}/`, `${snap2}/`]);
     assert.deepEqual(await readdir(path.join(snap2, 'intern/_history')), ['backup-hydro-20260301', 'backup-hydro-20260302', 'backup-hydro-20260303']);
     assert.deepEqual(await files(path.join(snap1, 'web/v2.example.org/hydro')), before);
@@ -151,10 +125,10 @@ describe('move: same server, by editing one line', () => {
   });
 
   it('says so when an app did not move', async () => {
-    const pa = path.join(dir, 's4/a');
-    const inv = path.join(dir, 's4/inv.yaml');
+    const pa = path.join(suite.dir, 's4/a');
+    const inv = path.join(suite.dir, 's4/inv.yaml');
     await mkdir(path.dirname(inv), { recursive: true });
-    await writeFile(inv, inventory(pa, path.join(dir, 's4/b'), 'server: a.example.org, vm: web, relpath: v2.example.org/hydro'));
+    await writeFile(inv, moveInventory(pa, path.join(suite.dir, 's4/b'), HYDRO_ON_WEB, '', WWW));
     const r = await tierback(['move', 'www', '--from', inv, '-i', inv]);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /nothing to move/);
@@ -163,8 +137,8 @@ describe('move: same server, by editing one line', () => {
 
 describe('move: to another server over SSH (real sshd on loopback)', () => {
   it('transfers hydro from a to VM web2 on b, removes it from a, moves its history', async () => {
-    sshd = await startSshdWithClient(path.join(dir, 'sshd'));
-    const ssh = `, ssh: ${JSON.stringify(sshEntry(sshd, sshd.identity))}`;
+    suite.sshd = await startSshdWithClient(path.join(suite.dir, 'sshd'));
+    const ssh = `, ssh: ${JSON.stringify(sshEntry(suite.sshd, suite.sshd.identity))}`;
     const { pa, pb, oldInv, newInv } = await moveCase('x', 'server: b.example.org, vm: web2, relpath: v2.example.org/hydro', ssh);
     const before = await files(C.localAppDir(pa, 'web', 'v2.example.org/hydro'));
 
@@ -192,9 +166,9 @@ describe('move: to another server over SSH (real sshd on loopback)', () => {
   });
 
   it('refuses a server whose host key does not match (no data removed)', async () => {
-    assert.ok(sshd);
+    assert.ok(suite.sshd);
     const wrongKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
-    const ssh = `, ssh: ${JSON.stringify(sshEntry(sshd, sshd.identity, { hostKey: wrongKey }))}`;
+    const ssh = `, ssh: ${JSON.stringify(sshEntry(suite.sshd, suite.sshd.identity, { hostKey: wrongKey }))}`;
     const { pa, pb, oldInv, newInv } = await moveCase('y', 'server: b.example.org, vm: web2, relpath: v2.example.org/hydro', ssh);
     const r = await tierback(['move', 'hydro', '--from', oldInv, '-i', newInv]);
     assert.equal(r.code, 1, r.stderr);

@@ -11,6 +11,7 @@ import { jobHistoryDir } from '../../../../lib/model/convention.js';
 import { appendRecord, newRunId } from '../../../../lib/model/history.js';
 import { tempDir } from '../../../helpers/tree.js';
 import { tierback } from '../../../helpers/cli.js';
+import { scheduleInventory } from '../../../helpers/schedule-site.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -23,21 +24,14 @@ before(async () => {
   inv = path.join(dir, 'site.yaml');
   await writeFile(
     inv,
-    `
-version: 1
-defaults: { schedule: "30 1 * * *", pull_schedule: "0 3 * * *" }
-servers:
-  - { fqdn: app1.example.org, role: app, partition: ${part} }
-  - { fqdn: backup1.example.org, role: backup }
-vms:
-  - { name: web, server: app1.example.org }
-apps:
-  - { name: big, server: app1.example.org, vm: web, path: /srv/big, relpath: big.example.org, type: files }
-  - { name: small, server: app1.example.org, vm: web, path: /srv/small, relpath: small.example.org, type: files }
-  - { name: tail, server: app1.example.org, vm: web, path: /srv/tail, relpath: tail.example.org, type: files, schedule: "40 2 * * *", duration: 30m }
-backup_servers:
-  - { server: backup1.example.org, pulls: [app1.example.org] }
-`,
+    scheduleInventory({
+      head: ['defaults: { schedule: "30 1 * * *", pull_schedule: "0 3 * * *" }'],
+      app: 'app1.example.org',
+      backup: 'backup1.example.org',
+      appServer: `, partition: ${part}`,
+      vms: ['web'],
+      apps: [['big', 'web', 'big'], ['small', 'web', 'small'], ['tail', 'web', 'tail', ', schedule: "40 2 * * *", duration: 30m']],
+    }),
   );
   // Five nights of "big" taking 70-110 minutes (median 90), as its job writes them.
   for (const [day, mins] of [[5, 70], [6, 110], [7, 90], [8, 95], [9, 85]] as const) {

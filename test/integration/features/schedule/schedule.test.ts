@@ -12,25 +12,17 @@ import { execa } from 'execa';
 import { CronExpressionParser } from 'cron-parser';
 import { tempDir } from '../../../helpers/tree.js';
 import { tierback } from '../../../helpers/cli.js';
+import { scheduleInventory } from '../../../helpers/schedule-site.js';
 
-const INVENTORY = (bin: string) => `
-version: 1
-defaults: { schedule: "30 1 * * *", pull_schedule: "0 4 * * *" }
-schedules: { bin: ${bin}, stagger: 7m }
-monitoring: { prometheus: { textfile: /var/lib/prometheus/node-exporter/tierback.prom } }
-servers:
-  - { fqdn: app1.example.org, role: app }
-  - { fqdn: backup1.example.org, role: backup }
-vms:
-  - { name: web, server: app1.example.org }
-apps:
-  - { name: alpha, server: app1.example.org, vm: web, path: /srv/a, relpath: a.example.org, type: files }
-  - { name: beta, server: app1.example.org, vm: web, path: /srv/b, relpath: b.example.org, type: files }
-  - { name: gamma, server: app1.example.org, vm: web, path: /srv/g, relpath: g.example.org, type: files, schedule: "5 2 1,15 * 3" }
-  - { name: delta, server: app1.example.org, vm: web, path: /srv/d, relpath: d.example.org, type: files, schedule: "@weekly" }
-backup_servers:
-  - { server: backup1.example.org, pulls: [app1.example.org], schedule: "*/30 2-5 * * 1-5" }
-`;
+const INVENTORY = (bin: string) =>
+  scheduleInventory({
+    head: ['defaults: { schedule: "30 1 * * *", pull_schedule: "0 4 * * *" }', `schedules: { bin: ${bin}, stagger: 7m }`, 'monitoring: { prometheus: { textfile: /var/lib/prometheus/node-exporter/tierback.prom } }'],
+    app: 'app1.example.org',
+    backup: 'backup1.example.org',
+    vms: ['web'],
+    apps: [['alpha', 'web', 'a'], ['beta', 'web', 'b'], ['gamma', 'web', 'g', ', schedule: "5 2 1,15 * 3"'], ['delta', 'web', 'd', ', schedule: "@weekly"']],
+    pull: ', schedule: "*/30 2-5 * * 1-5"',
+  });
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -42,6 +42,19 @@ let pg: Postgres;
 const gitEnv = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
 const newestDump = async (backup: string) => path.join(backup, 'db', (await readdir(path.join(backup, 'db'))).sort().at(-1)!);
 
+/** The backup's `sub` folder copied back as the docs say (rsync -a) into root/restore-<sub>; that folder. */
+async function copyBack(root: string, backup: string, sub: string): Promise<string> {
+  const to = path.join(root, `restore-${sub}`);
+  await sh(['rsync', '-a', `${backup}/${sub}/`, `${to}/`]);
+  return to;
+}
+
+/** copyBack, then the copy must equal the live folder root/<live> but for `skip`. */
+async function copyBackAndCompare(root: string, backup: string, sub: string, live: string, skip: string[]): Promise<void> {
+  const to = await copyBack(root, backup, sub);
+  assert.equal(await treeDiff(path.join(root, live), to, skip), '');
+}
+
 const fixtures: Record<string, Fixture> = {
   files: {
     entry: async (root) => {
@@ -49,11 +62,7 @@ const fixtures: Record<string, Fixture> = {
       return { name: 'files', type: 'files', path: path.join(root, 'var'), relpath: 'files.example.com', options: { include: ['**'], exclude: ['tmp/**'] } };
     },
     change: (root) => writeFile(path.join(root, 'var', 'drawings', 'c.dwg'), 'C\n'),
-    restoreAndCompare: async (root, backup) => {
-      const to = path.join(root, 'restore-files');
-      await sh(['rsync', '-a', `${backup}/files/`, `${to}/`]);
-      assert.equal(await treeDiff(path.join(root, 'var'), to, ['tmp']), '');
-    },
+    restoreAndCompare: (root, backup) => copyBackAndCompare(root, backup, 'files', 'var', ['tmp']),
   },
   git: {
     entry: async (root) => {
@@ -91,8 +100,7 @@ const fixtures: Record<string, Fixture> = {
       await sh(['cvs', '-Q', 'commit', '-m', 'two'], { cwd: path.join(root, 'cvswork') });
     },
     restoreAndCompare: async (root, backup) => {
-      const to = path.join(root, 'restore-cvsroot');
-      await sh(['rsync', '-a', `${backup}/cvsroot/`, `${to}/`]);
+      const to = await copyBack(root, backup, 'cvsroot');
       await sh(['cvs', '-Q', '-d', to, 'checkout', '-d', 'cvsrestored', 'proj'], { cwd: root });
       assert.equal(await treeDiff(path.join(root, 'cvswork'), path.join(root, 'cvsrestored'), ['CVS']), '');
       const lockFiles = await sh(['find', backup, '-name', '#cvs.*']);
@@ -110,11 +118,7 @@ const fixtures: Record<string, Fixture> = {
       await rename(path.join(root, 'Maildir', 'new', '3.host'), path.join(root, 'Maildir', 'cur', '3.host:2,S'));
       await writeFile(path.join(root, 'Maildir', 'new', '4.host'), 'From: c\n\nnewer\n');
     },
-    restoreAndCompare: async (root, backup) => {
-      const to = path.join(root, 'restore-mail');
-      await sh(['rsync', '-a', `${backup}/mail/`, `${to}/`]);
-      assert.equal(await treeDiff(path.join(root, 'Maildir'), to, ['inflight.1']), '');
-    },
+    restoreAndCompare: (root, backup) => copyBackAndCompare(root, backup, 'mail', 'Maildir', ['inflight.1']),
   },
   moinmoin: {
     entry: async (root) => {

@@ -1,9 +1,9 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { silentLogger } from '../../../../lib/base/log.js';
 import { runJob } from '../../../../lib/tiers/jobs/run.js';
-import { tempDir } from '../../../helpers/tree.js';
+import { useTempDir } from '../../../helpers/tree.js';
 import { appOf, jobSite, sh } from '../../../helpers/jobsite.js';
 import type { Site } from '../../../../lib/model/inventory/model.js';
 
@@ -20,36 +20,33 @@ async function commitAndPush(work: string, file: string, text: string, branch = 
 const refs = (gitDir: string) => sh(['git', '--git-dir', gitDir, 'for-each-ref', '--format=%(refname) %(objectname)']);
 
 describe('git job: incremental mirrors that fsck accepts', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const tmp = useTempDir('tierback-git-');
   let site: Site;
   before(async () => {
-    ({ dir: root, cleanup } = await tempDir('tierback-git-'));
-    const repos = path.join(root, 'repos');
+    const repos = path.join(tmp.dir, 'repos');
     await sh(['mkdir', '-p', repos]);
     for (const r of ['alpha.git', 'beta.git']) await sh(['git', 'init', '-q', '--bare', '-b', 'main', path.join(repos, r)]);
-    await sh(['git', 'init', '-q', '-b', 'main', path.join(root, 'work')]);
-    await sh(['git', '-C', path.join(root, 'work'), 'remote', 'add', 'origin', path.join(repos, 'alpha.git')]);
-    await commitAndPush(path.join(root, 'work'), 'README', 'one\n');
-    site = await jobSite(root, [{ name: 'code', type: 'git', path: repos, relpath: 'git.example.com' }]);
+    await sh(['git', 'init', '-q', '-b', 'main', path.join(tmp.dir, 'work')]);
+    await sh(['git', '-C', path.join(tmp.dir, 'work'), 'remote', 'add', 'origin', path.join(repos, 'alpha.git')]);
+    await commitAndPush(path.join(tmp.dir, 'work'), 'README', 'one\n');
+    site = await jobSite(tmp.dir, [{ name: 'code', type: 'git', path: repos, relpath: 'git.example.com' }]);
   });
-  after(() => cleanup());
 
   it('backs up every bare repo of the folder, then picks up new commits, branches and deletions; a clone of the backup matches', async () => {
     const app = appOf(site, 'code');
     const first = await runJob(site, app, { log });
     assert.equal(first.status, 'ok', first.error?.message);
     const mirror = path.join(first.target, 'repos', 'alpha.git');
-    assert.equal(await refs(mirror), await refs(path.join(root, 'repos', 'alpha.git')));
+    assert.equal(await refs(mirror), await refs(path.join(tmp.dir, 'repos', 'alpha.git')));
 
-    const work = path.join(root, 'work');
+    const work = path.join(tmp.dir, 'work');
     await commitAndPush(work, 'README', 'two\n');
     await commitAndPush(work, 'feature.txt', 'f\n', 'feature');
     await sh(['git', '-C', work, 'tag', 'v1']);
     await sh(['git', '-C', work, 'push', '-q', 'origin', 'v1']);
     const second = await runJob(site, app, { log });
     assert.equal(second.status, 'ok', second.error?.message);
-    assert.equal(await refs(mirror), await refs(path.join(root, 'repos', 'alpha.git')));
+    assert.equal(await refs(mirror), await refs(path.join(tmp.dir, 'repos', 'alpha.git')));
     assert.equal(second.record!.extra?.['repos'], '2');
 
     await sh(['git', '-C', work, 'push', '-q', 'origin', ':feature']);
@@ -58,18 +55,18 @@ describe('git job: incremental mirrors that fsck accepts', () => {
     assert.doesNotMatch(await refs(mirror), /feature/);
 
     // restore by hand (docs/jobs/git.md): clone --mirror from the backup, drop the origin
-    const restored = path.join(root, 'restored', 'alpha.git');
+    const restored = path.join(tmp.dir, 'restored', 'alpha.git');
     await sh(['git', 'clone', '-q', '--mirror', mirror, restored]);
     await sh(['git', '--git-dir', restored, 'remote', 'remove', 'origin']);
     await sh(['git', '--git-dir', restored, 'fsck', '--no-progress']);
-    assert.equal(await refs(restored), await refs(path.join(root, 'repos', 'alpha.git')));
+    assert.equal(await refs(restored), await refs(path.join(tmp.dir, 'repos', 'alpha.git')));
     const log1 = await sh(['git', '--git-dir', restored, 'log', '--format=%s', 'main']);
     assert.match(log1, /change README\nchange README/);
   });
 
   it('captures a repo consistently while it is being pushed to', async () => {
     const app = appOf(site, 'code');
-    const work = path.join(root, 'work');
+    const work = path.join(tmp.dir, 'work');
     const pushes = (async () => {
       for (let i = 0; i < 8; i++) await commitAndPush(work, `f${i}.txt`, `${i}\n`);
     })();
@@ -80,6 +77,6 @@ describe('git job: incremental mirrors that fsck accepts', () => {
     const mirror = path.join(o.target, 'repos', 'alpha.git');
     await sh(['git', '--git-dir', mirror, 'fsck', '--no-progress', '--connectivity-only']);
     const head = (await sh(['git', '--git-dir', mirror, 'rev-parse', 'main'])).trim();
-    await sh(['git', '--git-dir', path.join(root, 'repos', 'alpha.git'), 'merge-base', '--is-ancestor', head, 'main']);
+    await sh(['git', '--git-dir', path.join(tmp.dir, 'repos', 'alpha.git'), 'merge-base', '--is-ancestor', head, 'main']);
   });
 });

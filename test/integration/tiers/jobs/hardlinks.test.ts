@@ -2,7 +2,7 @@
  * Hardlinks inside an app's folder survive the job (rsync -H), a restore from the local tier, a pull
  * into a snapshot and a restore from that snapshot: the two names share one inode at every step.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { link, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { silentLogger } from '../../../../lib/base/log.js';
 import { runJob } from '../../../../lib/tiers/jobs/run.js';
 import { runPulls } from '../../../../lib/tiers/pull/pull.js';
 import { restoreFiles } from '../../../../lib/tiers/restore/restore.js';
-import { tempDir } from '../../../helpers/tree.js';
+import { useTempDir } from '../../../helpers/tree.js';
 import { appOf, jobSite } from '../../../helpers/jobsite.js';
 import type { Site } from '../../../../lib/model/inventory/model.js';
 
@@ -23,21 +23,18 @@ async function sameInode(a: string, b: string): Promise<boolean> {
 }
 
 describe('hardlinks within an app folder', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const tmp = useTempDir('tierback-hardlinks-');
   let site: Site;
   let src: string;
   before(async () => {
-    ({ dir: root, cleanup } = await tempDir('tierback-hardlinks-'));
-    src = path.join(root, 'src');
+    src = path.join(tmp.dir, 'src');
     await mkdir(path.join(src, 'a'), { recursive: true });
     await mkdir(path.join(src, 'b'), { recursive: true });
     await writeFile(path.join(src, 'a', 'big.bin'), 'the same content under two names\n');
     await link(path.join(src, 'a', 'big.bin'), path.join(src, 'b', 'alias.bin'));
     await writeFile(path.join(src, 'plain.txt'), 'alone\n');
-    site = await jobSite(root, [{ name: 'docs', type: 'files', path: src, relpath: 'docs.example.org' }], { pulls: true });
+    site = await jobSite(tmp.dir, [{ name: 'docs', type: 'files', path: src, relpath: 'docs.example.org' }], { pulls: true });
   });
-  after(() => cleanup());
 
   it('keeps them through the job, a restore, a pull and a restore from the snapshot', async () => {
     const app = appOf(site, 'docs');
@@ -47,7 +44,7 @@ describe('hardlinks within an app folder', () => {
     assert.ok(await sameInode(path.join(files, 'a', 'big.bin'), path.join(files, 'b', 'alias.bin')), 'the job keeps the hardlink');
     assert.equal((await stat(path.join(files, 'plain.txt'))).nlink, 1);
 
-    const to = path.join(root, 'restored-local');
+    const to = path.join(tmp.dir, 'restored-local');
     await restoreFiles(site, app, { log, to, tier: 'local' });
     assert.ok(await sameInode(path.join(to, 'files', 'a', 'big.bin'), path.join(to, 'files', 'b', 'alias.bin')), 'the restore keeps the hardlink');
 
@@ -69,7 +66,7 @@ describe('hardlinks within an app folder', () => {
     assert.ok(await sameInode(path.join(snap2, 'a', 'big.bin'), path.join(snap2, 'b', 'alias.bin')), 'the second pull keeps it');
     assert.ok(await sameInode(path.join(snap2, 'a', 'big.bin'), path.join(firstSnap, 'a', 'big.bin')), 'and links it to the previous snapshot');
 
-    const to2 = path.join(root, 'restored-remote');
+    const to2 = path.join(tmp.dir, 'restored-remote');
     await restoreFiles(site, app, { log, to: to2, tier: 'remote' });
     assert.ok(await sameInode(path.join(to2, 'files', 'a', 'big.bin'), path.join(to2, 'files', 'b', 'alias.bin')), 'a restore from the snapshot keeps it');
   });

@@ -3,7 +3,7 @@
  * a deploy log) but what docs/jobs/rails.md names as excluded; a WAL-mode SQLite database is dumped
  * without leaving -wal/-shm in the live folder, the backup holds none, and a restore keeps WAL mode.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { runJob } from '../../../../lib/tiers/jobs/run.js';
 import { restoreDatabase, restoreFiles } from '../../../../lib/tiers/restore/restore.js';
 import { execa } from 'execa';
 import { ROOT } from '../../../helpers/cli.js';
-import { tempDir } from '../../../helpers/tree.js';
+import { useTempDir } from '../../../helpers/tree.js';
 import { appOf, jobSite, sh, treeDiff } from '../../../helpers/jobsite.js';
 import { makeRailsTree, type RailsTree } from '../../../helpers/rails.js';
 import type { Site } from '../../../../lib/model/inventory/model.js';
@@ -50,14 +50,12 @@ async function findAll(dir: string, re: RegExp): Promise<string[]> {
 }
 
 describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const tmp = useTempDir('tierback-cap-');
   let site: Site;
   let tree: RailsTree;
   let dbFile: string;
   before(async () => {
-    ({ dir: root, cleanup } = await tempDir('tierback-cap-'));
-    tree = await makeRailsTree(root, 'shop.example.com', 'production:\n  adapter: sqlite3\n  database: /PLACEHOLDER\n');
+    tree = await makeRailsTree(tmp.dir, 'shop.example.com', 'production:\n  adapter: sqlite3\n  database: /PLACEHOLDER\n');
     dbFile = path.join(tree.cap, 'shared', 'db', 'production.sqlite3');
     await writeFile(path.join(tree.current, 'config', 'database.yml'), `production:\n  adapter: sqlite3\n  database: ${dbFile}\n`);
     // Capistrano 3's own top-level files and folders, and the usual shared/ caches.
@@ -69,9 +67,8 @@ describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database
     await writeFile(path.join(tree.cap, 'shared', 'tmp', 'cache', 'x'), 'cache\n');
     await mkdir(path.dirname(dbFile), { recursive: true });
     await sh(['sqlite3', dbFile, "PRAGMA journal_mode=WAL; CREATE TABLE orders(id INTEGER PRIMARY KEY, item TEXT); INSERT INTO orders(item) VALUES ('tea'), ('cups');"]);
-    site = await jobSite(root, [{ name: 'shop', type: 'rails', path: tree.link, relpath: 'shop.example.com' }]);
+    site = await jobSite(tmp.dir, [{ name: 'shop', type: 'rails', path: tree.link, relpath: 'shop.example.com' }]);
   });
-  after(() => cleanup());
 
   it('keeps every top-level entry (revisions.log, deploy log, repo/), leaves out only shared/pids, shared/tmp; a restore brings them back', async () => {
     const o = await runJob(site, appOf(site, 'shop'), { log, now: at(0) });
@@ -88,7 +85,7 @@ describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database
     const top = (await readdir(tree.cap)).filter((n) => n !== 'shared').sort();
     assert.deepEqual((await readdir(t)).filter((n) => !['shared', 'db', '.tierback-manifest', '.tierback-files.gz'].includes(n)).sort(), top);
 
-    const to = path.join(root, 'restored-app');
+    const to = path.join(tmp.dir, 'restored-app');
     await restoreFiles(site, appOf(site, 'shop'), { log, to });
     assert.equal(await readFile(path.join(to, 'revisions.log'), 'utf8'), await readFile(path.join(tree.cap, 'revisions.log'), 'utf8'));
     assert.ok((await stat(path.join(to, 'repo', 'HEAD'))).isFile());
@@ -101,8 +98,8 @@ describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database
     const lines = block.split('\n').filter((l) => /^(mkdir|rsync) /.test(l));
     assert.equal(lines.length, 3, block);
     assert.ok(lines.every((l) => !l.includes('$CAP')), 'the default block never names the live folder');
-    const R = path.join(root, 'manual', 'shop-app');
-    const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', lines.join('\n')], { env: { B: path.join(root, 'backup', 'shop.example.com'), R }, reject: false });
+    const R = path.join(tmp.dir, 'manual', 'shop-app');
+    const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', lines.join('\n')], { env: { B: path.join(tmp.dir, 'backup', 'shop.example.com'), R }, reject: false });
     assert.equal(r.exitCode, 0, String(r.stderr));
     assert.equal(await treeDiff(path.join(tree.cap, 'releases'), path.join(R, 'releases')), '');
     assert.ok((await stat(path.join(R, 'revisions.log'))).isFile());
@@ -144,7 +141,7 @@ describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database
   });
 
   it('restores a WAL database in WAL mode (the dump says so), also in place, with the old file and its side files moved aside together', async () => {
-    const target = path.join(root, 'restored', 'production.sqlite3');
+    const target = path.join(tmp.dir, 'restored', 'production.sqlite3');
     const r = await restoreDatabase(site, appOf(site, 'shop'), { log, database: target });
     assert.equal((await sh(['sqlite3', target, 'PRAGMA journal_mode'])).trim(), 'wal');
     assert.equal((await sh(['sqlite3', target, 'SELECT count(*) FROM orders'])).trim(), '3');
@@ -166,25 +163,25 @@ describe('rails job: the whole Capistrano folder, and a WAL-mode SQLite database
     assert.equal((await sh(['sqlite3', dbFile, 'PRAGMA journal_mode'])).trim(), 'wal');
     assert.equal((await sh(['sqlite3', dbFile, "SELECT count(*) FROM orders WHERE item = 'only in the wal'"])).trim(), '0');
     assert.equal((await sh(['sqlite3', dbFile, 'PRAGMA integrity_check'])).trim(), 'ok');
-    await rm(path.join(root, 'restored'), { recursive: true, force: true });
+    await rm(path.join(tmp.dir, 'restored'), { recursive: true, force: true });
   });
 
   it('follows shared/ and releases/ when they are symlinks to another disk: the backup holds real folders, never a link to the live app', async () => {
-    const other = await makeRailsTree(path.join(root, 'linked'), 'blog.example.com', 'production:\n  adapter: sqlite3\n  database: db/blog.sqlite3\n');
+    const other = await makeRailsTree(path.join(tmp.dir, 'linked'), 'blog.example.com', 'production:\n  adapter: sqlite3\n  database: db/blog.sqlite3\n');
     await sh(['sqlite3', path.join(other.current, 'db', 'blog.sqlite3'), 'CREATE TABLE posts(id INTEGER PRIMARY KEY);']);
     for (const sub of ['shared', 'releases']) {
-      const away = path.join(root, 'linked', 'disk2', sub);
+      const away = path.join(tmp.dir, 'linked', 'disk2', sub);
       await mkdir(path.dirname(away), { recursive: true });
       await rename(path.join(other.cap, sub), away);
       await symlink(away, path.join(other.cap, sub));
     }
-    const s2 = await jobSite(path.join(root, 'linked'), [{ name: 'blog', type: 'rails', path: other.cap, relpath: 'blog.example.com' }]);
+    const s2 = await jobSite(path.join(tmp.dir, 'linked'), [{ name: 'blog', type: 'rails', path: other.cap, relpath: 'blog.example.com' }]);
     const o = await runJob(s2, appOf(s2, 'blog'), { log, now: at(3) });
     assert.equal(o.status, 'ok', o.error?.message);
     for (const sub of ['shared', 'releases']) assert.ok((await lstat(path.join(o.target, sub))).isDirectory(), `${sub} is a real folder in the backup`);
     assert.ok((await stat(path.join(o.target, 'shared', 'config', 'secrets.yml'))).isFile());
     assert.ok((await stat(path.join(o.target, 'shared', 'var', 'file_assets', '1.pdf'))).isFile());
-    assert.equal(await treeDiff(path.join(root, 'linked', 'disk2', 'releases'), path.join(o.target, 'releases')), '');
+    assert.equal(await treeDiff(path.join(tmp.dir, 'linked', 'disk2', 'releases'), path.join(o.target, 'releases')), '');
   });
 
   it('refuses a Capistrano folder with a top-level db (the backup folder\'s own name) instead of dropping it', async () => {

@@ -1,11 +1,11 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDumpFileName } from '../../../../lib/model/convention.js';
 import { silentLogger } from '../../../../lib/base/log.js';
 import { runJob } from '../../../../lib/tiers/jobs/run.js';
-import { tempDir } from '../../../helpers/tree.js';
+import { useTempDir } from '../../../helpers/tree.js';
 import { appOf, historyOf, jobSite, sh, treeDiff } from '../../../helpers/jobsite.js';
 import { makeRailsTree, type RailsTree } from '../../../helpers/rails.js';
 import type { Site } from '../../../../lib/model/inventory/model.js';
@@ -14,22 +14,19 @@ const log = silentLogger();
 const at = (min: number) => () => new Date(Date.UTC(2026, 0, 10, 1, 30 + min, 0));
 
 describe('rails job (sqlite3): Capistrano tree, database dump, data directory', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const tmp = useTempDir('tierback-rails-');
   let site: Site;
   let tree: RailsTree;
   let dbFile: string;
   before(async () => {
-    ({ dir: root, cleanup } = await tempDir('tierback-rails-'));
-    tree = await makeRailsTree(root, 'www.example.com', 'production:\n  adapter: sqlite3\n  database: db/production.sqlite3\n');
+    tree = await makeRailsTree(tmp.dir, 'www.example.com', 'production:\n  adapter: sqlite3\n  database: db/production.sqlite3\n');
     dbFile = path.join(tree.current, 'db', 'production.sqlite3');
     await sh(['sqlite3', dbFile, "create table notes(id integer primary key, body text); insert into notes(body) values ('first'), ('it''s \"quoted\"');"]);
-    site = await jobSite(root, [
+    site = await jobSite(tmp.dir, [
       { name: 'www', type: 'rails', path: tree.link, relpath: 'www.example.com', keep_dumps: 2 },
       { name: 'www2', type: 'rails', path: tree.cap, relpath: 'other.example.com' },
     ]);
   });
-  after(() => cleanup());
 
   it('copies releases, shared, the data directory and current; dumps the database; keeps the last keep_dumps dumps', async () => {
     const app = appOf(site, 'www');
@@ -62,7 +59,7 @@ describe('rails job (sqlite3): Capistrano tree, database dump, data directory', 
     assert.ok((await stat(path.join(t, 'releases', '240101120000', 'REVISION'))).nlink >= 1);
 
     // restore by hand (docs/jobs/rails.md): newest dump into a fresh database file
-    const restored = path.join(root, 'restored.sqlite3');
+    const restored = path.join(tmp.dir, 'restored.sqlite3');
     await sh(['sh', '-c', 'gunzip -c "$1" | sqlite3 "$2"', 'sh', path.join(t, 'db', dumps[1]!), restored]);
     const q = 'select id, body from notes order by id;';
     assert.equal(await sh(['sqlite3', restored, q]), await sh(['sqlite3', dbFile, q]));

@@ -3,7 +3,7 @@
  * (REFUSED) for each kind, writes nothing outside the partition, records the refusal in history
  * only where that is safe, and `tierback status` shows the app FAILED with the reason.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,25 +16,23 @@ import { runJob } from '../../../../lib/tiers/jobs/run.js';
 import { exitCodeFor } from '../../../../lib/model/outcome.js';
 import { UnsafePathError } from '../../../../lib/tiers/jobs/mountcheck.js';
 import { tierback } from '../../../helpers/cli.js';
-import { makeTree, tempDir } from '../../../helpers/tree.js';
+import { makeTree, useTempDir } from '../../../helpers/tree.js';
 import { appOf, jobSite } from '../../../helpers/jobsite.js';
 
 const SERVER = 'app1.test.example';
 
 describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const tmp = useTempDir('tierback-refuse-');
   let part: string;
   let web: string;
   let inv: string;
   before(async () => {
-    ({ dir: root, cleanup } = await tempDir('tierback-refuse-'));
-    part = path.join(root, 'partition');
+    part = path.join(tmp.dir, 'partition');
     web = path.join(part, 'local', 'web');
-    await makeTree(path.join(root, 'src'), { 'a.txt': 'alpha\n' });
+    await makeTree(path.join(tmp.dir, 'src'), { 'a.txt': 'alpha\n' });
     await mkdir(web, { recursive: true });
-    const src = path.join(root, 'src');
-    inv = path.join(root, 'inventory.yaml');
+    const src = path.join(tmp.dir, 'src');
+    inv = path.join(tmp.dir, 'inventory.yaml');
     await writeFile(
       inv,
       yaml.dump({
@@ -52,17 +50,24 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
       }),
     );
   });
-  after(() => cleanup());
 
   /** A fresh empty folder outside the partition, for a symlink to point to. */
   async function outside(name: string): Promise<string> {
-    const d = path.join(root, `outside-${name}`);
+    const d = path.join(tmp.dir, `outside-${name}`);
     await mkdir(d);
     return d;
   }
 
   async function job(app: string) {
     return tierback(['job', app, '-i', inv]);
+  }
+
+  /** Runs the job of `app`: it must be refused (exit 6) with a message matching `why`. */
+  async function refusedJob(app: string, why: RegExp) {
+    const r = await job(app);
+    assert.equal(r.code, ExitCode.REFUSED, r.stderr);
+    assert.match(r.stderr, why);
+    return r;
   }
 
   async function statusRow(app: string): Promise<{ state: string; reason: string }> {
@@ -102,9 +107,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const host = path.join(part, 'local', '_host');
     await symlink(out, host);
     try {
-      const r = await job('hostapp');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, new RegExp(`${host} is a symlink to ${out}.*the server's own folder`));
+      await refusedJob('hostapp', new RegExp(`${host} is a symlink to ${out}.*the server's own folder`));
       assert.deepEqual(await readdir(out), []);
       const row = await statusRow('hostapp');
       assert.equal(row.state, 'FAILED');
@@ -118,9 +121,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const out = await outside('history');
     await symlink(out, path.join(web, '_history'));
     try {
-      const r = await job('docs');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /_history is a symlink.*the history folder/);
+      await refusedJob('docs', /_history is a symlink.*the history folder/);
       assert.deepEqual(await readdir(out), []);
       assert.deepEqual(await readdir(web), ['_history'], 'the backup was not written either');
       const row = await statusRow('docs');
@@ -139,9 +140,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const file = path.join(hist, historyFileName('docs', dayOf(new Date(), 'UTC')));
     await symlink(path.join(out, 'precious'), file);
     try {
-      const r = await job('docs');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /is a symlink.*docs's history file/);
+      await refusedJob('docs', /is a symlink.*docs's history file/);
       assert.equal(await readFile(path.join(out, 'precious'), 'utf8'), 'keep me\n');
     } finally {
       await rm(hist, { recursive: true });
@@ -152,9 +151,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const out = await outside('relpath');
     await symlink(out, path.join(web, 'a.example.com'));
     try {
-      const r = await job('deep');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /a\.example\.com is a symlink.*apps\[1\]\.relpath/);
+      await refusedJob('deep', /a\.example\.com is a symlink.*apps\[1\]\.relpath/);
       assert.deepEqual(await readdir(out), []);
       const lines = await historyLines(path.join(web, '_history'), 'deep');
       assert.equal(lines.length, 1);
@@ -172,9 +169,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     await mkdir(other);
     await symlink(other, path.join(web, 'docs.example.com'));
     try {
-      const r = await job('docs');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /docs\.example\.com is a symlink.*the app's backup folder/);
+      await refusedJob('docs', /docs\.example\.com is a symlink.*the app's backup folder/);
       assert.deepEqual(await readdir(other), []);
       assert.equal((await statusRow('docs')).state, 'FAILED');
     } finally {
@@ -187,9 +182,7 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
     const file = path.join(web, 'docs.example.com');
     await writeFile(file, 'not a backup\n');
     try {
-      const r = await job('docs');
-      assert.equal(r.code, ExitCode.REFUSED, r.stderr);
-      assert.match(r.stderr, /docs\.example\.com exists but is not a folder/);
+      const r = await refusedJob('docs', /docs\.example\.com exists but is not a folder/);
       assert.match(r.stderr, /hint: move it away/);
       assert.equal(await readFile(file, 'utf8'), 'not a backup\n');
     } finally {
@@ -207,17 +200,14 @@ describe('jobs refuse symlinks and files in the backup path (exit 6)', () => {
 });
 
 describe('jobs seen from inside a VM (mount not under the partition)', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-  before(async () => ({ dir: root, cleanup } = await tempDir('tierback-refuse-vm-')));
-  after(() => cleanup());
+  const tmp = useTempDir('tierback-refuse-vm-');
   const log = silentLogger();
 
   it('refuses a symlinked <mount>/_history (exit 6 as an outcome), and trusts the mount itself as configured', async () => {
-    await makeTree(path.join(root, 'src'), { 'a.txt': 'alpha\n' });
-    const site = await jobSite(root, [{ name: 'docs', type: 'files', path: path.join(root, 'src'), relpath: 'docs.example.com' }]);
+    await makeTree(path.join(tmp.dir, 'src'), { 'a.txt': 'alpha\n' });
+    const site = await jobSite(tmp.dir, [{ name: 'docs', type: 'files', path: path.join(tmp.dir, 'src'), relpath: 'docs.example.com' }]);
     const app = appOf(site, 'docs');
-    const out = path.join(root, 'elsewhere');
+    const out = path.join(tmp.dir, 'elsewhere');
     await mkdir(out);
     await symlink(out, path.join(app.mount, '_history'));
     const o = await runJob(site, app, { log });
@@ -229,7 +219,7 @@ describe('jobs seen from inside a VM (mount not under the partition)', () => {
     assert.deepEqual(await readdir(out), []);
     await rm(path.join(app.mount, '_history'));
     // The mount (/backup in the VM) may itself be a symlink: it is the configured root.
-    const real = path.join(root, 'real-backup');
+    const real = path.join(tmp.dir, 'real-backup');
     await rm(app.mount, { recursive: true });
     await mkdir(real);
     await symlink(real, app.mount);

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rename, stat, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,32 +6,29 @@ import { lockPath, retiredPath } from '../../../../lib/model/convention.js';
 import { acquireLock } from '../../../../lib/base/lock.js';
 import { silentLogger } from '../../../../lib/base/log.js';
 import { formatPlan, jobTarget, runJob, runJobs } from '../../../../lib/tiers/jobs/run.js';
-import { makeTree, tempDir } from '../../../helpers/tree.js';
+import { makeTree, useTempDir } from '../../../helpers/tree.js';
 import { appOf, historyOf, jobSite, treeDiff } from '../../../helpers/jobsite.js';
 import type { Site } from '../../../../lib/model/inventory/model.js';
 
 const log = silentLogger();
 
 describe('job runner: atomic, locked, recorded', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
+  const tmp = useTempDir('tierback-run-');
   let site: Site;
   before(async () => {
-    ({ dir: root, cleanup } = await tempDir('tierback-run-'));
-    await makeTree(path.join(root, 'src'), { 'a.txt': 'alpha\n', sub: { 'b.txt': 'beta\n' } });
-    site = await jobSite(root, [
-      { name: 'docs', type: 'files', path: path.join(root, 'src'), relpath: 'docs.example.com' },
-      { name: 'gone', type: 'files', path: path.join(root, 'nowhere'), relpath: 'gone.example.com' },
+    await makeTree(path.join(tmp.dir, 'src'), { 'a.txt': 'alpha\n', sub: { 'b.txt': 'beta\n' } });
+    site = await jobSite(tmp.dir, [
+      { name: 'docs', type: 'files', path: path.join(tmp.dir, 'src'), relpath: 'docs.example.com' },
+      { name: 'gone', type: 'files', path: path.join(tmp.dir, 'nowhere'), relpath: 'gone.example.com' },
     ]);
   });
-  after(() => cleanup());
 
   it('writes the backup into <mount>/<relpath> with 0700 folders and a running + ok history pair', async () => {
     const app = appOf(site, 'docs');
     const o = await runJob(site, app, { log });
     assert.equal(o.status, 'ok', o.error?.message);
-    assert.equal(o.target, path.join(root, 'backup', 'docs.example.com'));
-    assert.equal(await treeDiff(path.join(root, 'src'), path.join(o.target, 'files')), '');
+    assert.equal(o.target, path.join(tmp.dir, 'backup', 'docs.example.com'));
+    assert.equal(await treeDiff(path.join(tmp.dir, 'src'), path.join(o.target, 'files')), '');
     assert.equal((await stat(o.target)).mode & 0o777, 0o700);
     const runs = await historyOf(site, 'docs');
     assert.equal(runs.length, 1);
@@ -44,26 +41,26 @@ describe('job runner: atomic, locked, recorded', () => {
     assert.match(lines[0]!, /status=running/);
     assert.match(lines[1]!, new RegExp(`run=${runs[0]!.run}.*status=ok`));
     // nothing but the app folder, the lock-free parent and history
-    assert.deepEqual((await readdir(path.join(root, 'backup'))).sort(), ['_history', 'docs.example.com']);
+    assert.deepEqual((await readdir(path.join(tmp.dir, 'backup'))).sort(), ['_history', 'docs.example.com']);
   });
 
   it('a failing job (source missing) records the failure, names the inventory path and leaves the previous backup untouched', async () => {
     const good = appOf(site, 'docs');
     const before = await readFile(path.join(jobTarget(good), 'files', 'a.txt'), 'utf8');
     // make the good app fail by removing its source temporarily
-    await rename(path.join(root, 'src'), path.join(root, 'src.away'));
+    await rename(path.join(tmp.dir, 'src'), path.join(tmp.dir, 'src.away'));
     try {
       const o = await runJob(site, good, { log });
       assert.equal(o.status, 'failed');
       assert.match(o.error!.message, /source folder .* does not exist/);
       assert.match(o.record!.error!, /apps\[0\]\.path/);
     } finally {
-      await rename(path.join(root, 'src.away'), path.join(root, 'src'));
+      await rename(path.join(tmp.dir, 'src.away'), path.join(tmp.dir, 'src'));
     }
     assert.equal(await readFile(path.join(jobTarget(good), 'files', 'a.txt'), 'utf8'), before);
     const runs = await historyOf(site, 'docs');
     assert.equal(runs.at(-1)!.status, 'failed');
-    const left = (await readdir(path.join(root, 'backup'))).filter((n) => n.startsWith('.'));
+    const left = (await readdir(path.join(tmp.dir, 'backup'))).filter((n) => n.startsWith('.'));
     assert.deepEqual(left, [], 'no staging leftovers');
   });
 
@@ -75,16 +72,16 @@ describe('job runner: atomic, locked, recorded', () => {
     const holder = `${process.ppid} - ${(await import('node:os')).hostname()}\n`;
     await writeFile(lockFile, holder);
     // a change in the source that a run which ignored the lock would copy
-    const marker = path.join(root, 'src', 'while-locked.txt');
+    const marker = path.join(tmp.dir, 'src', 'while-locked.txt');
     await writeFile(marker, 'new\n');
     try {
-      const backupBefore = (await readdir(path.join(root, 'backup'))).sort();
+      const backupBefore = (await readdir(path.join(tmp.dir, 'backup'))).sort();
       const before = (await historyOf(site, 'docs')).length;
       const o = await runJob(site, app, { log });
       assert.equal(o.status, 'locked');
       assert.match(o.error!.message, /locked by process/);
       assert.equal((await historyOf(site, 'docs')).length, before);
-      assert.deepEqual((await readdir(path.join(root, 'backup'))).sort(), backupBefore, 'no staging folder, no other entry');
+      assert.deepEqual((await readdir(path.join(tmp.dir, 'backup'))).sort(), backupBefore, 'no staging folder, no other entry');
       await assert.rejects(stat(path.join(target, 'files', 'while-locked.txt')), { code: 'ENOENT' }, 'the backup was not touched');
       assert.equal(await readFile(lockFile, 'utf8'), holder, "the holder's lock is left as it was");
     } finally {
@@ -104,7 +101,7 @@ describe('job runner: atomic, locked, recorded', () => {
     await mkdir(path.join(path.dirname(target), '.docs.example.com.partial-20260101T000000-abcdef'));
     const o = await runJob(site, app, { log });
     assert.equal(o.status, 'ok', o.error?.message);
-    assert.equal(await treeDiff(path.join(root, 'src'), path.join(target, 'files')), '');
+    assert.equal(await treeDiff(path.join(tmp.dir, 'src'), path.join(target, 'files')), '');
     assert.deepEqual((await readdir(path.dirname(target))).filter((n) => n.startsWith('.')), []);
   });
 
@@ -116,6 +113,6 @@ describe('job runner: atomic, locked, recorded', () => {
     const text = formatPlan(plans[0]!.plan!);
     assert.match(text, /rsync -a --numeric-ids/);
     assert.match(text, /--link-dest=/);
-    assert.deepEqual((await readdir(path.join(root, 'backup'))).filter((n) => n.startsWith('.')), []);
+    assert.deepEqual((await readdir(path.join(tmp.dir, 'backup'))).filter((n) => n.startsWith('.')), []);
   });
 });

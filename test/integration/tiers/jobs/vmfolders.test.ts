@@ -1,18 +1,16 @@
 /** `tierback schedule <server> --install` creates the <partition>/local/<vm> folders its VMs mount (0700), never the partition. */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tierback } from '../../../helpers/cli.js';
-import { tempDir } from '../../../helpers/tree.js';
+import { useTempDir } from '../../../helpers/tree.js';
 
 describe('schedule --install on a server: the VM folders', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
+  const tmp = useTempDir('tierback-vmfolders-');
   let inv: string;
   before(async () => {
-    ({ dir, cleanup } = await tempDir('tierback-vmfolders-'));
-    inv = path.join(dir, 'inv.yaml');
+    inv = path.join(tmp.dir, 'inv.yaml');
     await writeFile(
       inv,
       [
@@ -28,10 +26,9 @@ describe('schedule --install on a server: the VM folders', () => {
       ].join('\n'),
     );
   });
-  after(() => cleanup());
 
   it('says the partition is missing instead of creating it', async () => {
-    const root = path.join(dir, 'r0');
+    const root = path.join(tmp.dir, 'r0');
     const r = await tierback(['schedule', 'zg-3.example.org', '-i', inv, '--install', '--root', root]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /problem .*\/v01\/backup\/local: does not exist: create the partition first \(install -d -m 0700 \/v01\/backup\/local\)/);
@@ -39,7 +36,7 @@ describe('schedule --install on a server: the VM folders', () => {
   });
 
   it('creates the folders of its own VMs only, 0700, once; a VM host creates none', async () => {
-    const root = path.join(dir, 'r1');
+    const root = path.join(tmp.dir, 'r1');
     await mkdir(path.join(root, 'v01/backup/local'), { recursive: true });
     const r = await tierback(['schedule', 'zg-3.example.org', '-i', inv, '--install', '--root', root]);
     assert.equal(r.code, 0, r.stderr);
@@ -53,12 +50,12 @@ describe('schedule --install on a server: the VM folders', () => {
     const again = JSON.parse((await tierback(['schedule', 'zg-3.example.org', '-i', inv, '--install', '--root', root, '--json'])).stdout) as { vmFolders: { created: string[]; present: string[] } };
     assert.deepEqual(again.vmFolders.created, []);
     assert.equal(again.vmFolders.present.length, 2);
-    const vm = JSON.parse((await tierback(['schedule', 'web', '-i', inv, '--install', '--root', path.join(dir, 'r2'), '--json'])).stdout) as Record<string, unknown>;
+    const vm = JSON.parse((await tierback(['schedule', 'web', '-i', inv, '--install', '--root', path.join(tmp.dir, 'r2'), '--json'])).stdout) as Record<string, unknown>;
     assert.equal(vm['vmFolders'], undefined);
   });
 
   it('reports a symlink where a VM folder should be, and leaves it', async () => {
-    const root = path.join(dir, 'r3');
+    const root = path.join(tmp.dir, 'r3');
     await mkdir(path.join(root, 'v01/backup/local'), { recursive: true });
     await symlink('/tmp', path.join(root, 'v01/backup/local/web'));
     const r = await tierback(['schedule', 'zg-3.example.org', '-i', inv, '--install', '--root', root]);

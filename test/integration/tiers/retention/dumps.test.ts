@@ -1,6 +1,7 @@
 /** pruneDumps on a real local-tier db/ folder. */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { useCleanups } from '../../../helpers/tree.js';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../../../../lib/model/convention.js';
@@ -19,14 +20,10 @@ async function fresh(extra?: Parameters<typeof freshSite>[1]) {
 }
 
 describe('pruneDumps', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const c of cleanups) await c();
-  });
+  const keep = useCleanups();
 
   it('applies the policy per database, removes a dump with its companion files, never touches other files', async () => {
-    const f = await fresh({ appRetention: '{ daily: 3 }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ appRetention: '{ daily: 3 }' }));
     for (let d = 1; d <= 10; d++) {
       const s = C.snapshotStamp(at(d));
       await writeFile(path.join(f.db, C.dumpFileName('hydro', s, 'sql.gz')), `dump ${d}`);
@@ -65,8 +62,7 @@ describe('pruneDumps', () => {
   });
 
   it('keeps everything while the newest job has failed beyond the grace; the newest dump survives any policy', async () => {
-    const f = await fresh({ appRetention: '{ within: 1h }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ appRetention: '{ within: 1h }' }));
     for (let d = 1; d <= 4; d++) await writeFile(path.join(f.db, C.dumpFileName('hydro', C.snapshotStamp(at(d)), 'sql.gz')), 'x');
     const hist = C.jobHistoryDir(f.partition, 'web');
     await appendRecord(hist, { run: 'j5', name: 'hydro', kind: 'job', tier: 'local', status: 'failed', start: at(5), end: at(5), error: 'mysqldump: access denied' }, 'UTC');
@@ -81,8 +77,7 @@ describe('pruneDumps', () => {
   });
 
   it('dry run lists the same decision and removes nothing', async () => {
-    const f = await fresh({ appRetention: '{ last: 1 }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ appRetention: '{ last: 1 }' }));
     for (let d = 1; d <= 3; d++) await writeFile(path.join(f.db, C.dumpFileName('hydro', C.snapshotStamp(at(d)), 'sql.gz')), 'x');
     const [r] = await pruneDumps(f.site, f.app, { now: at(4), dryRun: true });
     assert.equal(r!.removed.length, 2);
@@ -90,8 +85,7 @@ describe('pruneDumps', () => {
   });
 
   it('refuses a db folder that is a symlink out of the partition', async () => {
-    const f = await fresh();
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh());
     const { rm } = await import('node:fs/promises');
     await rm(f.db, { recursive: true });
     await mkdir(path.join(f.dir, 'etc'));

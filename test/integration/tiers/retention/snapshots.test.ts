@@ -11,7 +11,7 @@ import { pruneAfterJob, pruneAfterPull, pruneSnapshots, removeTree } from '../..
 import { createExec } from '../../../../lib/base/exec.js';
 import { silentLogger } from '../../../../lib/base/log.js';
 import type { Site } from '../../../../lib/model/inventory/model.js';
-import { tempDir } from '../../../helpers/tree.js';
+import { tempDir, useCleanups } from '../../../helpers/tree.js';
 import { APP_SERVER, freshSite, listStamps, makeSnapshots, setCurrent } from '../../../helpers/snapshots.js';
 
 const day = (n: number) => new Date(Date.UTC(2025, 0, n, 3, 0, 0));
@@ -26,14 +26,10 @@ async function pullRecord(partition: string, site: Site, status: 'ok' | 'failed'
 }
 
 describe('pruneSnapshots: safety rules', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const c of cleanups) await c();
-  });
+  const keep = useCleanups();
 
   it('never removes the snapshot remote/<server> points to, even when no rule keeps it', async () => {
-    const f = await fresh({ remoteRetention: '{ last: 2 }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ remoteRetention: '{ last: 2 }' }));
     const stamps = await makeSnapshots(f.partition, APP_SERVER, [1, 2, 3, 4, 5].map(day));
     await setCurrent(f.partition, APP_SERVER, stamps[0]!); // e.g. a restore pinned an old one
     const [r] = await pruneSnapshots(f.site, f.b, { now: day(10) });
@@ -46,8 +42,7 @@ describe('pruneSnapshots: safety rules', () => {
   });
 
   it('ignores .partial snapshots, stray names and symlinks named like stamps (whose targets stay intact)', async () => {
-    const f = await fresh({ remoteRetention: '{ last: 1 }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ remoteRetention: '{ last: 1 }' }));
     const stamps = await makeSnapshots(f.partition, APP_SERVER, [1, 2, 3].map(day));
     const dir = C.snapshotsDir(f.partition, APP_SERVER);
     const outside = path.join(f.dir, 'outside');
@@ -64,8 +59,7 @@ describe('pruneSnapshots: safety rules', () => {
   });
 
   it('refuses a snapshots folder that is a symlink out of the partition', async () => {
-    const f = await fresh();
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh());
     const elsewhere = path.join(f.dir, 'elsewhere');
     await mkdir(elsewhere);
     await mkdir(C.snapshotsRoot(f.partition), { recursive: true });
@@ -74,8 +68,7 @@ describe('pruneSnapshots: safety rules', () => {
   });
 
   it('removes nothing while the newest pull has failed beyond the grace, and prunes again after a success', async () => {
-    const f = await fresh({ remoteRetention: '{ last: 1 }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ remoteRetention: '{ last: 1 }' }));
     const stamps = await makeSnapshots(f.partition, APP_SERVER, [1, 2, 3].map(day));
     await pullRecord(f.partition, f.site, 'ok', day(3), 'r3');
     await pullRecord(f.partition, f.site, 'failed', day(4), 'r4');
@@ -91,8 +84,7 @@ describe('pruneSnapshots: safety rules', () => {
   });
 
   it('prunes within the grace, and takes a pull still running (start line only) as no failure', async () => {
-    const f = await fresh({ remoteRetention: '{ last: 1 }', defaults: '  prune: { grace: 2d }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ remoteRetention: '{ last: 1 }', defaults: '  prune: { grace: 2d }' }));
     await makeSnapshots(f.partition, APP_SERVER, [1, 2, 3].map(day));
     await pullRecord(f.partition, f.site, 'ok', day(3), 'r3');
     await pullRecord(f.partition, f.site, 'failed', day(4), 'r4');
@@ -103,8 +95,7 @@ describe('pruneSnapshots: safety rules', () => {
   });
 
   it('finishes a deletion an earlier prune could not complete (.<stamp>.deleting)', async () => {
-    const f = await fresh({ remoteRetention: '{ daily: 7 }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ remoteRetention: '{ daily: 7 }' }));
     const stamps = await makeSnapshots(f.partition, APP_SERVER, [1, 2, 3].map(day));
     const crashed = C.deletingSnapshotDir(f.partition, APP_SERVER, C.snapshotStamp(day(0)));
     await mkdir(path.join(crashed, 'web', 'half'), { recursive: true });
@@ -233,21 +224,16 @@ describe('pruneSnapshots frees disk space', () => {
 });
 
 describe('prune after a pull / a job, when configured', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const c of cleanups) await c();
-  });
+  const keep = useCleanups();
   it('does nothing when defaults.prune.after_pull is off (the default)', async () => {
-    const f = await fresh({ remoteRetention: '{ last: 1 }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ remoteRetention: '{ last: 1 }' }));
     const stamps = await makeSnapshots(f.partition, APP_SERVER, [1, 2].map(day));
     assert.equal(await pruneAfterPull(f.site, f.b, APP_SERVER, { now: day(3) }), undefined);
     assert.deepEqual(await listStamps(f.partition, APP_SERVER), stamps);
     assert.equal(await pruneAfterJob(f.site, f.site.apps[0]!, { now: day(3) }), undefined);
   });
   it('prunes the pulled server\'s snapshots when after_pull is on', async () => {
-    const f = await fresh({ remoteRetention: '{ last: 1 }', defaults: '  prune: { after_pull: true }' });
-    cleanups.push(f.cleanup);
+    const f = keep(await fresh({ remoteRetention: '{ last: 1 }', defaults: '  prune: { after_pull: true }' }));
     const stamps = await makeSnapshots(f.partition, APP_SERVER, [1, 2].map(day));
     const r = await pruneAfterPull(f.site, f.b, APP_SERVER, { now: day(3) });
     assert.deepEqual(r?.removed.map((x) => x.id), [stamps[0]]);

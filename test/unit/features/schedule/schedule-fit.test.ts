@@ -3,27 +3,19 @@ import assert from 'node:assert/strict';
 import { parseInventory } from '../../../../lib/site/load.js';
 import { planSchedule, scheduleSettings } from '../../../../lib/features/schedule/index.js';
 import { fixedMinute, lateJobWarnings, layoutServerJobs } from '../../../../lib/features/schedule/fit.js';
+import { scheduleInventory, type ScheduleApp } from '../../../helpers/schedule-site.js';
 
-/** A site with `n` default-schedule apps on one server (in two VMs), pulled at `pull`. */
-function site(n: number, opts: { schedule?: string; pull?: string; extra?: string; schedules?: string } = {}) {
-  const apps = Array.from({ length: n }, (_, i) => `  - { name: app${i}, server: a.example.org, vm: ${i % 2 ? 'web' : 'db'}, path: /srv/a${i}, relpath: a${i}.example.org, type: files }`);
+/** A site with `n` default-schedule apps on one server (in two VMs), pulled at `pull`; `extra` apps after them. */
+function site(n: number, opts: { schedule?: string; pull?: string; extra?: ScheduleApp[]; schedules?: string } = {}) {
+  const apps = Array.from({ length: n }, (_, i): ScheduleApp => [`app${i}`, i % 2 ? 'web' : 'db', `a${i}`]);
   return parseInventory(
-    `
-version: 1
-defaults: { schedule: "${opts.schedule ?? '30 1 * * *'}", pull_schedule: "${opts.pull ?? '0 3 * * *'}" }
-schedules: { bin: /usr/local/bin/tierback${opts.schedules ?? ''} }
-servers:
-  - { fqdn: a.example.org, role: app }
-  - { fqdn: b.example.org, role: backup }
-vms:
-  - { name: web, server: a.example.org }
-  - { name: db, server: a.example.org }
-apps:
-${apps.join('\n')}
-${opts.extra ?? ''}
-backup_servers:
-  - { server: b.example.org, pulls: [a.example.org] }
-`,
+    scheduleInventory({
+      head: [`defaults: { schedule: "${opts.schedule ?? '30 1 * * *'}", pull_schedule: "${opts.pull ?? '0 3 * * *'}" }`, `schedules: { bin: /usr/local/bin/tierback${opts.schedules ?? ''} }`],
+      app: 'a.example.org',
+      backup: 'b.example.org',
+      vms: ['web', 'db'],
+      apps: [...apps, ...(opts.extra ?? [])],
+    }),
     '/etc/tierback/fit.yaml',
   );
 }
@@ -57,7 +49,7 @@ describe('schedule: jobs laid out to end before the pull', () => {
   });
 
   it('prefers apps[].duration to history and estimate', () => {
-    const s = site(2, { extra: '  - { name: big, server: a.example.org, vm: web, path: /srv/big, relpath: big.example.org, type: files, duration: 1h }' });
+    const s = site(2, { extra: [['big', 'web', 'big', ', duration: 1h']] });
     const layout = layoutServerJobs(s, 'a.example.org', scheduleSettings(s), new Map([['big', 60]]));
     assert.deepEqual([layout.slots.get('big')!.durationMin, layout.slots.get('big')!.durationSource], [60, 'inventory']);
   });
@@ -90,7 +82,7 @@ describe('schedule: jobs laid out to end before the pull', () => {
   });
 
   it('checks explicit schedules without moving them', () => {
-    const s = site(1, { extra: '  - { name: late, server: a.example.org, vm: web, path: /srv/l, relpath: l.example.org, type: files, schedule: "55 2 * * *", duration: 20m }' });
+    const s = site(1, { extra: [['late', 'web', 'l', ', schedule: "55 2 * * *", duration: 20m']] });
     const layout = layoutServerJobs(s, 'a.example.org', scheduleSettings(s));
     assert.deepEqual(layout.late.map((l) => [l.app, l.endsAt, l.lateMin, l.source]), [['late', '03:15', 15, 'apps[1].schedule']]);
     assert.equal(planSchedule(s, 'web').entries.find((e) => e.id === 'job-late')!.cron, '55 2 * * *');

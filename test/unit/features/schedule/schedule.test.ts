@@ -5,30 +5,21 @@ import { parseInventory } from '../../../../lib/site/load.js';
 import { normalizeCron, planSchedule, shiftCron } from '../../../../lib/features/schedule/index.js';
 import { cronToOnCalendar, expandCronField, renderCron, renderSystemd, shellWord } from '../../../../lib/features/schedule/render.js';
 import { EXAMPLE } from '../../../helpers/cli.js';
+import { scheduleInventory } from '../../../helpers/schedule-site.js';
 
 const example = () => parseInventory(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
 
-const SMALL = `
-version: 1
-defaults: { schedule: "50 23 * * *", pull_schedule: "15 3 * * *" }
-schedules: { bin: /opt/tierback/tierback.mjs, inventory: /etc/tierback/site.yaml, stagger: 10m, log_dir: /var/log/tb }
-monitoring: { prometheus: { textfile: /var/lib/prometheus/node-exporter/tierback.prom } }
-servers:
-  - { fqdn: a.example.org, role: app }
-  - { fqdn: b.example.org, role: backup }
-vms:
-  - { name: web, server: a.example.org }
-  - { name: db, server: a.example.org }
-apps:
-  - { name: one, server: a.example.org, vm: web, path: /srv/one, relpath: one.example.org, type: files }
-  - { name: two, server: a.example.org, vm: db, path: /srv/two, relpath: two.example.org, type: files }
-  - { name: three, server: a.example.org, vm: web, path: /srv/three, relpath: three.example.org, type: files, schedule: "0 */6 * * *" }
-  - { name: four, server: a.example.org, vm: web, path: /srv/four, relpath: four.example.org, type: files }
-  - { name: old, server: a.example.org, vm: web, path: /srv/old, relpath: old.example.org, type: files, status: paused }
-  - { name: host, server: a.example.org, path: /srv/host, relpath: host.example.org, type: files }
-backup_servers:
-  - { server: b.example.org, pulls: [a.example.org] }
-`;
+const SMALL = scheduleInventory({
+  head: [
+    'defaults: { schedule: "50 23 * * *", pull_schedule: "15 3 * * *" }',
+    'schedules: { bin: /opt/tierback/tierback.mjs, inventory: /etc/tierback/site.yaml, stagger: 10m, log_dir: /var/log/tb }',
+    'monitoring: { prometheus: { textfile: /var/lib/prometheus/node-exporter/tierback.prom } }',
+  ],
+  app: 'a.example.org',
+  backup: 'b.example.org',
+  vms: ['web', 'db'],
+  apps: [['one', 'web', 'one'], ['two', 'db', 'two'], ['three', 'web', 'three', ', schedule: "0 */6 * * *"'], ['four', 'web', 'four'], ['old', 'web', 'old', ', status: paused'], ['host', '', 'host']],
+});
 const small = () => parseInventory(SMALL, '/etc/tierback/small.yaml');
 
 describe('schedule: plans from the inventory', () => {
