@@ -112,10 +112,10 @@ export const APP_SIZE_ESTIMATE = 1e9;
 
 export const DEFAULT_RETENTION: Retention = { daily: 7 };
 
-/** Applies defaults. The inventory must already have passed the schema and the cross-field rules. */
 /** Parses an app's job options by its type (lib/site/options.ts, which knows the job types); identity when not given. */
 export type OptionsParser = (type: string, options: Record<string, unknown>, index: number) => Record<string, unknown>;
 
+/** Applies defaults. The inventory must already have passed the schema and the cross-field rules. */
 export function resolveSite(inv: Inventory, file: string, source: InventorySource, parseOptions: OptionsParser = (_t, o) => o): Site {
   const d = inv.defaults;
   const servers: ResolvedServer[] = inv.servers.map((s, index) => ({
