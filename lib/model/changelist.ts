@@ -227,6 +227,8 @@ export const sameEntry = (a: ListEntry, b: ListEntry): boolean => a.type === b.t
 export interface Difference {
   /** In `b` only, or different: copy it. `retyped`: it was another type before (remove that first). */
   changed?: ListEntry;
+  /** The entry in `a` when `changed` is in both (its facts differ). */
+  before?: ListEntry;
   retyped?: boolean;
   /** In `a` only: delete it. */
   deleted?: ListEntry;
@@ -249,7 +251,7 @@ export async function* diffLists(a: AsyncIterable<ListEntry>, b: AsyncIterable<L
       yield { changed: y.value };
       y = await ib.next();
     } else {
-      if (!sameEntry(x.value, y.value)) yield { changed: y.value, retyped: x.value.type !== y.value.type };
+      if (!sameEntry(x.value, y.value)) yield { changed: y.value, before: x.value, retyped: x.value.type !== y.value.type };
       x = await ia.next();
       y = await ib.next();
     }

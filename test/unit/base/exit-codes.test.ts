@@ -33,7 +33,8 @@ describe('exit codes: the entry point alone sets the process\'s', () => {
       assert.doesNotMatch(src, /process\.exitCode/, `cli/commands/${f} sets process.exitCode`);
       const handlers = src.match(/\bhandler: /g)?.length ?? 0;
       const parents = src.match(/\bhandler: \(\) => undefined/g)?.length ?? 0; // `x <command>`: yargs demands a subcommand
-      assert.equal(src.match(/\bhandler: run\(/g)?.length ?? 0, handlers - parents, `cli/commands/${f}: a handler not wrapped in run()`);
+      // run() or runOnSite() (cli/context.ts), which wraps run()
+      assert.equal(src.match(/\bhandler: (run|runOnSite)\(/g)?.length ?? 0, handlers - parents, `cli/commands/${f}: a handler not wrapped in run()`);
     }
   });
 });
