@@ -1,7 +1,7 @@
 /** `tierback schedule [HOST]`: crontab lines or systemd timers for one host, from the inventory. */
 import type { CommandModule } from 'yargs';
 import { createExec } from '../../lib/base/exec.js';
-import { planSchedule, scheduleSettings, type ScheduleFormat } from '../../lib/features/schedule/index.js';
+import { planSchedule, resolveScheduleHost, scheduleSettings, type ScheduleFormat } from '../../lib/features/schedule/index.js';
 import { recentJobDurations } from '../../lib/features/schedule/durations.js';
 import { clockOf as minuteClock, describeLate, layoutServerJobs } from '../../lib/features/schedule/fit.js';
 import { installSchedule } from '../../lib/features/schedule/install.js';
@@ -42,7 +42,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 schedule zg-3.softxs.ch --check', 'which app jobs of server zg-3 will not be done before its pull')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: runOnSite(async (argv, site, log) => {
-    const host = planSchedule(site, argv.host).server;
+    const host = resolveScheduleHost(site, argv.host).server;
     // Job durations from the history visible here (the server, or a backup server that pulls it).
     const durations = await recentJobDurations(site, host, nowOf(argv));
     const plan = planSchedule(site, argv.host, durations);
