@@ -18,6 +18,8 @@
  *
  *   npx tsc -p . && node build/bench/fleet.js [--quiet-machine] [--runs 3] [--reps 3] [--only site,small,big]
  *        [--servers 200] [--apps 4000] [--days 365] [--sources 50] [--big-files 100000] [--dir /var/tmp] [--out FILE] [--keep]
+ *        [--site-cmd 'status --site --json']   # the merged view's command line, if it differs
+ * Disk at full size: about 7 GB and 1.6 million inodes for the site, 2 GB for the big server plus 2 GB per run (removed after each).
  *   node build/bench/fleet.js --small   # 10 servers, 50 apps, 30 days; 3 sources; 5k files: checks the harness (figures do not count)
  * Run it alone on the machine (--quiet-machine records that you did): it takes about an hour at full size.
  */
@@ -48,6 +50,8 @@ const SOURCES = num('sources', 50, 3);
 const BIG_FILES = num('big-files', 100_000, 5_000);
 const ONLY = opt('only', 'site,small,big').split(',').map((s) => s.trim());
 const QUIET = args.includes('--quiet-machine');
+/** The merged view's command (issue 14, item 2), without -i/--root/--host, which the bench adds. */
+const SITE_CMD = opt('site-cmd', 'status --site --json').split(/\s+/).filter(Boolean);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(HERE, '../cli/tierback.js');
 const OUT = opt('out', SMALL ? path.join(os.tmpdir(), 'fleet-results-small.txt') : path.resolve(HERE, '../../bench/fleet-results.txt'));
@@ -126,7 +130,7 @@ async function benchSite(work: string): Promise<void> {
   await measure('inventory check', ['inventory', 'check', ...inv]);
   await measure('inventory show', ['inventory', 'show', ...inv]);
   await measure(`status (one backup server: ${apps(one)} apps)`, ['status', '--json', ...at, '--host', one.server]);
-  await measure(`status --site (merged, from ${one.server.split('.')[0]})`, ['status', '--site', '--json', ...at, '--host', one.server], { optional: true });
+  await measure(`${SITE_CMD.slice(0, 2).join(' ')} (merged, from ${one.server.split('.')[0]})`, [...SITE_CMD, ...at, '--host', one.server], { optional: true });
   await measure(`status (every tree under the root)`, ['status', '--json', ...at]);
   await measure('report --html (every tree under the root)', ['report', '--html', html, ...at], {
     after: async () => {
