@@ -8,6 +8,7 @@
  *   node build/bench/startup.js --quick     # 1 run each, 400 apps: checks the bench itself runs
  */
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,13 @@ const RUNS = opt('runs', QUICK ? 1 : 7);
 const APPS = opt('apps', QUICK ? 400 : 4000);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILD = path.join(ROOT, 'build/cli/tierback.js');
+
+/** The node options of the CLI's shebang (`#!/usr/bin/env -S node OPTIONS`): installed, it runs with them. */
+function shebangOptions(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -88,7 +96,7 @@ async function main() {
       const mb: number[] = [];
       let code = 0;
       for (let i = 0; i < RUNS; i++) {
-        const m = await measure([file, ...argv], env);
+        const m = await measure([...shebangOptions(file), file, ...argv], env);
         ms.push(m.ms);
         mb.push(m.mb);
         code = m.code;

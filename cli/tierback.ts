@@ -1,5 +1,9 @@
-#!/usr/bin/env node
-/** Entry point: parses arguments, runs one command, maps errors to exit codes. Only place that exits. */
+#!/usr/bin/env -S node --max-semi-space-size=2
+/**
+ * Entry point: parses arguments, runs one command, maps errors to exit codes. Only place that exits.
+ * The shebang caps V8's young generation at 2 MB per semi-space (default: grows to 16 MB while the
+ * modules load): a pull's process then peaks under 80 MB (docs/decisions.md, "Memory of a pull").
+ */
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, InternalError, TierbackError, formatError } from '../lib/base/errors.js';
 import { commandExitCode, exitAfterFlush, installSignalHandlers, interruption } from './lifecycle.js';
