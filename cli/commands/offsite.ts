@@ -155,7 +155,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
       .option('force', { type: 'boolean', describe: 'Push even when the target already holds the current snapshot' })
       .option('unencrypted', { type: 'boolean', describe: 'Push without age encryption (only if the storage is trusted)' })
       .option('cycle', { type: 'string', choices: [...OFFSITE_CYCLES], describe: 'File the copy under this cycle instead of the computed one' })
-      .option('dry-run', { type: 'boolean', describe: 'Print the commands, run nothing' })
+      .option('dry-run', dryRunOption('Print the commands (argv), run nothing; with --json the same as JSON'))
       .option('json', jsonOption())
       .example('$0 offsite push s3-main', 'push every server to the target "s3-main" of the inventory')
       .example('$0 offsite push box:backups/softxs --config /etc/tierback/rclone.conf', 'any rclone remote')
@@ -165,7 +165,8 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     const target = resolveTarget(site, argv.remote, { config: argv.config });
     const exec = createExec(log, { dryRun: argv['dry-run'] });
     const outcomes = await pushToRemote(site, b, target, { log, exec, signal: interruptSignal(), ...clockOf(argv), servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) });
-    if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
+    if (argv['dry-run'] && argv.json) printJson({ target, commands: exec.history, outcomes });
+    else if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
     else if (argv.json) printJson({ target, outcomes });
     else out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'CYCLE', 'OBJECTS', 'MB', 'DETAIL'], outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.cycle ?? '', o.archives, mb(o.bytes), o.error ?? (o.unchanged ? 'already pushed' : o.key ?? '')])));
     return exitCodeFor(outcomes.map((o) => o.status));

@@ -236,6 +236,10 @@ describe('tierback offsite push (real rclone, age, sshd)', () => {
     assert.match(lines[0]!, /^tar --create --file=- --directory \S+ --numeric-owner --sort=name -- web$/);
     assert.match(lines[1]!, /^age --encrypt --recipient age1/);
     assert.match(lines[2]!, /^rclone --config \S+ rcat -- localfs:\S+\/site\/(daily|weekly|monthly|quarterly|yearly)\/backup\.test\/\S+\/web\.tar\.gz\.age$/);
+    const j = await tierback(['offsite', 'push', 'local', '--force', '--dry-run', '--json', '-i', bs.invFile, '--backup-server', BACKUP_SERVER]);
+    assert.equal(j.code, 0, j.stderr);
+    const plan = JSON.parse(j.stdout) as { commands: string[][] };
+    assert.deepEqual(plan.commands.map((c) => c.join(' ')), lines, '--json: the same commands, as argv arrays');
     assert.equal((await readHistory(serverHistoryDir(bs.backup), { name: 'offsite-local' })).runs.length, before);
   });
 
