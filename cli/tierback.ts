@@ -2,7 +2,7 @@
 /**
  * Entry point: parses arguments, runs one command, maps errors to exit codes. Only place that exits.
  * The shebang caps V8's young generation at 2 MB per semi-space (default: grows to 16 MB while the
- * modules load): a pull's process then peaks under 80 MB (docs/decisions.md, "Memory of a pull").
+ * modules load): a pull's process then peaks ~15 MB lower (docs/decisions.md, "Memory of a pull").
  */
 import { ExitCode, InternalError, TierbackError, formatError } from '../lib/base/errors.js';
 import { commandExitCode, exitAfterFlush, installSignalHandlers, interruption } from './lifecycle.js';
