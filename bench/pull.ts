@@ -22,6 +22,7 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,16 @@ const PER_DIR = Number(opt('per-dir', 5));
 const ONLY = opt('only', '').split(',').map((s) => s.trim()).filter(Boolean);
 const RSS_ONLY = args.includes('--rss');
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/tierback.js');
+
+/** The node options of the CLI's shebang (`#!/usr/bin/env -S node OPTIONS`): installed, it runs with them. */
+function shebangOptions(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+/** How cron runs it (`/usr/local/bin/tierback pull`): through the shebang, with its node options. */
+const CLI_ARGV = [...shebangOptions(CLI), CLI];
+
 
 async function dropCaches() {
   await execa('sync');
@@ -126,7 +137,7 @@ interface Peak {
 
 /** Runs `tierback pull` as its own process; polls VmHWM of it and its rsync children every 100 ms. */
 async function runTierback(argv: string[]): Promise<Peak> {
-  const child = execa(process.execPath, [CLI, ...argv, ...(process.env.BENCH_TRACE ? ['-v'] : [])], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+  const child = execa(process.execPath, [...CLI_ARGV, ...argv, ...(process.env.BENCH_TRACE ? ['-v'] : [])], { reject: false, env: { TIERBACK_INVENTORY: '' } });
   const peak: Peak = { tierback: 0, rsync: 0 };
   let done = false;
   const poll = (async () => {
@@ -169,7 +180,7 @@ async function main() {
   // The apps' jobs write the local tier every contender pulls (not timed).
   const runJobs = async () => {
     const inv = await inventory(work);
-    const r = await execa(process.execPath, [CLI, 'job', ...apps.map((v) => `app-${v}`), '-i', inv], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+    const r = await execa(process.execPath, [...CLI_ARGV, 'job', ...apps.map((v) => `app-${v}`), '-i', inv], { reject: false, env: { TIERBACK_INVENTORY: '' } });
     if (r.exitCode !== 0) throw new Error(`tierback job exited ${r.exitCode}: ${String(r.stderr).slice(-2000)}`);
   };
   let btrfsMount: string | undefined;

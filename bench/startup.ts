@@ -1,13 +1,14 @@
 /**
  * Benchmark: start-up of the CLI. Wall time and peak RSS of `--version`, `status` and `inventory
- * check` on the demo site and on a generated site of 4,000 apps, from build/ and from the single
- * file (scripts/bundle.mjs), next to bare `node -e 0`. Targets (issue 15): `--version` under
+ * check` on the demo site and on a generated site of 4,000 apps, from build/ and from the bundle
+ * (scripts/bundle.mjs: dist/tierback/tierback.mjs and its chunks), next to bare `node -e 0`. Targets (issue 15): `--version` under
  * 0.15 s and `status` on the demo site under 0.3 s from the bundle. Prints the load average before
  * and after: on a loaded machine the figures are not the tool's.
  *   npx tsc -p . && node build/bench/startup.js [--runs 7] [--apps 4000] [--keep]
  *   node build/bench/startup.js --quick     # 1 run each, 400 apps: checks the bench itself runs
  */
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,13 @@ const RUNS = opt('runs', QUICK ? 1 : 7);
 const APPS = opt('apps', QUICK ? 400 : 4000);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILD = path.join(ROOT, 'build/cli/tierback.js');
+
+/** The node options of the CLI's shebang (`#!/usr/bin/env -S node OPTIONS`): installed, it runs with them. */
+function shebangOptions(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,8 +71,8 @@ async function main() {
   console.log(`# node build/bench/startup.js${QUICK ? ' --quick' : ''} (${RUNS} runs each, ${APPS}-app site), ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, node ${process.version}`);
   console.log(`load average before: ${load()}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tierback-bench-startup-'));
-  const bundle = path.join(dir, 'tierback.mjs');
-  await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), bundle], { cwd: ROOT });
+  const bundle = path.join(dir, 'tierback', 'tierback.mjs');
+  await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), path.join(dir, 'tierback')], { cwd: ROOT });
   const demoDir = path.join(dir, 'demo');
   await execa(process.execPath, [BUILD, 'demo', '--dir', demoDir], { reject: false, env: { TIERBACK_INVENTORY: '' } });
   const demoInv = path.join(demoDir, 'inventory.yaml');
@@ -88,7 +96,7 @@ async function main() {
       const mb: number[] = [];
       let code = 0;
       for (let i = 0; i < RUNS; i++) {
-        const m = await measure([file, ...argv], env);
+        const m = await measure([...shebangOptions(file), file, ...argv], env);
         ms.push(m.ms);
         mb.push(m.mb);
         code = m.code;

@@ -5,7 +5,7 @@ import { formatDuration } from '../../lib/base/duration.js';
 import { ExitCode } from '../../lib/base/errors.js';
 import { exitCodeFor } from '../../lib/model/outcome.js';
 import { createExec } from '../../lib/base/exec.js';
-import { fetchOffsite } from '../../lib/tiers/offsite/fetch.js';
+import { fetchOffsite, planFetch, type FetchPlan } from '../../lib/tiers/offsite/fetch.js';
 import { pushToRemote, targetLifecycle } from '../../lib/tiers/offsite/push.js';
 import { listRemoteSnapshots, resolveTarget } from '../../lib/tiers/offsite/rclone.js';
 import { copyToDrive, listDrives } from '../../lib/tiers/offsite/usb.js';
@@ -68,6 +68,7 @@ interface GetArgs extends GlobalArgs {
   snapshot?: string;
   config?: string;
   json?: boolean;
+  'dry-run'?: boolean;
 }
 
 const mb = (b: number | undefined) => (b === undefined ? '' : (b / 1e6).toFixed(1));
@@ -154,7 +155,7 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
       .option('force', { type: 'boolean', describe: 'Push even when the target already holds the current snapshot' })
       .option('unencrypted', { type: 'boolean', describe: 'Push without age encryption (only if the storage is trusted)' })
       .option('cycle', { type: 'string', choices: [...OFFSITE_CYCLES], describe: 'File the copy under this cycle instead of the computed one' })
-      .option('dry-run', { type: 'boolean', describe: 'Print the commands, run nothing' })
+      .option('dry-run', dryRunOption('Print the commands (argv), run nothing; with --json the same as JSON'))
       .option('json', jsonOption())
       .example('$0 offsite push s3-main', 'push every server to the target "s3-main" of the inventory')
       .example('$0 offsite push box:backups/softxs --config /etc/tierback/rclone.conf', 'any rclone remote')
@@ -164,7 +165,8 @@ const push: CommandModule<GlobalArgs, PushArgs> = {
     const target = resolveTarget(site, argv.remote, { config: argv.config });
     const exec = createExec(log, { dryRun: argv['dry-run'] });
     const outcomes = await pushToRemote(site, b, target, { log, exec, signal: interruptSignal(), ...clockOf(argv), servers: argv.servers, force: argv.force, unencrypted: argv.unencrypted, ...(argv.cycle ? { cycle: argv.cycle as OffsiteCycle } : {}) });
-    if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
+    if (argv['dry-run'] && argv.json) printJson({ target, commands: exec.history, outcomes });
+    else if (argv['dry-run']) for (const c of exec.history) out(c.join(' '));
     else if (argv.json) printJson({ target, outcomes });
     else out(table(['SERVER', 'STATUS', 'SNAPSHOT', 'CYCLE', 'OBJECTS', 'MB', 'DETAIL'], outcomes.map((o) => [o.server, o.status.toUpperCase(), o.snapshot ?? '-', o.cycle ?? '', o.archives, mb(o.bytes), o.error ?? (o.unchanged ? 'already pushed' : o.key ?? '')])));
     return exitCodeFor(outcomes.map((o) => o.status));
@@ -220,6 +222,7 @@ const get: CommandModule<GlobalArgs, GetArgs> = {
       .option('snapshot', { type: 'string', describe: 'Snapshot stamp (default: the newest complete copy)' })
       .option('config', { type: 'string', describe: 'rclone config file' })
       .option('json', jsonOption())
+      .option('dry-run', dryRunOption('Print where it would come from and land, and the commands as argv; write nothing'))
       .example('$0 offsite get /media/offsite zg-3.softxs.ch/web/v2.softxs.ch/hydro/db --to /tmp/restore', 'a dump folder from a drive')
       .example('$0 offsite get s3-main zg-3.softxs.ch/web/v2.softxs.ch/hydro/db/hydro-2026-03-01T013000Z.sql.gz --to /tmp/r --identity /root/offsite.key', 'one dump from object storage')
       .epilog(`Without the inventory, give an rclone remote:path and --config. The manual way: docs/offsite.md#restore.\n\n${EXIT_CODES_EPILOG}`) as never,
@@ -227,12 +230,30 @@ const get: CommandModule<GlobalArgs, GetArgs> = {
     const log = makeLogger(argv);
     const needSite = !argv.target.startsWith('/') && !argv.target.includes(':');
     const site = needSite || argv.inventory || process.env['TIERBACK_INVENTORY'] ? await loadSite(argv, log) : await loadInventory({ env: process.env }).catch(() => undefined);
-    const r = await fetchOffsite(site, argv.target, argv.path, argv.to, { log, ...(argv.identity ? { identity: argv.identity } : {}), ...(argv.snapshot ? { snapshot: argv.snapshot } : {}), ...(argv.config ? { rcloneConfig: argv.config } : {}) });
+    const fetchOpts = { log, ...(argv.identity ? { identity: argv.identity } : {}), ...(argv.snapshot ? { snapshot: argv.snapshot } : {}), ...(argv.config ? { rcloneConfig: argv.config } : {}) };
+    if (argv['dry-run']) {
+      const plan = await planFetch(site, argv.target, argv.path, argv.to, fetchOpts);
+      if (argv.json) printJson(plan);
+      else out(formatFetchPlan(plan));
+      return ExitCode.OK;
+    }
+    const r = await fetchOffsite(site, argv.target, argv.path, argv.to, fetchOpts);
     if (argv.json) printJson(r);
     else out(`${r.path}  (from ${r.source}, snapshot ${r.snapshot})`);
     return ExitCode.OK;
   }),
 };
+
+/** `offsite get --dry-run` as text: what, from where, to where, and the commands. */
+function formatFetchPlan(p: FetchPlan): string {
+  const cmds = p.pipeline ? [p.commands.map((c) => c.join(' ')).join(' | ')] : p.commands.map((c) => c.join(' '));
+  return [
+    `would get ${p.path}`,
+    `  from ${p.source} (snapshot ${p.snapshot})`,
+    `commands it would run${p.pipeline ? ' (one pipeline; tierback checks the sha256 of the object against its manifest and gunzips between them)' : ''}:`,
+    ...cmds.map((c) => `  ${c}`),
+  ].join('\n');
+}
 
 export const offsiteCommand = commandGroup({
   command: 'offsite <command>',

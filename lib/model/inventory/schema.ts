@@ -168,7 +168,7 @@ export const defaultsSchema = z.strictObject({
 // How `tierback schedule HOST` turns the inventory into crontab lines or systemd timers.
 export const schedulesSchema = z
   .strictObject({
-    bin: absolutePath.default('/usr/local/bin/tierback').meta({ description: 'Path of the tierback program on every host (the single-file build installed by docs/install.md).' }),
+    bin: absolutePath.default('/usr/local/bin/tierback').meta({ description: 'Path of the tierback program on every host (the symlink to the bundle that docs/install.md installs; it runs through its shebang).' }),
     inventory: absolutePath.optional().meta({ description: 'Path of the inventory on every host, passed with -i (default: the file `tierback schedule` read; omitted when that is /etc/tierback/inventory.yaml).' }),
     user: userName.default('root').meta({ description: 'User the scheduled commands run as (cron.d user field, systemd User=).' }),
     path: z.string().regex(/^\/[^:\s]*(:\/[^:\s]*)*$/).default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').meta({ description: 'PATH of scheduled commands (rsync, ssh, mysqldump, pg_dump must be on it).' }),

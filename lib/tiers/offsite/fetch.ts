@@ -47,14 +47,46 @@ export function parseTreePath(p: string): { server: string; top: string; rest: s
   return { server, top, rest };
 }
 
+/** What `offsite get` would do (`--dry-run`): found by reading the drive or the target's listing and manifest, nothing written. */
+export interface FetchPlan {
+  /** The drive's snapshot folder, or the object on the rclone target. */
+  source: string;
+  snapshot: string;
+  /** Where the file or folder would be: `<to>/<vm>/<relpath>/...`. */
+  path: string;
+  /**
+   * The commands, as argv, in order. From a drive: one rsync. From an rclone target: one pipeline
+   * (`rclone cat | age -d | tar -x`), tierback checking the object's sha256 against the manifest and
+   * gunzipping in-process between its stages.
+   */
+  commands: string[][];
+  pipeline: boolean;
+}
+
+interface Prepared {
+  plan: FetchPlan;
+  /** Runs the plan; `<to>` exists by then. */
+  execute: () => Promise<FetchResult>;
+}
+
 /** `target` is a drive mount point (absolute path holding tierback-drive.json) or an rclone target. */
 export async function fetchOffsite(site: Site | undefined, target: string, treePath: string, to: string, opts: FetchOptions): Promise<FetchResult> {
+  const prepared = await prepareFetch(site, target, treePath, to, opts);
+  await ensureDir(path.resolve(to));
+  return prepared.execute();
+}
+
+/** The plan of {@link fetchOffsite}, read from the drive or the target; nothing is written, `<to>` is not created. */
+export async function planFetch(site: Site | undefined, target: string, treePath: string, to: string, opts: FetchOptions): Promise<FetchPlan> {
+  return (await prepareFetch(site, target, treePath, to, opts)).plan;
+}
+
+async function prepareFetch(site: Site | undefined, target: string, treePath: string, to: string, opts: FetchOptions): Promise<Prepared> {
   const exec = opts.exec ?? createExec(opts.log);
   const { server, top, rest } = parseTreePath(treePath);
   const dest = path.resolve(to);
-  await ensureDir(dest);
   if (target.startsWith('/') && (await readDriveLabel(target).catch(() => undefined))) {
-    return fetchFromDrive(exec, target, server, top, rest, dest, opts);
+    return prepareFromDrive(exec, target, server, top, rest, dest, opts);
   }
   if (!site && !target.includes(':') && !target.startsWith('/')) throw new UsageError(`"${target}" is a target name, which needs the inventory`, 'give -i INVENTORY or an rclone remote:path');
   const t = site
@@ -76,26 +108,28 @@ export async function fetchOffsite(site: Site | undefined, target: string, treeP
   if (!archive) throw new NotFoundError(`the copy of ${server} at ${chosen.stamp} has no folder "${top}"`, `it holds: ${manifest.archives.map((a) => a.top).join(', ')}`);
   if (manifest.encryption === 'age' && !opts.identity) throw new UsageError(`${chosen.key}/${archive.object} is encrypted with age`, 'give --identity FILE: the age identity (private key) kept apart from the backups');
   const member = [top, ...rest].join('/');
-  const tap = new HashTap();
-  const stages: PipelineStage[] = [
-    { argv: rcloneArgv(t.config, 'cat', '--', joinRemote(t.remote, chosen.key, archive.object)) },
-    tap,
-    ...(manifest.encryption === 'age' ? [{ argv: ageDecryptArgv(opts.identity!) }] : []),
-    createGunzip(),
-    // --ignore-zeros: read to the end of the stream (tar stops at the end-of-archive blocks otherwise, and the
-    // pipe upstream would be cut before the sha256 of the whole object is known).
-    { argv: ['tar', '--extract', '--file=-', '--ignore-zeros', '--directory', dest, '--numeric-owner', '--', member] },
-  ];
-  await runPipeline(exec, opts.log, stages);
-  if (tap.bytes !== archive.bytes || tap.digest() !== archive.sha256) {
-    throw new TierbackError(`${chosen.key}/${archive.object} does not match its manifest's sha256: the copy is damaged`, { hint: `try an older copy with --snapshot (${snaps.map((s) => s.stamp).join(', ')})` });
-  }
+  const source = joinRemote(t.remote, chosen.key, archive.object);
+  const cat = rcloneArgv(t.config, 'cat', '--', source);
+  const decrypt = manifest.encryption === 'age' ? [ageDecryptArgv(opts.identity!)] : [];
+  // --ignore-zeros: read to the end of the stream (tar stops at the end-of-archive blocks otherwise, and the
+  // pipe upstream would be cut before the sha256 of the whole object is known).
+  const untar = ['tar', '--extract', '--file=-', '--ignore-zeros', '--directory', dest, '--numeric-owner', '--', member];
   const out = path.join(dest, member);
-  if (!(await exists(out))) throw new NotFoundError(`${member} is not in ${chosen.key}/${archive.object}`);
-  return { source: joinRemote(t.remote, chosen.key, archive.object), snapshot: chosen.stamp, path: out };
+  const plan: FetchPlan = { source, snapshot: chosen.stamp, path: out, commands: [cat, ...decrypt, untar], pipeline: true };
+  const execute = async (): Promise<FetchResult> => {
+    const tap = new HashTap();
+    const stages: PipelineStage[] = [{ argv: cat }, tap, ...decrypt.map((argv) => ({ argv })), createGunzip(), { argv: untar }];
+    await runPipeline(exec, opts.log, stages);
+    if (tap.bytes !== archive.bytes || tap.digest() !== archive.sha256) {
+      throw new TierbackError(`${chosen.key}/${archive.object} does not match its manifest's sha256: the copy is damaged`, { hint: `try an older copy with --snapshot (${snaps.map((s) => s.stamp).join(', ')})` });
+    }
+    if (!(await exists(out))) throw new NotFoundError(`${member} is not in ${chosen.key}/${archive.object}`);
+    return { source, snapshot: chosen.stamp, path: out };
+  };
+  return { plan, execute };
 }
 
-async function fetchFromDrive(exec: Exec, mount: string, server: string, top: string, rest: string[], dest: string, opts: FetchOptions): Promise<FetchResult> {
+async function prepareFromDrive(exec: Exec, mount: string, server: string, top: string, rest: string[], dest: string, opts: FetchOptions): Promise<Prepared> {
   const stamp = opts.snapshot ?? (await currentStamp(mount, server));
   if (!stamp || !isStamp(stamp)) throw new NotFoundError(`the drive at ${mount} holds no copy of ${server}`, '`tierback offsite drives` says which drive holds what');
   const snap = snapshotDir(mount, server, stamp);
@@ -103,6 +137,13 @@ async function fetchFromDrive(exec: Exec, mount: string, server: string, top: st
   if (!(await exists(src))) throw new NotFoundError(`${src} does not exist on the drive`);
   await assertInside(snap, src);
   // --relative from "<snap>/./": the file lands at <dest>/<vm>/<relpath>/..., as in the tree.
-  await exec.run({ argv: ['rsync', '-a', '--numeric-ids', '--relative', '--', `${snap}/./${[top, ...rest].join('/')}`, `${dest}/`] });
-  return { source: src, snapshot: stamp, path: path.join(dest, top, ...rest) };
+  const argv = ['rsync', '-a', '--numeric-ids', '--relative', '--', `${snap}/./${[top, ...rest].join('/')}`, `${dest}/`];
+  const result: FetchResult = { source: src, snapshot: stamp, path: path.join(dest, top, ...rest) };
+  return {
+    plan: { source: src, snapshot: stamp, path: result.path, commands: [argv], pipeline: false },
+    execute: async () => {
+      await exec.run({ argv });
+      return result;
+    },
+  };
 }

@@ -1,7 +1,7 @@
-/** The single-file build runs on a machine with only Node: copied alone into an empty folder, no node_modules. */
+/** The bundled build runs on a machine with only Node: its folder alone, in an empty folder, no node_modules. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ROOT, EXAMPLE } from '../../helpers/cli.js';
@@ -13,18 +13,58 @@ let bundle: string;
 
 before(async () => {
   ({ dir, cleanup } = await tempDir('tierback-bundle-'));
-  bundle = path.join(dir, 'tierback.mjs');
-  const r = await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), bundle], { cwd: ROOT });
-  assert.match(r.stdout, /tierback\.mjs: [\d.]+ MB/);
+  bundle = path.join(dir, 'tierback', 'tierback.mjs');
+  const r = await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), path.join(dir, 'tierback')], { cwd: ROOT });
+  assert.match(r.stdout, /tierback\.mjs: [\d.]+ MB with \d+ chunks/);
   await copyFile(EXAMPLE, path.join(dir, 'site.yaml'));
 });
 after(async () => cleanup());
 
 const run = (args: string[]) => execa(process.execPath, [bundle, ...args], { cwd: dir, reject: false, env: { TIERBACK_INVENTORY: '', NODE_PATH: '' } });
 
-describe('bundle: dist/tierback.mjs', () => {
-  it('is alone in its folder (nothing to resolve modules from)', async () => {
-    assert.deepEqual((await readdir(dir)).sort(), ['site.yaml', 'tierback.mjs']);
+/** Every file of the bundle folder and its size. */
+async function files(): Promise<{ name: string; text: string }[]> {
+  const chunks = (await readdir(path.join(dir, 'tierback', 'chunks'))).map((c) => path.join('chunks', c));
+  return Promise.all(['tierback.mjs', ...chunks].map(async (name) => ({ name, text: await readFile(path.join(dir, 'tierback', name), 'utf8') })));
+}
+
+describe('bundle: dist/tierback/', () => {
+  it('is its own folder: the entry and its chunks, nothing to resolve modules from', async () => {
+    assert.deepEqual((await readdir(dir)).sort(), ['site.yaml', 'tierback']);
+    assert.deepEqual((await readdir(path.join(dir, 'tierback'))).sort(), ['chunks', 'tierback.mjs']);
+    assert.ok((await readdir(path.join(dir, 'tierback', 'chunks'))).every((c) => c.endsWith('.mjs')));
+  });
+  it('parses only the entry point at start-up: yargs, the web server, ssh2, zod are chunks loaded when a command line needs them', async () => {
+    const all = new Map((await files()).map((f) => [f.name, f.text]));
+    // The static imports of the entry, and theirs: what node parses for `--version`.
+    const seen = new Set<string>();
+    const todo = ['tierback.mjs'];
+    while (todo.length) {
+      const name = todo.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      for (const m of all.get(name)!.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*"(\.[^"]+)";|^import\s*"(\.[^"]+)";/gms)) {
+        todo.push(path.join(path.dirname(name), (m[1] ?? m[2])!));
+      }
+    }
+    const eager = [...seen].map((n) => all.get(n)!).join('\n');
+    assert.match(eager, /cli\/tierback\.ts/);
+    // `--version` alone is answered before yargs; every command line loads it (and its command) after.
+    for (const lazy of ['yargs', 'fastify', 'ssh2', 'zod', 'js-yaml', 'pino']) assert.doesNotMatch(eager, new RegExp(`node_modules/${lazy}/`), `${lazy} is parsed at startup`);
+    const bytes = [...seen].reduce((n, f) => n + Buffer.byteLength(all.get(f)!), 0);
+    assert.ok(bytes < 0.1e6, `the start-up part of the bundle is ${(bytes / 1e6).toFixed(2)} MB`);
+  });
+  it('runs node with a 2 MB young generation through its shebang, as installed (a pull then peaks ~15 MB lower: bench/pull.ts --rss)', async () => {
+    const first = (await readFile(bundle, 'utf8')).split('\n', 1)[0];
+    assert.equal(first, '#!/usr/bin/env -S node --max-semi-space-size=2');
+    assert.equal((await readFile(path.join(ROOT, 'cli/tierback.ts'), 'utf8')).split('\n', 1)[0], first, 'build/ and the bundle run the same way');
+  });
+  it('runs through a symlink elsewhere (/usr/local/bin/tierback -> the folder): chunks are found beside the real file', async () => {
+    await mkdir(path.join(dir, 'bin'));
+    await symlink(bundle, path.join(dir, 'bin', 'tierback'));
+    const r = await execa(path.join(dir, 'bin', 'tierback'), ['inventory', 'check', '-i', 'site.yaml'], { cwd: dir, reject: false, env: { TIERBACK_INVENTORY: '', NODE_PATH: '' } });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /OK: 4 servers/);
   });
   it('prints the version of package.json (embedded: no package.json beside it)', async () => {
     const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -33,9 +73,9 @@ describe('bundle: dist/tierback.mjs', () => {
     assert.equal(r.stdout.trim(), pkg.version);
   });
   it('is the size docs/install.md says, within 10% (measured here)', async () => {
-    const mb = (await stat(bundle)).size / 1e6;
-    const said = /npm run bundle\s+# -> dist\/tierback\.mjs \(about ([\d.]+) MB\)/.exec(await readFile(path.join(ROOT, 'docs/install.md'), 'utf8'));
-    assert.ok(said, 'docs/install.md says no size for dist/tierback.mjs');
+    const mb = (await files()).reduce((n, f) => n + Buffer.byteLength(f.text), 0) / 1e6;
+    const said = /npm run bundle\s+# -> dist\/tierback\/ \(about ([\d.]+) MB\)/.exec(await readFile(path.join(ROOT, 'docs/install.md'), 'utf8'));
+    assert.ok(said, 'docs/install.md says no size for dist/tierback/');
     const docs = Number(said[1]);
     assert.ok(Math.abs(mb - docs) / mb <= 0.1, `the bundle is ${mb.toFixed(2)} MB; docs/install.md says about ${docs} MB: write the measured size there`);
   });

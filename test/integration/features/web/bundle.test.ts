@@ -1,4 +1,4 @@
-/** `tierback users` and `tierback serve` run from the single bundled file (fastify and scrypt included). */
+/** `tierback users` and `tierback serve` run from the bundle (fastify and scrypt in its chunks). */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readFile, stat } from 'node:fs/promises';
@@ -14,8 +14,8 @@ let bundle: string;
 
 before(async () => {
   ({ dir, cleanup } = await tempDir('tierback-webbundle-'));
-  bundle = path.join(dir, 'tierback.mjs');
-  await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), bundle], { cwd: ROOT });
+  bundle = path.join(dir, 'tierback', 'tierback.mjs');
+  await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), path.join(dir, 'tierback')], { cwd: ROOT });
   await copyFile(EXAMPLE, path.join(dir, 'site.yaml'));
 });
 after(async () => cleanup());

@@ -153,6 +153,24 @@ describe('tierback offsite push (real rclone, age, sshd)', () => {
     await assert.rejects(fetchOffsite(bs.site, 'local', `${APP_SERVER}/../etc/passwd`, out, { log: silentLogger(), identity }), UsageError);
   });
 
+  it('offsite get --dry-run from the local remote: the pipeline as argv (rclone cat | age -d | tar -x), nothing written', async () => {
+    const to = path.join(root, 'restore-dry');
+    const args = ['offsite', 'get', 'local', `${APP_SERVER}/${APP_REL}/files/f4.txt`, '--to', to, '--identity', identity, '-i', bs.invFile, '--dry-run'];
+    const text = await tierback(args);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^ {2}rclone --config \S+ cat -- localfs:\S+\.tar\.gz\.age \| age --decrypt --identity \S+offsite\.key \| tar --extract --file=- --ignore-zeros --directory \S+restore-dry --numeric-owner -- web\/a\.example\.org\/app\/files\/f4\.txt$/m);
+    const j = await tierback([...args, '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    const plan = JSON.parse(j.stdout) as { pipeline: boolean; commands: string[][]; path: string; snapshot: string };
+    assert.equal(plan.pipeline, true);
+    assert.deepEqual(plan.commands.map((c) => c[0]), ['rclone', 'age', 'tar']);
+    assert.equal(plan.path, path.join(to, 'web/a.example.org/app/files/f4.txt'));
+    assert.equal(existsSync(to), false, '--to is not created by a dry run');
+    const none = await tierback(args.filter((a) => a !== '--identity' && a !== identity));
+    assert.equal(none.code, 2, 'a dry run without the identity says what the real one would say');
+    assert.match(none.stderr, /--identity/);
+  });
+
   it('restores from the local remote without tierback (rclone copy, age -d, tar, gunzip)', async () => {
     const m = await manualRestore(`localfs:${localBucket}/site`, key1, path.join(root, 'manual-local'));
     assert.equal(m.sql, DUMP_SQL);
@@ -218,6 +236,10 @@ describe('tierback offsite push (real rclone, age, sshd)', () => {
     assert.match(lines[0]!, /^tar --create --file=- --directory \S+ --numeric-owner --sort=name -- web$/);
     assert.match(lines[1]!, /^age --encrypt --recipient age1/);
     assert.match(lines[2]!, /^rclone --config \S+ rcat -- localfs:\S+\/site\/(daily|weekly|monthly|quarterly|yearly)\/backup\.test\/\S+\/web\.tar\.gz\.age$/);
+    const j = await tierback(['offsite', 'push', 'local', '--force', '--dry-run', '--json', '-i', bs.invFile, '--backup-server', BACKUP_SERVER]);
+    assert.equal(j.code, 0, j.stderr);
+    const plan = JSON.parse(j.stdout) as { commands: string[][] };
+    assert.deepEqual(plan.commands.map((c) => c.join(' ')), lines, '--json: the same commands, as argv arrays');
     assert.equal((await readHistory(serverHistoryDir(bs.backup), { name: 'offsite-local' })).runs.length, before);
   });
 
