@@ -1,7 +1,9 @@
 /** `tierback report --html FILE`: a self-contained static status page. */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { writeHtmlReport } from '../../lib/features/report/index.js';
+import { renderReportHtml, writeHtmlReport } from '../../lib/features/report/index.js';
+import { siteReportData, siteViewStatus } from '../../lib/features/siteview/index.js';
+import { writeFileAtomic } from '../../lib/base/fsutil.js';
 import { EXIT_CODES_EPILOG, nowOf, out, runOnSite, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { intOption } from '../int-option.js';
@@ -10,6 +12,7 @@ import { ExitCode } from '../../lib/base/errors.js';
 interface Args extends GlobalArgs, MachineArgs {
   html: string;
   days?: number;
+  site?: boolean;
 }
 
 export const reportCommand: CommandModule<GlobalArgs, Args> = {
@@ -19,10 +22,19 @@ export const reportCommand: CommandModule<GlobalArgs, Args> = {
     withMachineOptions(y)
       .option('html', { type: 'string', demandOption: true, describe: 'File to write (replaced atomically)' })
       .option('days', intOption('days', { min: 1, max: 3660 }, { default: 30, describe: 'Days shown in the grid' }))
+      .option('site', { type: 'boolean', describe: 'The whole site, merged from every backup server (as `status --site`); the grid shows today only' })
       .example('$0 report --html /var/www/backups/index.html', 'from cron, after the pulls')
+      .example('$0 report --site --html /var/www/backups/site.html', 'one page for every backup server')
       .epilog(EXIT_CODES_EPILOG) as never,
-  handler: runOnSite(async (argv, site) => {
+  handler: runOnSite(async (argv, site, log) => {
     const file = path.resolve(argv.html);
+    if (argv.site) {
+      const status = await siteViewStatus(site, { ...machineOptions(argv), ...nowOf(argv), log });
+      const data = siteReportData(site, status);
+      await writeFileAtomic(file, renderReportHtml(data), 0o644);
+      out(`wrote ${file}: ${data.rows.length} rows, ${data.failures.length} failures, ${status.feeds.filter((f) => !f.ok).length} backup server(s) unreachable`);
+      return ExitCode.OK;
+    }
     const data = await writeHtmlReport(site, file, { ...machineOptions(argv), ...nowOf(argv), days: argv.days ?? 30 });
     out(`wrote ${file}: ${data.rows.length} rows, ${data.failures.length} failures in ${data.days.length} days`);
     return ExitCode.OK;
