@@ -189,3 +189,17 @@ describe('the site-view key runs the feed and nothing else', () => {
     assert.doesNotMatch(r.stdout, /uid=\d+|SHELL-RAN/);
   });
 });
+
+describe('status --site: a backup server whose host key is not the pinned one', () => {
+  it('is a FAILED row saying so, and the site view still reads the others', async () => {
+    const [d2, d4] = daemons as [Sshd, Sshd];
+    const wrong = path.join(dir, 'wrong-hostkey.yaml');
+    await writeFile(wrong, yaml({ [B2]: sshEntry(d2, siteKey.private, { hostKey: d4.hostKey }), [B4]: sshEntry(d4, siteKey.private) }));
+    const r = await tierback(['status', '--site', '--json', '-i', wrong, '--root', dir, '--host', B1]);
+    const rep = JSON.parse(r.stdout) as SiteReport;
+    const b2 = rep.rows.find((x) => x.subject === 'backup-server' && x.backupServer === B2)!;
+    assert.equal(b2.state, 'FAILED');
+    assert.match(b2.reason, /host key mismatch/);
+    assert.ok(rep.rows.some((x) => x.app === 'gamma' && x.tier === 'remote' && x.state === 'OK'));
+  });
+});
