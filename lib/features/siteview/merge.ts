@@ -39,6 +39,7 @@ export class SiteMerger {
       if (this.dropped.length < 20) this.dropped.push({ file: `${from}: feed`, line: 0, message: `malformed row dropped: ${JSON.stringify(row).slice(0, 120)}` });
       return;
     }
+    row = clean(row);
     if (row.tier === 'local') {
       const had = this.local.get(row.app);
       if (!had || fresher(row, had)) this.local.set(row.app, row);
@@ -74,6 +75,13 @@ export class SiteMerger {
     }
     return { site: site.name, generatedAt: now.toISOString(), root, identity, rows, running: runningRuns(rows), problems, counts, feeds };
   }
+}
+
+/** A row's text without control characters: a feed comes from another machine, and the table goes to a terminal. */
+function clean(row: StatusRow): StatusRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'string' ? v.replace(/[\x00-\x1f\x7f]/g, '?') : v;
+  return out as unknown as StatusRow;
 }
 
 /** A real local tier (read here) beats a snapshot's view; between snapshots, the later pull. */
