@@ -7,10 +7,10 @@ import { writeFileAtomic } from '../../lib/base/fsutil.js';
 import { EXIT_CODES_EPILOG, nowOf, out, runOnSite, type GlobalArgs } from '../context.js';
 import { machineOptions, withMachineOptions, type MachineArgs } from '../machine-options.js';
 import { intOption } from '../int-option.js';
-import { ExitCode } from '../../lib/base/errors.js';
+import { ExitCode, UsageError } from '../../lib/base/errors.js';
 
 interface Args extends GlobalArgs, MachineArgs {
-  html: string;
+  html?: string;
   days?: number;
   site?: boolean;
 }
@@ -20,21 +20,27 @@ export const reportCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Write a static HTML page: status, apps x last 30 days per tier, sizes, failures',
   builder: (y) =>
     withMachineOptions(y)
-      .option('html', { type: 'string', demandOption: true, describe: 'File to write (replaced atomically)' })
+      .option('html', { type: 'string', describe: 'File to write (replaced atomically); required, but with --site the page goes to stdout without it' })
       .option('days', intOption('days', { min: 1, max: 3660 }, { default: 30, describe: 'Days shown in the grid' }))
       .option('site', { type: 'boolean', describe: 'The whole site, merged from every backup server (as `status --site`); the grid shows today only' })
       .example('$0 report --html /var/www/backups/index.html', 'from cron, after the pulls')
       .example('$0 report --site --html /var/www/backups/site.html', 'one page for every backup server')
       .epilog(EXIT_CODES_EPILOG) as never,
   handler: runOnSite(async (argv, site, log) => {
-    const file = path.resolve(argv.html);
     if (argv.site) {
       const status = await siteViewStatus(site, { ...machineOptions(argv), ...nowOf(argv), log });
       const data = siteReportData(site, status);
+      if (argv.html === undefined) {
+        out(renderReportHtml(data));
+        return ExitCode.OK;
+      }
+      const file = path.resolve(argv.html);
       await writeFileAtomic(file, renderReportHtml(data), 0o644);
       out(`wrote ${file}: ${data.rows.length} rows, ${data.failures.length} failures, ${status.feeds.filter((f) => !f.ok).length} backup server(s) unreachable`);
       return ExitCode.OK;
     }
+    if (argv.html === undefined) throw new UsageError('Missing required argument: html', 'give --html FILE, the page to write');
+    const file = path.resolve(argv.html);
     const data = await writeHtmlReport(site, file, { ...machineOptions(argv), ...nowOf(argv), days: argv.days ?? 30 });
     out(`wrote ${file}: ${data.rows.length} rows, ${data.failures.length} failures in ${data.days.length} days`);
     return ExitCode.OK;

@@ -165,6 +165,9 @@ describe('status --site: one view of every backup server', () => {
     const page = await readFile(html, 'utf8');
     assert.match(page, /unreachable: connection refused/);
     assert.match(page, new RegExp(`data-app="alpha" data-tier="remote"`));
+    const stdout = await tierback(['report', '--site', '-i', inv, '--root', dir, '--host', B1]);
+    assert.equal(stdout.code, 0, stdout.stderr);
+    assert.match(stdout.stdout, /^<!DOCTYPE html>[\s\S]*unreachable: key refused/);
     await mkdir(path.join(dir, 'prom'), { recursive: true });
     const m = await tierback(['monitor', 'export', '--site', '-i', inv, '--root', dir, '--host', B1]);
     assert.equal(m.code, 0, m.stderr);
