@@ -7,6 +7,7 @@ import { resolveBackupServer } from '../../lib/tiers/pull/pull.js';
 import { EXIT_CODES_EPILOG, out, printJson, runOnSite, type GlobalArgs } from '../context.js';
 import { commandGroup } from '../command-group.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { siteViewKey } from '../../lib/features/siteview/index.js';
 import { backupServerOption, jsonOption } from '../options.js';
 
 interface CheckArgs extends GlobalArgs {
@@ -21,6 +22,10 @@ interface AuthorizeArgs extends GlobalArgs {
   key?: string;
   from?: string;
   json?: boolean;
+  'site-view'?: boolean;
+  command?: string;
+  'remote-inventory'?: string;
+  root?: string;
 }
 
 function gb(bytes: number | undefined): string {
@@ -63,9 +68,21 @@ const authorize: CommandModule<GlobalArgs, AuthorizeArgs> = {
       .option('key', { type: 'string', describe: 'The backup server\'s public key file (default: <servers[].ssh.identity>.pub, else ~/.ssh/id_ed25519.pub)' })
       .option('from', { type: 'string', describe: 'Limit the key to these client addresses (authorized_keys from="...")' })
       .option('json', jsonOption())
+      .option('site-view', { type: 'boolean', describe: 'Instead: the line for BACKUP-SERVER\'s own authorized_keys that lets the site view\'s key run only `tierback status --feed` there' })
+      .option('command', { type: 'string', describe: 'With --site-view: how tierback is run on the backup server (default "tierback"; words separated by spaces)' })
+      .option('remote-inventory', { type: 'string', describe: 'With --site-view: the inventory file on the backup server (default: its usual one)' })
+      .option('root', { type: 'string', describe: 'With --site-view: --root for the feed (sandboxes)' })
+      .conflicts('site-view', ['source'])
       .example('$0 ssh authorize odin.softxs.ch --key /root/.ssh/tierback_ed25519.pub', 'one line per server odin pulls; append each to root\'s ~/.ssh/authorized_keys on that server')
+      .example('$0 ssh authorize loki.softxs.ch --site-view --key /root/.ssh/tierback_site_ed25519.pub', 'the line for loki\'s authorized_keys: the site view may read its status feed, nothing else')
       .epilog(`Then set servers[].ssh.rrsync: true for those servers. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: runOnSite(async (argv, site) => {
+    if (argv['site-view']) {
+      const k = await siteViewKey(site, argv['backup-server'], { command: argv.command, inventory: argv['remote-inventory'], root: argv.root, keyFile: argv.key, from: argv.from });
+      if (argv.json) printJson(k);
+      else out(`# on ${k.backupServer}: append to ~${k.user}/.ssh/authorized_keys (runs only: ${k.command})\n${k.line}`);
+      return ExitCode.OK;
+    }
     const lines = await authorizeLines(site, argv['backup-server'], { source: argv.source, keyFile: argv.key, from: argv.from });
     if (argv.json) printJson(lines);
     else for (const l of lines) out(`# on ${l.server}: append to ~${l.user}/.ssh/authorized_keys (read-only rsync of ${l.readOnly})\n${l.line}`);

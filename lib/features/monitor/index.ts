@@ -15,7 +15,7 @@ import type { Site } from '../../model/inventory/model.js';
 import type { Monitoring } from '../../model/inventory/schema.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import { resolveRoot, rooted } from '../../model/machine.js';
-import { siteStatus } from '../status/index.js';
+import { siteStatus, type StatusReport } from '../status/index.js';
 import { eventOf, pingBase, pingBody, pingUrl } from './healthchecks.js';
 import { influxAuthHeader, influxLine, influxWriteUrl } from './influxdb.js';
 import { writePrometheusTextfile } from './prometheus.js';
@@ -197,15 +197,15 @@ export async function notifyRunFinished(site: Site, record: HistoryRecord, opts:
   }
 }
 
-/** Writes the Prometheus textfile from the current status. Returns false (and logs) on failure. */
-export async function exportPrometheus(site: Site, opts: NotifyOptions = {}): Promise<boolean> {
+/** Writes the Prometheus textfile from the current status (or the one `report` makes, e.g. the site view). Returns false (and logs) on failure. */
+export async function exportPrometheus(site: Site, opts: NotifyOptions & { report?: () => Promise<StatusReport> } = {}): Promise<boolean> {
   const log = opts.log ?? silentLogger();
   const m = monitoringOf(site);
   if (!m?.prometheus) return false;
   const root = resolveRoot({ root: opts.root, env: opts.env ?? process.env });
   const file = rooted(root, m.prometheus.textfile);
   try {
-    const report = await siteStatus(site, { root, host: opts.host, env: opts.env ?? process.env, ...(opts.now ? { now: opts.now } : {}) });
+    const report = (await opts.report?.()) ?? (await siteStatus(site, { root, host: opts.host, env: opts.env ?? process.env, ...(opts.now ? { now: opts.now } : {}) }));
     await writePrometheusTextfile(file, report);
     return true;
   } catch (err) {

@@ -22,6 +22,9 @@ export { CheckCode, checkResult, type CheckCodeValue } from './check.js';
 export { evaluate, type Evaluation, type RunFacts, type Thresholds } from './evaluate.js';
 import { runningRule } from '../../model/runstate.js';
 import { runningRuns, type RunningRun } from './running.js';
+export { runningRuns } from './running.js';
+import { snapshotLocalRow } from './snapshot-local.js';
+import { endOf, isSuccess, rowBase, sizes, summarize } from './row-parts.js';
 
 export type AppState = 'OK' | 'STALE' | 'FAILED' | 'MISSING' | 'SHRUNK' | 'OVERDUE';
 export const STATES: readonly AppState[] = ['OK', 'STALE', 'SHRUNK', 'OVERDUE', 'FAILED', 'MISSING'];
@@ -71,6 +74,11 @@ export interface StatusRow {
   paused: boolean;
   staleAfterS: number;
   shrinkThreshold: number;
+  /** Site view (lib/features/siteview): a local row read from this backup server's snapshot, and when that pull ended. */
+  seenBy?: string | undefined;
+  seenAt?: string | undefined;
+  /** Site view: a row about a backup server itself, or about a server no backup server pulls (`app` is then a label). */
+  subject?: 'backup-server' | 'unpulled' | undefined;
 }
 
 export interface StatusReport {
@@ -90,14 +98,11 @@ export interface StatusOptions extends MachineOptions {
   /** App names (default: every active or paused app). */
   apps?: readonly string[];
   now?: Date;
-}
-
-const isSuccess = (r: Run) => r.status === 'ok' || r.status === 'warning';
-const endOf = (r: Run) => r.end ?? r.start;
-
-function summarize(r: Run | undefined): RunSummary | undefined {
-  if (!r) return undefined;
-  return { run: r.run, status: r.status, start: r.start.toISOString(), ...(r.end ? { end: r.end.toISOString() } : {}), ...(r.error ? { error: r.error } : {}) };
+  /** Called with each row as it is made (the site feed streams them); with `discardRows`, rows are not kept in the report. */
+  onRow?: (row: StatusRow) => void;
+  discardRows?: boolean;
+  /** Also a local row per app pulled here, from the job history in the newest snapshot (the site feed). */
+  snapshotLocal?: boolean;
 }
 
 /**
@@ -128,30 +133,6 @@ async function collectFacts(
     if (facts.previousSuccess) break;
   }
   return facts;
-}
-
-function rowBase(app: ResolvedApp, tier: StatusRow['tier'], backupServer?: string) {
-  return {
-    app: app.name,
-    tier,
-    server: app.server,
-    vm: app.vm,
-    relpath: app.relpath,
-    ...(backupServer ? { backupServer } : {}),
-    paused: app.status === 'paused',
-    staleAfterS: Math.round(app.staleAfterMs / 1000),
-    shrinkThreshold: app.shrinkThreshold,
-  };
-}
-
-function sizes(r: Run | undefined) {
-  if (!r) return {};
-  return {
-    files: r.files,
-    mb: r.mb,
-    bytes: r.bytes ?? (r.mb !== undefined ? Math.round(r.mb * 1e6) : undefined),
-    durationS: r.durationS,
-  };
 }
 
 /** History file paths of one name, newest day first. */
@@ -214,7 +195,9 @@ async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listin
   };
 }
 
-async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
+type SeenJobs = (jobs: RunFacts, pullAt: Date | undefined) => void;
+
+async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string, now: Date, lists: Listings, problems: HistoryProblem[], seen?: SeenJobs): Promise<StatusRow> {
   const jobDir = rooted(root, C.remoteJobHistoryDir(b.partition, app.server, app.vm));
   const pullDir = rooted(root, C.serverHistoryDir(b.partition));
   // Job runs still running when the pull copied them are simply not finished yet.
@@ -224,6 +207,7 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
   const pulling = pulls.last?.status === 'running' ? pulls.last : undefined;
   const base = rowBase(app, 'remote', b.server);
   const pullAt = pulls.lastSuccess ? endOf(pulls.lastSuccess) : undefined;
+  seen?.(jobs, pullAt);
   const common = {
     ...base,
     ...sizes(jobs.lastSuccess),
@@ -356,22 +340,29 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   }
   const problems: HistoryProblem[] = [];
   const rows: StatusRow[] = [];
+  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<AppState, number>;
+  const push = (row: StatusRow) => {
+    counts[row.state]++;
+    opts.onRow?.(row);
+    if (!opts.discardRows) rows.push(row);
+  };
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
   const moved = new MovedCopies(view.root, recent);
   const offsiteOf = new Map<string, Promise<OffsiteGroup[]>>();
   for (const app of apps) {
     if ((tier === 'all' || tier === 'local') && localServers.has(app.server)) {
-      rows.push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, drillDays, problems, now)));
+      push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, drillDays, problems, now)));
     }
     if (tier === 'all' || tier === 'remote') {
       for (const b of view.backupServers) {
         if (!b.pulls.some((p) => p.server === app.server)) continue;
         // Snapshot drills record in the backup server's history under the app's name.
         const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems, now);
-        let row = await remoteRow(app, b, view.root, now, lists, problems);
+        const seen: SeenJobs | undefined = opts.snapshotLocal ? (jobs, at) => push(snapshotLocalRow(app, b, jobs, at, now)) : undefined;
+        let row = await remoteRow(app, b, view.root, now, lists, problems, seen);
         // A moved app not yet pulled at its new place: its last good copy at the old place counts.
         if (row.state === 'MISSING') row = (await moved.row(app, b, row, now, problems)) ?? row;
-        rows.push(withDrill(row, drill));
+        push(withDrill(row, drill));
       }
     }
     if (tier === 'all' || tier === 'offsite') {
@@ -380,11 +371,9 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
         if (!b.pulls.some((p) => p.server === app.server) || (copies && copies.length && !copies.includes(app.server))) continue;
         let groups = offsiteOf.get(b.server);
         if (!groups) offsiteOf.set(b.server, (groups = offsiteGroups(site, b, view.root, lists, now)));
-        for (const g of await groups) rows.push(await offsiteRow(app, b, g, view.root, now, lists, problems));
+        for (const g of await groups) push(await offsiteRow(app, b, g, view.root, now, lists, problems));
       }
     }
   }
-  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<AppState, number>;
-  for (const r of rows) counts[r.state]++;
   return { site: site.name, generatedAt: now.toISOString(), root: view.root, identity: view.identity, rows, running: runningRuns(rows), problems, counts };
 }
