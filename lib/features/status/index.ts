@@ -109,10 +109,11 @@ async function collectFacts(
   keep: (r: Run) => boolean,
   isRunning: (r: HistoryRecord) => boolean,
   problems: HistoryProblem[],
+  shared?: SharedReads,
 ): Promise<RunFacts> {
   const facts: RunFacts = { runs: 0 };
   for await (const file of files) {
-    const res = await readHistoryFiles([file], { isRunning });
+    const res = await (shared ? shared.read(file, isRunning) : readHistoryFiles([file], { isRunning }));
     problems.push(...res.problems);
     const runs = res.runs.filter(keep);
     facts.runs += runs.length;
@@ -128,6 +129,22 @@ async function collectFacts(
     if (facts.previousSuccess) break;
   }
   return facts;
+}
+
+/**
+ * Files every app of a server reads the same (its server's pulls, the offsite copies of the
+ * backup server), parsed once per status instead of once per app. A file's problems are reported
+ * with its first read only.
+ */
+class SharedReads {
+  private seen = new Map<string, Promise<Run[]>>();
+  async read(file: string, isRunning: (r: HistoryRecord) => boolean): Promise<{ runs: Run[]; problems: HistoryProblem[] }> {
+    const runs = this.seen.get(file);
+    if (runs) return { runs: await runs, problems: [] };
+    const res = readHistoryFiles([file], { isRunning });
+    this.seen.set(file, res.then((r) => r.runs));
+    return res;
+  }
 }
 
 function rowBase(app: ResolvedApp, tier: StatusRow['tier'], backupServer?: string) {
@@ -214,13 +231,13 @@ async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listin
   };
 }
 
-async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
+async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string, now: Date, lists: Listings, problems: HistoryProblem[], shared?: SharedReads): Promise<StatusRow> {
   const jobDir = rooted(root, C.remoteJobHistoryDir(b.partition, app.server, app.vm));
   const pullDir = rooted(root, C.serverHistoryDir(b.partition));
   // Job runs still running when the pull copied them are simply not finished yet.
   const jobs = await collectFacts(lists.newestFirst(jobDir, app.name), (r) => r.kind === 'job' && r.name === app.name && r.status !== 'running', () => true, problems);
   const pullName = N.pullHistoryName(app.server);
-  const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', runningRule({ now }), problems);
+  const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', runningRule({ now }), problems, shared);
   const pulling = pulls.last?.status === 'running' ? pulls.last : undefined;
   const base = rowBase(app, 'remote', b.server);
   const pullAt = pulls.lastSuccess ? endOf(pulls.lastSuccess) : undefined;
@@ -313,9 +330,9 @@ async function* filesNewestFirst(lists: Listings, dir: string, names: readonly s
  * An app's offsite row: as fresh as the newest successful offsite copy of its server to that
  * target (sizes are the copy's, per server, so no SHRUNK judgement here).
  */
-async function offsiteRow(app: ResolvedApp, b: ResolvedBackupServer, g: OffsiteGroup, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
+async function offsiteRow(app: ResolvedApp, b: ResolvedBackupServer, g: OffsiteGroup, root: string, now: Date, lists: Listings, problems: HistoryProblem[], shared?: SharedReads): Promise<StatusRow> {
   const dir = rooted(root, C.serverHistoryDir(b.partition));
-  const facts = await collectFacts(filesNewestFirst(lists, dir, g.names), (r) => r.kind === 'offsite' && r.extra?.['server'] === app.server, runningRule({ now }), problems);
+  const facts = await collectFacts(filesNewestFirst(lists, dir, g.names), (r) => r.kind === 'offsite' && r.extra?.['server'] === app.server, runningRule({ now }), problems, shared);
   const copying = facts.last?.status === 'running' ? facts.last : undefined;
   const at = facts.lastSuccess ? endOf(facts.lastSuccess) : undefined;
   const staleAfterMs = app.staleAfterMs + g.staleAfterMs;
@@ -359,6 +376,7 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
   const moved = new MovedCopies(view.root, recent);
   const offsiteOf = new Map<string, Promise<OffsiteGroup[]>>();
+  const shared = new SharedReads();
   for (const app of apps) {
     if ((tier === 'all' || tier === 'local') && localServers.has(app.server)) {
       rows.push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, drillDays, problems, now)));
@@ -368,7 +386,7 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
         if (!b.pulls.some((p) => p.server === app.server)) continue;
         // Snapshot drills record in the backup server's history under the app's name.
         const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems, now);
-        let row = await remoteRow(app, b, view.root, now, lists, problems);
+        let row = await remoteRow(app, b, view.root, now, lists, problems, shared);
         // A moved app not yet pulled at its new place: its last good copy at the old place counts.
         if (row.state === 'MISSING') row = (await moved.row(app, b, row, now, problems)) ?? row;
         rows.push(withDrill(row, drill));
@@ -380,7 +398,7 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
         if (!b.pulls.some((p) => p.server === app.server) || (copies && copies.length && !copies.includes(app.server))) continue;
         let groups = offsiteOf.get(b.server);
         if (!groups) offsiteOf.set(b.server, (groups = offsiteGroups(site, b, view.root, lists, now)));
-        for (const g of await groups) rows.push(await offsiteRow(app, b, g, view.root, now, lists, problems));
+        for (const g of await groups) rows.push(await offsiteRow(app, b, g, view.root, now, lists, problems, shared));
       }
     }
   }
