@@ -36,10 +36,10 @@ var hs=tables[i].tHead.rows[0].cells;for(var k=0;k<hs.length;k++)hs[k].removeAtt
 var cur=-1,dir=1;
 d.addEventListener('click',function(e){var th=e.target.closest&&e.target.closest('table.t th');if(!th)return;var c=th.cellIndex;dir=(c===cur)?-dir:1;cur=c;sortBy(c,dir);});
 var q=d.getElementById('q'),st=d.getElementById('st'),cnt=d.getElementById('n');
-function filter(){var text=q.value.toLowerCase(),want=st.value,shown=0;
+function filter(){var text=q.value.toLowerCase(),want=st.value,shown=0,gs=d.querySelectorAll('details');for(var k=0;k<gs.length;k++)gs[k].hidden=!!(text||want);
 for(var i=0;i<tables.length;i++){var t=tables[i],rs=t.tBodies[0].rows,any=0,g=t.closest('details');
 for(var j=0;j<rs.length;j++){var r=rs[j],s=r.cells[3].textContent,ok=(!want||(want==='problem'?s!=='OK':s===want))&&(!text||r.textContent.toLowerCase().indexOf(text)>=0);r.hidden=!ok;if(ok){any++;shown++;}}
-if(g){g.hidden=!any;if(text||want){if(any){g.open=true;expand(t);}}}}
+if(g&&any){g.hidden=false;if(text||want){g.open=true;expand(t);}}}
 cnt.textContent=(text||want)?shown+' rows match':'';}
 q.addEventListener('input',filter);st.addEventListener('change',filter);
 d.getElementById('f').hidden=false;
