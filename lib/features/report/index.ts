@@ -210,7 +210,7 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
 }
 
 export { COLORS, SITE_CSS, reportBody, statusSummary } from './render.js';
-export { PAGE_CSS, SEVERITY, reportBodyChunks, reportPageChunks } from './page.js';
+export { PAGE_CSS, REPORT_STYLE_HASH, SEVERITY, reportBodyChunks, reportPageChunks } from './page.js';
 export { REPORT_SCRIPT, REPORT_SCRIPT_HASH } from './script.js';
 /** The escaping templates the report and the web interface share (lib/features/report/html.ts). */
 export { html, raw, href, Html } from './html.js';

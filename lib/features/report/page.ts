@@ -13,6 +13,7 @@ import type { AppState, StatusRow } from '../status/index.js';
 import { escapeHtml as esc } from './html.js';
 import type { ReportData, ReportDay, ReportRow } from './index.js';
 import { SITE_CSS, failureTable, legend, problemList, statusSummary } from './render.js';
+import { createHash } from 'node:crypto';
 import { REPORT_SCRIPT } from './script.js';
 
 /** Problems worst first; OK last. */
@@ -145,17 +146,20 @@ export function* reportBodyChunks(data: ReportData, appLink?: (app: string) => s
   yield `\n${problemList(data).text}\n`;
 }
 
-/** The whole page, in chunks: style and script inline, nothing from the network. */
-export function* reportPageChunks(data: ReportData): Generator<string> {
+/** The page's inline style sheet, and the CSP source that allows exactly it (the web interface serves the page). */
+export const REPORT_STYLE = `\n${SITE_CSS}${PAGE_CSS}`;
+export const REPORT_STYLE_HASH = `'sha256-${createHash('sha256').update(REPORT_STYLE).digest('base64')}'`;
+
+/** The whole page, in chunks: style and script inline, nothing from the network; `appLink` links app names (the web interface). */
+export function* reportPageChunks(data: ReportData, appLink?: (app: string) => string): Generator<string> {
   yield `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tierback report: ${esc(data.site)}</title>
-<style>
-${SITE_CSS}${PAGE_CSS}</style></head><body data-days="${data.days.join(' ')}">
+<style>${REPORT_STYLE}</style></head><body data-days="${data.days.join(' ')}">
 <h1>Backups of ${esc(data.site)}</h1>
 <p class="muted">Generated ${esc(formatLocalTime(data.generatedAt, data.timezone))} · times and days in ${esc(data.timezone)} · ${esc(statusSummary(data))}</p>
 `;
-  yield* reportBodyChunks(data);
+  yield* reportBodyChunks(data, appLink);
   yield `<script>${REPORT_SCRIPT}</script>\n</body></html>\n`;
 }
