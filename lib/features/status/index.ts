@@ -193,9 +193,9 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
  * among the last DRILL_DAYS days (drills are weekly by default): probed by file name, so status
  * never lists a history folder for them.
  */
-async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, days: readonly string[], problems: HistoryProblem[], now: Date): Promise<RunFacts> {
+async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, days: readonly string[], problems: HistoryProblem[], now: Date, listed = false): Promise<RunFacts> {
   const name = N.drillHistoryName(app.name);
-  return collectFacts(lists.probe(dir, name, days), (r) => r.kind === 'verify' && r.name === name, runningRule({ now }), problems);
+  return collectFacts(lists.probe(dir, name, days, listed), (r) => r.kind === 'verify' && r.name === name, runningRule({ now }), problems);
 }
 
 /** A failing restore drill turns the row red: the backup exists but does not restore. */
@@ -301,7 +301,7 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
       for (const b of view.backupServers) {
         if (!b.pulls.some((p) => p.server === app.server)) continue;
         // Snapshot drills record in the backup server's history under the app's name.
-        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems, now);
+        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems, now, true);
         let row = await remoteRow(app, b, view.root, now, lists, problems, shared);
         // A moved app not yet pulled at its new place: its last good copy at the old place counts.
         if (row.state === 'MISSING') row = (await moved.row(app, b, row, now, problems)) ?? row;
