@@ -30,6 +30,39 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   }
 }
 
+/**
+ * Writes a file atomically from chunks (temp sibling, fsync, rename), buffering about 1 MB at a
+ * time: a large page never has to be one string. A failure leaves the old file as it was.
+ */
+export async function writeChunksAtomic(file: string, chunks: Iterable<string>, mode = FILE_MODE): Promise<void> {
+  await ensureDir(path.dirname(file));
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    let buf = '';
+    for (const c of chunks) {
+      buf += c;
+      if (buf.length >= 1 << 20) {
+        await fh.writeFile(buf);
+        buf = '';
+      }
+    }
+    if (buf) await fh.writeFile(buf);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** Whether anything (a link too, even a dangling one) is at `p`. */
 export async function exists(p: string): Promise<boolean> {
   try {

@@ -10,7 +10,7 @@ import { UsageError } from '../base/errors.js';
 import { dayOf, readHistory, runFacts, type HistoryProblem, type Run, type RunFacts } from './history.js';
 import { findApp, type Site } from './inventory/model.js';
 import { isLocked } from '../base/lock.js';
-import { rooted, scanMachine, type MachineOptions } from './machine.js';
+import { rooted, scanMachine, type MachineOptions, type MachineView } from './machine.js';
 import { runningRule } from './runstate.js';
 
 export interface HistoryEntry extends RunFacts {
@@ -32,6 +32,8 @@ export interface AppHistoryOptions extends MachineOptions {
   /** Include the pulls of the app's server (default true). */
   pulls?: boolean | undefined;
   now?: Date;
+  /** What this machine holds, when the caller already scanned it (one scan for many apps). */
+  view?: MachineView;
 }
 
 export interface AppHistory {
@@ -68,7 +70,7 @@ export async function appHistory(site: Site, appName: string, opts: AppHistoryOp
   }
   // Files are per day in the site's timezone; read from the day before to be safe, filter exactly below.
   const sinceDay = sinceMs !== undefined ? dayOf(new Date(sinceMs - 86_400_000), site.timezone) : undefined;
-  const view = await scanMachine(site, opts);
+  const view = opts.view ?? (await scanMachine(site, opts));
   const problems: HistoryProblem[] = [];
   const byRun = new Map<string, HistoryEntry>();
   const add = (runs: Run[], where: string) => {

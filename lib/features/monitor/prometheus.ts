@@ -6,9 +6,16 @@ function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+/** A row's labels without the closing brace, built once per row (15 metrics x 8,000 rows at 4,000 apps). */
+const rowLabels = new WeakMap<StatusRow, string>();
 function labels(r: StatusRow, extra: Record<string, string> = {}): string {
-  const l: Record<string, string> = { app: r.app, tier: r.tier, server: r.server, backup_server: r.backupServer ?? '', ...extra };
-  return `{${Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`;
+  let base = rowLabels.get(r);
+  if (base === undefined) {
+    const l: Record<string, string> = { app: r.app, tier: r.tier, server: r.server, backup_server: r.backupServer ?? '' };
+    rowLabels.set(r, (base = `{${Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}`));
+  }
+  const more = Object.entries(extra).map(([k, v]) => `,${k}="${esc(v)}"`).join('');
+  return `${base}${more}}`;
 }
 
 const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3));

@@ -1,19 +1,17 @@
 /**
- * `tierback report --html FILE`: one self-contained static page (no scripts, fonts or images
- * from the network): the status table, a grid of apps x the last N days per tier in
- * green/amber/red, sizes over time as small inline SVG charts, and the failures with their
- * error text. Printable.
+ * `tierback report --html FILE`: one self-contained static page (inline style and one small inline
+ * script, nothing from the network): the problems first, then every row grouped by server, sortable
+ * and filterable; per row a strip of the last N days in green/amber/red and a size chart; the
+ * failures with their error text. Printable. Rendered by ./page.ts, streamed to the file.
  */
 import * as C from '../../model/layout.js';
 import * as N from '../../model/names.js';
-import { formatLocalTime } from '../../base/duration.js';
-import { writeFileAtomic } from '../../base/fsutil.js';
+import { writeChunksAtomic } from '../../base/fsutil.js';
 import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type Run } from '../../model/history.js';
 import type { ResolvedApp, Site } from '../../model/inventory/model.js';
 import { rooted } from '../../model/machine.js';
 import { runningRule } from '../../model/runstate.js';
-import { html, raw } from './html.js';
-import { SITE_CSS, reportBody, statusSummary } from './render.js';
+import { reportPageChunks } from './page.js';
 import { siteStatus, type StatusOptions, type StatusReport, type StatusRow } from '../status/index.js';
 
 export type DayState = 'ok' | 'warn' | 'fail' | 'none';
@@ -65,10 +63,10 @@ function lastDays(now: Date, n: number, tz: string): string[] {
   return out;
 }
 
-function dayStates(runs: Run[], days: string[], tz: string, sizeOf: (day: string) => number | undefined): ReportDay[] {
+function dayStates(runs: Run[], days: string[], dayOfRun: (at: Date) => string, sizeOf: (day: string) => number | undefined): ReportDay[] {
   const by = new Map<string, Run[]>();
   for (const r of runs) {
-    const d = dayOf(r.start, tz);
+    const d = dayOfRun(r.start);
     let l = by.get(d);
     if (!l) by.set(d, (l = []));
     l.push(r);
@@ -83,11 +81,68 @@ function dayStates(runs: Run[], days: string[], tz: string, sizeOf: (day: string
   });
 }
 
-async function readSince(lists: Map<string, Promise<Map<string, HistoryFile[]>>>, dir: string, name: string, sinceDay: string, now: Date) {
-  let p = lists.get(dir);
-  if (!p) lists.set(dir, (p = listHistoryFiles(dir)));
-  const files = ((await p).get(name) ?? []).filter((f) => f.day >= sinceDay).map((f) => f.path);
-  return readHistoryFiles(files, { isRunning: runningRule({ now }) });
+type Read = { runs: Run[]; problems: HistoryProblem[] };
+
+/**
+ * The runs of a name since `sinceDay`, read once per (folder, name): the pulls of a server and the
+ * offsite copies are the same files for every app of the server, so they are not read again per app.
+ * Problems are returned with the first read only.
+ */
+class Reads {
+  private lists = new Map<string, Promise<Map<string, HistoryFile[]>>>();
+  private done = new Map<string, Read>();
+  constructor(
+    private readonly sinceDay: string,
+    private readonly now: Date,
+  ) {}
+  /** A folder's listing; the 64 most recently used are kept (rows come a server at a time), so 600 VMs' listings are never all in memory. */
+  list(dir: string): Promise<Map<string, HistoryFile[]>> {
+    let p = this.lists.get(dir);
+    if (p) this.lists.delete(dir);
+    else p = listHistoryFiles(dir);
+    this.lists.set(dir, p);
+    if (this.lists.size > 64) this.lists.delete(this.lists.keys().next().value!);
+    return p;
+  }
+  async since(dir: string, name: string, shared = false): Promise<Read> {
+    const key = `${dir}\0${name}`;
+    const seen = this.done.get(key);
+    if (seen) return { runs: seen.runs, problems: [] };
+    const files = ((await this.list(dir)).get(name) ?? []).filter((f) => f.day >= this.sinceDay).map((f) => f.path);
+    const res = await readHistoryFiles(files, { isRunning: runningRule({ now: this.now }) });
+    if (shared) this.done.set(key, res);
+    return res;
+  }
+  private byServer = new Map<string, Map<string, Run[]>>();
+  /** The offsite copies of one server in a shared history name, indexed once for every app. */
+  async offsiteOf(dir: string, name: string, server: string, problems: HistoryProblem[]): Promise<Run[]> {
+    const key = `${dir}\0${name}`;
+    let idx = this.byServer.get(key);
+    if (!idx) {
+      const res = await this.since(dir, name, true);
+      problems.push(...res.problems);
+      this.byServer.set(key, (idx = new Map()));
+      for (const r of res.runs) {
+        const s = r.kind === 'offsite' ? r.extra?.['server'] : undefined;
+        if (s === undefined) continue;
+        let l = idx.get(s);
+        if (!l) idx.set(s, (l = []));
+        l.push(r);
+      }
+    }
+    return idx.get(server) ?? [];
+  }
+}
+
+/** dayOf, remembered per quarter hour (every time zone's offset is a whole number of them): Intl is slow for 100,000 runs. */
+function dayMemo(tz: string): (at: Date) => string {
+  const memo = new Map<number, string>();
+  return (at) => {
+    const k = Math.floor(at.getTime() / 900_000);
+    let d = memo.get(k);
+    if (d === undefined) memo.set(k, (d = dayOf(at, tz)));
+    return d;
+  };
 }
 
 /** Gathers what the page shows. */
@@ -97,7 +152,8 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
   const status = await siteStatus(site, { ...opts, now });
   const days = lastDays(now, opts.days ?? 30, tz);
   const sinceDay = days[0]!;
-  const lists = new Map<string, Promise<Map<string, HistoryFile[]>>>();
+  const reads = new Reads(sinceDay, now);
+  const day = dayMemo(tz);
   const problems: HistoryProblem[] = [...status.problems];
   const failures: ReportFailure[] = [];
   const seenFailures = new Set<string>();
@@ -110,7 +166,7 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
     let shown: Run[];
     let where: string;
     if (s.tier === 'local') {
-      const res = await readSince(lists, rooted(status.root, C.jobHistoryDir(app.partition, app.vm)), app.name, sinceDay, now);
+      const res = await reads.since(rooted(status.root, C.jobHistoryDir(app.partition, app.vm)), app.name);
       problems.push(...res.problems);
       jobs = res.runs.filter((r) => r.kind === 'job');
       shown = jobs;
@@ -119,22 +175,18 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
       // The offsite tier of a day is its copies of the app's server to that target (any drive for "usb").
       const b = bsBy.get(s.backupServer!)!;
       const dir = rooted(status.root, C.serverHistoryDir(b.partition));
-      let p = lists.get(dir);
-      if (!p) lists.set(dir, (p = listHistoryFiles(dir)));
-      const names = s.target === 'usb' ? [...(await p).keys()].filter((n) => n.startsWith('offsite-usb-')) : [N.offsiteHistoryName(s.target ?? '')];
+      const names = s.target === 'usb' ? [...(await reads.list(dir)).keys()].filter((n) => n.startsWith('offsite-usb-')) : [N.offsiteHistoryName(s.target ?? '')];
       shown = [];
-      for (const n of names) {
-        const res = await readSince(lists, dir, n, sinceDay, now);
-        problems.push(...res.problems);
-        shown.push(...res.runs.filter((r) => r.kind === 'offsite' && r.extra?.['server'] === app.server));
-      }
+      for (const n of names) shown.push(...(await reads.offsiteOf(dir, n, app.server, problems)));
       shown.sort((x, y) => x.start.getTime() - y.start.getTime());
       jobs = [];
       where = `${b.server} -> ${s.target ?? ''}`;
     } else {
       const b = bsBy.get(s.backupServer!)!;
-      const res = await readSince(lists, rooted(status.root, C.remoteJobHistoryDir(b.partition, app.server, app.vm)), app.name, sinceDay, now);
-      const pulls = await readSince(lists, rooted(status.root, C.serverHistoryDir(b.partition)), N.pullHistoryName(app.server), sinceDay, now);
+      // The size chart of an OK remote row is left out: 30 days of every app's carried history would be
+      // 120,000 file reads at 4,000 apps; its last size is in the row, and rows with a problem get the chart.
+      const res = s.state === 'OK' ? { runs: [], problems: [] } : await reads.since(rooted(status.root, C.remoteJobHistoryDir(b.partition, app.server, app.vm)), app.name);
+      const pulls = await reads.since(rooted(status.root, C.serverHistoryDir(b.partition)), N.pullHistoryName(app.server), true);
       problems.push(...res.problems, ...pulls.problems);
       jobs = res.runs.filter((r) => r.kind === 'job' && r.status !== 'running');
       // The remote tier of a day is its pulls; sizes are the app's as carried. Pulls that carried
@@ -143,8 +195,8 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
       where = b.server;
     }
     const sizeByDay = new Map<string, number>();
-    for (const r of jobs) if ((r.status === 'ok' || r.status === 'warning') && r.mb !== undefined) sizeByDay.set(dayOf(r.start, tz), r.mb);
-    rows.push({ status: s, days: dayStates(shown, days, tz, (d) => sizeByDay.get(d)) });
+    for (const r of jobs) if ((r.status === 'ok' || r.status === 'warning') && r.mb !== undefined) sizeByDay.set(day(r.start), r.mb);
+    rows.push({ status: s, days: dayStates(shown, days, day, (d) => sizeByDay.get(d)) });
     for (const r of shown) {
       // A failed pull is one failure of the whole server, listed once.
       const key = `${where}:${r.kind}:${r.run}`;
@@ -158,27 +210,19 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
 }
 
 export { COLORS, SITE_CSS, reportBody, statusSummary } from './render.js';
+export { PAGE_CSS, REPORT_STYLE_HASH, SEVERITY, reportBodyChunks, reportPageChunks } from './page.js';
+export { REPORT_SCRIPT, REPORT_SCRIPT_HASH } from './script.js';
 /** The escaping templates the report and the web interface share (lib/features/report/html.ts). */
 export { html, raw, href, Html } from './html.js';
 
-/** The page, as one string of HTML with the shared style sheet inlined (lib/features/report/render.ts renders it). */
+/** The page, as one string of HTML with the style sheet and the script inlined (lib/features/report/page.ts renders it). */
 export function renderReportHtml(data: ReportData): string {
-  return html`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>tierback report: ${data.site}</title>
-<style>
-${raw(SITE_CSS)}</style></head><body>
-<h1>Backups of ${data.site}</h1>
-<p class="muted">Generated ${formatLocalTime(data.generatedAt, data.timezone)} · times and days in ${data.timezone} · ${statusSummary(data)}</p>
-${reportBody(data)}
-</body></html>
-`.text;
+  return [...reportPageChunks(data)].join('');
 }
 
-/** Builds the report and writes it atomically to `file` (0644: a page meant to be read). */
+/** Builds the report and writes it atomically to `file` (0644: a page meant to be read), streamed a group at a time. */
 export async function writeHtmlReport(site: Site, file: string, opts: ReportOptions = {}): Promise<ReportData> {
   const data = await buildReport(site, opts);
-  await writeFileAtomic(file, renderReportHtml(data), 0o644);
+  await writeChunksAtomic(file, reportPageChunks(data), 0o644);
   return data;
 }

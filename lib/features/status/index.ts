@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as C from '../../model/layout.js';
 import * as N from '../../model/names.js';
 import { formatDuration, parseDuration } from '../../base/duration.js';
-import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type HistoryRecord, type Run } from '../../model/history.js';
+import { dayOf, type HistoryProblem, type Run } from '../../model/history.js';
 import { findApp, type ResolvedApp, type ResolvedBackupServer, type Site } from '../../model/inventory/model.js';
 import { isLocked } from '../../base/lock.js';
 import { overdueDrive, type OverdueDrive } from '../../tiers/offsite/overdue.js';
@@ -17,6 +17,7 @@ import { rooted, scanMachine, type MachineOptions, type MachineView } from '../.
 import { localTreeProblem } from '../../model/treecheck.js';
 import { evaluate, type RunFacts } from './evaluate.js';
 import { MovedCopies } from './moved.js';
+import { collectFacts, Listings, SharedReads } from './reads.js';
 
 export { CheckCode, checkResult, type CheckCodeValue } from './check.js';
 export { evaluate, type Evaluation, type RunFacts, type Thresholds } from './evaluate.js';
@@ -105,73 +106,6 @@ export interface StatusOptions extends MachineOptions {
   snapshotLocal?: boolean;
 }
 
-/**
- * Reads a name's history files newest first, stopping once two successes are known.
- * `keep` selects the runs that count (e.g. kind=job).
- */
-async function collectFacts(
-  files: NewestFirst,
-  keep: (r: Run) => boolean,
-  isRunning: (r: HistoryRecord) => boolean,
-  problems: HistoryProblem[],
-): Promise<RunFacts> {
-  const facts: RunFacts = { runs: 0 };
-  for await (const file of files) {
-    const res = await readHistoryFiles([file], { isRunning });
-    problems.push(...res.problems);
-    const runs = res.runs.filter(keep);
-    facts.runs += runs.length;
-    for (let j = runs.length - 1; j >= 0; j--) {
-      const r = runs[j]!;
-      if (!facts.last) facts.last = r;
-      if (!facts.lastFinished && r.status !== 'running') facts.lastFinished = r;
-      if (isSuccess(r)) {
-        if (!facts.lastSuccess) facts.lastSuccess = r;
-        else if (!facts.previousSuccess) facts.previousSuccess = r;
-      }
-    }
-    if (facts.previousSuccess) break;
-  }
-  return facts;
-}
-
-/** History file paths of one name, newest day first. */
-type NewestFirst = AsyncIterable<string>;
-
-/**
- * Caches one listing per history directory, and finds a name's newest files fast: first by
- * probing the file names of the most recent days (no directory read), then, only when those
- * do not hold two successes, from the directory listing.
- */
-class Listings {
-  constructor(private readonly recentDays: readonly string[] = []) {}
-  async *newestFirst(dir: string, name: string): AsyncGenerator<string> {
-    const seen = new Set<string>();
-    for (const day of this.recentDays) {
-      const p = C.historyFilePath(dir, name, day);
-      if (existsSync(p)) {
-        seen.add(p);
-        yield p;
-      }
-    }
-    const list = (await this.get(dir)).get(name) ?? [];
-    for (let i = list.length - 1; i >= 0; i--) if (!seen.has(list[i]!.path)) yield list[i]!.path;
-  }
-  /** Only the files of the given days (newest first), never listing the directory. */
-  async *probe(dir: string, name: string, days: readonly string[]): AsyncGenerator<string> {
-    for (const day of days) {
-      const p = C.historyFilePath(dir, name, day);
-      if (existsSync(p)) yield p;
-    }
-  }
-  private cache = new Map<string, Promise<Map<string, HistoryFile[]>>>();
-  get(dir: string): Promise<Map<string, HistoryFile[]>> {
-    let p = this.cache.get(dir);
-    if (!p) this.cache.set(dir, (p = listHistoryFiles(dir)));
-    return p;
-  }
-}
-
 async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
   // A symlinked local/<vm> or _history: jobs refuse it, and its history is not the app's.
   const unsafe = localTreeProblem(rooted(root, app.partition), app.vm);
@@ -197,13 +131,13 @@ async function localRow(app: ResolvedApp, root: string, now: Date, lists: Listin
 
 type SeenJobs = (jobs: RunFacts, pullAt: Date | undefined) => void;
 
-async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string, now: Date, lists: Listings, problems: HistoryProblem[], seen?: SeenJobs): Promise<StatusRow> {
+async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string, now: Date, lists: Listings, problems: HistoryProblem[], shared?: SharedReads, seen?: SeenJobs): Promise<StatusRow> {
   const jobDir = rooted(root, C.remoteJobHistoryDir(b.partition, app.server, app.vm));
   const pullDir = rooted(root, C.serverHistoryDir(b.partition));
   // Job runs still running when the pull copied them are simply not finished yet.
   const jobs = await collectFacts(lists.newestFirst(jobDir, app.name), (r) => r.kind === 'job' && r.name === app.name && r.status !== 'running', () => true, problems);
   const pullName = N.pullHistoryName(app.server);
-  const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', runningRule({ now }), problems);
+  const pulls = await collectFacts(lists.newestFirst(pullDir, pullName), (r) => r.kind === 'pull', runningRule({ now }), problems, shared);
   const pulling = pulls.last?.status === 'running' ? pulls.last : undefined;
   const base = rowBase(app, 'remote', b.server);
   const pullAt = pulls.lastSuccess ? endOf(pulls.lastSuccess) : undefined;
@@ -244,9 +178,9 @@ async function remoteRow(app: ResolvedApp, b: ResolvedBackupServer, root: string
  * among the last DRILL_DAYS days (drills are weekly by default): probed by file name, so status
  * never lists a history folder for them.
  */
-async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, days: readonly string[], problems: HistoryProblem[], now: Date): Promise<RunFacts> {
+async function drillFacts(dir: string, app: ResolvedApp, lists: Listings, days: readonly string[], problems: HistoryProblem[], now: Date, listed = false): Promise<RunFacts> {
   const name = N.drillHistoryName(app.name);
-  return collectFacts(lists.probe(dir, name, days), (r) => r.kind === 'verify' && r.name === name, runningRule({ now }), problems);
+  return collectFacts(lists.probe(dir, name, days, listed), (r) => r.kind === 'verify' && r.name === name, runningRule({ now }), problems);
 }
 
 /** A failing restore drill turns the row red: the backup exists but does not restore. */
@@ -297,9 +231,9 @@ async function* filesNewestFirst(lists: Listings, dir: string, names: readonly s
  * An app's offsite row: as fresh as the newest successful offsite copy of its server to that
  * target (sizes are the copy's, per server, so no SHRUNK judgement here).
  */
-async function offsiteRow(app: ResolvedApp, b: ResolvedBackupServer, g: OffsiteGroup, root: string, now: Date, lists: Listings, problems: HistoryProblem[]): Promise<StatusRow> {
+async function offsiteRow(app: ResolvedApp, b: ResolvedBackupServer, g: OffsiteGroup, root: string, now: Date, lists: Listings, problems: HistoryProblem[], shared?: SharedReads): Promise<StatusRow> {
   const dir = rooted(root, C.serverHistoryDir(b.partition));
-  const facts = await collectFacts(filesNewestFirst(lists, dir, g.names), (r) => r.kind === 'offsite' && r.extra?.['server'] === app.server, runningRule({ now }), problems);
+  const facts = await collectFacts(filesNewestFirst(lists, dir, g.names), (r) => r.kind === 'offsite' && r.extra?.['server'] === app.server, runningRule({ now }), problems, shared);
   const copying = facts.last?.status === 'running' ? facts.last : undefined;
   const at = facts.lastSuccess ? endOf(facts.lastSuccess) : undefined;
   const staleAfterMs = app.staleAfterMs + g.staleAfterMs;
@@ -349,6 +283,7 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
   const localServers = new Set(view.localServers.map((s) => s.fqdn));
   const moved = new MovedCopies(view.root, recent);
   const offsiteOf = new Map<string, Promise<OffsiteGroup[]>>();
+  const shared = new SharedReads();
   for (const app of apps) {
     if ((tier === 'all' || tier === 'local') && localServers.has(app.server)) {
       push(withDrill(await localRow(app, view.root, now, lists, problems), await drillFacts(rooted(view.root, C.jobHistoryDir(app.partition, app.vm)), app, lists, drillDays, problems, now)));
@@ -357,9 +292,9 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
       for (const b of view.backupServers) {
         if (!b.pulls.some((p) => p.server === app.server)) continue;
         // Snapshot drills record in the backup server's history under the app's name.
-        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems, now);
+        const drill = await drillFacts(rooted(view.root, C.serverHistoryDir(b.partition)), app, lists, drillDays, problems, now, true);
         const seen: SeenJobs | undefined = opts.snapshotLocal ? (jobs, at) => push(snapshotLocalRow(app, b, jobs, at, now)) : undefined;
-        let row = await remoteRow(app, b, view.root, now, lists, problems, seen);
+        let row = await remoteRow(app, b, view.root, now, lists, problems, shared, seen);
         // A moved app not yet pulled at its new place: its last good copy at the old place counts.
         if (row.state === 'MISSING') row = (await moved.row(app, b, row, now, problems)) ?? row;
         push(withDrill(row, drill));
@@ -371,7 +306,7 @@ export async function siteStatus(site: Site, opts: StatusOptions = {}): Promise<
         if (!b.pulls.some((p) => p.server === app.server) || (copies && copies.length && !copies.includes(app.server))) continue;
         let groups = offsiteOf.get(b.server);
         if (!groups) offsiteOf.set(b.server, (groups = offsiteGroups(site, b, view.root, lists, now)));
-        for (const g of await groups) push(await offsiteRow(app, b, g, view.root, now, lists, problems));
+        for (const g of await groups) push(await offsiteRow(app, b, g, view.root, now, lists, problems, shared));
       }
     }
   }

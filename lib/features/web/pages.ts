@@ -2,11 +2,11 @@
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RefusedError } from '../../base/errors.js';
-import { buildReport } from '../report/index.js';
+import { buildReport, reportPageChunks } from '../report/index.js';
 import { siteStatus } from '../status/index.js';
 import { dumpsOf, findAcross, findPoint, listFolder, MAX_PAGE, PAGE, pointsOf, resolveEntry } from './browse.js';
 import { openNoFollow } from './fspath.js';
-import { appPage, dashboardPage, dumpsPage, findHead, findTail, folderPage, hitRow, page } from './render/pages.js';
+import { appPage, appUrl, dashboardPage, dumpsPage, findHead, findTail, folderPage, hitRow, page } from './render/pages.js';
 import { html } from '../report/index.js';
 import { appFor, visibleApps, type Ctx } from './server.js';
 import { tarGz } from './tar.js';
@@ -63,6 +63,16 @@ export function registerPages(app: FastifyInstance, ctx: Ctx): void {
     if (apps.length === 0) return asHtml(reply).send(page('tierback', html`<h1>No apps</h1><p>This account may see no app of this site.</p>`, a.user));
     const data = await buildReport(ctx.site, { ...machine(ctx), apps: apps.map((x) => x.name) });
     return asHtml(reply).send(dashboardPage(data, a.user));
+  });
+  // The static report's page (problems first, groups by server, sort and filter) over the account's apps.
+  app.get('/report', async (req, reply) => {
+    const a = req.authed!;
+    const apps = visibleApps(ctx, a);
+    // No apps is not "every app" (buildReport reads an empty list as all).
+    if (apps.length === 0) return asHtml(reply).send(page('tierback', html`<h1>No apps</h1><p>This account may see no app of this site.</p>`, a.user));
+    const data = await buildReport(ctx.site, { ...machine(ctx), apps: apps.map((x) => x.name) });
+    const { Readable } = await import('node:stream');
+    return asHtml(reply).send(Readable.from(reportPageChunks(data, appUrl)));
   });
   app.get('/app/:app', async (req, reply) => {
     const a = appFor(ctx, req, (req.params as Q)['app']!);

@@ -15,7 +15,7 @@ import { AuditLog } from './audit.js';
 import { registerApi } from './api.js';
 import { registerPages } from './pages.js';
 import { errorPage } from './render/pages.js';
-import { SITE_CSS } from '../report/index.js';
+import { REPORT_SCRIPT_HASH, REPORT_STYLE_HASH, SITE_CSS } from '../report/index.js';
 import { registerSignIn, sessionUser } from './signin.js';
 import { Sessions, Throttle } from './sessions.js';
 
@@ -63,7 +63,8 @@ export function checkBinding(opts: Pick<ServeOptions, 'listen' | 'tls' | 'behind
   if (host !== 'localhost' && isIP(host) === 0) throw new UsageError(`--listen "${host}" is not an IP address`, 'give 127.0.0.1 (default), ::1, or this machine\'s address');
 }
 
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+// The report page (/report) is the static report's: its one inline style and script are allowed by their hashes only.
+const CSP = `default-src 'none'; style-src 'self' ${REPORT_STYLE_HASH}; script-src ${REPORT_SCRIPT_HASH}; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 
 /** The app `name` if the account may see it; else a 404 that says no more than for an unknown app. */
 export function appFor(ctx: Ctx, req: FastifyRequest, name: string): ResolvedApp {

@@ -48,7 +48,7 @@ export function dashboardPage(data: ReportData, user: string): string {
   return page(
     `Backups of ${data.site} · tierback`,
     html`<h1>Backups of ${data.site}</h1>
-<p class="muted">As of ${formatLocalTime(data.generatedAt, data.timezone)} · times and days in ${data.timezone} · ${statusSummary(data)}</p>
+<p class="muted">As of ${formatLocalTime(data.generatedAt, data.timezone)} · times and days in ${data.timezone} · ${statusSummary(data)} · <a href="/report" id="report-link">problems first, by server, sortable</a></p>
 ${reportBody(sorted, appUrl)}`,
     user,
   );

@@ -112,6 +112,24 @@ describe('web interface in Chromium', () => {
     assert.equal(lines.filter((l) => l.path === 'files/notes.md').length, 3);
   });
 
+  it('serves the report page under its CSP: its inline script and style run (filter, sort), no console error, app links', async () => {
+    const errors: string[] = [];
+    const onConsole = (m: { type: () => string; text: () => string }) => {
+      if (m.type() === 'error') errors.push(m.text());
+    };
+    page.on('console', onConsole);
+    const r = await page.goto(`${web.url}/report`);
+    assert.match(r!.headers()['content-security-policy'] ?? '', /script-src 'sha256-[^']+'/);
+    assert.equal(await page.locator('#f').isVisible(), true, 'the script shows the filter bar');
+    assert.equal(await page.locator('table.t td.d i').count() > 0, true, 'the script drew the day strips');
+    await page.fill('#q', 'docs');
+    const shown = await page.$$eval('table.t tbody tr:not([hidden])', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
+    assert.ok(shown.length > 0 && shown.every((a) => a === 'docs'), shown.join(','));
+    assert.equal(await page.locator('table.t a:text-is("docs")').first().getAttribute('href'), '/app/docs');
+    page.off('console', onConsole);
+    assert.deepEqual(errors, []);
+  });
+
   it('sends the security headers and a HttpOnly, SameSite=Strict session cookie', async () => {
     const r = await page.goto(`${web.url}/`);
     const h = r!.headers();

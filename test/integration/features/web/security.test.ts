@@ -38,6 +38,10 @@ describe('web interface security', () => {
     assert.deepEqual([...new Set(status.rows.map((r) => r.app))], ['docs']);
     const list = (await (await customer.context().request.get(`${web.url}/api/apps`)).json()) as { apps: { name: string }[] };
     assert.deepEqual(list.apps.map((a) => a.name), ['docs']);
+    const report = await (await customer.context().request.get(`${web.url}/report`)).text();
+    const reportApps = [...report.matchAll(/<tr><td><a href="\/app\/([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(reportApps.length > 0);
+    assert.deepEqual([...new Set(reportApps)], ['docs']);
   });
 
   it('a customer cannot see or fetch another app by any URL: pages, listing, file, folder, dumps, find, API', async () => {
