@@ -1,0 +1,122 @@
+/**
+ * The transfer budget and interrupted batches with real processes: several servers pulled over
+ * loopback SSH (one real sshd, each server its own partition), the copies slowed by the pulls'
+ * `bwlimit`. The rsync processes of `tierback pull` are counted in /proc while it runs; a real
+ * SIGTERM stops a batch.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { serverHistoryDir } from '../../../../lib/model/layout.js';
+import { readHistory } from '../../../../lib/model/history.js';
+import { CLI } from '../../../helpers/cli.js';
+import { waitFor } from '../../../helpers/net.js';
+import { generateKey, sshEntry, startSshd, type Sshd } from '../../../helpers/sshd.js';
+import { tempDir } from '../../../helpers/tree.js';
+
+const SERVERS = Array.from({ length: 6 }, (_, i) => `s${i}.test`);
+const FOLDERS = ['a', 'b', 'c'];
+let root: string;
+let cleanup: () => Promise<void>;
+let sshd: Sshd;
+let identity: string;
+
+/** The site: every server behind the one sshd, three VM folders each; `backup` is the backup server's partition. */
+function inventory(backup: string, settings: string, bwlimit: string): string {
+  const ssh = JSON.stringify(sshEntry(sshd, identity));
+  return `version: 1
+servers:
+${SERVERS.map((s) => `  - { fqdn: ${s}, partition: ${path.join(root, s)}, ssh: ${ssh} }`).join('\n')}
+  - { fqdn: bk.test, role: backup, partition: ${backup} }
+vms:
+${SERVERS.flatMap((s, i) => FOLDERS.map((f) => `  - { name: ${f}${i}, server: ${s} }`)).join('\n')}
+apps:
+${SERVERS.flatMap((s, i) => FOLDERS.map((f) => `  - { name: ${f}${i}app, type: files, server: ${s}, vm: ${f}${i}, path: /srv, relpath: ${f}${i}.example.org }`)).join('\n')}
+backup_servers:
+  - server: bk.test
+${settings}    pulls: [${SERVERS.map((s) => `{ server: ${s}, bwlimit: "${bwlimit}" }`).join(', ')}]
+`;
+}
+
+/** rsync processes whose parent is `pid` (each stream's own rsync; its ssh and rsync's forks are not counted). */
+async function rsyncChildren(pid: number): Promise<number> {
+  let n = 0;
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const m = /^\d+ \((.*)\) (\S) (\d+) /.exec(stat);
+    if (m && m[1] === 'rsync' && m[2] !== 'Z' && Number(m[3]) === pid) n++;
+  }
+  return n;
+}
+
+before(async () => {
+  ({ dir: root, cleanup } = await tempDir('tierback-budget-'));
+  const key = await generateKey(path.join(root, 'keys'), 'backup_key');
+  identity = key.private;
+  sshd = await startSshd({ authorizedKeys: [key.public] });
+  for (const [i, s] of SERVERS.entries()) {
+    for (const f of FOLDERS) {
+      const dir = path.join(root, s, 'local', `${f}${i}`, `${f}${i}.example.org`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'data.bin'), randomBytes(150_000));
+    }
+  }
+});
+
+after(async () => {
+  await sshd?.cleanup();
+  await cleanup?.();
+});
+
+describe('tierback pull: the transfer budget', () => {
+  it('never runs more rsync processes than backup_servers[].transfers, and uses the budget', async () => {
+    const backup = path.join(root, 'bk-pool');
+    const inv = path.join(root, 'pool.yaml');
+    // Before the budget: concurrency 2 (the old default) x 3 streams (one per folder) = 6 at once.
+    await writeFile(inv, inventory(backup, '    transfers: 3\n', '400'));
+    const child = execa(process.execPath, [CLI, 'pull', '-i', inv, '--backup-server', 'bk.test', '--retries', '0', '--json'], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+    let most = 0;
+    let samples = 0;
+    while (child.exitCode === null) {
+      most = Math.max(most, await rsyncChildren(child.pid!));
+      samples++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const r = await child;
+    assert.equal(r.exitCode, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { outcomes: { server: string; status: string }[] };
+    assert.deepEqual(out.outcomes.map((o) => o.status), SERVERS.map(() => 'ok'));
+    assert.ok(samples > 20, `${samples} samples`);
+    assert.ok(most <= 3, `${most} rsync processes at once with transfers: 3`);
+    assert.equal(most, 3, 'the budget is used: 3 rsync processes ran at once');
+  });
+
+  it('SIGTERM mid-batch: only the pull in progress is interrupted; servers not started get nothing in history; exit 130', async () => {
+    const backup = path.join(root, 'bk-term');
+    const inv = path.join(root, 'term.yaml');
+    // One server at a time, each slow enough to be caught mid-copy.
+    await writeFile(inv, inventory(backup, '    transfers: 1\n', '100'));
+    const child = execa(process.execPath, [CLI, 'pull', '-i', inv, '--backup-server', 'bk.test', '--retries', '0'], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+    await waitFor(async () => (await rsyncChildren(child.pid!)) > 0 && existsSync(path.join(backup, 'snapshots', SERVERS[0]!)), 'the first pull to be copying', 30_000, 20);
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+    const r = await child;
+    assert.equal(r.exitCode, 130, `exit ${r.exitCode}: ${r.stderr}`);
+    const hist = serverHistoryDir(backup);
+    const first = await readHistory(hist, { name: `pull-${SERVERS[0]}` });
+    assert.equal(first.runs.length, 1);
+    assert.equal(first.runs[0]!.status, 'failed');
+    assert.equal(first.runs[0]!.error, 'interrupted');
+    for (const s of SERVERS.slice(1)) {
+      const { runs } = await readHistory(hist, { name: `pull-${s}` });
+      assert.deepEqual(runs, [], `${s} was not started: nothing in its history`);
+      assert.ok(!existsSync(path.join(backup, 'snapshots', s)), `${s} was not contacted`);
+    }
+    assert.match(r.stderr, /interrupted before 5 server\(s\) started/);
+  });
+});
