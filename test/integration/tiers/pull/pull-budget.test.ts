@@ -10,7 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createServer, type Server, type Socket } from 'node:net';
 import { execa } from 'execa';
+import { hungSourceBoundS } from '../../../../lib/tiers/pull/budget.js';
 import { serverHistoryDir } from '../../../../lib/model/layout.js';
 import { readHistory } from '../../../../lib/model/history.js';
 import { CLI } from '../../../helpers/cli.js';
@@ -94,6 +96,31 @@ describe('tierback pull: the transfer budget', () => {
     assert.ok(samples > 20, `${samples} samples`);
     assert.ok(most <= 3, `${most} rsync processes at once with transfers: 3`);
     assert.equal(most, 3, 'the budget is used: 3 rsync processes ran at once');
+  });
+
+  it('a source that accepts the connection and never answers fails the pull within attempts x (connect + I/O timeout) + waits', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((sock) => sockets.push(sock)); // a hung sshd: TCP accepted, not one byte sent
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const backup = path.join(root, 'bk-hung');
+      const inv = path.join(root, 'hung.yaml');
+      const ssh = JSON.stringify({ ...sshEntry(sshd, identity), port });
+      await writeFile(inv, `version: 1\nservers:\n  - { fqdn: hung.test, partition: ${path.join(root, 'hung')}, ssh: ${ssh} }\n  - { fqdn: bk.test, role: backup, partition: ${backup} }\nbackup_servers:\n  - server: bk.test\n    timeout: 2s\n    pulls: [hung.test]\n`);
+      const t0 = Date.now();
+      const r = await execa(process.execPath, [CLI, 'pull', '-i', inv, '--backup-server', 'bk.test', '--connect-timeout', '1', '--retries', '1', '--retry-delay', '0.5', '--json'], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+      const took = (Date.now() - t0) / 1000;
+      assert.equal(r.exitCode, 1, r.stderr);
+      const out = JSON.parse(r.stdout) as { outcomes: { status: string; error?: string }[] };
+      assert.equal(out.outcomes[0]!.status, 'failed');
+      assert.ok(sockets.length >= 1, 'the pull did connect');
+      const bound = hungSourceBoundS({ ioTimeoutS: 2, connectTimeoutS: 1, retries: 1, retryDelayS: 0.5 });
+      assert.ok(took < bound + 5, `the hung source held the run ${took.toFixed(1)} s (bound ${bound} s + 5 s to start node)`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it('SIGTERM mid-batch: only the pull in progress is interrupted; servers not started get nothing in history; exit 130', async () => {
