@@ -98,6 +98,22 @@ describe('tierback pull: the transfer budget', () => {
     assert.equal(most, 3, 'the budget is used: 3 rsync processes ran at once');
   });
 
+  it('streams come from the pull history: one for a server whose last pull had 3 files, one per top-level folder before the first', async () => {
+    const dryRun = async (backup: string) => {
+      const inv = path.join(root, `dry-${path.basename(backup)}.yaml`);
+      await writeFile(inv, inventory(backup, '', '400'));
+      const r = await execa(process.execPath, [CLI, 'pull', SERVERS[0]!, '-i', inv, '--backup-server', 'bk.test', '--dry-run', '--json'], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+      assert.equal(r.exitCode, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { plans: { streams: number; notes: string[] }[] }).plans[0]!;
+    };
+    const known = await dryRun(path.join(root, 'bk-pool')); // pulled by the first test
+    assert.equal(known.streams, 1);
+    assert.match(known.notes[0]!, /streams: 1 of a budget of 8 .*last pull: 3 files/);
+    const fresh = await dryRun(path.join(root, 'bk-fresh'));
+    assert.equal(fresh.streams, 3);
+    assert.match(fresh.notes[0]!, /first pull: 3 top-level folders/);
+  });
+
   it('a source that accepts the connection and never answers fails the pull within attempts x (connect + I/O timeout) + waits', async () => {
     const sockets: Socket[] = [];
     const silent: Server = createServer((sock) => sockets.push(sock)); // a hung sshd: TCP accepted, not one byte sent
