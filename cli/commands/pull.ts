@@ -9,6 +9,8 @@ import { EtaEstimator, formatEta } from '../../lib/base/progress.js';
 import { intOption } from '../int-option.js';
 import { interruptSignal } from '../lifecycle.js';
 import { ExitCode } from '../../lib/base/errors.js';
+import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_S, DEFAULT_TRANSFERS } from '../../lib/tiers/pull/budget.js';
+import { DEFAULT_CONNECT_TIMEOUT_S } from '../../lib/tiers/pull/ssh.js';
 import { backupServerOption, dryRunOption, jsonOption } from '../options.js';
 
 interface Args extends GlobalArgs {
@@ -17,6 +19,7 @@ interface Args extends GlobalArgs {
   json?: boolean;
   'dry-run'?: boolean;
   progress?: boolean;
+  transfers?: number;
   concurrency?: number;
   streams?: number;
   retries?: number;
@@ -24,6 +27,15 @@ interface Args extends GlobalArgs {
   'connect-timeout'?: number;
   full?: boolean;
   'change-lists'?: boolean;
+}
+
+/** The transfer budget's command-line overrides (lib/tiers/pull/budget.ts). */
+function budgetArgs(argv: Args): { transfers?: number; concurrency?: number; streams?: number } {
+  return {
+    ...(argv.transfers !== undefined ? { transfers: argv.transfers } : {}),
+    ...(argv.concurrency !== undefined ? { concurrency: argv.concurrency } : {}),
+    ...(argv.streams !== undefined ? { streams: argv.streams } : {}),
+  };
 }
 
 function mb(bytes: number | undefined): string {
@@ -45,11 +57,12 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', jsonOption('Outcomes (or plans with --dry-run) as JSON'))
       .option('dry-run', dryRunOption('Print the plan (paths written and replaced, every rsync as argv) and do nothing: no lock, no history, no contact with the server'))
       .option('progress', { type: 'boolean', describe: 'Show rsync progress (default: on when stderr is a terminal)' })
-      .option('concurrency', intOption('concurrency', { min: 1, max: 64 }, { describe: 'Servers pulled at the same time (default: backup_servers[].concurrency)' }))
-      .option('streams', intOption('streams', { min: 1, max: 64 }, { describe: 'rsync processes per server, one per top-level folder at a time (default 8; 1 = a single rsync)' }))
-      .option('retries', intOption('retries', { min: 0, max: 20 }, { default: 2, describe: 'Retries after a connection failure, with exponential backoff' }))
-      .option('retry-delay', intOption('retry-delay', { min: 0, max: 3600, decimals: true }, { default: 10, describe: 'Seconds before the first retry (doubles each time)' }))
-      .option('connect-timeout', intOption('connect-timeout', { min: 1, max: 600 }, { default: 30, describe: 'SSH connect timeout in seconds' }))
+      .option('transfers', intOption('transfers', { min: 1, max: 64 }, { describe: `rsync processes at once, all servers together (default: backup_servers[].transfers, ${DEFAULT_TRANSFERS}; with --concurrency and --streams: their product)` }))
+      .option('concurrency', intOption('concurrency', { min: 1, max: 64 }, { describe: 'Servers pulled at the same time (default: backup_servers[].concurrency, else the transfers; never more than the transfers)' }))
+      .option('streams', intOption('streams', { min: 1, max: 64 }, { describe: 'rsync processes per server, one per top-level folder at a time (default: backup_servers[].streams, "auto": from the last pull\'s files and the budget; 1 = a single rsync)' }))
+      .option('retries', intOption('retries', { min: 0, max: 20 }, { default: DEFAULT_RETRIES, describe: 'Retries after a connection failure, with exponential backoff' }))
+      .option('retry-delay', intOption('retry-delay', { min: 0, max: 3600, decimals: true }, { default: DEFAULT_RETRY_DELAY_S, describe: 'Seconds before the first retry (doubles each time)' }))
+      .option('connect-timeout', intOption('connect-timeout', { min: 1, max: 600 }, { default: DEFAULT_CONNECT_TIMEOUT_S, describe: 'SSH connect timeout in seconds (connection and handshake)' }))
       .option('full', { type: 'boolean', describe: 'Walk every folder and check the change lists (btrfs engine; else every full_pull_every, default weekly)' })
       .option('change-lists', { type: 'boolean', default: true, describe: 'Use the jobs\' change lists with the btrfs engine (--no-change-lists: walk everything, check nothing)' })
       .example('$0 pull', 'pull every server this backup server is assigned (crontab)')
@@ -57,11 +70,12 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 pull --json', 'outcomes as JSON')
       .example('$0 pull zg-3.softxs.ch --dry-run', 'the plan: folders it would write and switch, and each rsync as argv')
       .example('$0 pull --streams 1', 'one rsync per server instead of one per top-level folder')
+      .example('$0 pull --transfers 16', 'a bigger budget: up to 16 rsync processes at once')
       .epilog(`Each server is pulled into <partition>/snapshots/<server>/<stamp>.partial, renamed when complete, and\n<partition>/remote/<server> is switched to it atomically. A failed pull keeps the previous snapshot current\nand is written to <partition>/history/backup-pull-<server>-<yyyymmdd>. See docs/remote.md.\n\n${EXIT_CODES_EPILOG}`) as never,
   handler: runOnSite(async (argv, site, log) => {
     const backupServer = resolveBackupServer(site, argv['backup-server']);
     if (argv['dry-run']) {
-      const plans = await planPulls(site, backupServer, { servers: argv.servers, now: nowOf(argv).now ?? new Date(), ...(argv.streams !== undefined ? { streams: argv.streams } : {}), connectTimeoutS: argv['connect-timeout'] ?? 30, progress: argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json) });
+      const plans = await planPulls(site, backupServer, { servers: argv.servers, now: nowOf(argv).now ?? new Date(), ...budgetArgs(argv), connectTimeoutS: argv['connect-timeout'] ?? DEFAULT_CONNECT_TIMEOUT_S, progress: argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json) });
       if (argv.json) printJson({ backupServer: backupServer.server, dryRun: true, plans });
       else out(plans.map(formatPullPlan).join('\n'));
       return ExitCode.OK;
@@ -92,11 +106,10 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
         ...clockOf(argv),
         progress,
         ...(onProgress ? { onProgress } : {}),
-        ...(argv.concurrency !== undefined ? { concurrency: argv.concurrency } : {}),
-        ...(argv.streams !== undefined ? { streams: argv.streams } : {}),
-        retries: argv.retries ?? 2,
-        retryDelayMs: (argv['retry-delay'] ?? 10) * 1000,
-        connectTimeoutS: argv['connect-timeout'] ?? 30,
+        ...budgetArgs(argv),
+        retries: argv.retries ?? DEFAULT_RETRIES,
+        retryDelayMs: (argv['retry-delay'] ?? DEFAULT_RETRY_DELAY_S) * 1000,
+        connectTimeoutS: argv['connect-timeout'] ?? DEFAULT_CONNECT_TIMEOUT_S,
         ...(argv.full ? { full: true } : {}),
         ...(argv['change-lists'] === false ? { changeLists: false } : {}),
         ...hooks,
@@ -104,6 +117,12 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
       await done?.();
     } finally {
       if (progress) process.stderr.write('\r\x1b[K');
+    }
+    if (signal.aborted) {
+      // Servers the interruption stopped before their turn: nothing in their history (docs/remote.md#interrupted-batches).
+      const started = new Set(outcomes.map((o) => o.server));
+      const notStarted = (argv.servers?.length ? argv.servers : backupServer.pulls.map((p) => p.server)).filter((s) => !started.has(s));
+      if (notStarted.length > 0) log.warn({ notStarted }, `interrupted before ${notStarted.length} server(s) started; their history is unchanged`);
     }
     const code = exitCodeFor(outcomes);
     if (argv.json) printJson({ backupServer: backupServer.server, outcomes });

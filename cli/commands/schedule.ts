@@ -20,6 +20,7 @@ interface Args extends GlobalArgs {
   activate?: boolean;
   json?: boolean;
   check?: boolean;
+  force?: boolean;
 }
 
 export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
@@ -32,6 +33,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       .option('dry-run', dryRunOption('With --install: print the files it would write, leave or remove, the folders it would create and the commands it would run, and do none of it'))
       .option('install', { type: 'boolean', describe: 'Write /etc/cron.d/tierback or /etc/systemd/system/tierback-*.{service,timer} (idempotent); on a server, also create <partition>/local/<vm> (0700) for each of its VMs' })
       .option('root', rootOption('Install below this folder instead of / (for tests and images; $TIERBACK_ROOT)'))
+      .option('force', { type: 'boolean', describe: 'With --install: replace files edited by hand since tierback installed them (default: keep them, warn, exit 5)' })
       .option('activate', { type: 'boolean', describe: 'systemd: daemon-reload and enable --now the timers (default: when --root is /)' })
       .option('json', jsonOption('The plan as JSON'))
       .option('check', { type: 'boolean', describe: 'Say which app jobs of the host\'s server will not end before its first pull, and by how much (exit 1 if any)' })
@@ -69,12 +71,17 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
         ...(argv.activate !== undefined ? { activate: argv.activate } : {}),
         exec: createExec(log),
         dryRun,
+        ...(argv.force ? { force: true } : {}),
       });
+      // A file edited by hand is kept, never overwritten silently (docs/operate.md#hand-edits).
+      for (const f of r.kept) {
+        log.warn({ file: f }, `${f} was edited by hand since tierback installed it: kept as it is, not ${dryRun ? 'to be ' : ''}replaced. Put the change in the inventory (pull settings: backup_servers[].transfers, streams, concurrency, timeout are read by each run), then run schedule --install --force`);
+      }
       // A server also gets the <partition>/local/<vm> folders its VMs mount (0700).
       const vmFolders = plan.kind === 'server' ? await ensureVmFolders(site, plan.host, argv.root ?? '/', { dryRun }) : undefined;
       if (argv.json) {
         printJson({ plan, dryRun, ...r, ...(vmFolders ? { vmFolders } : {}) });
-        return ExitCode.OK;
+        return r.kept.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
       }
       const w = (done: string, would: string) => (dryRun ? would : done);
       if (dryRun) out('dry run: nothing is written, removed or run');
@@ -83,9 +90,10 @@ export const scheduleCommand: CommandModule<GlobalArgs, Args> = {
       for (const f of r.written) out(`${w('written  ', 'would write')} ${f}`);
       for (const f of r.unchanged) out(`unchanged ${f}`);
       for (const f of r.removed) out(`${w('removed  ', 'would remove')} ${f}`);
+      for (const f of r.kept) out(`${w('kept     ', 'would keep')} ${f} (edited by hand: --force replaces it)`);
       for (const a of r.activated) out(`${w('ran      ', 'would run')} ${a.join(' ')}`);
       out(`${plan.entries.length} scheduled command(s) for ${plan.kind} ${plan.host}; logs in ${r.logDir}`);
-      return ExitCode.OK;
+      return r.kept.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
     }
     if (argv.json) {
       printJson(argv.format === 'systemd' ? { plan, units: renderSystemd(plan, site) } : { plan, cron: renderCron(plan, site) });

@@ -2,7 +2,7 @@
 import { HOST_VM } from '../model/names.js';
 import type { InventoryProblem } from '../base/errors.js';
 import { findJobType, jobTypes } from '../tiers/jobs/registry.js';
-import { closest } from '../model/inventory/model.js';
+import { DEFAULT_TRANSFERS, closest } from '../model/inventory/model.js';
 
 /** The inventory as parsed YAML, before or after the schema: every field is checked before use. */
 type Loose = Record<string, unknown>;
@@ -174,6 +174,10 @@ export function crossFieldProblems(raw: unknown): InventoryProblem[] {
       out.push(problem(`${at}.server`, `unknown server "${b.server}"`, didYouMean(b.server, serverNames, 'add it to servers with role: backup'), b.server));
     } else if ((str(invServers[own]!['role']) ?? 'app') === 'app') {
       out.push(problem(`${at}.server`, `server "${b.server}" has role "app"`, `set role: backup (or both) in servers[${own}]`, b.server));
+    }
+    const transfers = typeof raw['transfers'] === 'number' ? raw['transfers'] : DEFAULT_TRANSFERS;
+    if (typeof raw['streams'] === 'number' && raw['streams'] > transfers) {
+      out.push(problem(`${at}.streams`, `${raw['streams']} streams is more than the transfer budget (${raw['transfers'] === undefined ? `transfers defaults to ${DEFAULT_TRANSFERS}` : `${at}.transfers: ${transfers}`}): one server could never get them`, `lower streams to ${transfers} or less, raise transfers, or use streams: auto (docs/remote.md#transfer-budget)`, b.server));
     }
     const pulled = new Set<string>();
     b.pulls.forEach((p, j) => {

@@ -71,6 +71,11 @@ export interface ResolvedBackupServer {
   /** `capacity:` in bytes: its weight in automatic placement (none: equal shares). */
   capacity?: number | undefined;
   schedule: string;
+  /** The transfer budget: rsync processes at once, all pulls together (lib/tiers/pull/budget.ts). */
+  transfers: number;
+  /** rsync processes per server: "auto" (history and the budget decide) or a fixed number. */
+  streams: number | 'auto';
+  /** Servers pulled at the same time (never more than `transfers`). */
   concurrency: number;
   timeoutMs: number;
   retention: Retention;
@@ -111,6 +116,15 @@ export interface SitePlacement {
 export const APP_SIZE_ESTIMATE = 1e9;
 
 export const DEFAULT_RETENTION: Retention = { daily: 7 };
+
+/**
+ * Pull defaults (docs/remote.md#transfer-budget, #hung-sources). `transfers`: rsync processes a
+ * backup server runs at once, all pulls together. `timeout`: rsync --timeout, so a hung source
+ * fails after 4 minutes of silence; with 2 retries that is at most 15 minutes in all.
+ */
+export const DEFAULT_TRANSFERS = 8;
+export const DEFAULT_PULL_TIMEOUT = '4m';
+export const DEFAULT_PULL_TIMEOUT_S = 240;
 
 /** Parses an app's job options by its type (lib/site/options.ts, which knows the job types); identity when not given. */
 export type OptionsParser = (type: string, options: Record<string, unknown>, index: number) => Record<string, unknown>;
@@ -182,8 +196,10 @@ export function resolveSite(inv: Inventory, file: string, source: InventorySourc
       auto: b.pulls === 'auto',
       ...(b.capacity !== undefined ? { capacity: parseSize(b.capacity) } : {}),
       schedule: b.schedule ?? d.pull_schedule,
-      concurrency: b.concurrency ?? 2,
-      timeoutMs: parseDuration(b.timeout ?? '1h') ?? 3_600_000,
+      transfers: b.transfers ?? DEFAULT_TRANSFERS,
+      streams: b.streams ?? 'auto',
+      concurrency: Math.min(b.concurrency ?? b.transfers ?? DEFAULT_TRANSFERS, b.transfers ?? DEFAULT_TRANSFERS),
+      timeoutMs: parseDuration(b.timeout ?? DEFAULT_PULL_TIMEOUT) ?? DEFAULT_PULL_TIMEOUT_S * 1000,
       retention: own?.retention ?? d.retention.remote ?? DEFAULT_RETENTION,
       snapshots: b.snapshots ?? 'hardlink',
       fullPullEveryMs: parseDuration(b.full_pull_every ?? '7d') ?? 7 * 86_400_000,

@@ -127,8 +127,10 @@ export const backupServerSchema = z.strictObject({
   pulls: z.union([z.literal('auto'), z.array(pullEntry).min(1)]).meta({ description: 'Servers whose whole local tier this backup server pulls: fqdn strings or {server, transport, bwlimit}; or "auto": tierback places servers on the backup servers marked auto, balanced by bytes and stable when one is added (docs/remote.md#placement).' }),
   capacity: byteSize.optional().meta({ description: 'Relative capacity for `pulls: auto`, e.g. "20T": a backup server with twice the capacity gets twice the bytes (default: equal shares).' }),
   schedule: cronSchedule.optional().meta({ description: 'Cron schedule of the pulls (default: defaults.pull_schedule).' }),
-  concurrency: z.number().int().min(1).max(64).optional().meta({ description: 'Servers pulled at the same time (default 2).' }),
-  timeout: duration.optional().meta({ description: 'I/O timeout of one pull (default "1h").' }),
+  transfers: z.number().int().min(1).max(64).optional().meta({ description: 'The transfer budget: rsync processes this backup server runs at once, all pulls together (default 8). Servers and streams share it: one server pulled alone gets up to 8 streams, 50 small ones run 8 at a time with one each. See docs/remote.md#transfer-budget.' }),
+  streams: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).optional().meta({ description: 'rsync processes per server: "auto" (default: from the files of its last pull and its share of the budget) or a number (at most `transfers`; 1 = one rsync for the whole tree).' }),
+  concurrency: z.number().int().min(1).max(64).optional().meta({ description: 'Servers pulled at the same time (default: `transfers`; never more than `transfers`).' }),
+  timeout: duration.optional().meta({ description: 'rsync --timeout of a pull: it fails after this long without a byte from the source, then is retried (default "4m": a hung source holds a slot at most 15 minutes, docs/remote.md#hung-sources).' }),
   snapshots: z.enum(['hardlink', 'btrfs', 'auto']).default('hardlink').meta({ description: 'Snapshot engine: "hardlink" (default: rsync --link-dest), "btrfs" (each snapshot a subvolume, O(1) to make and delete; the partition must be on btrfs) or "auto" (btrfs when the partition is on btrfs). See docs/remote.md, "Snapshot engines".' }),
   full_pull_every: duration.default('7d').meta({ description: 'With change lists (btrfs engine): a full pull, walking every folder, when the last one is older than this (default "7d"). See docs/remote.md, "Change lists".' }),
 });

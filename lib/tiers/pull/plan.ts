@@ -13,6 +13,12 @@ import { prepareKnownHosts, remoteSource, sshArgv, sshTarget, DEFAULT_CONNECT_TI
 import { freeStamp, readSnapshotState, type SnapshotState } from '../snapshots/snapshots.js';
 import { selectPulls } from './select.js';
 import { pruneSettings } from '../retention/settings.js';
+import { budgetSettings, demandsOf, lastPullFacts, streamsAtStart } from './budget.js';
+
+interface BudgetOptions {
+  transfers?: number | undefined;
+  concurrency?: number | undefined;
+}
 
 /** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
 export const DEFAULT_PULL_STREAMS = 8;
@@ -58,7 +64,8 @@ export interface PullPlan {
 
 export interface PullPlanOptions {
   now: Date;
-  streams?: number | undefined;
+  /** A number; "auto" or none: DEFAULT_PULL_STREAMS (runPulls and planPulls decide from the budget). */
+  streams?: number | 'auto' | undefined;
   progress?: boolean | undefined;
   connectTimeoutS?: number | undefined;
   ioTimeoutS?: number | undefined;
@@ -99,7 +106,7 @@ export async function planPull(site: Site, backupServer: ResolvedBackupServer, p
   function buildPlan(): PullPlan {
     const partial = partialSnapshotDir(partition, pull.server, stamp);
     const rsync: RsyncPlan = { source: sourceArg, dest: partial, linkDest, rsh, ioTimeoutS: opts.ioTimeoutS ?? backupServer.timeoutMs / 1000, bwlimit: pull.bwlimit, progress: opts.progress };
-    const streams = opts.streams ?? DEFAULT_PULL_STREAMS;
+    const streams = typeof opts.streams === 'number' ? opts.streams : DEFAULT_PULL_STREAMS;
     const commands: PlannedCommand[] =
       streams <= 1
         ? [{ title: 'copy the whole local tier', argv: rsyncArgv(rsync) }]
@@ -142,11 +149,20 @@ export function folderPass(rsync: RsyncPlan, name: string, linkDest: string | un
   return { source: `${rsync.source}${name}/`, dest: path.join(rsync.dest, name), linkDest };
 }
 
-/** The plans of every pull `backupServer` would run now (or of `servers`); writes nothing. */
-export async function planPulls(site: Site, backupServer: ResolvedBackupServer, opts: PullPlanOptions & { servers?: string[] | undefined }): Promise<PullPlan[]> {
+/**
+ * The plans of every pull `backupServer` would run now (or of `servers`); writes nothing. Streams
+ * are those each server would get from the budget if it started first (lib/tiers/pull/budget.ts).
+ */
+export async function planPulls(site: Site, backupServer: ResolvedBackupServer, opts: PullPlanOptions & BudgetOptions & { servers?: string[] | undefined }): Promise<PullPlan[]> {
   const plans: PullPlan[] = [];
-  for (const pull of selectPulls(site, backupServer, opts.servers)) {
-    const { plan, cleanup } = await planPull(site, backupServer, pull, opts);
+  const pulls = selectPulls(site, backupServer, opts.servers);
+  const settings = budgetSettings(backupServer, opts, site.inventory.backup_servers[backupServer.index]?.concurrency);
+  const demands = demandsOf(site, pulls, await lastPullFacts(backupServer, pulls.map((p) => p.server)), settings);
+  const waiting = demands.reduce((a, d) => a + d.work, 0);
+  for (const [i, pull] of pulls.entries()) {
+    const d = demands[i]!;
+    const { plan, cleanup } = await planPull(site, backupServer, pull, { ...opts, streams: streamsAtStart(d, waiting, settings, settings.transfers) });
+    plan.notes.unshift(`streams: ${plan.streams} of a budget of ${settings.transfers} rsync processes, ${settings.concurrency} servers at once (${d.why}; docs/remote.md#transfer-budget)`);
     await cleanup();
     plans.push(plan);
   }

@@ -15,6 +15,7 @@ import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
 import { processKeys } from '../../model/runstate.js';
 import { explainFailure, sleep, transfer, type TransferResult } from './transfer.js';
 import type { PullOptions, PullOutcome } from './types.js';
+import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_S } from './budget.js';
 
 export interface PullContext {
   site: Site;
@@ -92,8 +93,8 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       const { streams } = pp;
       const plan: RsyncPlan = { ...pp.rsync, dest: prepared.dir, linkDest: prepared.linkDest, inPlace: prepared.inPlace };
       const stamp = pp.stamp;
-      const retries = opts.retries ?? 2;
-      const delay = opts.retryDelayMs ?? 10_000;
+      const retries = opts.retries ?? DEFAULT_RETRIES;
+      const delay = opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_S * 1000;
       // Each app's manifest marker before the copy: was any app replaced by its job meanwhile?
       const apps = appFolders(site, pull.server);
       const before = await readSourceMarkers(exec, plan, apps, opts.signal);

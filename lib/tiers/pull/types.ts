@@ -22,7 +22,9 @@ export interface PullOptions {
   onFinished?: (record: HistoryRecord) => Promise<void>;
   /** Called with the start record once it is in history (start pings). Its failures never fail the pull. */
   onStarted?: (record: HistoryRecord) => Promise<void>;
-  /** Servers pulled at the same time (default: the backup server's concurrency). */
+  /** rsync processes at once, all pulls together (default: backup_servers[].transfers, 8). lib/tiers/pull/budget.ts. */
+  transfers?: number;
+  /** Servers pulled at the same time (default: backup_servers[].concurrency, else transfers; never more than transfers). */
   concurrency?: number;
   /** Retries after a connection-type failure (default 2), with exponential backoff from retryDelayMs (default 10 s). */
   retries?: number;
@@ -32,11 +34,12 @@ export interface PullOptions {
   /** rsync --timeout (I/O inactivity) in seconds (default: the backup server's timeout). */
   ioTimeoutS?: number;
   /**
-   * rsync processes per server (default DEFAULT_PULL_STREAMS): above 1, the top level of the source
+   * rsync processes per server (default backup_servers[].streams, "auto": from the budget and the
+   * files of the server's last pull, lib/tiers/pull/budget.ts): above 1, the top level of the source
    * is copied first, then each top-level folder by its own rsync (all with --link-dest), at most this
    * many at a time. 1 = one rsync for the whole tree. See docs/remote.md for the measurements.
    */
-  streams?: number;
+  streams?: number | 'auto';
   /** Copies of an app tried again when its job replaced it during the copy (default 2; lib/tiers/pull/consistency.ts). */
   recopies?: number;
   /** Walk everything and check the change lists (`pull --full`); `changeLists: false` never uses them. docs/remote.md#change-lists. */

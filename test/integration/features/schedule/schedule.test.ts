@@ -203,6 +203,24 @@ describe('schedule: cron install', () => {
     const b = await tierback(['schedule', 'backup1.example.org', '-i', inv, '--install', '--root', root]);
     assert.match(b.stdout, /^unchanged +\S+\/etc\/cron\.d\/tierback$/m);
   });
+  it('keeps a hand-edited pull line (warns, exit 5) until --force; the pull line carries no settings: the run reads them from the inventory', async () => {
+    const root = path.join(dir, 'root-edit');
+    const file = path.join(root, 'etc/cron.d/tierback');
+    assert.equal((await tierback(['schedule', 'backup1.example.org', '-i', inv, '--install', '--root', root])).code, 0);
+    const installed = await readFile(file, 'utf8');
+    const pullLine = installed.split('\n').find((l) => / pull --backup-server /.test(l))!;
+    assert.doesNotMatch(pullLine, /--streams|--concurrency|--transfers|--timeout/, 'transfers, streams, concurrency and timeout come from the inventory at run time');
+    const edited = installed.replace(pullLine, pullLine.replace(' pull --backup-server ', ' pull --streams 1 --backup-server '));
+    await writeFile(file, edited);
+    const again = await tierback(['schedule', 'backup1.example.org', '-i', inv, '--install', '--root', root]);
+    assert.equal(again.code, 5, again.stderr);
+    assert.match(again.stdout, /^kept +\S+\/etc\/cron\.d\/tierback \(edited by hand: --force replaces it\)$/m);
+    assert.match(again.stderr, /edited by hand since tierback installed it: kept as it is/);
+    assert.equal(await readFile(file, 'utf8'), edited, 'the hand edit is still there');
+    const forced = await tierback(['schedule', 'backup1.example.org', '-i', inv, '--install', '--root', root, '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(await readFile(file, 'utf8'), installed);
+  });
   it('refuses an unknown host with exit code 3', async () => {
     const r = await tierback(['schedule', 'nowhere', '-i', inv]);
     assert.equal(r.code, 3);

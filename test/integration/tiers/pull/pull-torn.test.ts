@@ -67,7 +67,8 @@ async function job(s: Site): Promise<string> {
 
 function pull(s: Site, opts: Partial<PullOptions> = {}): Promise<PullOutcome> {
   const at = new Date((clock += 3_600_000));
-  return runPulls(s, resolveBackupServer(s, BACKUP), { log: silentLogger(), now: () => at, retries: 0, ...opts }).then((o) => o[0]!);
+  // streams: 8 (the default before the transfer budget): pullRsyncs finds the folder pass of web/.
+  return runPulls(s, resolveBackupServer(s, BACKUP), { log: silentLogger(), now: () => at, retries: 0, streams: 8, ...opts }).then((o) => o[0]!);
 }
 
 /** Pids of the local rsync processes writing this server's new snapshot. */
