@@ -114,9 +114,10 @@ export interface ListedTransfer extends Pass {
  * Steps 2 and 3 above, into `plan.dest` (a writable copy-on-write snapshot of the previous one, which
  * holds each app's previous list). `before` are the apps' markers read before the copy.
  */
-export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], before: Map<string, string>, log: Logger, signal?: AbortSignal): Promise<ListedTransfer> {
-  const fetched = await fetchLists(exec, plan, apps, signal);
-  const work = path.dirname(fetched.dir);
+export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], before: Map<string, string>, log: Logger, signal?: AbortSignal, lists?: string): Promise<ListedTransfer> {
+  // The lists fetched with the markers (`lists`, the caller removes it), else fetched now.
+  const fetched = lists ? { dir: lists, cleanup: async () => undefined } : await fetchLists(exec, plan, apps, signal);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'tierback-lists-'));
   try {
     const listed: { a: AppFolder; file: string; old: string }[] = [];
     const full: string[] = [];
@@ -190,6 +191,7 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     return { code: vanished ? RSYNC_VANISHED : 0, stderr: '', stats: total, listed: done, full };
   } finally {
     await fetched.cleanup();
+    await rm(work, { recursive: true, force: true });
   }
 }
 
