@@ -13,7 +13,7 @@
  * and then compares each app's list with what it copied: any entry the list missed is recorded
  * (history `list_missed=`, a warning): a job wrote behind its own list, a bug to report.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import os from 'node:os';
@@ -104,6 +104,26 @@ async function remove(root: string, rel: string): Promise<void> {
   await rm(path.join(root, rel), { recursive: true, force: true });
 }
 
+/** Changed files of at least this size are copied by rsync's delta algorithm, smaller ones whole (-W). */
+export const WHOLE_FILE_BELOW = 1 << 20;
+
+/** A `--files-from` list written as it is made (0600, backpressure kept). */
+class FilesFrom {
+  private readonly out: WriteStream;
+  count = 0;
+  constructor(readonly file: string) {
+    this.out = createWriteStream(file, { mode: 0o600 });
+  }
+  async add(rel: string): Promise<void> {
+    this.count++;
+    if (!this.out.write(`${rel}\n`)) await once(this.out, 'drain');
+  }
+  async close(): Promise<void> {
+    this.out.end();
+    await once(this.out, 'close');
+  }
+}
+
 export interface ListedTransfer extends Pass {
   /** Apps copied from their lists; apps copied in full (no trusted list). */
   listed: string[];
@@ -132,25 +152,28 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     await writeFile(filter, listed.map(({ a }) => `H /${a.rel}/\nP /${a.rel}/\n`).join(''), { mode: 0o600 });
     const rest = rsyncArgv({ ...plan, progress: false });
     rest.splice(rest.indexOf('--'), 0, `--filter=merge ${filter}`);
-    const first = await runPass(exec, rest, log, signal);
-    if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) return { ...first, listed: [], full };
-    const total = { ...first.stats };
-    let vanished = first.code === RSYNC_VANISHED;
+    // It runs while the lists are compared and the changed files copied (other folders: they never meet).
+    const restPass = runPass(exec, rest, log, signal);
+    restPass.catch(() => undefined);
+    const total: RsyncStats = { entries: 0, files: 0, dirs: 0, transferredFiles: 0, deletedFiles: 0, totalBytes: 0, transferredBytes: 0, receivedBytes: 0, sentBytes: 0 };
     const done: string[] = [];
-    // 3. Each listed app: what changed, from the two lists; then one rsync of all of it (one connection, whatever the apps' number).
-    const from = path.join(work, 'files-from');
-    const out = createWriteStream(from, { mode: 0o600 });
+    // 3. Each listed app: what changed, from the two lists; then the rsyncs of all of it (the same for any number of apps):
+    // files under WHOLE_FILE_BELOW bytes whole (-W: the receiver does not read the old copy for checksums),
+    // larger ones by rsync's delta (--inplace then rewrites only the blocks that changed: the rest stay shared).
+    const small = new FilesFrom(path.join(work, 'files-from'));
+    const large = new FilesFrom(path.join(work, 'files-from-large'));
     const whole: AppFolder[] = [];
     const doneRels: string[] = [];
     for (const { a, file, old } of listed) {
       if (signal?.aborted) break;
       const dest = path.join(plan.dest, a.rel);
       const totals: ListTotals = { run: undefined, entries: 0, files: 0, bytes: 0 };
-      if (!out.write(`${a.rel}/${MANIFEST_FILE}\n${a.rel}/${CHANGE_LIST_FILE}\n`)) await once(out, 'drain');
+      await small.add(`${a.rel}/${MANIFEST_FILE}`);
+      await small.add(`${a.rel}/${CHANGE_LIST_FILE}`);
       try {
         for await (const d of diffLists(readList(old), readList(file, totals))) {
           if (d.deleted || d.retyped) await remove(dest, (d.deleted ?? d.changed)!.rel);
-          if (d.changed && !out.write(`${a.rel}/${d.changed.rel}\n`)) await once(out, 'drain');
+          if (d.changed) await (d.changed.type === 'f' && d.changed.size >= WHOLE_FILE_BELOW ? large : small).add(`${a.rel}/${d.changed.rel}`);
         }
       } catch (err) {
         if (!(err instanceof ChangeListError)) throw err;
@@ -166,23 +189,33 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
       done.push(a.app);
       doneRels.push(a.rel);
     }
-    out.end();
-    await once(out, 'close');
+    await small.close();
+    await large.close();
+    const first = await restPass;
+    if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) return { ...first, listed: [], full };
+    for (const k of Object.keys(total) as (keyof RsyncStats)[]) total[k] += first.stats[k];
+    let vanished = first.code === RSYNC_VANISHED;
     if (signal?.aborted) return { code: undefined, stderr: '', stats: undefined, listed: done, full };
-    const argv = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
-    if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
-    if (plan.bwlimit) argv.push(`--bwlimit=${plan.bwlimit}`);
-    if (plan.rsh) argv.push('-e', rshString(plan.rsh));
-    const passes = [() => runPass(exec, [...argv, '--', plan.source, `${plan.dest}/`], log, signal)];
+    const argv = (from: string, wholeFile: boolean) => {
+      const a = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
+      if (wholeFile) a.push('-W');
+      if (plan.ioTimeoutS && plan.ioTimeoutS > 0) a.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
+      if (plan.bwlimit) a.push(`--bwlimit=${plan.bwlimit}`);
+      if (plan.rsh) a.push('-e', rshString(plan.rsh));
+      return [...a, '--', plan.source, `${plan.dest}/`];
+    };
+    // The two lists' rsyncs at the same time (a file is in one of them only; hard links between the two are copied as files).
+    const listedPasses = await Promise.all([runPass(exec, argv(small.file, true), log, signal), ...(large.count ? [runPass(exec, argv(large.file, false), log, signal)] : [])]);
+    const passes: (() => Promise<Pass>)[] = listedPasses.map((p) => async () => p);
     for (const a of whole) passes.push(() => runPass(exec, rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: path.join(plan.dest, a.rel), progress: false }), log, signal));
     for (const [i, run] of passes.entries()) {
       const pass = await run();
       if ((pass.code !== 0 && pass.code !== RSYNC_VANISHED) || !pass.stats) return { ...pass, listed: done, full };
       vanished ||= pass.code === RSYNC_VANISHED;
       for (const k of ['transferredFiles', 'deletedFiles', 'transferredBytes', 'receivedBytes', 'sentBytes'] as const) total[k] += pass.stats[k];
-      if (i > 0) {
+      if (i >= listedPasses.length) {
         for (const k of ['files', 'totalBytes', 'dirs', 'entries'] as const) total[k] += pass.stats[k];
-        full.push(whole[i - 1]!.app);
+        full.push(whole[i - listedPasses.length]!.app);
       }
     }
     for (const rel of doneRels) {
