@@ -104,6 +104,18 @@ async function remove(root: string, rel: string): Promise<void> {
   await rm(path.join(root, rel), { recursive: true, force: true });
 }
 
+/**
+ * The ordinary rsync of step 2: the pull's argv, with one rule per listed app (`- /<rel>/` in `filter`:
+ * not sent, and kept in the snapshot). Without `--delete-excluded` an exclude protects on the receiving
+ * side too, so the jobs' working files are sender-side excludes (`-s`): still deleted from the snapshot.
+ */
+export function restArgv(plan: RsyncPlan, filter: string): string[] {
+  const argv = rsyncArgv({ ...plan, progress: false }).filter((a) => a !== '--delete-excluded');
+  for (const [i, a] of argv.entries()) if (a.startsWith('--exclude=') && i < argv.indexOf('--')) argv[i] = `--filter=-s ${a.slice('--exclude='.length)}`;
+  argv.splice(argv.indexOf('--'), 0, `--filter=merge ${filter}`);
+  return argv;
+}
+
 /** Changed files of at least this size are copied by rsync's delta algorithm, smaller ones whole (-W). */
 export const WHOLE_FILE_BELOW = 1 << 20;
 
@@ -149,9 +161,8 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     }
     // 2. Everything else, with the listed app folders hidden at the source and protected here.
     const filter = path.join(work, 'filter');
-    await writeFile(filter, listed.map(({ a }) => `H /${a.rel}/\nP /${a.rel}/\n`).join(''), { mode: 0o600 });
-    const rest = rsyncArgv({ ...plan, progress: false });
-    rest.splice(rest.indexOf('--'), 0, `--filter=merge ${filter}`);
+    await writeFile(filter, listed.map(({ a }) => `- /${a.rel}/\n`).join(''), { mode: 0o600 });
+    const rest = restArgv(plan, filter);
     // It runs while the lists are compared and the changed files copied (other folders: they never meet).
     const restPass = runPass(exec, rest, log, signal);
     restPass.catch(() => undefined);

@@ -97,12 +97,16 @@ describe('change lists over SSH (real sshd, rrsync -ro, real btrfs)', { skip }, 
     await rm(path.join(appSrc, 'd2/f2.txt'));
     await writeFile(path.join(appSrc, 'd3/new.txt'), 'new\n');
     await job();
+    await writeFile(path.join(srcPart, 'local/web/handmade/more.txt'), 'more by hand\n');
+    await writeFile(path.join(srcPart, 'local/web/.docs.partial-20260301T040000-abc123'), 'a job at work');
     const n = await connections();
     const o = await pull();
     assert.equal(o.lists, 'used');
-    assert.ok(o.stats!.transferredFiles <= 5, `transferred ${o.stats!.transferredFiles}`);
+    assert.ok(o.stats!.transferredFiles <= 6, `transferred ${o.stats!.transferredFiles}`);
     assert.equal(await connections(), n + 1, 'markers, lists, the other folders, the changed files and the check after: one connection');
-    assert.equal(await treeDiff(local(), path.join(current(), REL)), '');
+    assert.equal(await treeDiff(local(), path.join(current(), REL)), '', 'the listed app, hidden from the ordinary rsync, is kept and updated');
+    assert.equal(await readFile(path.join(current(), 'web/handmade/more.txt'), 'utf8'), 'more by hand\n', 'folders without a list: the ordinary rsync');
+    await assert.rejects(readFile(path.join(current(), 'web/.docs.partial-20260301T040000-abc123')), "a job's working files never reach a snapshot");
     assert.deepEqual((await processesWith('tierback-ssh-')).map((p) => p.cmd), [], 'the master connection ended with the pull');
   });
 
