@@ -24,7 +24,7 @@ import { CommandError } from '../../base/errors.js';
 import type { Exec } from '../../base/exec.js';
 import { exists, writeFileAtomic } from '../../base/fsutil.js';
 import type { Logger } from '../../base/log.js';
-import { plainPath, type AppFolder } from './consistency.js';
+import { fetchArgv, plainPath, type AppFolder } from './consistency.js';
 import { RSYNC_VANISHED, parseRsyncStats, rshString, rsyncArgv, type RsyncPlan, type RsyncStats } from './rsync.js';
 
 export interface ChangeMode {
@@ -114,6 +114,30 @@ export function restArgv(plan: RsyncPlan, filter: string): string[] {
   for (const [i, a] of argv.entries()) if (a.startsWith('--exclude=') && i < argv.indexOf('--')) argv[i] = `--filter=-s ${a.slice('--exclude='.length)}`;
   argv.splice(argv.indexOf('--'), 0, `--filter=merge ${filter}`);
   return argv;
+}
+
+/** The rsync of the changed files named in `from` (step 3): in place, whole files or by delta. */
+export function listedArgv(plan: RsyncPlan, from: string, wholeFile: boolean): string[] {
+  const a = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
+  if (wholeFile) a.push('-W');
+  if (plan.ioTimeoutS && plan.ioTimeoutS > 0) a.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
+  if (plan.bwlimit) a.push(`--bwlimit=${plan.bwlimit}`);
+  if (plan.rsh) a.push('-e', rshString(plan.rsh));
+  return [...a, '--', plan.source, `${plan.dest}/`];
+}
+
+/** Stands for the private temp folder of a pull by lists in the commands --dry-run prints. */
+export const LISTS_TEMP = '<temp>';
+
+/** The rsyncs of a pull by lists, as --dry-run prints them (`<temp>`: the private temp folder a real pull makes). */
+export function listsCommands(plan: RsyncPlan): { title: string; argv: string[] }[] {
+  const t = (n: string) => `${LISTS_TEMP}/${n}`;
+  return [
+    { title: "fetch every app's manifest and change list (no walk of the tree)", argv: fetchArgv(plan, t('list'), t('m')) },
+    { title: 'copy the folders without a trusted list (listed apps excluded and kept), while the lists are compared', argv: restArgv(plan, t('filter')) },
+    { title: `copy the changed files under ${WHOLE_FILE_BELOW} bytes whole (what the lists' comparison found)`, argv: listedArgv(plan, t('files-from'), true) },
+    { title: 'copy the larger changed files by delta, at the same time (when there are any)', argv: listedArgv(plan, t('files-from-large'), false) },
+  ];
 }
 
 /** Changed files of at least this size are copied by rsync's delta algorithm, smaller ones whole (-W). */
@@ -207,14 +231,7 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     for (const k of Object.keys(total) as (keyof RsyncStats)[]) total[k] += first.stats[k];
     let vanished = first.code === RSYNC_VANISHED;
     if (signal?.aborted) return { code: undefined, stderr: '', stats: undefined, listed: done, full };
-    const argv = (from: string, wholeFile: boolean) => {
-      const a = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
-      if (wholeFile) a.push('-W');
-      if (plan.ioTimeoutS && plan.ioTimeoutS > 0) a.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
-      if (plan.bwlimit) a.push(`--bwlimit=${plan.bwlimit}`);
-      if (plan.rsh) a.push('-e', rshString(plan.rsh));
-      return [...a, '--', plan.source, `${plan.dest}/`];
-    };
+    const argv = (from: string, wholeFile: boolean) => listedArgv(plan, from, wholeFile);
     // The two lists' rsyncs at the same time (a file is in one of them only; hard links between the two are copied as files).
     const listedPasses = await Promise.all([runPass(exec, argv(small.file, true), log, signal), ...(large.count ? [runPass(exec, argv(large.file, false), log, signal)] : [])]);
     const passes: (() => Promise<Pass>)[] = listedPasses.map((p) => async () => p);

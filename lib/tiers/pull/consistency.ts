@@ -112,6 +112,14 @@ export async function markersIn(dir: string, apps: readonly AppFolder[]): Promis
   return out;
 }
 
+/** The rsync that fetches the files named in `list` (relative to the source) into `dest`. */
+export function fetchArgv(plan: RsyncPlan, list: string, dest: string): string[] {
+  const argv = ['rsync', '-a', '--numeric-ids', `--files-from=${list}`, '--ignore-missing-args'];
+  if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
+  if (plan.rsh) argv.push('-e', rshString(plan.rsh));
+  return [...argv, '--', plan.source, `${dest}/`];
+}
+
 /**
  * Fetches the files `names` of every app folder (e.g. the manifest and the change list) from the source
  * in one rsync (`--files-from`, missing ones skipped, no walk) into `<dir>/<rel>/`, a private temp
@@ -125,10 +133,7 @@ export async function fetchSourceFiles(exec: Exec, plan: RsyncPlan, apps: readon
     if (apps.length === 0) return { dir: dest, cleanup };
     const list = path.join(tmp, 'list');
     await writeFile(list, apps.map((a) => names.map((n) => `${a.rel}/${n}\n`).join('')).join(''), { mode: 0o600 });
-    const argv = ['rsync', '-a', '--numeric-ids', `--files-from=${list}`, '--ignore-missing-args'];
-    if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
-    if (plan.rsh) argv.push('-e', rshString(plan.rsh));
-    argv.push('--', plan.source, `${dest}/`);
+    const argv = fetchArgv(plan, list, dest);
     try {
       await exec.run({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal);
     } catch (err) {

@@ -125,4 +125,19 @@ describe('change lists over SSH (real sshd, rrsync -ro, real btrfs)', { skip }, 
     assert.ok(o.stats!.transferredFiles >= 2, `transferred ${o.stats!.transferredFiles}`);
     assert.equal(await treeDiff(local(), path.join(current(), REL)), '');
   });
+
+  it('pull --dry-run prints the btrfs plan: by the lists when the pull would use them, else a walk in place', async () => {
+    const lists = await tierback(['pull', '-i', inv, '--dry-run', '--now', '2026-03-05T04:00:00Z']);
+    assert.equal(lists.code, 0, lists.stderr);
+    assert.match(lists.stdout, /btrfs engine: the new snapshot starts as a writable btrfs snapshot of .*; change lists: used/);
+    assert.match(lists.stdout, /rsync -a --numeric-ids --files-from=<temp>\/list --ignore-missing-args/);
+    assert.match(lists.stdout, /--inplace -H --stats --files-from=<temp>\/files-from -W /);
+    assert.match(lists.stdout, /--filter=merge <temp>\/filter/);
+    assert.doesNotMatch(lists.stdout, /--link-dest/);
+    const full = await tierback(['pull', '-i', inv, '--dry-run', '--full', '--now', '2026-03-05T04:00:00Z']);
+    assert.equal(full.code, 0, full.stderr);
+    assert.match(full.stdout, /change lists: full pull asked for/);
+    assert.match(full.stdout, /--inplace/);
+    assert.doesNotMatch(full.stdout, /--link-dest|<temp>/);
+  });
 });
