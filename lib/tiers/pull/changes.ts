@@ -112,13 +112,19 @@ async function remove(root: string, rel: string): Promise<void> {
 export function restArgv(plan: RsyncPlan, filter: string): string[] {
   const argv = rsyncArgv({ ...plan, progress: false }).filter((a) => a !== '--delete-excluded');
   for (const [i, a] of argv.entries()) if (a.startsWith('--exclude=') && i < argv.indexOf('--')) argv[i] = `--filter=-s ${a.slice('--exclude='.length)}`;
-  argv.splice(argv.indexOf('--'), 0, `--filter=merge ${filter}`);
+  argv.splice(argv.indexOf('--'), 0, NS_TIMES, `--filter=merge ${filter}`);
   return argv;
 }
 
+/**
+ * rsync compares times to the second by default: a folder the pull wrote into within the same second
+ * as the source's change kept the pull's time. With nanoseconds compared, its time is set right.
+ */
+const NS_TIMES = '--modify-window=-1';
+
 /** The rsync of the changed files named in `from` (step 3): in place, whole files or by delta. */
 export function listedArgv(plan: RsyncPlan, from: string, wholeFile: boolean): string[] {
-  const a = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
+  const a = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', NS_TIMES, `--files-from=${from}`];
   if (wholeFile) a.push('-W');
   if (plan.ioTimeoutS && plan.ioTimeoutS > 0) a.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
   if (plan.bwlimit) a.push(`--bwlimit=${plan.bwlimit}`);

@@ -6,9 +6,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { remoteServerDir } from '../../../../lib/model/convention.js';
+import { walkSorted } from '../../../../lib/model/changelist.js';
 import { parseInventory } from '../../../../lib/site/load.js';
 import type { Site } from '../../../../lib/model/inventory/model.js';
 import { silentLogger } from '../../../../lib/base/log.js';
@@ -131,7 +132,7 @@ describe('change lists over SSH (real sshd, rrsync -ro, real btrfs)', { skip }, 
     assert.equal(lists.code, 0, lists.stderr);
     assert.match(lists.stdout, /btrfs engine: the new snapshot starts as a writable btrfs snapshot of .*; change lists: used/);
     assert.match(lists.stdout, /rsync -a --numeric-ids --files-from=<temp>\/list --ignore-missing-args/);
-    assert.match(lists.stdout, /--inplace -H --stats --files-from=<temp>\/files-from -W /);
+    assert.match(lists.stdout, /--inplace -H --stats --modify-window=-1 --files-from=<temp>\/files-from -W /);
     assert.match(lists.stdout, /--filter=merge <temp>\/filter/);
     assert.doesNotMatch(lists.stdout, /--link-dest/);
     const full = await tierback(['pull', '-i', inv, '--dry-run', '--full', '--now', '2026-03-05T04:00:00Z']);
@@ -140,4 +141,24 @@ describe('change lists over SSH (real sshd, rrsync -ro, real btrfs)', { skip }, 
     assert.match(full.stdout, /--inplace/);
     assert.doesNotMatch(full.stdout, /--link-dest|<temp>/);
   });
+
+  it('after a pull by lists, every folder has the source\'s mtime (to the nanosecond, even within the same second)', async () => {
+    await rm(path.join(appSrc, 'd0'), { recursive: true });
+    await writeFile(path.join(appSrc, 'd1/another.txt'), 'another\n');
+    await writeFile(path.join(appSrc, 'd3/more.txt'), 'more\n');
+    await job();
+    await writeFile(path.join(srcPart, 'local/web/handmade/third.txt'), 'third by hand\n');
+    const o = await pull();
+    assert.equal(o.lists, 'used');
+    const snap = await realpath(current());
+    assert.equal(await treeDiff(path.join(srcPart, 'local'), snap, ['.docs.partial-*']), '');
+    assert.deepEqual(await folderTimes(snap), await folderTimes(path.join(srcPart, 'local')));
+  });
 });
+
+/** Every folder below `dir` with its mtime (ns), in list order. */
+async function folderTimes(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of walkSorted(dir, '', [])) if (e.type === 'd') out.push(`${e.rel} ${e.mtimeNs}`);
+  return out;
+}
