@@ -75,7 +75,7 @@ export const pullCommand: CommandModule<GlobalArgs, Args> = {
   handler: runOnSite(async (argv, site, log) => {
     const backupServer = resolveBackupServer(site, argv['backup-server']);
     if (argv['dry-run']) {
-      const plans = await planPulls(site, backupServer, { servers: argv.servers, now: nowOf(argv).now ?? new Date(), ...budgetArgs(argv), connectTimeoutS: argv['connect-timeout'] ?? DEFAULT_CONNECT_TIMEOUT_S, progress: argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json) });
+      const plans = await planPulls(site, backupServer, { servers: argv.servers, now: nowOf(argv).now ?? new Date(), ...budgetArgs(argv), connectTimeoutS: argv['connect-timeout'] ?? DEFAULT_CONNECT_TIMEOUT_S, progress: argv.progress ?? (Boolean(process.stderr.isTTY) && !argv.json), full: argv.full, changeLists: argv['change-lists'] });
       if (argv.json) printJson({ backupServer: backupServer.server, dryRun: true, plans });
       else out(plans.map(formatPullPlan).join('\n'));
       return ExitCode.OK;

@@ -71,6 +71,8 @@ export interface SshdOptions {
   authorizedKeys: string[];
   /** Where config and keys live (default: a fresh temp folder). */
   dir?: string;
+  /** sshd logs at INFO level to this file (one "Accepted publickey" line per connection) instead of errors only. */
+  logFile?: string;
 }
 
 /** Starts `/usr/sbin/sshd -D` as the current user on a free loopback port. */
@@ -97,13 +99,13 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       'KbdInteractiveAuthentication no',
       'UsePAM no',
       'PrintMotd no',
-      'LogLevel ERROR',
+      `LogLevel ${opts.logFile ? 'INFO' : 'ERROR'}`,
       'MaxStartups 50',
       'Subsystem sftp internal-sftp',
       '',
     ].join('\n'),
   );
-  const child: ResultPromise = execa('/usr/sbin/sshd', ['-D', '-e', '-f', config], { reject: false, stdio: 'ignore' });
+  const child: ResultPromise = execa('/usr/sbin/sshd', ['-D', ...(opts.logFile ? ['-E', opts.logFile] : ['-e']), '-f', config], { reject: false, stdio: 'ignore' });
   const hostKey = host.public.split(/\s+/).slice(0, 2).join(' ');
   const knownHosts = path.join(dir, 'known_hosts');
   await writeFile(knownHosts, `[127.0.0.1]:${port} ${hostKey}\n`, { mode: 0o600 });

@@ -13,7 +13,7 @@
  * and then compares each app's list with what it copied: any entry the list missed is recorded
  * (history `list_missed=`, a warning): a job wrote behind its own list, a bug to report.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import os from 'node:os';
@@ -24,7 +24,7 @@ import { CommandError } from '../../base/errors.js';
 import type { Exec } from '../../base/exec.js';
 import { exists, writeFileAtomic } from '../../base/fsutil.js';
 import type { Logger } from '../../base/log.js';
-import { plainPath, type AppFolder } from './consistency.js';
+import { fetchArgv, plainPath, type AppFolder } from './consistency.js';
 import { RSYNC_VANISHED, parseRsyncStats, rshString, rsyncArgv, type RsyncPlan, type RsyncStats } from './rsync.js';
 
 export interface ChangeMode {
@@ -104,6 +104,68 @@ async function remove(root: string, rel: string): Promise<void> {
   await rm(path.join(root, rel), { recursive: true, force: true });
 }
 
+/**
+ * The ordinary rsync of step 2: the pull's argv, with one rule per listed app (`- /<rel>/` in `filter`:
+ * not sent, and kept in the snapshot). Without `--delete-excluded` an exclude protects on the receiving
+ * side too, so the jobs' working files are sender-side excludes (`-s`): still deleted from the snapshot.
+ */
+export function restArgv(plan: RsyncPlan, filter: string): string[] {
+  const argv = rsyncArgv({ ...plan, progress: false }).filter((a) => a !== '--delete-excluded');
+  for (const [i, a] of argv.entries()) if (a.startsWith('--exclude=') && i < argv.indexOf('--')) argv[i] = `--filter=-s ${a.slice('--exclude='.length)}`;
+  argv.splice(argv.indexOf('--'), 0, NS_TIMES, `--filter=merge ${filter}`);
+  return argv;
+}
+
+/**
+ * rsync compares times to the second by default: a folder the pull wrote into within the same second
+ * as the source's change kept the pull's time. With nanoseconds compared, its time is set right.
+ */
+const NS_TIMES = '--modify-window=-1';
+
+/** The rsync of the changed files named in `from` (step 3): in place, whole files or by delta. */
+export function listedArgv(plan: RsyncPlan, from: string, wholeFile: boolean): string[] {
+  const a = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', NS_TIMES, `--files-from=${from}`];
+  if (wholeFile) a.push('-W');
+  if (plan.ioTimeoutS && plan.ioTimeoutS > 0) a.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
+  if (plan.bwlimit) a.push(`--bwlimit=${plan.bwlimit}`);
+  if (plan.rsh) a.push('-e', rshString(plan.rsh));
+  return [...a, '--', plan.source, `${plan.dest}/`];
+}
+
+/** Stands for the private temp folder of a pull by lists in the commands --dry-run prints. */
+export const LISTS_TEMP = '<temp>';
+
+/** The rsyncs of a pull by lists, as --dry-run prints them (`<temp>`: the private temp folder a real pull makes). */
+export function listsCommands(plan: RsyncPlan): { title: string; argv: string[] }[] {
+  const t = (n: string) => `${LISTS_TEMP}/${n}`;
+  return [
+    { title: "fetch every app's manifest and change list (no walk of the tree)", argv: fetchArgv(plan, t('list'), t('m')) },
+    { title: 'copy the folders without a trusted list (listed apps excluded and kept), while the lists are compared', argv: restArgv(plan, t('filter')) },
+    { title: `copy the changed files under ${WHOLE_FILE_BELOW} bytes whole (what the lists' comparison found)`, argv: listedArgv(plan, t('files-from'), true) },
+    { title: 'copy the larger changed files by delta, at the same time (when there are any)', argv: listedArgv(plan, t('files-from-large'), false) },
+  ];
+}
+
+/** Changed files of at least this size are copied by rsync's delta algorithm, smaller ones whole (-W). */
+export const WHOLE_FILE_BELOW = 1 << 20;
+
+/** A `--files-from` list written as it is made (0600, backpressure kept). */
+class FilesFrom {
+  private readonly out: WriteStream;
+  count = 0;
+  constructor(readonly file: string) {
+    this.out = createWriteStream(file, { mode: 0o600 });
+  }
+  async add(rel: string): Promise<void> {
+    this.count++;
+    if (!this.out.write(`${rel}\n`)) await once(this.out, 'drain');
+  }
+  async close(): Promise<void> {
+    this.out.end();
+    await once(this.out, 'close');
+  }
+}
+
 export interface ListedTransfer extends Pass {
   /** Apps copied from their lists; apps copied in full (no trusted list). */
   listed: string[];
@@ -114,9 +176,10 @@ export interface ListedTransfer extends Pass {
  * Steps 2 and 3 above, into `plan.dest` (a writable copy-on-write snapshot of the previous one, which
  * holds each app's previous list). `before` are the apps' markers read before the copy.
  */
-export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], before: Map<string, string>, log: Logger, signal?: AbortSignal): Promise<ListedTransfer> {
-  const fetched = await fetchLists(exec, plan, apps, signal);
-  const work = path.dirname(fetched.dir);
+export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], before: Map<string, string>, log: Logger, signal?: AbortSignal, lists?: string): Promise<ListedTransfer> {
+  // The lists fetched with the markers (`lists`, the caller removes it), else fetched now.
+  const fetched = lists ? { dir: lists, cleanup: async () => undefined } : await fetchLists(exec, plan, apps, signal);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'tierback-lists-'));
   try {
     const listed: { a: AppFolder; file: string; old: string }[] = [];
     const full: string[] = [];
@@ -128,28 +191,30 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     }
     // 2. Everything else, with the listed app folders hidden at the source and protected here.
     const filter = path.join(work, 'filter');
-    await writeFile(filter, listed.map(({ a }) => `H /${a.rel}/\nP /${a.rel}/\n`).join(''), { mode: 0o600 });
-    const rest = rsyncArgv({ ...plan, progress: false });
-    rest.splice(rest.indexOf('--'), 0, `--filter=merge ${filter}`);
-    const first = await runPass(exec, rest, log, signal);
-    if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) return { ...first, listed: [], full };
-    const total = { ...first.stats };
-    let vanished = first.code === RSYNC_VANISHED;
+    await writeFile(filter, listed.map(({ a }) => `- /${a.rel}/\n`).join(''), { mode: 0o600 });
+    const rest = restArgv(plan, filter);
+    // It runs while the lists are compared and the changed files copied (other folders: they never meet).
+    const restPass = runPass(exec, rest, log, signal);
+    restPass.catch(() => undefined);
+    const total: RsyncStats = { entries: 0, files: 0, dirs: 0, transferredFiles: 0, deletedFiles: 0, totalBytes: 0, transferredBytes: 0, receivedBytes: 0, sentBytes: 0 };
     const done: string[] = [];
-    // 3. Each listed app: what changed, from the two lists; then one rsync of all of it (one connection, whatever the apps' number).
-    const from = path.join(work, 'files-from');
-    const out = createWriteStream(from, { mode: 0o600 });
+    // 3. Each listed app: what changed, from the two lists; then the rsyncs of all of it (the same for any number of apps):
+    // files under WHOLE_FILE_BELOW bytes whole (-W: the receiver does not read the old copy for checksums),
+    // larger ones by rsync's delta (--inplace then rewrites only the blocks that changed: the rest stay shared).
+    const small = new FilesFrom(path.join(work, 'files-from'));
+    const large = new FilesFrom(path.join(work, 'files-from-large'));
     const whole: AppFolder[] = [];
     const doneRels: string[] = [];
     for (const { a, file, old } of listed) {
       if (signal?.aborted) break;
       const dest = path.join(plan.dest, a.rel);
       const totals: ListTotals = { run: undefined, entries: 0, files: 0, bytes: 0 };
-      if (!out.write(`${a.rel}/${MANIFEST_FILE}\n${a.rel}/${CHANGE_LIST_FILE}\n`)) await once(out, 'drain');
+      await small.add(`${a.rel}/${MANIFEST_FILE}`);
+      await small.add(`${a.rel}/${CHANGE_LIST_FILE}`);
       try {
         for await (const d of diffLists(readList(old), readList(file, totals))) {
           if (d.deleted || d.retyped) await remove(dest, (d.deleted ?? d.changed)!.rel);
-          if (d.changed && !out.write(`${a.rel}/${d.changed.rel}\n`)) await once(out, 'drain');
+          if (d.changed) await (d.changed.type === 'f' && d.changed.size >= WHOLE_FILE_BELOW ? large : small).add(`${a.rel}/${d.changed.rel}`);
         }
       } catch (err) {
         if (!(err instanceof ChangeListError)) throw err;
@@ -165,23 +230,26 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
       done.push(a.app);
       doneRels.push(a.rel);
     }
-    out.end();
-    await once(out, 'close');
+    await small.close();
+    await large.close();
+    const first = await restPass;
+    if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) return { ...first, listed: [], full };
+    for (const k of Object.keys(total) as (keyof RsyncStats)[]) total[k] += first.stats[k];
+    let vanished = first.code === RSYNC_VANISHED;
     if (signal?.aborted) return { code: undefined, stderr: '', stats: undefined, listed: done, full };
-    const argv = ['rsync', '-a', '--numeric-ids', '--inplace', '-H', '--stats', `--files-from=${from}`];
-    if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
-    if (plan.bwlimit) argv.push(`--bwlimit=${plan.bwlimit}`);
-    if (plan.rsh) argv.push('-e', rshString(plan.rsh));
-    const passes = [() => runPass(exec, [...argv, '--', plan.source, `${plan.dest}/`], log, signal)];
+    const argv = (from: string, wholeFile: boolean) => listedArgv(plan, from, wholeFile);
+    // The two lists' rsyncs at the same time (a file is in one of them only; hard links between the two are copied as files).
+    const listedPasses = await Promise.all([runPass(exec, argv(small.file, true), log, signal), ...(large.count ? [runPass(exec, argv(large.file, false), log, signal)] : [])]);
+    const passes: (() => Promise<Pass>)[] = listedPasses.map((p) => async () => p);
     for (const a of whole) passes.push(() => runPass(exec, rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: path.join(plan.dest, a.rel), progress: false }), log, signal));
     for (const [i, run] of passes.entries()) {
       const pass = await run();
       if ((pass.code !== 0 && pass.code !== RSYNC_VANISHED) || !pass.stats) return { ...pass, listed: done, full };
       vanished ||= pass.code === RSYNC_VANISHED;
       for (const k of ['transferredFiles', 'deletedFiles', 'transferredBytes', 'receivedBytes', 'sentBytes'] as const) total[k] += pass.stats[k];
-      if (i > 0) {
+      if (i >= listedPasses.length) {
         for (const k of ['files', 'totalBytes', 'dirs', 'entries'] as const) total[k] += pass.stats[k];
-        full.push(whole[i - 1]!.app);
+        full.push(whole[i - listedPasses.length]!.app);
       }
     }
     for (const rel of doneRels) {
@@ -190,6 +258,7 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     return { code: vanished ? RSYNC_VANISHED : 0, stderr: '', stats: total, listed: done, full };
   } finally {
     await fetched.cleanup();
+    await rm(work, { recursive: true, force: true });
   }
 }
 

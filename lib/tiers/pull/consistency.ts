@@ -96,17 +96,44 @@ export function appFolders(site: Site, server: string): AppFolder[] {
  * ones skipped) into a private temp folder. Throws when rsync fails (the pull then fails, unswitched).
  */
 export async function readSourceMarkers(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], signal?: AbortSignal): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (apps.length === 0) return out;
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'tierback-markers-'));
+  if (apps.length === 0) return new Map();
+  const fetched = await fetchSourceFiles(exec, plan, apps, [MANIFEST_FILE], signal);
   try {
+    return await markersIn(fetched.dir, apps);
+  } finally {
+    await fetched.cleanup();
+  }
+}
+
+/** The markers of the manifests fetched into `dir` (`<dir>/<rel>/<manifest>`). */
+export async function markersIn(dir: string, apps: readonly AppFolder[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const a of apps) out.set(a.rel, (await plainPath(dir, a.rel)) ? await readMarker(path.join(dir, a.rel)) : 'not a file');
+  return out;
+}
+
+/** The rsync that fetches the files named in `list` (relative to the source) into `dest`. */
+export function fetchArgv(plan: RsyncPlan, list: string, dest: string): string[] {
+  const argv = ['rsync', '-a', '--numeric-ids', `--files-from=${list}`, '--ignore-missing-args'];
+  if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
+  if (plan.rsh) argv.push('-e', rshString(plan.rsh));
+  return [...argv, '--', plan.source, `${dest}/`];
+}
+
+/**
+ * Fetches the files `names` of every app folder (e.g. the manifest and the change list) from the source
+ * in one rsync (`--files-from`, missing ones skipped, no walk) into `<dir>/<rel>/`, a private temp
+ * folder the caller removes with `cleanup`. Throws a TierbackError when rsync fails.
+ */
+export async function fetchSourceFiles(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], names: readonly string[], signal?: AbortSignal): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'tierback-markers-'));
+  const cleanup = () => rm(tmp, { recursive: true, force: true });
+  const dest = path.join(tmp, 'm');
+  try {
+    if (apps.length === 0) return { dir: dest, cleanup };
     const list = path.join(tmp, 'list');
-    await writeFile(list, apps.map((a) => `${a.rel}/${MANIFEST_FILE}\n`).join(''), { mode: 0o600 });
-    const dest = path.join(tmp, 'm');
-    const argv = ['rsync', '-a', '--numeric-ids', `--files-from=${list}`, '--ignore-missing-args'];
-    if (plan.ioTimeoutS && plan.ioTimeoutS > 0) argv.push(`--timeout=${Math.ceil(plan.ioTimeoutS)}`);
-    if (plan.rsh) argv.push('-e', rshString(plan.rsh));
-    argv.push('--', plan.source, `${dest}/`);
+    await writeFile(list, apps.map((a) => names.map((n) => `${a.rel}/${n}\n`).join('')).join(''), { mode: 0o600 });
+    const argv = fetchArgv(plan, list, dest);
     try {
       await exec.run({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal);
     } catch (err) {
@@ -116,11 +143,11 @@ export async function readSourceMarkers(exec: Exec, plan: RsyncPlan, apps: reado
         hint: 'a pull checks that no app was replaced by its job while it was copied, from their manifests; fix the cause and pull again',
       });
     }
-    for (const a of apps) out.set(a.rel, (await plainPath(dest, a.rel)) ? await readMarker(path.join(dest, a.rel)) : 'not a file');
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
+    return { dir: dest, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
   }
-  return out;
 }
 
 export interface CheckOptions {

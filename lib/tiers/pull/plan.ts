@@ -14,6 +14,8 @@ import { freeStamp, readSnapshotState, type SnapshotState } from '../snapshots/s
 import { selectPulls } from './select.js';
 import { pruneSettings } from '../retention/settings.js';
 import { budgetSettings, demandsOf, lastPullFacts, streamsAtStart } from './budget.js';
+import { engineFor } from '../snapshots/engines/registry.js';
+import { LISTS_TEMP, changeMode, listsCommands } from './changes.js';
 
 interface BudgetOptions {
   transfers?: number | undefined;
@@ -68,6 +70,9 @@ export interface PullPlanOptions {
   streams?: number | 'auto' | undefined;
   progress?: boolean | undefined;
   connectTimeoutS?: number | undefined;
+  /** As the pull's (`pull --full`, `--no-change-lists`): whether a btrfs pull goes by the change lists. */
+  full?: boolean | undefined;
+  changeLists?: boolean | undefined;
   ioTimeoutS?: number | undefined;
 }
 
@@ -96,6 +101,9 @@ export async function planPull(site: Site, backupServer: ResolvedBackupServer, p
     rsh = sshArgv(target, kh.options, opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S);
     sourceArg = remoteSource(target);
   }
+  // The snapshot engine and, with btrfs, whether this pull would go by the change lists (lib/tiers/pull/changes.ts).
+  const engine = await engineFor(backupServer.snapshots, snapshotsDir(partition, pull.server));
+  const mode = await changeMode({ engine, inPlace: engine.name === 'btrfs' && !!linkStamp, resumed: !!resumes, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: opts.now });
   try {
     return { plan: buildPlan(), cleanup };
   } catch (err) {
@@ -105,16 +113,18 @@ export async function planPull(site: Site, backupServer: ResolvedBackupServer, p
 
   function buildPlan(): PullPlan {
     const partial = partialSnapshotDir(partition, pull.server, stamp);
-    const rsync: RsyncPlan = { source: sourceArg, dest: partial, linkDest, rsh, ioTimeoutS: opts.ioTimeoutS ?? backupServer.timeoutMs / 1000, bwlimit: pull.bwlimit, progress: opts.progress };
+    const cow = engine.name === 'btrfs' && !!linkStamp; // the new snapshot starts as a writable btrfs snapshot of the previous one
+    const rsync: RsyncPlan = { source: sourceArg, dest: partial, linkDest: cow ? undefined : linkDest, rsh, ioTimeoutS: opts.ioTimeoutS ?? backupServer.timeoutMs / 1000, bwlimit: pull.bwlimit, progress: opts.progress, ...(cow ? { inPlace: true } : {}) };
     const streams = typeof opts.streams === 'number' ? opts.streams : DEFAULT_PULL_STREAMS;
-    const commands: PlannedCommand[] =
-      streams <= 1
+    const commands: PlannedCommand[] = mode.useLists
+      ? listsCommands(rsync)
+      : streams <= 1
         ? [{ title: 'copy the whole local tier', argv: rsyncArgv(rsync) }]
         : [
             { title: 'copy the top level (files; folders created empty)', argv: rsyncArgv({ ...rsync, topLevelOnly: true, progress: false }) },
             {
               title: `copy each top-level folder, ${streams} at a time (${FOLDER_PLACEHOLDER} = each folder's name)`,
-              argv: rsyncArgv({ ...rsync, ...folderPass(rsync, FOLDER_PLACEHOLDER, linkDest ? path.join(linkDest, FOLDER_PLACEHOLDER) : undefined) }),
+              argv: rsyncArgv({ ...rsync, ...folderPass(rsync, FOLDER_PLACEHOLDER, rsync.linkDest ? path.join(rsync.linkDest, FOLDER_PLACEHOLDER) : undefined) }),
             },
           ];
     const plan: PullPlan = {
@@ -135,6 +145,7 @@ export async function planPull(site: Site, backupServer: ResolvedBackupServer, p
       rsync,
       commands,
       notes: [
+        ...(engine.name === 'btrfs' ? [`btrfs engine: ${cow ? `the new snapshot starts as a writable btrfs snapshot of ${linkDest}, updated in place` : 'the first snapshot is a new subvolume'}; change lists: ${mode.useLists ? `used (${LISTS_TEMP} = a private temp folder)` : mode.why}`] : []),
         "before and after the copy: each app's manifest is read at the source (rsync --files-from into a temp folder) to find apps their jobs replaced meanwhile; those are copied again",
         ...(pruneSettings(site).afterPull ? ['after a good pull: the GFS prune of this server\'s snapshots (tierback prune --dry-run shows it)'] : []),
       ],

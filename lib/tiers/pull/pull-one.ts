@@ -1,17 +1,18 @@
 /** The pull of one server into a new dated snapshot (lib/tiers/pull/pull.ts runs several). */
 import { rename } from 'node:fs/promises';
-import { lockPath, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../../model/convention.js';
+import { CHANGE_LIST_FILE, MANIFEST_FILE, lockPath, pullHistoryName, serverHistoryDir, snapshotDir, snapshotsDir } from '../../model/convention.js';
 import { INTERRUPTED_ERROR, TierbackError, errorText } from '../../base/errors.js';
 import type { Exec } from '../../base/exec.js';
 import { newRunId, type HistoryRecord } from '../../model/history.js';
-import type { ResolvedBackupServer, ResolvedPull, Site } from '../../model/inventory/model.js';
+import { findServer, type ResolvedBackupServer, type ResolvedPull, type Site } from '../../model/inventory/model.js';
 import { recordRun, type RunEnd } from '../../model/run-record.js';
 import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, type RsyncPlan } from './rsync.js';
 import { currentStamp, switchCurrent } from '../snapshots/snapshots.js';
 import { prepareSnapshot } from '../snapshots/engines/prepare.js';
 import { changeMode, checkLists, recordFullPull, transferWithLists } from './changes.js';
 import { planPull } from './plan.js';
-import { appFolders, readSourceMarkers, settleApps } from './consistency.js';
+import { appFolders, fetchSourceFiles, markersIn, settleApps } from './consistency.js';
+import { DEFAULT_CONNECT_TIMEOUT_S, openMultiplex, sshTarget } from './ssh.js';
 import { processKeys } from '../../model/runstate.js';
 import { explainFailure, sleep, transfer, type TransferResult } from './transfer.js';
 import type { PullOptions, PullOutcome } from './types.js';
@@ -82,10 +83,15 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
 
   async function pullBody(): Promise<RunEnd<Ended>> {
     let knownHosts: { cleanup(): Promise<void> } | undefined;
+    let closeMux: (() => Promise<void> | undefined) | undefined;
+    let closeFetched: (() => Promise<void>) | undefined;
     try {
       const { plan: pp, cleanup } = await planPull(site, backupServer, pull, { ...opts, now: start }); // lib/tiers/pull/plan.ts: what --dry-run prints
       knownHosts = { cleanup };
       kept = pp.current;
+      // One SSH connection for the short rsyncs (markers, lists, the copy by lists), opened while the snapshot is prepared.
+      const muxing = pp.rsync.rsh ? openMultiplex(exec, pp.rsync.rsh, sshTarget(findServer(site, pull.server)).host, { waitMs: (opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000, signal: opts.signal }) : undefined;
+      closeMux = () => muxing?.then((m) => m?.close());
       // The snapshot engine (lib/tiers/snapshots/engines/) makes the folder: hardlinks by --link-dest, or a btrfs snapshot updated in place.
       const prepared = await prepareSnapshot(backupServer.snapshots, partition, pull.server, pp.stamp, pp.snapshots, exec);
       resumed = prepared.resumed;
@@ -95,16 +101,21 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       const stamp = pp.stamp;
       const retries = opts.retries ?? DEFAULT_RETRIES;
       const delay = opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_S * 1000;
-      // Each app's manifest marker before the copy: was any app replaced by its job meanwhile?
+      const mux = await muxing;
+      // The short rsyncs go over the shared connection; a walking copy keeps a connection per stream (one ssh process would carry every stream's encryption).
+      const short: RsyncPlan = mux ? { ...plan, rsh: mux.rsh } : plan;
       const apps = appFolders(site, pull.server);
-      const before = await readSourceMarkers(exec, plan, apps, opts.signal);
       const mode = await changeMode({ ...prepared, resumed: !!resumed, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: start });
+      // Each app's manifest marker before the copy (was any app replaced by its job meanwhile?), and with the lists' mode the lists, in one rsync.
+      const source = await fetchSourceFiles(exec, short, apps, mode.useLists ? [MANIFEST_FILE, CHANGE_LIST_FILE] : [MANIFEST_FILE], opts.signal);
+      closeFetched = source.cleanup;
+      const before = await markersIn(source.dir, apps);
       let result: TransferResult;
       for (;;) {
         attempts++;
         log.info({ attempt: attempts, streams }, 'pull');
         result = mode.useLists
-          ? await transferWithLists(exec, plan, apps, before, log, opts.signal)
+          ? await transferWithLists(exec, short, apps, before, log, opts.signal, source.dir)
           : await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
         if (opts.signal?.aborted) {
           return await finish({ status: 'failed', kept, resumed, error: INTERRUPTED_ERROR });
@@ -120,8 +131,8 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       }
       const stats = result.stats;
       if (!stats) return await finish({ status: 'failed', kept, resumed, error: 'rsync finished without its --stats summary; the snapshot was not made current' });
-      const settled = await settleApps({ exec, log, plan, apps, before, previous: prepared.from, recopies: opts.recopies, signal: opts.signal });
-      const missed = mode.check ? await checkLists(exec, plan, apps, before, [...settled.recopied, ...settled.kept], opts.signal) : undefined;
+      const settled = await settleApps({ exec, log, plan: short, apps, before, previous: prepared.from, recopies: opts.recopies, signal: opts.signal });
+      const missed = mode.check ? await checkLists(exec, short, apps, before, [...settled.recopied, ...settled.kept], opts.signal) : undefined;
       await prepared.engine.seal(prepared.dir, exec);
       // Complete: name it, then make it current (rename(2) of a symlink).
       await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
@@ -134,6 +145,8 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       const lists = mode.useLists ? 'used' : mode.check ? `full: ${mode.why}` : undefined; // hardlink engine, --no-change-lists: history as before
       return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept, lists, listMissed: missed?.count });
     } finally {
+      await closeFetched?.().catch(() => undefined);
+      await closeMux?.()?.catch(() => undefined);
       await knownHosts?.cleanup().catch(() => undefined);
     }
   }

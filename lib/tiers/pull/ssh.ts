@@ -5,7 +5,7 @@
  * client argv and rsync's `-e` value (`openSshTransport`), and the `authorized_keys` line that
  * restricts the backup server's key to read-only rsync.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { localRoot } from '../../model/layout.js';
@@ -13,6 +13,7 @@ import { rshString } from './rsync.js';
 import { FILE_MODE } from '../../base/fsutil.js';
 import { UsageError } from '../../base/errors.js';
 import type { ResolvedServer } from '../../model/inventory/model.js';
+import type { Exec } from '../../base/exec.js';
 
 export interface SshTarget {
   server: string;
@@ -174,4 +175,60 @@ export function authorizedKeysLine(opts: { publicKey: string; sourcePartition: s
   }
   const comment = (opts.comment ?? '').replace(/[^\x20-\x7e]/g, '').trim();
   return `${restrictions.join(',')} ${type} ${key}${comment ? ` ${comment}` : ''}`;
+}
+
+/** One SSH connection shared by the short rsyncs of a pull (docs/remote.md, "Change lists"). */
+export interface SshMultiplex {
+  /** The client argv for rsync -e: the transport's, plus the master's socket. */
+  rsh: string[];
+  /** Ends the master connection and removes its socket folder. Never throws. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one OpenSSH master connection (`-M -N`: authenticated, host key verified, no session, so a
+ * forced command such as `rrsync -ro` runs only for the sessions opened through it) in a private 0700
+ * temp folder, and returns the argv with which every later ssh client opens its session over it
+ * instead of paying a handshake of its own (`ControlMaster=no`: a client never becomes a master). The
+ * master is tierback's own child (killed with it, like every child) and `close` ends it. If it
+ * cannot connect, `undefined`: the clients then connect on their own and report the failure as usual.
+ */
+export async function openMultiplex(exec: Exec, ssh: readonly string[], host: string, opts: { waitMs: number; signal?: AbortSignal | undefined }): Promise<SshMultiplex | undefined> {
+  if (exec.dryRun) return undefined;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tierback-ssh-'));
+  const socket = path.join(dir, 'm');
+  const removeDir = () => rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  let master: ReturnType<Exec['spawn']>;
+  try {
+    master = exec.spawn({ argv: [...ssh, '-M', '-N', '-n', '-o', 'ControlPersist=no', '-o', `ControlPath=${socket}`, '--', host], stream: true });
+  } catch {
+    await removeDir();
+    return undefined;
+  }
+  let ended = false;
+  const exited = master.then(
+    () => undefined,
+    () => undefined,
+  );
+  void exited.then(() => (ended = true));
+  const until = Date.now() + opts.waitMs;
+  // The master creates its socket once it has authenticated: from then on, clients can use it.
+  while (!ended && !opts.signal?.aborted && Date.now() < until && !(await isSocket(socket))) await new Promise((r) => setTimeout(r, 5));
+  const close = async () => {
+    if (!ended) master.kill('SIGTERM');
+    await exited;
+    await removeDir();
+  };
+  if (ended || !(await isSocket(socket))) {
+    await close();
+    return undefined;
+  }
+  return { rsh: [...ssh, '-o', 'ControlMaster=no', '-o', `ControlPath=${socket}`], close };
+}
+
+async function isSocket(p: string): Promise<boolean> {
+  return lstat(p).then(
+    (s) => s.isSocket(),
+    () => false,
+  );
 }

@@ -28,6 +28,17 @@ async function listFile(name: string, lines: string[]): Promise<string> {
 }
 
 describe('change lists', () => {
+  it('compares paths component by component without splitting them (same order as split-and-compare)', () => {
+    const bySplit = (a: string, b: string) => {
+      const x = a.split('/');
+      const y = b.split('/');
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+      return x.length - y.length;
+    };
+    const names = ['a', 'a-b', 'a.b', 'a/b', 'a/b/c', 'a/b-c', 'ab', 'a b', 'A', 'é', 'a/é', 'z', 'a\u0001', 'a/\u{1F600}', 'a/\uFFFF'];
+    for (const a of names) for (const b of names) assert.equal(Math.sign(comparePaths(a, b)), Math.sign(bySplit(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  });
+
   it('orders paths component by component: a folder\'s entries come right after it', () => {
     const xs = ['a-c', 'a/b', 'a', 'a/b/c', 'b'].sort(comparePaths);
     assert.deepEqual(xs, ['a', 'a/b', 'a/b/c', 'a-c', 'b']);
