@@ -56,6 +56,9 @@ the servers of \`ssh check\`):
 - every item failed, was locked or was refused: **4** if all were locked, **6** if all were
   refused, **1** otherwise (a mix of failures and locks is 1).
 
+\`schedule --install\` that keeps a file edited by hand (docs/operate.md#hand-edits) exits **5**: the
+rest is installed, that file is not.
+
 \`verify\` without app names skips apps not on this machine and counts only the others (none left to
 drill is 1); an app named on the command line that is skipped counts as failed.
 

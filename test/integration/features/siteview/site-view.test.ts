@@ -164,7 +164,8 @@ describe('status --site: one view of every backup server', () => {
     assert.equal(r.code, 0, r.stderr);
     const page = await readFile(html, 'utf8');
     assert.match(page, /unreachable: connection refused/);
-    assert.match(page, new RegExp(`data-app="alpha" data-tier="remote"`));
+    // The compact report rows (lib/features/report/page.ts): app, tier, backup server, state.
+    assert.match(page, /<tr><td>alpha<td>remote<td>b[12]\.test<td class=(OK|STALE)>/);
     const stdout = await tierback(['report', '--site', '-i', inv, '--root', dir, '--host', B1]);
     assert.equal(stdout.code, 0, stdout.stderr);
     assert.match(stdout.stdout, /^<!DOCTYPE html>[\s\S]*unreachable: key refused/);
