@@ -137,7 +137,10 @@ export async function benchPulls(o: PullBenchOptions, title: string, sources: re
   o.say(`\n## ${title}: ${settings.length} settings x ${o.reps} reps, fresh backup partition per run${o.dropCaches ? ', cold cache (drop_caches before each run)' : ''}`);
   o.say('per run: seconds, load average (1 5 15 min) before -> after');
   for (let rep = 0; rep < o.reps; rep++) {
-    for (const st of rep % 2 ? [...settings].reverse() : settings) {
+    // Each rep starts at a different setting (and odd reps go backwards): no setting is always first after the sources were written.
+    const shift = Math.floor((rep * settings.length) / o.reps);
+    const rotated = [...settings.slice(shift), ...settings.slice(0, shift)];
+    for (const st of rep % 2 ? rotated.reverse() : rotated) {
       const dest = path.join(o.work, 'dest', `r${rep}-${st.name.replace(/\W+/g, '_')}`);
       await mkdir(dest, { recursive: true, mode: 0o700 });
       const inv = path.join(o.work, 'dest', `inv-${rep}-${st.name.replace(/\W+/g, '_')}.yaml`);

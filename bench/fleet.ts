@@ -17,11 +17,15 @@
  * Load average before and after every run; everything printed goes to the results file.
  *
  *   npx tsc -p . && node build/bench/fleet.js [--quiet-machine] [--runs 3] [--reps 3] [--only site,small,big]
+ *        [--small-concurrency 2,4,8,16] [--small-streams 1,2,4] [--small-transfers 4,8,16] [--big-streams 2,4,8,16] [--big-transfers 4,8,16]
  *        [--servers 200] [--apps 4000] [--days 365] [--sources 50] [--big-files 100000] [--dir /var/tmp] [--out FILE] [--keep]
  *        [--site-cmd 'status --site --json']   # the merged view's command line, if it differs
  * Disk at full size: about 7 GB and 1.6 million inodes for the site, 2 GB for the big server plus 2 GB per run (removed after each).
  *   node build/bench/fleet.js --small   # 10 servers, 50 apps, 30 days; 3 sources; 5k files: checks the harness (figures do not count)
- * Run it alone on the machine (--quiet-machine records that you did): it takes about an hour at full size.
+ * Run it alone on the machine (--quiet-machine records that you did): about 40 minutes at full size with the default grids.
+ * Before each timed site command it waits (up to 3 minutes) for the 1-minute load average to fall
+ * below 1.5, so that the generation's own load is not in the figures; the pulls are not waited for
+ * (their load is the bench's own pulls: each setting's run raises it for the next).
  */
 import { execa } from 'execa';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -50,6 +54,15 @@ const SOURCES = num('sources', 50, 3);
 const BIG_FILES = num('big-files', 100_000, 5_000);
 const ONLY = opt('only', 'site,small,big').split(',').map((s) => s.trim());
 const QUIET = args.includes('--quiet-machine');
+const list = (name: string, def: number[]) => opt(name, def.join(',')).split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+/** The grids of settings tried (besides the defaults). */
+const GRID = {
+  smallConcurrency: list('small-concurrency', [2, 4, 8, 16]),
+  smallStreams: list('small-streams', [1, 2, 4]),
+  smallTransfers: list('small-transfers', [4, 8, 16]),
+  bigStreams: list('big-streams', [2, 4, 8, 16]),
+  bigTransfers: list('big-transfers', [4, 8, 16]),
+};
 /** The merged view's command (issue 14, item 2), without -i/--root/--host, which the bench adds. */
 const SITE_CMD = opt('site-cmd', 'status --site --json').split(/\s+/).filter(Boolean);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -63,7 +76,15 @@ const lines: string[] = [];
 const say = (line: string) => {
   lines.push(line);
   console.log(line);
+  if (!SMALL || args.includes('--out')) void flush(false);
 };
+let writing: Promise<void> = Promise.resolve();
+/** Keeps the results file up to date as the bench goes (after every line), marked unfinished until the end. */
+function flush(done: boolean): Promise<void> {
+  const text = `${lines.join('\n')}\n${done ? '' : '(unfinished: the bench is still running or was stopped)\n'}`;
+  writing = writing.then(() => writeFile(OUT, text)).catch(() => {});
+  return writing;
+}
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 /** One CLI run as its own process: wall time, peak RSS (VmHWM polled every 20 ms), exit code, first error line. */
@@ -93,6 +114,7 @@ async function measure(label: string, argv: string[], opts: { optional?: boolean
   const ss: number[] = [];
   let kb = 0;
   let code = 0;
+  await settle();
   const before = load();
   for (let i = 0; i < RUNS; i++) {
     const r = await runCli(argv);
@@ -111,6 +133,12 @@ async function measure(label: string, argv: string[], opts: { optional?: boolean
     `  ${label.padEnd(44)} ${m.toFixed(2).padStart(6)} s (${m <= TIME_TARGET_S ? 'met' : 'NOT met'})  peak RSS ${mb.toFixed(0).padStart(4)} MB (${mb <= RSS_TARGET_MB ? 'met' : 'NOT met'})` +
       `${extra}  exit ${code}  [${ss.map((x) => x.toFixed(2)).join(' ')}]  load ${before} -> ${load()}`,
   );
+}
+
+/** Waits (at most 3 minutes) for the 1-minute load average to fall below 1.5. */
+async function settle(): Promise<void> {
+  const until = Date.now() + 180_000;
+  while (os.loadavg()[0]! >= 1.5 && Date.now() < until) await new Promise((r) => setTimeout(r, 2000));
 }
 
 async function benchSite(work: string): Promise<void> {
@@ -156,7 +184,7 @@ async function main() {
       process.stderr.write(`starting ${SOURCES} sshd with small trees...\n`);
       const { sources, identity } = await startSources(work, SOURCES, (i) => `src-${i + 1}.fleet.example`, (p) => writeSourceTree(p, 3, 300, 2000, 20));
       try {
-        const settings = await settingsFor(CLI, [1, 2, 4, 8, 16], [1, 2, 4, 8], [2, 4, 8, 16, 32]);
+        const settings = await settingsFor(CLI, GRID.smallConcurrency, GRID.smallStreams, GRID.smallTransfers);
         await benchPulls(o, `${SOURCES} small servers (3 VMs, 300 files of 2 KB each), one sshd per server`, sources, identity, settings);
       } finally {
         await stopSources(sources);
@@ -166,14 +194,14 @@ async function main() {
       process.stderr.write(`writing one server of ${BIG_FILES} files...\n`);
       const { sources, identity } = await startSources(work, 1, () => 'big.fleet.example', (p) => writeSourceTree(p, 7, BIG_FILES, 18000, 5));
       try {
-        const settings = (await settingsFor(CLI, [1], [1, 2, 4, 8, 16], [2, 4, 8, 16])).map((s) => ({ ...s, name: s.name.replace('--concurrency 1 ', '') }));
+        const settings = (await settingsFor(CLI, [1], GRID.bigStreams, GRID.bigTransfers)).map((s) => ({ ...s, name: s.name.replace('--concurrency 1 ', '') }));
         await benchPulls(o, `one server of ${BIG_FILES} files of 18 KB (7 VMs, 5 files per folder)`, sources, identity, settings);
       } finally {
         await stopSources(sources);
       }
     }
     say(`\nwall time ${((Date.now() - t0) / 60000).toFixed(1)} min; load average at start ${load0}, at end ${load()}`);
-    await writeFile(OUT, `${lines.join('\n')}\n`);
+    await flush(true);
     process.stderr.write(`results written to ${OUT}\n`);
   } finally {
     if (args.includes('--keep')) process.stderr.write(`kept ${work}\n`);
