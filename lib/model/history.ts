@@ -287,9 +287,10 @@ export async function listHistoryFiles(dir: string): Promise<Map<string, History
 
 /**
  * Reads the given history files and folds their lines into runs, oldest first, exactly as
- * readHistory does. A file that cannot be read is a problem, not an error.
+ * readHistory does. A file that cannot be read is a problem, not an error (a missing one is skipped
+ * with `missingOk`).
  */
-export async function readHistoryFiles(files: readonly string[], opts: Pick<ReadOptions, 'isRunning'> = {}): Promise<{ runs: Run[]; problems: HistoryProblem[] }> {
+export async function readHistoryFiles(files: readonly string[], opts: Pick<ReadOptions, 'isRunning'> & { missingOk?: boolean } = {}): Promise<{ runs: Run[]; problems: HistoryProblem[] }> {
   const problems: HistoryProblem[] = [];
   const runs = new Map<string, Run>();
   for (const file of files) {
@@ -298,6 +299,8 @@ export async function readHistoryFiles(files: readonly string[], opts: Pick<Read
       // Small files read synchronously: four times faster than the promise API for thousands of them.
       text = readFileSync(file, 'utf8');
     } catch (err) {
+      // `missingOk`: the caller names the files of days that may have had no run (probing instead of listing a folder).
+      if (opts.missingOk && (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       problems.push({ file, line: 0, message: `cannot read: ${(err as Error).message}` });
       continue;
     }

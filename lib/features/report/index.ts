@@ -7,7 +7,8 @@
 import * as C from '../../model/layout.js';
 import * as N from '../../model/names.js';
 import { writeChunksAtomic } from '../../base/fsutil.js';
-import { dayOf, listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type Run } from '../../model/history.js';
+import { readdir } from 'node:fs/promises';
+import { dayOf, readHistoryFiles, type HistoryProblem, type Run } from '../../model/history.js';
 import type { ResolvedApp, Site } from '../../model/inventory/model.js';
 import { rooted } from '../../model/machine.js';
 import { runningRule } from '../../model/runstate.js';
@@ -84,32 +85,33 @@ function dayStates(runs: Run[], days: string[], dayOfRun: (at: Date) => string, 
 type Read = { runs: Run[]; problems: HistoryProblem[] };
 
 /**
- * The runs of a name since `sinceDay`, read once per (folder, name): the pulls of a server and the
- * offsite copies are the same files for every app of the server, so they are not read again per app.
- * Problems are returned with the first read only.
+ * The runs of a name over the report's days, read once per (folder, name) when shared: the pulls of a
+ * server and the offsite copies are the same files for every app of the server, so they are not read
+ * again per app. Problems are returned with the first read only. The files are named by day
+ * (`backup-<name>-<yyyymmdd>`), so they are opened by name: no folder is listed, and a year of history
+ * in a folder costs nothing (a backup server's history folder holds hundreds of thousands of files).
  */
 class Reads {
-  private lists = new Map<string, Promise<Map<string, HistoryFile[]>>>();
   private done = new Map<string, Read>();
+  private usb = new Map<string, Promise<string[]>>();
   constructor(
-    private readonly sinceDay: string,
+    private readonly days: readonly string[],
     private readonly now: Date,
   ) {}
-  /** A folder's listing; the 64 most recently used are kept (rows come a server at a time), so 600 VMs' listings are never all in memory. */
-  list(dir: string): Promise<Map<string, HistoryFile[]>> {
-    let p = this.lists.get(dir);
-    if (p) this.lists.delete(dir);
-    else p = listHistoryFiles(dir);
-    this.lists.set(dir, p);
-    if (this.lists.size > 64) this.lists.delete(this.lists.keys().next().value!);
+  /** The offsite series of the USB drives (`offsite-usb-<drive>`) in a history folder: one listing per folder, names only. */
+  usbNames(dir: string): Promise<string[]> {
+    let p = this.usb.get(dir);
+    if (!p) this.usb.set(dir, (p = usbSeries(dir)));
     return p;
   }
   async since(dir: string, name: string, shared = false): Promise<Read> {
     const key = `${dir}\0${name}`;
     const seen = this.done.get(key);
     if (seen) return { runs: seen.runs, problems: [] };
-    const files = ((await this.list(dir)).get(name) ?? []).filter((f) => f.day >= this.sinceDay).map((f) => f.path);
-    const res = await readHistoryFiles(files, { isRunning: runningRule({ now: this.now }) });
+    const res = await readHistoryFiles(
+      this.days.map((d) => C.historyFilePath(dir, name, d)),
+      { isRunning: runningRule({ now: this.now }), missingOk: true },
+    );
     if (shared) this.done.set(key, res);
     return res;
   }
@@ -134,6 +136,15 @@ class Reads {
   }
 }
 
+async function usbSeries(dir: string): Promise<string[]> {
+  const names = new Set<string>();
+  for (const n of await readdir(dir).catch(() => [] as string[])) {
+    const p = N.parseHistoryFileName(n);
+    if (p?.name.startsWith('offsite-usb-')) names.add(p.name);
+  }
+  return [...names].sort();
+}
+
 /** dayOf, remembered per quarter hour (every time zone's offset is a whole number of them): Intl is slow for 100,000 runs. */
 function dayMemo(tz: string): (at: Date) => string {
   const memo = new Map<number, string>();
@@ -151,8 +162,9 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
   const tz = site.timezone;
   const status = await siteStatus(site, { ...opts, now });
   const days = lastDays(now, opts.days ?? 30, tz);
-  const sinceDay = days[0]!;
-  const reads = new Reads(sinceDay, now);
+  // The days shown, and the next one: a machine whose clock or zone runs ahead names its files a day later.
+  const next = dayOf(new Date(now.getTime() + 86_400_000), tz);
+  const reads = new Reads(days.includes(next) ? days : [...days, next], now);
   const day = dayMemo(tz);
   const problems: HistoryProblem[] = [...status.problems];
   const failures: ReportFailure[] = [];
@@ -175,7 +187,7 @@ export async function buildReport(site: Site, opts: ReportOptions = {}): Promise
       // The offsite tier of a day is its copies of the app's server to that target (any drive for "usb").
       const b = bsBy.get(s.backupServer!)!;
       const dir = rooted(status.root, C.serverHistoryDir(b.partition));
-      const names = s.target === 'usb' ? [...(await reads.list(dir)).keys()].filter((n) => n.startsWith('offsite-usb-')) : [N.offsiteHistoryName(s.target ?? '')];
+      const names = s.target === 'usb' ? await reads.usbNames(dir) : [N.offsiteHistoryName(s.target ?? '')];
       shown = [];
       for (const n of names) shown.push(...(await reads.offsiteOf(dir, n, app.server, problems)));
       shown.sort((x, y) => x.start.getTime() - y.start.getTime());

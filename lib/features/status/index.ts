@@ -223,8 +223,8 @@ async function offsiteGroups(site: Site, b: ResolvedBackupServer, root: string, 
 
 async function* filesNewestFirst(lists: Listings, dir: string, names: readonly string[]): AsyncGenerator<string> {
   const listing = await lists.get(dir);
-  const files = names.flatMap((n) => listing.get(n) ?? []).sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : 0));
-  for (const f of files) yield f.path;
+  const files = names.flatMap((name) => (listing.get(name) ?? []).map((day) => ({ name, day }))).sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : 0));
+  for (const f of files) yield C.historyFilePath(dir, f.name, f.day);
 }
 
 /**

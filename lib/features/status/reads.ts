@@ -5,7 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import * as C from '../../model/layout.js';
-import { listHistoryFiles, readHistoryFiles, type HistoryFile, type HistoryProblem, type HistoryRecord, type Run } from '../../model/history.js';
+import { readdir } from 'node:fs/promises';
+import { readHistoryFiles, type HistoryProblem, type HistoryRecord, type Run } from '../../model/history.js';
+import { parseHistoryFileName } from '../../model/names.js';
 import type { RunFacts } from './evaluate.js';
 
 const isSuccess = (r: Run) => r.status === 'ok' || r.status === 'warning';
@@ -76,8 +78,11 @@ export class Listings {
         yield p;
       }
     }
-    const list = (await this.get(dir)).get(name) ?? [];
-    for (let i = list.length - 1; i >= 0; i--) if (!seen.has(list[i]!.path)) yield list[i]!.path;
+    const days = (await this.get(dir)).get(name) ?? [];
+    for (let i = days.length - 1; i >= 0; i--) {
+      const p = C.historyFilePath(dir, name, days[i]!);
+      if (!seen.has(p)) yield p;
+    }
   }
   /**
    * Only the files of the given days (newest first). Probed by name (no directory read), unless
@@ -86,11 +91,8 @@ export class Listings {
    */
   async *probe(dir: string, name: string, days: readonly string[], listed = false): AsyncGenerator<string> {
     if (listed) {
-      const have = new Map(((await this.get(dir)).get(name) ?? []).map((f) => [f.day, f.path]));
-      for (const day of days) {
-        const p = have.get(day);
-        if (p) yield p;
-      }
+      const have = new Set((await this.get(dir)).get(name) ?? []);
+      for (const day of days) if (have.has(day)) yield C.historyFilePath(dir, name, day);
       return;
     }
     for (const day of days) {
@@ -98,11 +100,34 @@ export class Listings {
       if (existsSync(p)) yield p;
     }
   }
-  private cache = new Map<string, Promise<Map<string, HistoryFile[]>>>();
-  get(dir: string): Promise<Map<string, HistoryFile[]>> {
+  /** Per folder, each name's days (sorted): a backup server's history folder holds a year of every series, so no path strings are kept. */
+  private cache = new Map<string, Promise<Map<string, string[]>>>();
+  get(dir: string): Promise<Map<string, string[]>> {
     let p = this.cache.get(dir);
-    if (!p) this.cache.set(dir, (p = listHistoryFiles(dir)));
+    if (!p) this.cache.set(dir, (p = listHistoryDays(dir)));
     return p;
   }
 }
 
+
+/** Each history name of a folder with its days, oldest first (none when the folder is missing). */
+async function listHistoryDays(dir: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return out;
+    throw err;
+  }
+  for (const n of names) {
+    const p = parseHistoryFileName(n);
+    if (!p) continue;
+    let days = out.get(p.name);
+    if (!days) out.set(p.name, (days = []));
+    days.push(p.day);
+  }
+  for (const days of out.values()) days.sort();
+  return out;
+}

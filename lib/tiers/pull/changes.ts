@@ -32,20 +32,29 @@ export interface ChangeMode {
   useLists: boolean;
   /** Walk everything, then record what the lists missed. */
   check: boolean;
+  /** Walks everything and counts as the full pull the period starts from (`check`, or a first snapshot: nothing came by lists yet). */
+  full: boolean;
   why: string;
 }
 
-/** Whether this pull uses the lists, walks everything and checks them, or neither (hardlink engine, lists off). */
-export async function changeMode(o: { engine: { name: string }; inPlace: boolean; resumed: boolean; full?: boolean | undefined; changeLists?: boolean | undefined; partition: string; server: string; everyMs: number; now: Date }): Promise<ChangeMode> {
-  if (o.changeLists === false) return { useLists: false, check: false, why: 'change lists off' };
-  if (o.engine.name !== 'btrfs') return { useLists: false, check: false, why: `the ${o.engine.name} engine walks every folder anyway` };
-  if (o.full) return { useLists: false, check: true, why: 'full pull asked for' };
-  if (!o.inPlace) return { useLists: false, check: true, why: 'no copy-on-write snapshot to start from' };
-  if (o.resumed) return { useLists: false, check: true, why: 'resuming an interrupted pull' };
+/**
+ * Whether this pull uses the lists, walks everything and checks them, or neither (hardlink engine,
+ * lists off). `first`: the server has no snapshot yet. Its pull walks everything (there is nothing to
+ * start from) without checking the lists: no snapshot was ever made from them, so they cannot have
+ * missed anything yet; it counts as the full pull the period (`full_pull_every`) starts from.
+ */
+export async function changeMode(o: { engine: { name: string }; inPlace: boolean; resumed: boolean; first: boolean; full?: boolean | undefined; changeLists?: boolean | undefined; partition: string; server: string; everyMs: number; now: Date }): Promise<ChangeMode> {
+  const walk = (why: string): ChangeMode => ({ useLists: false, check: true, full: true, why });
+  if (o.changeLists === false) return { useLists: false, check: false, full: false, why: 'change lists off' };
+  if (o.engine.name !== 'btrfs') return { useLists: false, check: false, full: false, why: `the ${o.engine.name} engine walks every folder anyway` };
+  if (o.full) return walk('full pull asked for');
+  if (o.first) return { useLists: false, check: false, full: true, why: 'first snapshot (copied in full; lists not checked: none was used yet)' };
+  if (!o.inPlace) return walk('no copy-on-write snapshot to start from');
+  if (o.resumed) return walk('resuming an interrupted pull');
   const last = await readFile(fullPullMarkerPath(o.partition, o.server), 'utf8').then((t) => new Date(t.trim())).catch(() => undefined);
-  if (!last || Number.isNaN(last.getTime())) return { useLists: false, check: true, why: 'no full pull yet' };
-  if (o.now.getTime() - last.getTime() >= o.everyMs) return { useLists: false, check: true, why: `last full pull ${last.toISOString()}` };
-  return { useLists: true, check: false, why: 'change lists' };
+  if (!last || Number.isNaN(last.getTime())) return walk('no full pull yet');
+  if (o.now.getTime() - last.getTime() >= o.everyMs) return walk(`last full pull ${last.toISOString()}`);
+  return { useLists: true, check: false, full: false, why: 'change lists' };
 }
 
 /** Notes the time of a successful full pull (the periodic full pull counts from it). */

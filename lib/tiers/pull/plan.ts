@@ -103,7 +103,7 @@ export async function planPull(site: Site, backupServer: ResolvedBackupServer, p
   }
   // The snapshot engine and, with btrfs, whether this pull would go by the change lists (lib/tiers/pull/changes.ts).
   const engine = await engineFor(backupServer.snapshots, snapshotsDir(partition, pull.server));
-  const mode = await changeMode({ engine, inPlace: engine.name === 'btrfs' && !!linkStamp, resumed: !!resumes, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: opts.now });
+  const mode = await changeMode({ engine, inPlace: engine.name === 'btrfs' && !!linkStamp, resumed: !!resumes, first: !linkStamp, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: opts.now });
   try {
     return { plan: buildPlan(), cleanup };
   } catch (err) {

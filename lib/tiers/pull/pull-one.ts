@@ -105,7 +105,7 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       // The short rsyncs go over the shared connection; a walking copy keeps a connection per stream (one ssh process would carry every stream's encryption).
       const short: RsyncPlan = mux ? { ...plan, rsh: mux.rsh } : plan;
       const apps = appFolders(site, pull.server);
-      const mode = await changeMode({ ...prepared, resumed: !!resumed, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: start });
+      const mode = await changeMode({ ...prepared, resumed: !!resumed, first: !prepared.from, full: opts.full, changeLists: opts.changeLists, partition, server: pull.server, everyMs: backupServer.fullPullEveryMs, now: start });
       // Each app's manifest marker before the copy (was any app replaced by its job meanwhile?), and with the lists' mode the lists, in one rsync.
       const source = await fetchSourceFiles(exec, short, apps, mode.useLists ? [MANIFEST_FILE, CHANGE_LIST_FILE] : [MANIFEST_FILE], opts.signal);
       closeFetched = source.cleanup;
@@ -138,11 +138,11 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       await rename(prepared.dir, snapshotDir(partition, pull.server, stamp));
       await switchCurrent(partition, pull.server, stamp);
       if ((await currentStamp(partition, pull.server)) !== stamp) throw new TierbackError(`switching ${pull.server} to ${stamp} did not take effect`);
-      if (mode.check) await recordFullPull(partition, pull.server, start);
+      if (mode.full) await recordFullPull(partition, pull.server, start);
       const missedText = missed?.count ? `the change lists missed ${missed.count} entries (a bug to report; this full pull copied them): ${missed.sample.join('; ')}` : '';
       const warning = [result.code === RSYNC_VANISHED ? 'some source files vanished during the transfer (rsync exit 24)' : '', settled.warning ?? '', missedText].filter(Boolean).join('; ') || undefined;
       log.info({ snapshot: stamp, files: stats.files, bytes: stats.totalBytes, recopied: settled.recopied }, 'pull complete');
-      const lists = mode.useLists ? 'used' : mode.check ? `full: ${mode.why}` : undefined; // hardlink engine, --no-change-lists: history as before
+      const lists = mode.useLists ? 'used' : mode.full ? `full: ${mode.why}` : undefined; // hardlink engine, --no-change-lists: history as before
       return await finish({ status: warning ? 'warning' : 'ok', snapshot: stamp, stats, resumed, warning, recopiedApps: settled.recopied, keptApps: settled.kept, lists, listMissed: missed?.count });
     } finally {
       await closeFetched?.().catch(() => undefined);
