@@ -169,6 +169,12 @@ async function benchSite(work: string): Promise<void> {
       return `  html ${mb.toFixed(2)} MB (${mb <= HTML_TARGET_MB ? 'met' : 'NOT met'})`;
     },
   });
+  await measure(`report --html (one backup server: ${apps(one)} apps, 30 days)`, ['report', '--html', html, ...at, '--host', one.server], {
+    after: async () => {
+      const mb = (await stat(html)).size / 1e6;
+      return `  html ${mb.toFixed(2)} MB (${mb <= HTML_TARGET_MB ? 'met' : 'NOT met'})`;
+    },
+  });
   await measure('report --html --site (merged)', ['report', '--html', html, '--site', ...at, '--host', one.server], { optional: true });
   await measure(`report --html --site (merged, all ${fleet.site.backupServers.length} read here)`, ['report', '--html', html, '--site', ...at], {
     optional: true,

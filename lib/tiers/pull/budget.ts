@@ -16,7 +16,7 @@ export { DEFAULT_TRANSFERS };
 
 /**
  * Most streams "auto" gives one server: 8 measured best for one 100k-file server
- * (bench/pull-results-100k.txt), and keeps a source under sshd's default `MaxStartups 10`.
+ * (bench/pull-results-100000.txt), and keeps a source under sshd's default `MaxStartups 10`.
  */
 export const MAX_AUTO_STREAMS = 8;
 /** "auto": one stream per this many files of the last pull (below it, one rsync: each stream costs an SSH handshake). */

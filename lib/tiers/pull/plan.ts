@@ -22,7 +22,7 @@ interface BudgetOptions {
   concurrency?: number | undefined;
 }
 
-/** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
+/** rsync processes per server pull, chosen by measurement (bench/pull-results-100000.txt). */
 export const DEFAULT_PULL_STREAMS = 8;
 
 /** Stands for each top-level folder of the source in the per-folder command of a split pull. */

@@ -47,7 +47,7 @@ export interface PullOptions {
   changeLists?: boolean;
 }
 
-/** rsync processes per server pull, chosen by measurement (bench/pull-results-100k.txt). */
+/** rsync processes per server pull, chosen by measurement (bench/pull-results-100000.txt). */
 export { DEFAULT_PULL_STREAMS } from './plan.js';
 
 /** One update of a pull's copy; totalsKnown: every stream has reported its file total (lib/base/progress.ts). */
