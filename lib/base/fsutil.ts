@@ -13,34 +13,26 @@ export async function ensureDir(dir: string, mode = DIR_MODE): Promise<void> {
 
 /** Writes a whole file atomically: temp sibling, fsync, rename. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = FILE_MODE): Promise<void> {
-  await ensureDir(path.dirname(file));
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeChunksAtomic(file, [data], mode);
 }
 
 /**
  * Writes a file atomically from chunks (temp sibling, fsync, rename), buffering about 1 MB at a
  * time: a large page never has to be one string. A failure leaves the old file as it was.
  */
-export async function writeChunksAtomic(file: string, chunks: Iterable<string>, mode = FILE_MODE): Promise<void> {
+export async function writeChunksAtomic(file: string, chunks: Iterable<string | Uint8Array>, mode = FILE_MODE): Promise<void> {
   await ensureDir(path.dirname(file));
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fh = await open(tmp, 'wx', mode);
   try {
     let buf = '';
     for (const c of chunks) {
+      if (typeof c !== 'string') {
+        if (buf) await fh.writeFile(buf);
+        buf = '';
+        await fh.writeFile(c);
+        continue;
+      }
       buf += c;
       if (buf.length >= 1 << 20) {
         await fh.writeFile(buf);

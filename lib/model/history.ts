@@ -232,14 +232,7 @@ export interface ReadOptions {
  * into runs, oldest first. Malformed lines are returned as problems, never thrown.
  */
 export async function readHistory(dir: string, opts: ReadOptions = {}): Promise<{ runs: Run[]; problems: HistoryProblem[] }> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], problems: [] };
-    throw err;
-  }
-  const files = names
+  const files = (await historyFolderNames(dir))
     .map((n) => ({ n, p: parseHistoryFileName(n) }))
     .filter((x) => x.p && (!opts.name || x.p.name === opts.name) && (!opts.sinceDay || x.p.day >= opts.sinceDay))
     .sort((a, b) => (a.p!.day === b.p!.day ? a.n.localeCompare(b.n) : a.p!.day.localeCompare(b.p!.day)))
@@ -266,15 +259,7 @@ export interface HistoryFile {
  */
 export async function listHistoryFiles(dir: string): Promise<Map<string, HistoryFile[]>> {
   const out = new Map<string, HistoryFile[]>();
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return out;
-    throw err;
-  }
-  for (const n of names) {
+  for (const n of await historyFolderNames(dir)) {
     const p = parseHistoryFileName(n);
     if (!p) continue;
     let list = out.get(p.name);
@@ -283,6 +268,17 @@ export async function listHistoryFiles(dir: string): Promise<Map<string, History
   }
   for (const list of out.values()) list.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
   return out;
+}
+
+/** The entries of a history folder; none when it is missing (or not a folder). */
+export async function historyFolderNames(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
 }
 
 /**

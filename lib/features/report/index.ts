@@ -7,8 +7,7 @@
 import * as C from '../../model/layout.js';
 import * as N from '../../model/names.js';
 import { writeChunksAtomic } from '../../base/fsutil.js';
-import { readdir } from 'node:fs/promises';
-import { dayOf, readHistoryFiles, type HistoryProblem, type Run } from '../../model/history.js';
+import { dayOf, historyFolderNames, readHistoryFiles, type HistoryProblem, type Run } from '../../model/history.js';
 import type { ResolvedApp, Site } from '../../model/inventory/model.js';
 import { rooted } from '../../model/machine.js';
 import { runningRule } from '../../model/runstate.js';
@@ -138,7 +137,7 @@ class Reads {
 
 async function usbSeries(dir: string): Promise<string[]> {
   const names = new Set<string>();
-  for (const n of await readdir(dir).catch(() => [] as string[])) {
+  for (const n of await historyFolderNames(dir)) {
     const p = N.parseHistoryFileName(n);
     if (p?.name.startsWith('offsite-usb-')) names.add(p.name);
   }

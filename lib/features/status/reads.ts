@@ -5,8 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as C from '../../model/layout.js';
-import { readdir } from 'node:fs/promises';
-import { readHistoryFiles, type HistoryProblem, type HistoryRecord, type Run } from '../../model/history.js';
+import { historyFolderNames, readHistoryFiles, type HistoryProblem, type HistoryRecord, type Run } from '../../model/history.js';
 import { parseHistoryFileName } from '../../model/names.js';
 import type { RunFacts } from './evaluate.js';
 
@@ -113,15 +112,7 @@ export class Listings {
 /** Each history name of a folder with its days, oldest first (none when the folder is missing). */
 async function listHistoryDays(dir: string): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return out;
-    throw err;
-  }
-  for (const n of names) {
+  for (const n of await historyFolderNames(dir)) {
     const p = parseHistoryFileName(n);
     if (!p) continue;
     let days = out.get(p.name);

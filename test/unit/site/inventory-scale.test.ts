@@ -12,6 +12,7 @@ import { MAX_INVENTORY_BYTES, loadInventory, validateInventoryText } from '../..
 import { crossFieldProblems } from '../../../lib/site/rules.js';
 import { tierback } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/tree.js';
+import { problemsOf as problemsOfText } from '../../helpers/inventory-problems.js';
 
 const N = 100_000;
 
@@ -34,15 +35,7 @@ let cleanup: () => Promise<void>;
 before(async () => ({ dir: tmp, cleanup } = await tempDir('tierback-invscale-')));
 after(() => cleanup());
 
-function problemsOf(text: string, file = 'big.yaml') {
-  try {
-    validateInventoryText(text, file);
-  } catch (err) {
-    assert.ok(err instanceof InventoryError, String(err));
-    return err.problems;
-  }
-  assert.fail('expected the inventory to be invalid');
-}
+const problemsOf = (text: string, file = 'big.yaml') => problemsOfText(text, file, validateInventoryText);
 
 describe('inventory check: 100k apps', () => {
   it('the cross-field rules of 100k apps take well under 5 s, and still find nested and shared relpaths', () => {

@@ -7,18 +7,10 @@ import { InventoryError } from '../../../lib/base/errors.js';
 import { knownKeysAt, locateInventory, parseInventory } from '../../../lib/site/load.js';
 import { findApp, pullersOf } from '../../../lib/model/inventory/model.js';
 import { HOST_VM } from '../../../lib/model/convention.js';
+import { problemsOf } from '../../helpers/inventory-problems.js';
 
 const exampleText = readFileSync(EXAMPLE, 'utf8');
 
-function problemsOf(text: string) {
-  try {
-    parseInventory(text, 'test.yaml');
-  } catch (err) {
-    assert.ok(err instanceof InventoryError, `expected InventoryError, got ${String(err)}`);
-    return err.problems;
-  }
-  assert.fail('expected the inventory to be invalid');
-}
 
 describe('inventory: the example site', () => {
   const site = parseInventory(exampleText, EXAMPLE);

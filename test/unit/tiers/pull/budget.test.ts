@@ -24,6 +24,7 @@ import {
   streamsAtStart,
 } from '../../../../lib/tiers/pull/budget.js';
 import { useTempDir } from '../../../helpers/tree.js';
+import { problemsOf } from '../../../helpers/inventory-problems.js';
 
 function inventory(part: string, backup: string, servers = 3): string {
   const names = Array.from({ length: servers }, (_, i) => `s${i}.test`);
@@ -44,15 +45,6 @@ backup_servers:
 ${backup}`;
 }
 
-function problemsOf(text: string) {
-  try {
-    parseInventory(text, 'test.yaml');
-  } catch (err) {
-    assert.ok(err instanceof InventoryError, `expected InventoryError, got ${String(err)}`);
-    return err.problems;
-  }
-  assert.fail('expected the inventory to be invalid');
-}
 
 describe('transfer budget: inventory keys', () => {
   it('reads transfers, streams and concurrency; concurrency defaults to transfers and never exceeds them', () => {
