@@ -42,6 +42,25 @@ export async function vmHwm(pid: number): Promise<number> {
   }
 }
 
+/** Runs `node args` as its own process: wall seconds and peak RSS (VmHWM, KB, polled every `pollMs`). */
+export async function timedRun(args: string[], opts: { env: Record<string, string>; stdout?: 'ignore'; pollMs: number }): Promise<{ s: number; kb: number; r: Awaited<ReturnType<typeof execa>> }> {
+  const t = process.hrtime.bigint();
+  const child = execa(process.execPath, args, { reject: false, env: opts.env, ...(opts.stdout ? { stdout: opts.stdout } : {}) });
+  let kb = 0;
+  let done = false;
+  const poll = (async () => {
+    while (!done) {
+      kb = Math.max(kb, await vmHwm(child.pid!));
+      await new Promise((res) => setTimeout(res, opts.pollMs));
+    }
+  })();
+  const r = await child;
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  done = true;
+  await poll;
+  return { s, kb, r };
+}
+
 /**
  * Writes a source server's local tier directly (as its apps' jobs would leave it): `vms` VM folders,
  * each with one app folder of files (`perDir` per folder) and a day of job history.
@@ -105,20 +124,7 @@ export async function settingsFor(cli: string, concurrencies: readonly number[],
 
 /** One `tierback pull` as its own process; its VmHWM polled every 100 ms. Throws unless every server was pulled. */
 async function pullOnce(o: PullBenchOptions, inv: string, argv: string[], count: number): Promise<{ s: number; kb: number }> {
-  const t = process.hrtime.bigint();
-  const child = execa(process.execPath, [o.cli, 'pull', '-i', inv, '--backup-server', 'bk.fleet.example', '--json', ...argv], { reject: false, env: { TIERBACK_INVENTORY: '' } });
-  let kb = 0;
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      kb = Math.max(kb, await vmHwm(child.pid!));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  const r = await child;
-  const s = Number(process.hrtime.bigint() - t) / 1e9;
-  done = true;
-  await poll;
+  const { s, kb, r } = await timedRun([o.cli, 'pull', '-i', inv, '--backup-server', 'bk.fleet.example', '--json', ...argv], { env: { TIERBACK_INVENTORY: '' }, pollMs: 100 });
   let outcomes: { server: string; status: string; error?: string }[] = [];
   try {
     outcomes = (JSON.parse(String(r.stdout)) as { outcomes: typeof outcomes }).outcomes;

@@ -27,13 +27,12 @@
  * below 1.5, so that the generation's own load is not in the figures; the pulls are not waited for
  * (their load is the bench's own pulls: each setting's run raises it for the next).
  */
-import { execa } from 'execa';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL_FLEET, generateFleetSite, type FleetSize } from './fleet-site.js';
-import { benchPulls, median, settingsFor, startSources, stopSources, vmHwm, writeSourceTree, type PullBenchOptions } from './fleet-pulls.js';
+import { benchPulls, median, settingsFor, startSources, stopSources, timedRun, writeSourceTree, type PullBenchOptions } from './fleet-pulls.js';
 
 const args = process.argv.slice(2);
 const SMALL = args.includes('--small');
@@ -89,20 +88,7 @@ const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 /** One CLI run as its own process: wall time, peak RSS (VmHWM polled every 20 ms), exit code, first error line. */
 async function runCli(argv: string[]): Promise<{ s: number; kb: number; code: number; err: string }> {
-  const t = process.hrtime.bigint();
-  const child = execa(process.execPath, [CLI, ...argv], { reject: false, stdout: 'ignore', env: { TIERBACK_INVENTORY: '', TIERBACK_HOST: '', TIERBACK_LOG_FORMAT: 'json' } });
-  let kb = 0;
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      kb = Math.max(kb, await vmHwm(child.pid!));
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  const r = await child;
-  const s = Number(process.hrtime.bigint() - t) / 1e9;
-  done = true;
-  await poll;
+  const { s, kb, r } = await timedRun([CLI, ...argv], { env: { TIERBACK_INVENTORY: '', TIERBACK_HOST: '', TIERBACK_LOG_FORMAT: 'json' }, stdout: 'ignore', pollMs: 20 });
   return { s, kb, code: r.exitCode ?? -1, err: String(r.stderr).split('\n').find((l) => /error|unknown/i.test(l)) ?? String(r.stderr).split('\n')[0] ?? '' };
 }
 
