@@ -12,12 +12,20 @@
  * writes all of it to the results file (--out, default bench/pull-results-<files>.txt).
  * Real sshd on loopback (unrestricted key so every contender sees the same server).
  *
+ * tierback runs as installed (docs/install.md): the bundle dist/tierback/tierback.mjs, rebuilt from the
+ * source at the start, with its shebang's node options, as cron runs /usr/local/bin/tierback.
+ * With --quiet-machine each timed run waits (after dropping the caches) until the 1-minute load average
+ * is at most 1.5 (the project's rule for a figure that counts; at most --settle-max seconds, default
+ * 150): a run that started above it is marked `*` and the summary says how many runs of each contender
+ * count. The pulls' own load (8 rsync and ssh processes on 2 cores) is what the wait lets decay.
+ *
  *   npx tsc -p . && node build/bench/pull.js [--files 100000] [--size 18000] [--reps 3] [--dir /var/tmp]
- *        [--fs ext4,btrfs] [--only "rsync mirror,tierback btrfs lists"] [--out FILE] [--quiet-machine]
+ *        [--fs ext4,btrfs] [--only "rsync mirror,tierback btrfs lists"] [--out FILE] [--quiet-machine] [--settle-max 150]
  *   node build/bench/pull.js --small        # 2,000 files of 4 KB, 1 rep: checks the harness works (figures do not count)
- *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: one first pull
+ *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: first and repeat pulls, both engines
  * Full size from the issue: 100k files, ~1.8 GB, ~21k dirs (5 files per folder). Run it alone on the
- * machine (--quiet-machine records that you did).
+ * machine (--quiet-machine records that you did). Interrupted (Ctrl-C, SIGTERM), it unmounts its btrfs
+ * loop file and removes its folder.
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +40,11 @@ import { createExec } from '../lib/base/exec.js';
 import { silentLogger } from '../lib/base/log.js';
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  const doc = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+  console.log(/\/\*\*([\s\S]*?)\*\//.exec(doc)?.[1]?.replace(/^ \* ?/gm, '').trim() ?? 'bench/pull.ts: see its source');
+  process.exit(0);
+}
 const opt = (name: string, def: number | string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1]! : String(def);
@@ -41,6 +54,7 @@ const FILES = Number(opt('files', SMALL ? 2000 : 10000));
 const SIZE = Number(opt('size', SMALL ? 4000 : 18000));
 const REPS = Number(opt('reps', SMALL ? 1 : 3));
 const FSES = opt('fs', 'ext4,btrfs').split(',').map((s) => s.trim()).filter(Boolean);
+const OUT_RSS = opt('out', path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/pull-results-rss.txt'));
 const OUT = opt('out', path.resolve(path.dirname(fileURLToPath(import.meta.url)), `../../bench/pull-results-${FILES}.txt`));
 const QUIET = args.includes('--quiet-machine');
 const VMS = 7;
@@ -48,7 +62,10 @@ const BASE = opt('dir', '/var/tmp');
 const PER_DIR = Number(opt('per-dir', 5));
 const ONLY = opt('only', '').split(',').map((s) => s.trim()).filter(Boolean);
 const RSS_ONLY = args.includes('--rss');
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/tierback.js');
+const SETTLE_MAX_S = Number(opt('settle-max', 150));
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The installed form (docs/install.md), rebuilt from the source by main(). */
+const CLI = path.join(ROOT, 'dist/tierback/tierback.mjs');
 
 /** The node options of the CLI's shebang (`#!/usr/bin/env -S node OPTIONS`): installed, it runs with them. */
 function shebangOptions(file: string): string[] {
@@ -56,8 +73,15 @@ function shebangOptions(file: string): string[] {
   const m = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
   return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
 }
-/** How cron runs it (`/usr/local/bin/tierback pull`): through the shebang, with its node options. */
-const CLI_ARGV = [...shebangOptions(CLI), CLI];
+/** How cron runs it (`/usr/local/bin/tierback pull`): through the shebang, with its node options (read once the bundle is built). */
+let CLI_ARGV: string[] = [CLI];
+
+/** Waits until the 1-minute load average is at most 1.5 (at most SETTLE_MAX_S); true when it is. */
+async function settle(): Promise<boolean> {
+  const until = Date.now() + SETTLE_MAX_S * 1000;
+  while (os.loadavg()[0]! > 1.5 && Date.now() < until) await new Promise((r) => setTimeout(r, 2000));
+  return os.loadavg()[0]! <= 1.5;
+}
 
 
 async function dropCaches() {
@@ -162,6 +186,8 @@ async function runTierback(argv: string[]): Promise<Peak> {
 }
 
 async function main() {
+  await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')]);
+  CLI_ARGV = [...shebangOptions(CLI), CLI];
   const work = await mkdtemp(path.join(BASE, 'tierback-bench-'));
   const src = path.join(work, 'src');
   const key = await generateKey(path.join(work, 'keys'), 'bench');
@@ -184,6 +210,18 @@ async function main() {
     if (r.exitCode !== 0) throw new Error(`tierback job exited ${r.exitCode}: ${String(r.stderr).slice(-2000)}`);
   };
   let btrfsMount: string | undefined;
+  const cleanupAll = async () => {
+    if (btrfsMount) await execa('umount', [btrfsMount], { reject: false });
+    await sshd.cleanup();
+    await execa('rm', ['-rf', '--one-file-system', work]);
+  };
+  // Interrupted: unmount and remove before leaving (a loop mount left behind holds gigabytes).
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`${sig}: cleaning up ${work}\n`);
+      void cleanupAll().finally(() => process.exit(130));
+    });
+  }
   const load0 = os.loadavg();
   const t0 = Date.now();
   try {
@@ -194,26 +232,50 @@ async function main() {
     await runJobs();
     process.stderr.write(`built (sources and the apps' jobs) in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 
+    /** A sparse btrfs loop file for `copies` copies of the tree, made and mounted by the bench (removed with its folder). */
+    const mountBtrfs = async (copies: number) => {
+      // Every btrfs contender of a rep holds its own copy of the tree (a snapshot shares blocks only with
+      // its own older ones), and btrfs keeps two copies of its metadata (about 4 KB per small file), so
+      // 1.5x that per contender, plus 2 GB.
+      const perCopy = FILES * (SIZE + 8192) * 1.5;
+      const img = path.join(work, 'btrfs.img');
+      await execa('truncate', ['-s', `${Math.ceil((copies * perCopy) / 2 ** 20) + 2048}M`, img]);
+      await execa('mkfs.btrfs', ['-q', img]);
+      btrfsMount = path.join(work, 'btrfs');
+      await mkdir(btrfsMount);
+      await execa('mount', ['-o', 'loop', img, btrfsMount]);
+      return btrfsMount;
+    };
+
     if (RSS_ONLY) {
-      const d = path.join(work, 'rss');
-      await mkdir(d);
-      await dropCaches();
-      const t = Date.now();
-      const p = await runTierback(['pull', '-i', await inventory(d), '--backup-server', 'bk.bench', '--json', '--retries', '0']);
-      const s = (Date.now() - t) / 1000;
-      await dropCaches();
-      const t2 = Date.now();
-      const p2 = await runTierback(['pull', '-i', await inventory(d), '--backup-server', 'bk.bench', '--json', '--retries', '0']);
-      const s2 = (Date.now() - t2) / 1000;
-      console.log(`RSS at ${FILES} files of ${SIZE} bytes (${PER_DIR} per folder), ssh transport, default streams:`);
-      console.log(`  first pull     ${s.toFixed(1)} s: tierback process peak RSS ${(p.tierback / 1024).toFixed(1)} MB; largest rsync ${(p.rsync / 1024).toFixed(1)} MB`);
-      console.log(`  no-change pull ${s2.toFixed(1)} s: tierback process peak RSS ${(p2.tierback / 1024).toFixed(1)} MB; largest rsync ${(p2.rsync / 1024).toFixed(1)} MB`);
+      // Each engine: a first pull and a repeat pull (the btrfs engine's repeat pull goes by the lists).
+      const engines = [
+        { name: 'hardlink engine, ext4', root: work, extra: '' },
+        ...(FSES.includes('btrfs') ? [{ name: 'btrfs engine with change lists, btrfs', root: await mountBtrfs(1), extra: ', snapshots: btrfs' }] : []),
+      ];
+      const out = [`RSS at ${FILES} files of ${SIZE} bytes (${PER_DIR} per folder), ssh transport, default streams, the bundle as installed (${CLI_ARGV.slice(0, -1).join(' ')}); ${new Date().toISOString().slice(0, 16)}Z, load ${load()}:`];
+      for (const e of engines) {
+        const d = path.join(e.root, `rss-${e.extra ? 'btrfs' : 'hardlink'}`);
+        await mkdir(d);
+        for (const what of ['first pull', 'repeat pull']) {
+          await dropCaches();
+          const t = Date.now();
+          const p = await runTierback(['pull', '-i', await inventory(d, e.extra), '--backup-server', 'bk.bench', '--json', '--retries', '0']);
+          const line = `  ${e.name}: ${what.padEnd(11)} ${((Date.now() - t) / 1000).toFixed(1).padStart(6)} s: tierback process peak RSS ${(p.tierback / 1024).toFixed(1)} MB (target <= 80); largest rsync ${(p.rsync / 1024).toFixed(1)} MB`;
+          out.push(line);
+          console.log(line);
+        }
+      }
+      await writeFile(OUT_RSS, `${out.join('\n')}\n`, { flag: 'a' });
+      process.stderr.write(`appended to ${OUT_RSS}\n`);
       return;
     }
 
     const times: Record<string, Record<string, number[]>> = {};
     const rec = (c: string, phase: string, s: number) => ((times[c] ??= {})[phase] ??= []).push(s);
     const peaks: Record<string, Peak[]> = {};
+    /** The runs that started at a load average of at most 1.5 (the figures that count). */
+    const counted: Record<string, Record<string, number[]>> = {};
 
     type Contender = { name: string; run: (dest: string) => Promise<void>; afterFirst?: (dest: string) => Promise<void> };
     const rsnap = (linkDest: boolean, syncFirst: boolean): Contender['run'] => async (dest) => {
@@ -256,20 +318,8 @@ async function main() {
     const roots: Record<string, string> = {};
     for (const f of FSES) {
       if (f === 'ext4') roots[f] = work;
-      else if (f === 'btrfs') {
-        // A sparse loop file, made and removed by the bench: every btrfs contender of a rep holds its own
-        // copy of the tree (a snapshot shares blocks only with its own older ones), and btrfs keeps two
-        // copies of its metadata (about 4 KB per small file), so 1.5x that per contender, plus 2 GB.
-        const perCopy = FILES * (SIZE + 8192) * 1.5;
-        const copies = all.filter((c) => !ONLY.length || ONLY.includes(c.name)).length;
-        const img = path.join(work, 'btrfs.img');
-        await execa('truncate', ['-s', `${Math.ceil((copies * perCopy) / 2 ** 20) + 2048}M`, img]);
-        await execa('mkfs.btrfs', ['-q', img]);
-        btrfsMount = path.join(work, 'btrfs');
-        await mkdir(btrfsMount);
-        await execa('mount', ['-o', 'loop', img, btrfsMount]);
-        roots[f] = btrfsMount;
-      } else throw new Error(`--fs: ext4 or btrfs, not ${f}`);
+      else if (f === 'btrfs') roots[f] = await mountBtrfs(all.filter((c) => !ONLY.length || ONLY.includes(c.name)).length);
+      else throw new Error(`--fs: ext4 or btrfs, not ${f}`);
     }
     const runs = FSES.flatMap((f) => all.filter((c) => (!c.btrfsOnly || f === 'btrfs') && (!ONLY.length || ONLY.includes(c.name))).map((c) => ({ ...c, name: `${c.name} [${f}]`, fs: f })));
     const phases = ['first', 'no-change', '1% changed'];
@@ -292,12 +342,14 @@ async function main() {
         }
         for (const c of order) {
           await dropCaches();
+          const quiet = QUIET ? await settle() : os.loadavg()[0]! <= 1.5;
           const before = load();
           const t = process.hrtime.bigint();
           await c.run(dests.get(c.name)!);
           const sec = Number(process.hrtime.bigint() - t) / 1e9;
           rec(c.name, phase, sec);
-          say(`  rep ${rep + 1} ${phase.padEnd(10)} ${c.name.padEnd(34)} ${sec.toFixed(2).padStart(7)} s  load ${before} -> ${load()}`);
+          if (quiet) ((counted[c.name] ??= {})[phase] ??= []).push(sec);
+          say(`  rep ${rep + 1} ${phase.padEnd(10)} ${c.name.padEnd(34)} ${sec.toFixed(2).padStart(7)} s  load ${before} -> ${load()}${quiet ? '' : '  * (started above 1.5: does not count)'}`);
           if (pi === 0 && c.afterFirst) await c.afterFirst(dests.get(c.name)!);
         }
       }
@@ -320,6 +372,11 @@ async function main() {
     say(`wall time ${((Date.now() - t0) / 60000).toFixed(1)} min; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load()}; median seconds (min-max)`);
     say(['contender'.padEnd(36), ...phases.map((p) => p.padStart(18))].join(''));
     for (const c of runs) say([c.name.padEnd(36), ...phases.map((p) => `${m(c.name, p).toFixed(2)} (${range(c.name, p)})`.padStart(18))].join(''));
+    const nCounted = (name: string, p: string) => counted[name]?.[p]?.length ?? 0;
+    const allCount = runs.every((c) => phases.every((p) => nCounted(c.name, p) === REPS));
+    say(allCount
+      ? `every run started at a load average of at most 1.5: every figure above counts`
+      : `runs that started at a load average of at most 1.5 (the figures that count), per phase: ${runs.map((c) => `${c.name} ${phases.map((p) => `${nCounted(c.name, p)}/${REPS}`).join(' ')}`).join('; ')}`);
     // Each peer's faster filesystem.
     const best = (peer: string, p: string) => Math.min(...runs.filter((c) => c.name.startsWith(`${peer} [`)).map((c) => m(c.name, p))); // Infinity when not run
     const ratio = (x: number, y: number) => (Number.isFinite(y) ? (x / y).toFixed(3) : '-');
@@ -336,9 +393,7 @@ async function main() {
     await writeFile(OUT, `${lines.join('\n')}\n`);
     process.stderr.write(`results written to ${OUT}\n`);
   } finally {
-    if (btrfsMount) await execa('umount', [btrfsMount], { reject: false });
-    await sshd.cleanup();
-    await execa('rm', ['-rf', '--one-file-system', work]);
+    await cleanupAll();
   }
 }
 

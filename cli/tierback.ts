@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1
 /**
  * Entry point: parses arguments, runs one command, maps errors to exit codes. Only place that exits.
  * The shebang caps V8's young generation at 2 MB per semi-space (default: grows to 16 MB while the

@@ -36,3 +36,12 @@ export function clockFrom(start: Date | undefined): () => Date {
   const t0 = Date.now();
   return () => new Date(start.getTime() + (Date.now() - t0));
 }
+
+/**
+ * True for the names of UTC itself. Dates in UTC are read from the Date (toISOString) without
+ * Intl.DateTimeFormat: building one loads ICU's locale and calendar data, about 8 MB of memory
+ * for the rest of the process (a pull of a site on the default timezone never pays it).
+ */
+export function isUtcZone(timeZone: string): boolean {
+  return timeZone === 'UTC' || timeZone === 'Etc/UTC' || timeZone === 'Etc/UCT' || timeZone === 'UCT' || timeZone === 'Etc/Universal' || timeZone === 'Universal' || timeZone === 'Zulu' || timeZone === 'Etc/Zulu';
+}

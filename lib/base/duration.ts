@@ -1,3 +1,5 @@
+import { isUtcZone } from './clock.js';
+
 /** Durations written like "90s", "30m", "26h", "7d", "2w". */
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -24,6 +26,7 @@ const localFormats = new Map<string, Intl.DateTimeFormat>();
 /** "2026-11-22 01:30": an ISO time as wall-clock time in the IANA `timeZone` ("-" when absent). */
 export function formatLocalTime(iso: string | undefined, timeZone: string): string {
   if (!iso) return '-';
+  if (isUtcZone(timeZone)) return new Date(iso).toISOString().slice(0, 16).replace('T', ' ');
   let fmt = localFormats.get(timeZone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });

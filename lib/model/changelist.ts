@@ -146,8 +146,8 @@ export interface ListTotals {
 
 /** The lines of a gzip file, read in large chunks (no per-line stream machinery). */
 async function* gzLines(file: string): AsyncGenerator<string[]> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  const input = createGunzip({ chunkSize: 1 << 18 });
+  const raw = createReadStream(file, { highWaterMark: 1 << 16 });
+  const input = createGunzip({ chunkSize: 1 << 14 });
   raw.on('error', (err) => input.destroy(err));
   raw.pipe(input);
   input.setEncoding('utf8');
@@ -165,34 +165,56 @@ async function* gzLines(file: string): AsyncGenerator<string[]> {
   }
 }
 
+/** The number of the digits `line[from, to)` in `base` (10 or 8); -1 when empty or not all digits. */
+function digits(line: string, from: number, to: number, base: 8 | 10): number {
+  if (to <= from) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d >= base) return -1;
+    v = v * base + d;
+  }
+  return v;
+}
+
 /** Parses `<type> <size> <mtime ns> <octal mode> <path>`; undefined when the line is not an entry. */
 function parseEntry(line: string): ListEntry | undefined {
   const type = line[0];
-  if ((type !== 'f' && type !== 'd' && type !== 'l' && type !== 'o') || line[1] !== ' ') return undefined;
+  if ((type !== 'f' && type !== 'd' && type !== 'l' && type !== 'o') || line.charCodeAt(1) !== 32) return undefined;
   const s1 = line.indexOf(' ', 2);
   const s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
   const s3 = s2 < 0 ? -1 : line.indexOf(' ', s2 + 1);
   if (s3 < 0 || s3 + 1 >= line.length) return undefined;
-  const size = line.slice(2, s1);
-  const mtime = line.slice(s1 + 1, s2);
-  const mode = line.slice(s2 + 1, s3);
-  if (!/^\d+$/.test(size) || !/^\d+$/.test(mtime) || !/^[0-7]+$/.test(mode)) return undefined;
-  return { rel: line.slice(s3 + 1), type, size: Number(size), mtimeNs: BigInt(mtime), mode: parseInt(mode, 8) };
+  const size = digits(line, 2, s1, 10);
+  const mode = digits(line, s2 + 1, s3, 8);
+  // The mtime's digits checked here (BigInt would also take "0x..", " 1" or "").
+  if (size < 0 || mode < 0 || s2 <= s1 + 1) return undefined;
+  for (let i = s1 + 1; i < s2; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return { rel: line.slice(s3 + 1), type, size, mtimeNs: BigInt(line.slice(s1 + 1, s2)), mode };
 }
 
-/** True when `rel` is absolute or has an empty, `.` or `..` component. */
-function leaves(rel: string): boolean {
-  if (rel.startsWith('/') || rel.endsWith('/') || rel.includes('//')) return true;
-  if (!rel.includes('.')) return false;
-  return rel.split('/').some((c) => c === '.' || c === '..');
+/** True when `rel` is absolute or has an empty, `.` or `..` component (one scan for the dots, no split). */
+export function leaves(rel: string): boolean {
+  if (rel.charCodeAt(0) === 47 || rel.charCodeAt(rel.length - 1) === 47 || rel.includes('//')) return true;
+  for (let i = rel.indexOf('.'); i >= 0; i = rel.indexOf('.', i + 1)) {
+    if (i > 0 && rel.charCodeAt(i - 1) !== 47) continue; // a dot inside a name
+    const j = rel.charCodeAt(i + 1) === 46 ? i + 2 : i + 1; // after "." or ".."
+    if (j >= rel.length || rel.charCodeAt(j) === 47) return true;
+  }
+  return false;
 }
 
 /**
  * Streams the entries of a list, checking it as it goes: header, order, no `..` or absolute path,
  * and at the end the `# end` totals. Throws ChangeListError for anything it cannot trust. `totals`
- * is filled once the iteration has finished.
+ * is filled once the iteration has finished. One batch per decompressed chunk (about 1,000 entries):
+ * a merge of two lists runs synchronously within batches (no promise per entry), and only one
+ * batch of each list is alive at a time.
  */
-export async function* readList(file: string, totals?: ListTotals): AsyncGenerator<ListEntry> {
+export async function* readListBatches(file: string, totals?: ListTotals): AsyncGenerator<ListEntry[]> {
   let n = 0;
   let prev: string | undefined;
   let end: ListTotals | undefined;
@@ -200,6 +222,7 @@ export async function* readList(file: string, totals?: ListTotals): AsyncGenerat
   const seen = { entries: 0, files: 0, bytes: 0, dirs: 0 };
   try {
     for await (const lines of gzLines(file)) {
+      const batch: ListEntry[] = [];
       for (const line of lines) {
         n++;
         if (n === 1) {
@@ -207,13 +230,8 @@ export async function* readList(file: string, totals?: ListTotals): AsyncGenerat
           continue;
         }
         if (end) throw new ChangeListError(`${file}: line ${n} after the end line`);
-        if (line.startsWith('# run ')) run = line.slice(6);
-        else if (line === '# incomplete') throw new ChangeListError(`${file}: the job could not list every name (a name with a newline)`);
-        else if (line.startsWith('# end ')) {
-          const m = /^# end entries=(\d+) files=(\d+) bytes=(\d+)$/.exec(line);
-          if (!m) throw new ChangeListError(`${file}: bad end line`);
-          end = { run, entries: Number(m[1]), files: Number(m[2]), bytes: Number(m[3]) };
-        } else {
+        if (line.charCodeAt(0) !== 35) {
+          // An entry (the common case first).
           const e = parseEntry(line);
           if (!e) throw new ChangeListError(`${file}: line ${n} is not an entry`);
           if (leaves(e.rel)) throw new ChangeListError(`${file}: line ${n}: path ${JSON.stringify(e.rel)} leaves the folder`);
@@ -221,13 +239,20 @@ export async function* readList(file: string, totals?: ListTotals): AsyncGenerat
           prev = e.rel;
           seen.entries++;
           if (e.type === 'd') seen.dirs++;
-          if (e.type === 'f') {
+          else if (e.type === 'f') {
             seen.files++;
             seen.bytes += e.size;
           }
-          yield e;
-        }
+          batch.push(e);
+        } else if (line.startsWith('# run ')) run = line.slice(6);
+        else if (line === '# incomplete') throw new ChangeListError(`${file}: the job could not list every name (a name with a newline)`);
+        else if (line.startsWith('# end ')) {
+          const m = /^# end entries=(\d+) files=(\d+) bytes=(\d+)$/.exec(line);
+          if (!m) throw new ChangeListError(`${file}: bad end line`);
+          end = { run, entries: Number(m[1]), files: Number(m[2]), bytes: Number(m[3]) };
+        } else throw new ChangeListError(`${file}: line ${n} is not an entry`);
       }
+      if (batch.length) yield batch;
     }
   } catch (err) {
     if (err instanceof ChangeListError) throw err;
@@ -236,6 +261,11 @@ export async function* readList(file: string, totals?: ListTotals): AsyncGenerat
   if (!end) throw new ChangeListError(`${file}: cut short (no end line)`);
   if (end.entries !== seen.entries || end.files !== seen.files || end.bytes !== seen.bytes) throw new ChangeListError(`${file}: its end line does not match its entries`);
   if (totals) Object.assign(totals, end, { dirs: seen.dirs });
+}
+
+/** The entries of a list one by one (readListBatches, flattened). */
+export async function* readList(file: string, totals?: ListTotals): AsyncGenerator<ListEntry> {
+  for await (const batch of readListBatches(file, totals)) yield* batch;
 }
 
 /** The run a list names (its first lines); undefined when none or unreadable. */
@@ -273,26 +303,73 @@ export interface Difference {
   deleted?: ListEntry;
 }
 
-/**
- * The differences from `a` (older) to `b` (newer), both sorted: one streaming merge, memory flat.
- * A folder whose own facts are equal but whose content changed is not itself reported.
- */
-export async function* diffLists(a: AsyncIterable<ListEntry>, b: AsyncIterable<ListEntry>): AsyncGenerator<Difference> {
-  const ia = a[Symbol.asyncIterator]();
-  const ib = b[Symbol.asyncIterator]();
-  let x = await ia.next();
-  let y = await ib.next();
-  while (!x.done || !y.done) {
-    if (y.done || (!x.done && comparePaths(x.value.rel, y.value.rel) < 0)) {
-      yield { deleted: x.value };
-      x = await ia.next();
-    } else if (x.done || comparePaths(x.value.rel, y.value.rel) > 0) {
-      yield { changed: y.value };
-      y = await ib.next();
-    } else {
-      if (!sameEntry(x.value, y.value)) yield { changed: y.value, before: x.value, retyped: x.value.type !== y.value.type };
-      x = await ia.next();
-      y = await ib.next();
+/** Walks an async source of batches synchronously within each batch. */
+class Cursor {
+  private batch: ListEntry[] = [];
+  i = 0;
+  done = false;
+  private readonly it: AsyncIterator<ListEntry[]>;
+  constructor(src: AsyncIterable<ListEntry[]>) {
+    this.it = src[Symbol.asyncIterator]();
+  }
+  /** The current entry; undefined when the batch is used up (then `fill`) or the source is done. */
+  get cur(): ListEntry | undefined {
+    return this.batch[this.i];
+  }
+  get empty(): boolean {
+    return this.i >= this.batch.length;
+  }
+  async fill(): Promise<void> {
+    while (this.empty && !this.done) {
+      const r = await this.it.next();
+      if (r.done) this.done = true;
+      else {
+        this.batch = r.value;
+        this.i = 0;
+      }
     }
   }
+}
+
+/**
+ * The differences from `a` (older) to `b` (newer), both sorted, in batches: one streaming merge,
+ * memory flat, synchronous within the sources' batches. A folder whose own facts are equal but whose
+ * content changed is not itself reported.
+ */
+export async function* diffBatches(a: AsyncIterable<ListEntry[]>, b: AsyncIterable<ListEntry[]>): AsyncGenerator<Difference[]> {
+  const x = new Cursor(a);
+  const y = new Cursor(b);
+  for (;;) {
+    await x.fill();
+    await y.fill();
+    const out: Difference[] = [];
+    // Until one side's batch is used up (while the other still has more to come).
+    for (;;) {
+      const xe = x.cur;
+      const ye = y.cur;
+      if ((!xe && !x.done) || (!ye && !y.done) || (!xe && !ye)) break;
+      if (!ye || (xe && comparePaths(xe.rel, ye.rel) < 0)) {
+        out.push({ deleted: xe });
+        x.i++;
+      } else if (!xe || comparePaths(xe.rel, ye.rel) > 0) {
+        out.push({ changed: ye });
+        y.i++;
+      } else {
+        if (!sameEntry(xe, ye)) out.push({ changed: ye, before: xe, retyped: xe.type !== ye.type });
+        x.i++;
+        y.i++;
+      }
+    }
+    if (out.length) yield out;
+    if (x.done && y.done && x.empty && y.empty) return;
+  }
+}
+
+async function* batchesOf(src: AsyncIterable<ListEntry>): AsyncGenerator<ListEntry[]> {
+  for await (const e of src) yield [e];
+}
+
+/** diffBatches one difference at a time, of entry sources (e.g. a list and walkSorted). */
+export async function* diffLists(a: AsyncIterable<ListEntry>, b: AsyncIterable<ListEntry>): AsyncGenerator<Difference> {
+  for await (const ds of diffBatches(batchesOf(a), batchesOf(b))) yield* ds;
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { historyFilePath } from './layout.js';
 import { parseHistoryFileName } from './names.js';
 import { appendLogLine } from '../base/fsutil.js';
+import { isUtcZone } from '../base/clock.js';
 import type { FinalStatus } from './outcome.js';
 
 export const HISTORY_HEADER = '# tierback history v1: one event per line, logfmt; see docs/convention.md#history';
@@ -64,6 +65,7 @@ export function newRunId(at: Date): string {
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 export function dayOf(at: Date, timeZone: string): string {
+  if (isUtcZone(timeZone)) return at.toISOString().slice(0, 10).replace(/-/g, '');
   let fmt = dayFormats.get(timeZone);
   if (!fmt) dayFormats.set(timeZone, (fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
   const parts = fmt.formatToParts(at);

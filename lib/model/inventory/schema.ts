@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { checkCron } from '../cron.js';
+import { isUtcZone } from '../../base/clock.js';
 import { checkHostKey, checkNetworkHost, checkSshPath, checkUserName } from './values.js';
 import { DEFAULT_PARTITION, checkAppName, checkHostname, checkPartition, checkRelpath, checkVmName, type Violation } from '../names.js';
 
@@ -145,7 +146,7 @@ export const defaultsSchema = z.strictObject({
     .superRefine(
       rule((v) => {
         try {
-          new Intl.DateTimeFormat('en', { timeZone: String(v) });
+          if (!isUtcZone(String(v))) new Intl.DateTimeFormat('en', { timeZone: String(v) });
           return undefined;
         } catch {
           return { message: `"${String(v)}" is not an IANA timezone`, hint: 'write it like "Europe/Zurich" or "UTC"' };

@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { CHANGE_LIST_FILE, MANIFEST_FILE, fullPullMarkerPath } from '../../model/convention.js';
-import { ChangeListError, diffLists, listRun, readList, walkSorted, type ListTotals } from '../../model/changelist.js';
+import { ChangeListError, diffBatches, diffLists, listRun, readList, readListBatches, walkSorted, type ListTotals } from '../../model/changelist.js';
 import { CommandError } from '../../base/errors.js';
 import type { Exec } from '../../base/exec.js';
 import { exists, writeFileAtomic } from '../../base/fsutil.js';
@@ -150,7 +150,7 @@ export function listsCommands(plan: RsyncPlan): { title: string; argv: string[] 
   return [
     { title: "fetch every app's manifest and change list (no walk of the tree)", argv: fetchArgv(plan, t('list'), t('m')) },
     { title: 'copy the folders without a trusted list (listed apps excluded and kept), while the lists are compared', argv: restArgv(plan, t('filter')) },
-    { title: `copy the changed files under ${WHOLE_FILE_BELOW} bytes whole (what the lists' comparison found)`, argv: listedArgv(plan, t('files-from'), true) },
+    { title: `copy the changed files under ${WHOLE_FILE_BELOW} bytes whole (what the lists' comparison found; up to one rsync per stream at the same time, a part each)`, argv: listedArgv(plan, t('files-from-<part>'), true) },
     { title: 'copy the larger changed files by delta, at the same time (when there are any)', argv: listedArgv(plan, t('files-from-large'), false) },
   ];
 }
@@ -175,6 +175,43 @@ class FilesFrom {
   }
 }
 
+/** Files a part of the copy by lists gets before the next folder goes to the next part. */
+export const PART_FILES = 32;
+
+/**
+ * The small changed files, split into up to `parts` lists copied by as many rsyncs at the same time
+ * (reading many small files from a cold disk waits on each one: several readers keep the disk busy).
+ * A folder's files go to one part; the next part takes over at a folder boundary once the current
+ * one got PART_FILES files, so a few changes stay one rsync and many are spread evenly.
+ */
+export class Parts {
+  readonly lists: FilesFrom[];
+  private k = 0;
+  private run = 0;
+  private dir: string | undefined;
+  constructor(work: string, parts: number) {
+    this.lists = Array.from({ length: Math.max(1, parts) }, (_, i) => new FilesFrom(path.join(work, `files-from-${i}`)));
+  }
+  async add(rel: string): Promise<void> {
+    const dir = path.posix.dirname(rel);
+    if (dir !== this.dir) {
+      if (this.run >= PART_FILES) {
+        this.k = (this.k + 1) % this.lists.length;
+        this.run = 0;
+      }
+      this.dir = dir;
+    }
+    this.run++;
+    await this.lists[this.k]!.add(rel);
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.lists.map((l) => l.close()));
+  }
+  get used(): FilesFrom[] {
+    return this.lists.filter((l) => l.count > 0);
+  }
+}
+
 export interface ListedTransfer extends Pass {
   /** Apps copied from their lists; apps copied in full (no trusted list). */
   listed: string[];
@@ -183,12 +220,20 @@ export interface ListedTransfer extends Pass {
 
 /**
  * Steps 2 and 3 above, into `plan.dest` (a writable copy-on-write snapshot of the previous one, which
- * holds each app's previous list). `before` are the apps' markers read before the copy.
+ * holds each app's previous list). `before` are the apps' markers read before the copy. `parts`: how
+ * many rsyncs copy the small changed files at the same time (the pull's streams).
  */
-export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], before: Map<string, string>, log: Logger, signal?: AbortSignal, lists?: string): Promise<ListedTransfer> {
+export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: readonly AppFolder[], before: Map<string, string>, log: Logger, signal?: AbortSignal, lists?: string, parts = 1): Promise<ListedTransfer> {
   // The lists fetched with the markers (`lists`, the caller removes it), else fetched now.
   const fetched = lists ? { dir: lists, cleanup: async () => undefined } : await fetchLists(exec, plan, apps, signal);
   const work = await mkdtemp(path.join(os.tmpdir(), 'tierback-lists-'));
+  const running: Promise<Pass>[] = [];
+  /** A pass started now and awaited later: kept for the final wait, its rejection handled there. */
+  const track = (p: Promise<Pass>): Promise<Pass> => {
+    p.catch(() => undefined);
+    running.push(p);
+    return p;
+  };
   try {
     const listed: { a: AppFolder; file: string; old: string }[] = [];
     const full: string[] = [];
@@ -201,16 +246,14 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     // 2. Everything else, with the listed app folders hidden at the source and protected here.
     const filter = path.join(work, 'filter');
     await writeFile(filter, listed.map(({ a }) => `- /${a.rel}/\n`).join(''), { mode: 0o600 });
-    const rest = restArgv(plan, filter);
     // It runs while the lists are compared and the changed files copied (other folders: they never meet).
-    const restPass = runPass(exec, rest, log, signal);
-    restPass.catch(() => undefined);
+    const restPass = track(runPass(exec, restArgv(plan, filter), log, signal));
     const total: RsyncStats = { entries: 0, files: 0, dirs: 0, transferredFiles: 0, deletedFiles: 0, totalBytes: 0, transferredBytes: 0, receivedBytes: 0, sentBytes: 0 };
     const done: string[] = [];
     // 3. Each listed app: what changed, from the two lists; then the rsyncs of all of it (the same for any number of apps):
     // files under WHOLE_FILE_BELOW bytes whole (-W: the receiver does not read the old copy for checksums),
     // larger ones by rsync's delta (--inplace then rewrites only the blocks that changed: the rest stay shared).
-    const small = new FilesFrom(path.join(work, 'files-from'));
+    const small = new Parts(work, parts);
     const large = new FilesFrom(path.join(work, 'files-from-large'));
     const whole: AppFolder[] = [];
     const doneRels: string[] = [];
@@ -221,9 +264,15 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
       await small.add(`${a.rel}/${MANIFEST_FILE}`);
       await small.add(`${a.rel}/${CHANGE_LIST_FILE}`);
       try {
-        for await (const d of diffLists(readList(old), readList(file, totals))) {
-          if (d.deleted || d.retyped) await remove(dest, (d.deleted ?? d.changed)!.rel);
-          if (d.changed) await (d.changed.type === 'f' && d.changed.size >= WHOLE_FILE_BELOW ? large : small).add(`${a.rel}/${d.changed.rel}`);
+        for await (const ds of diffBatches(readListBatches(old), readListBatches(file, totals))) {
+          for (const d of ds) {
+            if (d.deleted || d.retyped) await remove(dest, (d.deleted ?? d.changed)!.rel);
+            if (d.changed) {
+              const rel = `${a.rel}/${d.changed.rel}`;
+              if (d.changed.type === 'f' && d.changed.size >= WHOLE_FILE_BELOW) await large.add(rel);
+              else await small.add(rel);
+            }
+          }
         }
       } catch (err) {
         if (!(err instanceof ChangeListError)) throw err;
@@ -241,19 +290,29 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     }
     await small.close();
     await large.close();
+    if (signal?.aborted) {
+      await Promise.allSettled(running);
+      return { code: undefined, stderr: '', stats: undefined, listed: done, full };
+    }
+    // The lists' rsyncs start now, while the rest pass may still run (a file is in one of them only;
+    // hard links between them are copied as files).
+    const argv = (from: string, wholeFile: boolean) => listedArgv(plan, from, wholeFile);
+    const listedPasses = [...small.used.map((l) => track(runPass(exec, argv(l.file, true), log, signal))), ...(large.count ? [track(runPass(exec, argv(large.file, false), log, signal))] : [])];
     const first = await restPass;
-    if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) return { ...first, listed: [], full };
+    if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) {
+      await Promise.allSettled(running);
+      return { ...first, listed: [], full };
+    }
     for (const k of Object.keys(total) as (keyof RsyncStats)[]) total[k] += first.stats[k];
     let vanished = first.code === RSYNC_VANISHED;
-    if (signal?.aborted) return { code: undefined, stderr: '', stats: undefined, listed: done, full };
-    const argv = (from: string, wholeFile: boolean) => listedArgv(plan, from, wholeFile);
-    // The two lists' rsyncs at the same time (a file is in one of them only; hard links between the two are copied as files).
-    const listedPasses = await Promise.all([runPass(exec, argv(small.file, true), log, signal), ...(large.count ? [runPass(exec, argv(large.file, false), log, signal)] : [])]);
-    const passes: (() => Promise<Pass>)[] = listedPasses.map((p) => async () => p);
+    const passes: (() => Promise<Pass>)[] = listedPasses.map((p) => () => p);
     for (const a of whole) passes.push(() => runPass(exec, rsyncArgv({ ...plan, source: `${plan.source}${a.rel}/`, dest: path.join(plan.dest, a.rel), progress: false }), log, signal));
     for (const [i, run] of passes.entries()) {
       const pass = await run();
-      if ((pass.code !== 0 && pass.code !== RSYNC_VANISHED) || !pass.stats) return { ...pass, listed: done, full };
+      if ((pass.code !== 0 && pass.code !== RSYNC_VANISHED) || !pass.stats) {
+        await Promise.allSettled(running);
+        return { ...pass, listed: done, full };
+      }
       vanished ||= pass.code === RSYNC_VANISHED;
       for (const k of ['transferredFiles', 'deletedFiles', 'transferredBytes', 'receivedBytes', 'sentBytes'] as const) total[k] += pass.stats[k];
       if (i >= listedPasses.length) {
@@ -266,6 +325,8 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     }
     return { code: vanished ? RSYNC_VANISHED : 0, stderr: '', stats: total, listed: done, full };
   } finally {
+    // Never leave an rsync writing into the snapshot (a thrown error above): wait for every pass.
+    await Promise.allSettled(running);
     await fetched.cleanup();
     await rm(work, { recursive: true, force: true });
   }

@@ -115,7 +115,7 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
         attempts++;
         log.info({ attempt: attempts, streams }, 'pull');
         result = mode.useLists
-          ? await transferWithLists(exec, short, apps, before, log, opts.signal, source.dir)
+          ? await transferWithLists(exec, short, apps, before, log, opts.signal, source.dir, streams)
           : await transfer(exec, plan, streams, opts.signal, opts.onProgress ? (p) => opts.onProgress!({ ...p, server: pull.server }) : undefined, log);
         if (opts.signal?.aborted) {
           return await finish({ status: 'failed', kept, resumed, error: INTERRUPTED_ERROR });

@@ -56,7 +56,7 @@ describe('bundle: dist/tierback/', () => {
   });
   it('runs node with a 2 MB young generation through its shebang, as installed (a pull then peaks ~15 MB lower: bench/pull.ts --rss)', async () => {
     const first = (await readFile(bundle, 'utf8')).split('\n', 1)[0];
-    assert.equal(first, '#!/usr/bin/env -S node --max-semi-space-size=2');
+    assert.equal(first, '#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1');
     assert.equal((await readFile(path.join(ROOT, 'cli/tierback.ts'), 'utf8')).split('\n', 1)[0], first, 'build/ and the bundle run the same way');
   });
   it('runs through a symlink elsewhere (/usr/local/bin/tierback -> the folder): chunks are found beside the real file', async () => {

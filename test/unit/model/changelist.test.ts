@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ChangeListError, ChangeListWriter, comparePaths, diffLists, readList, walkSorted, type ListEntry } from '../../../lib/model/changelist.js';
+import { ChangeListError, ChangeListWriter, comparePaths, diffBatches, diffLists, leaves, readList, readListBatches, walkSorted, type ListEntry } from '../../../lib/model/changelist.js';
 import { tempDir } from '../../helpers/tree.js';
 
 let dir: string;
@@ -85,5 +85,56 @@ describe('change lists', () => {
     await assert.rejects(all(readList(path.join(dir, 'missing.gz'))), ChangeListError);
     await writeFile(path.join(dir, 'plain'), 'not gzip');
     await assert.rejects(all(readList(path.join(dir, 'plain'))), ChangeListError);
+  });
+
+  it('tells a path that leaves its folder from names with dots (one scan, no split)', () => {
+    for (const rel of ['..', '.', '../a', './a', 'a/..', 'a/.', 'a/../b', 'a/./b', '/a', 'a/', 'a//b', '']) assert.equal(leaves(rel) || rel === '', true, rel);
+    for (const rel of ['a', '.a', '..a', 'a..', 'a/.b', 'a/..b', 'a/b.', 'a.b/c..d', '...', 'a/...', 'f1.bin']) assert.equal(leaves(rel), false, rel);
+  });
+
+  it('refuses malformed entry fields (size, mtime, octal mode) like a parse of each field would', async () => {
+    const ok = ['# tierback files v1', '# run r'];
+    for (const bad of ['f x 1 644 a', 'f 1 1x 644 a', 'f 1 1 648 a', 'f  1 644 a', 'f 1 1 644 ', 'g 1 1 644 a', 'f1 1 644 a', '#x']) {
+      await assert.rejects(all(readList(await listFile('bad', [...ok, bad, '# end entries=1 files=1 bytes=1']))), (err: Error) => err instanceof ChangeListError && /not an entry/.test(err.message), bad);
+    }
+    const got = await all(readList(await listFile('good', [...ok, 'f 12 1767225600123456789 0755 a b', '# end entries=1 files=1 bytes=12'])));
+    assert.deepEqual(got, [{ rel: 'a b', type: 'f', size: 12, mtimeNs: 1767225600123456789n, mode: 0o755 }]);
+  });
+
+  it('the batched merge of two large lists gives the same differences as a merge of entries, whatever the batch boundaries', async () => {
+    // Two lists of 20,000 entries (several gzip chunks each): a few changed, deleted, added and retyped.
+    const n = 20000;
+    const folder = (i: number) => `d${String(Math.floor(i / 50)).padStart(4, '0')}`;
+    const name = (i: number) => `${folder(i)}/f${String(i).padStart(6, '0')}`;
+    const lines = (variant: boolean) => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) {
+        if (i % 50 === 0) out.push(`d 0 1 755 ${folder(i)}`);
+        if (variant && i % 997 === 0) continue; // deleted
+        const type = variant && i % 1999 === 0 ? 'l' : 'f';
+        const size = variant && i % 101 === 0 ? 2 : 1;
+        out.push(`${type} ${size} 1 644 ${name(i)}`);
+        if (variant && i % 1503 === 0) out.push(`f 1 1 644 ${name(i)}x`); // added
+      }
+      const files = out.filter((l) => l.startsWith('f '));
+      const bytes = files.reduce((t, l) => t + Number(l.split(' ')[1]), 0);
+      return ['# tierback files v1', '# run r', ...out, `# end entries=${out.length} files=${files.length} bytes=${bytes}`];
+    };
+    const a = await listFile('big-a', lines(false));
+    const b = await listFile('big-b', lines(true));
+    const show = (x: { deleted?: ListEntry; changed?: ListEntry; retyped?: boolean }) => (x.deleted ? `- ${x.deleted.rel}` : `${x.retyped ? '~' : '+'} ${x.changed!.rel}`);
+    const byEntry = (await all(diffLists(readList(a), readList(b)))).map(show);
+    const batched: string[] = [];
+    let batches = 0;
+    for await (const ds of diffBatches(readListBatches(a), readListBatches(b))) {
+      batches++;
+      batched.push(...ds.map(show));
+    }
+    assert.deepEqual(batched, byEntry);
+    assert.ok(byEntry.length > 200, `${byEntry.length} differences`);
+    assert.ok(batches > 1, 'several batches');
+    assert.ok(byEntry.includes(`- ${name(997)}`) && byEntry.includes(`~ ${name(1999)}`) && byEntry.includes(`+ ${name(1503)}x`) && byEntry.includes(`+ ${name(101)}`));
+    // Equal lists: no difference at all.
+    assert.deepEqual(await all(diffBatches(readListBatches(b), readListBatches(b))), []);
   });
 });
