@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { Readable, Transform, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Transform, type Writable } from 'node:stream';
 import { execa, type Options, type ResultPromise } from 'execa';
 import { CommandError } from './errors.js';
 import type { Logger } from './log.js';
@@ -48,6 +48,12 @@ export interface Exec {
   runToFile(spec: CommandSpec, file: string, transforms?: Transform[], signal?: AbortSignal): Promise<CommandResult>;
   /** Starts a command and returns execa's process handle, for callers that parse output as it comes. */
   spawn(spec: CommandSpec, signal?: AbortSignal): ResultPromise;
+  /**
+   * Starts a command whose standard input the caller writes while it runs (e.g. names for
+   * `rsync --files-from=-` as they are found) and ends; `done` settles as run() does. A child that
+   * exits early makes the writes fail quietly: its exit code says why.
+   */
+  runFed(spec: CommandSpec, signal?: AbortSignal): { stdin: Writable; done: Promise<CommandResult> };
   /**
    * Runs `from | to` without a shell (e.g. `gunzip -c dump.gz | mysql db`): from's stdout streams into
    * to's stdin, memory stays flat. Throws CommandError naming whichever side failed.
@@ -222,6 +228,21 @@ export function createExec(log: Logger, opts: { dryRun?: boolean } = {}): Exec {
       history.push(spec.argv);
       log.debug({ argv: spec.argv }, 'spawn');
       return launch(spec.argv, options(spec), signal);
+    },
+    runFed(spec, signal) {
+      history.push(spec.argv);
+      log.debug({ argv: spec.argv, cwd: spec.cwd, env: spec.env }, dryRun ? 'would run (input fed)' : 'run (input fed)');
+      if (dryRun) return { stdin: new PassThrough().resume(), done: Promise.resolve({ exitCode: 0, stdout: '', stderr: '', warning: false, durationMs: 0 }) };
+      const started = Date.now();
+      const file = spec.argv[0];
+      const child = launch(spec.argv, { ...options(spec), stdin: 'pipe' }, signal);
+      child.stdin!.on('error', () => undefined);
+      const done = Promise.resolve(child).then((r) => {
+        const why = cannotRun(r);
+        if (why) throw new CommandError(`cannot run ${file}: ${why}`, spec.argv, undefined, '', `is ${file} installed and on PATH?`);
+        return check(spec, r.exitCode, String(r.stderr ?? ''), started, String(r.stdout ?? ''), r.signal ?? undefined);
+      });
+      return { stdin: child.stdin!, done };
     },
   };
 }

@@ -16,6 +16,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import { CHANGE_LIST_FILE, MANIFEST_FILE, fullPullMarkerPath } from '../../model/convention.js';
@@ -95,15 +96,20 @@ interface Pass {
   stats: RsyncStats | undefined;
 }
 
-async function runPass(exec: Exec, argv: string[], log: Logger, signal?: AbortSignal): Promise<Pass> {
-  log.debug({ argv }, 'rsync (change lists)');
+/** A finished rsync as a pass: its exit code, stderr and --stats (a CommandError is a failed pass). */
+async function passOf(run: Promise<{ exitCode: number; stdout: string }>): Promise<Pass> {
   try {
-    const r = await exec.run({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal);
+    const r = await run;
     return { code: r.exitCode ?? 0, stderr: '', stats: parseRsyncStats(String(r.stdout)) };
   } catch (err) {
     if (err instanceof CommandError) return { code: err.code, stderr: String(err.stderr ?? err.message), stats: undefined };
     throw err;
   }
+}
+
+function runPass(exec: Exec, argv: string[], log: Logger, signal?: AbortSignal): Promise<Pass> {
+  log.debug({ argv }, 'rsync (change lists)');
+  return passOf(exec.run({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal));
 }
 
 /** Deletes `rel` in `root` (never through a symbolic link of the snapshot). */
@@ -150,7 +156,7 @@ export function listsCommands(plan: RsyncPlan): { title: string; argv: string[] 
   return [
     { title: "fetch every app's manifest and change list (no walk of the tree)", argv: fetchArgv(plan, t('list'), t('m')) },
     { title: 'copy the folders without a trusted list (listed apps excluded and kept), while the lists are compared', argv: restArgv(plan, t('filter')) },
-    { title: `copy the changed files under ${WHOLE_FILE_BELOW} bytes whole (what the lists' comparison found; up to one rsync per stream at the same time, a part each)`, argv: listedArgv(plan, t('files-from-<part>'), true) },
+    { title: `copy the changed files under ${WHOLE_FILE_BELOW} bytes whole (up to one rsync per stream at the same time, a part each, started with its part's first name and fed the others on stdin as the lists' comparison finds them)`, argv: listedArgv(plan, '-', true) },
     { title: 'copy the larger changed files by delta, at the same time (when there are any)', argv: listedArgv(plan, t('files-from-large'), false) },
   ];
 }
@@ -158,8 +164,15 @@ export function listsCommands(plan: RsyncPlan): { title: string; argv: string[] 
 /** Changed files of at least this size are copied by rsync's delta algorithm, smaller ones whole (-W). */
 export const WHOLE_FILE_BELOW = 1 << 20;
 
+/** Where a part of the copy by lists writes its names. */
+export interface PartSink {
+  count: number;
+  add(rel: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** A `--files-from` list written as it is made (0600, backpressure kept). */
-class FilesFrom {
+class FilesFrom implements PartSink {
   private readonly out: WriteStream;
   count = 0;
   constructor(readonly file: string) {
@@ -175,42 +188,86 @@ class FilesFrom {
   }
 }
 
+/** Writes `text` to a child's stdin, waiting while it is full (or until the child is gone). */
+async function feed(w: Writable, text: string): Promise<void> {
+  if (w.destroyed || w.writableEnded) return;
+  if (w.write(text)) return;
+  await new Promise<void>((resolve) => {
+    const go = () => {
+      w.off('drain', go).off('close', go).off('error', go);
+      resolve();
+    };
+    w.on('drain', go).on('close', go).on('error', go);
+  });
+}
+
+/**
+ * An rsync `--files-from=-` started with the part's first name and fed the next ones on its stdin
+ * while the lists are still compared: its SSH session, the remote rsync's start and the source's
+ * look-up of each name happen meanwhile (the sender reads the names as they come).
+ */
+class FedRsync implements PartSink {
+  count = 0;
+  private readonly stdin: Writable;
+  readonly pass: Promise<Pass>;
+  constructor(exec: Exec, argv: string[], log: Logger, signal: AbortSignal | undefined) {
+    log.debug({ argv }, 'rsync (change lists, names fed as they are found)');
+    const r = exec.runFed({ argv, env: { LC_ALL: 'C' }, okCodes: [0, RSYNC_VANISHED] }, signal);
+    this.stdin = r.stdin;
+    this.pass = passOf(r.done);
+  }
+  async add(rel: string): Promise<void> {
+    this.count++;
+    await feed(this.stdin, `${rel}\n`);
+  }
+  async close(): Promise<void> {
+    this.stdin.end();
+  }
+}
+
 /** Files a part of the copy by lists gets before the next folder goes to the next part. */
 export const PART_FILES = 32;
 
 /**
- * The small changed files, split into up to `parts` lists copied by as many rsyncs at the same time
+ * The small changed files, split into up to `parts` parts copied by as many rsyncs at the same time
  * (reading many small files from a cold disk waits on each one: several readers keep the disk busy).
  * A folder's files go to one part; the next part takes over at a folder boundary once the current
- * one got PART_FILES files, so a few changes stay one rsync and many are spread evenly.
+ * one got PART_FILES files, so a few changes stay one rsync and many are spread evenly. A part's
+ * sink is opened with its first name.
  */
-export class Parts {
-  readonly lists: FilesFrom[];
+export class Parts<S extends PartSink = PartSink> {
+  readonly sinks: (S | undefined)[];
   private k = 0;
   private run = 0;
   private dir: string | undefined;
-  constructor(work: string, parts: number) {
-    this.lists = Array.from({ length: Math.max(1, parts) }, (_, i) => new FilesFrom(path.join(work, `files-from-${i}`)));
+  constructor(
+    parts: number,
+    private readonly open: (k: number) => S,
+  ) {
+    this.sinks = Array.from({ length: Math.max(1, parts) }, () => undefined);
   }
   async add(rel: string): Promise<void> {
     const dir = path.posix.dirname(rel);
     if (dir !== this.dir) {
       if (this.run >= PART_FILES) {
-        this.k = (this.k + 1) % this.lists.length;
+        this.k = (this.k + 1) % this.sinks.length;
         this.run = 0;
       }
       this.dir = dir;
     }
     this.run++;
-    await this.lists[this.k]!.add(rel);
+    await (this.sinks[this.k] ??= this.open(this.k)).add(rel);
   }
   async close(): Promise<void> {
-    await Promise.all(this.lists.map((l) => l.close()));
+    await Promise.all(this.sinks.map((l) => l?.close()));
   }
-  get used(): FilesFrom[] {
-    return this.lists.filter((l) => l.count > 0);
+  get used(): S[] {
+    return this.sinks.filter((l): l is S => !!l && l.count > 0);
   }
 }
+
+/** Parts written to `--files-from` files in `work` (`files-from-<k>`). */
+export const fileParts = (work: string, parts: number) => new Parts(parts, (k) => new FilesFrom(path.join(work, `files-from-${k}`)));
 
 export interface ListedTransfer extends Pass {
   /** Apps copied from their lists; apps copied in full (no trusted list). */
@@ -253,7 +310,12 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     // 3. Each listed app: what changed, from the two lists; then the rsyncs of all of it (the same for any number of apps):
     // files under WHOLE_FILE_BELOW bytes whole (-W: the receiver does not read the old copy for checksums),
     // larger ones by rsync's delta (--inplace then rewrites only the blocks that changed: the rest stay shared).
-    const small = new Parts(work, parts);
+    // The small files' rsyncs start with their part's first name and run while the comparison goes on.
+    const small = new Parts(parts, () => {
+      const f = new FedRsync(exec, listedArgv(plan, '-', true), log, signal);
+      track(f.pass);
+      return f;
+    });
     const large = new FilesFrom(path.join(work, 'files-from-large'));
     const whole: AppFolder[] = [];
     const doneRels: string[] = [];
@@ -294,10 +356,9 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
       await Promise.allSettled(running);
       return { code: undefined, stderr: '', stats: undefined, listed: done, full };
     }
-    // The lists' rsyncs start now, while the rest pass may still run (a file is in one of them only;
-    // hard links between them are copied as files).
-    const argv = (from: string, wholeFile: boolean) => listedArgv(plan, from, wholeFile);
-    const listedPasses = [...small.used.map((l) => track(runPass(exec, argv(l.file, true), log, signal))), ...(large.count ? [track(runPass(exec, argv(large.file, false), log, signal))] : [])];
+    // The large files' rsync starts now, while the rest pass and the small files' rsyncs may still run
+    // (a file is in one of them only; hard links between them are copied as files).
+    const listedPasses = [...small.sinks.filter((f): f is FedRsync => !!f).map((f) => f.pass), ...(large.count ? [track(runPass(exec, listedArgv(plan, large.file, false), log, signal))] : [])];
     const first = await restPass;
     if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) {
       await Promise.allSettled(running);

@@ -27,6 +27,27 @@ describe('exec: the one place that runs subprocesses', async () => {
     const r = await createExec(log).run({ argv: ['printf', '%s|', 'a b', '$(id)', ';rm -rf /'] });
     assert.equal(r.stdout, 'a b|$(id)|;rm -rf /|');
   });
+  it('feeds a command its stdin while it runs (runFed); a child that exits early never blocks the writer', async () => {
+    const { log } = captureLogger();
+    const exec = createExec(log);
+    const fed = exec.runFed({ argv: ['wc', '-l'] });
+    for (let i = 0; i < 1000; i++) fed.stdin.write(`line ${i}\n`);
+    fed.stdin.end();
+    assert.equal((await fed.done).stdout.trim(), '1000');
+    // `true` reads nothing and exits: 8 MB written to it must not hang, and done says it succeeded.
+    const early = exec.runFed({ argv: ['true'] });
+    const chunk = 'x'.repeat(1 << 16);
+    for (let i = 0; i < 128; i++) {
+      if (early.stdin.destroyed) break;
+      if (!early.stdin.write(chunk)) await new Promise((r) => { early.stdin.once('drain', r); early.stdin.once('close', r); early.stdin.once('error', r); });
+    }
+    early.stdin.end();
+    assert.equal((await early.done).exitCode, 0);
+    await assert.rejects(exec.runFed({ argv: ['false'] }).done, (err: Error) => err instanceof CommandError && err.code === 1);
+    const dry = createExec(log, { dryRun: true }).runFed({ argv: ['rm', '-rf', '/nothing'] });
+    dry.stdin.end('a\n');
+    assert.equal((await dry.done).exitCode, 0);
+  });
   it('passes secrets in the environment only and never logs them', async () => {
     const { log, lines } = captureLogger();
     const r = await createExec(log).run({ argv: ['sh', '-c', 'printf %s "$PGPASSWORD"'], secretEnv: { PGPASSWORD: 's3cret-pw' }, env: { PLAIN: 'x' } });

@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { PART_FILES, Parts } from '../../../../lib/tiers/pull/changes.js';
+import { PART_FILES, fileParts } from '../../../../lib/tiers/pull/changes.js';
 import { tempDir } from '../../../helpers/tree.js';
 
 let dir: string;
@@ -11,11 +11,11 @@ before(async () => ({ dir, cleanup } = await tempDir('tierback-parts-')));
 after(() => cleanup());
 
 async function split(parts: number, files: string[]): Promise<string[][]> {
-  const p = new Parts(dir, parts);
+  const p = fileParts(dir, parts);
   for (const f of files) await p.add(f);
   await p.close();
   const out: string[][] = [];
-  for (const l of p.lists) out.push((await readFile(l.file, 'utf8')).split('\n').filter(Boolean));
+  for (const l of p.sinks) out.push(l ? (await readFile(l.file, 'utf8')).split('\n').filter(Boolean) : []);
   return out;
 }
 
