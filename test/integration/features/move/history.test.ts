@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as C from '../../../../lib/model/convention.js';
 import { appendRecord, newRunId } from '../../../../lib/model/history.js';
@@ -62,6 +62,9 @@ async function job(app: string, rel: string, vm: Vm, day: number): Promise<void>
   await mkdir(path.join(dir, 'files'), { recursive: true });
   await writeFile(path.join(dir, 'files', 'day.txt'), `${app} day ${day}\n`);
   const start = new Date(`2026-09-0${day}T01:30:00Z`);
+  // The file's time is its day's: two days' files of one size written in the same second would look
+  // unchanged to rsync's quick check (size and mtime), and the pull would keep yesterday's.
+  await utimes(path.join(dir, 'files', 'day.txt'), start, start);
   const run = newRunId(start);
   const hist = C.jobHistoryDir(p.partition(), p.vm);
   await appendRecord(hist, { run, name: app, kind: 'job', tier: 'local', status: 'running', start }, 'UTC');
