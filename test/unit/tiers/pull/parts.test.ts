@@ -1,8 +1,8 @@
-/** The copy by lists split into parts (lib/tiers/pull/changes.ts): whole folders per part, few changes in one. */
+/** The copy by lists split into parts (lib/tiers/pull/parts.ts): whole folders per part, few changes in one. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { PART_FILES, fileParts } from '../../../../lib/tiers/pull/changes.js';
+import { PART_FILES, fileParts } from '../../../../lib/tiers/pull/parts.js';
 import { tempDir } from '../../../helpers/tree.js';
 
 let dir: string;
