@@ -300,6 +300,11 @@ async function main() {
     const all: (Contender & { btrfsOnly?: boolean })[] = [
       { name: 'rsync mirror', run: (d) => execa('rsync', ['-a', '--numeric-ids', '--delete', '-e', ssh, `127.0.0.1:${src}/local/`, `${d}/mirror/`]).then(() => undefined) },
       tierback('tierback hardlink', ''),
+      // Other stream counts for the hardlink engine (not in the table): --only 'tierback hardlink 2 streams' adds it.
+      ...ONLY.flatMap((o) => {
+        const m = /^tierback hardlink (\d+) streams?$/.exec(o);
+        return m ? [tierback(o, '', ['--streams', m[1]!])] : [];
+      }),
       { ...tierback('tierback btrfs lists', ', snapshots: btrfs'), btrfsOnly: true },
       { ...tierback('tierback btrfs no lists', ', snapshots: btrfs', ['--no-change-lists']), btrfsOnly: true },
       { name: 'rsnapshot default', run: rsnap(false, false) },

@@ -47,16 +47,21 @@ export class ChangeListError extends Error {}
  * same as comparing the strings with "/" below every other character; done without splitting.
  */
 export function comparePaths(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
+  return comparePathsAt(a, 0, b, 0);
+}
+
+/** comparePaths of `a` from index `i` and `b` from `j` (a list line's path, without slicing it out). */
+export function comparePathsAt(a: string, i: number, b: string, j: number): number {
+  const n = Math.min(a.length - i, b.length - j);
+  for (let k = 0; k < n; k++) {
+    const x = a.charCodeAt(i + k);
+    const y = b.charCodeAt(j + k);
     if (x === y) continue;
     if (x === 47) return -1; // a's component ended first: a is before b
     if (y === 47) return 1;
     return x < y ? -1 : 1;
   }
-  return a.length - b.length;
+  return a.length - i - (b.length - j);
 }
 
 function typeOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType {
@@ -177,52 +182,68 @@ function digits(line: string, from: number, to: number, base: 8 | 10): number {
   return v;
 }
 
-/** Parses `<type> <size> <mtime ns> <octal mode> <path>`; undefined when the line is not an entry. */
-function parseEntry(line: string): ListEntry | undefined {
-  const type = line[0];
-  if ((type !== 'f' && type !== 'd' && type !== 'l' && type !== 'o') || line.charCodeAt(1) !== 32) return undefined;
+/**
+ * Checks `<type> <size> <mtime ns> <octal mode> <path>` without allocating anything: the index where
+ * the path starts, or -1 when the line is not an entry.
+ */
+function scanEntry(line: string): number {
+  const type = line.charCodeAt(0);
+  if ((type !== 102 && type !== 100 && type !== 108 && type !== 111) || line.charCodeAt(1) !== 32) return -1; // f d l o
   const s1 = line.indexOf(' ', 2);
   const s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
   const s3 = s2 < 0 ? -1 : line.indexOf(' ', s2 + 1);
-  if (s3 < 0 || s3 + 1 >= line.length) return undefined;
-  const size = digits(line, 2, s1, 10);
-  const mode = digits(line, s2 + 1, s3, 8);
+  if (s3 < 0 || s3 + 1 >= line.length) return -1;
   // The mtime's digits checked here (BigInt would also take "0x..", " 1" or "").
-  if (size < 0 || mode < 0 || s2 <= s1 + 1) return undefined;
+  if (digits(line, 2, s1, 10) < 0 || digits(line, s2 + 1, s3, 8) < 0 || s2 <= s1 + 1) return -1;
   for (let i = s1 + 1; i < s2; i++) {
     const c = line.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
+    if (c < 48 || c > 57) return -1;
   }
-  return { rel: line.slice(s3 + 1), type, size, mtimeNs: BigInt(line.slice(s1 + 1, s2)), mode };
+  return s3 + 1;
 }
 
-/** True when `rel` is absolute or has an empty, `.` or `..` component (one scan for the dots, no split). */
-export function leaves(rel: string): boolean {
-  if (rel.charCodeAt(0) === 47 || rel.charCodeAt(rel.length - 1) === 47 || rel.includes('//')) return true;
-  for (let i = rel.indexOf('.'); i >= 0; i = rel.indexOf('.', i + 1)) {
-    if (i > 0 && rel.charCodeAt(i - 1) !== 47) continue; // a dot inside a name
+/** The entry of a line that scanEntry found to start its path at `at`. */
+function entryAt(line: string, at: number): ListEntry {
+  const s1 = line.indexOf(' ', 2);
+  const s2 = line.indexOf(' ', s1 + 1);
+  return { rel: line.slice(at), type: line[0] as EntryType, size: digits(line, 2, s1, 10), mtimeNs: BigInt(line.slice(s1 + 1, s2)), mode: digits(line, s2 + 1, at - 1, 8) };
+}
+
+/** True when `rel` (from index `from`) is absolute or has an empty, `.` or `..` component (one scan for the dots, no split). */
+export function leaves(rel: string, from = 0): boolean {
+  if (rel.charCodeAt(from) === 47 || rel.charCodeAt(rel.length - 1) === 47 || rel.indexOf('//', from) >= 0) return true;
+  for (let i = rel.indexOf('.', from); i >= 0; i = rel.indexOf('.', i + 1)) {
+    if (i > from && rel.charCodeAt(i - 1) !== 47) continue; // a dot inside a name
     const j = rel.charCodeAt(i + 1) === 46 ? i + 2 : i + 1; // after "." or ".."
     if (j >= rel.length || rel.charCodeAt(j) === 47) return true;
   }
   return false;
 }
 
+/** A batch of a list's entry lines, as read: `at[i]` is where the path of `lines[i]` starts. */
+export interface LineBatch {
+  lines: string[];
+  at: number[];
+}
+
 /**
- * Streams the entries of a list, checking it as it goes: header, order, no `..` or absolute path,
- * and at the end the `# end` totals. Throws ChangeListError for anything it cannot trust. `totals`
- * is filled once the iteration has finished. One batch per decompressed chunk (about 1,000 entries):
- * a merge of two lists runs synchronously within batches (no promise per entry), and only one
- * batch of each list is alive at a time.
+ * Streams the entry lines of a list, checking it as it goes: header, each line's fields, order, no
+ * `..` or absolute path, and at the end the `# end` totals. Throws ChangeListError for anything it
+ * cannot trust. `totals` is filled once the iteration has finished. One batch per decompressed chunk
+ * (about 1,000 lines), only one alive at a time; nothing is allocated per line but the line itself
+ * (no entry object, no path string, no BigInt): comparing two lists of a million entries that are
+ * mostly the same makes little garbage (docs/decisions.md, "Memory of a pull").
  */
-export async function* readListBatches(file: string, totals?: ListTotals): AsyncGenerator<ListEntry[]> {
+export async function* readListLines(file: string, totals?: ListTotals): AsyncGenerator<LineBatch> {
   let n = 0;
   let prev: string | undefined;
+  let prevAt = 0;
   let end: ListTotals | undefined;
   let run: string | undefined;
   const seen = { entries: 0, files: 0, bytes: 0, dirs: 0 };
   try {
     for await (const lines of gzLines(file)) {
-      const batch: ListEntry[] = [];
+      const batch: LineBatch = { lines: [], at: [] };
       for (const line of lines) {
         n++;
         if (n === 1) {
@@ -232,18 +253,21 @@ export async function* readListBatches(file: string, totals?: ListTotals): Async
         if (end) throw new ChangeListError(`${file}: line ${n} after the end line`);
         if (line.charCodeAt(0) !== 35) {
           // An entry (the common case first).
-          const e = parseEntry(line);
-          if (!e) throw new ChangeListError(`${file}: line ${n} is not an entry`);
-          if (leaves(e.rel)) throw new ChangeListError(`${file}: line ${n}: path ${JSON.stringify(e.rel)} leaves the folder`);
-          if (prev !== undefined && comparePaths(prev, e.rel) >= 0) throw new ChangeListError(`${file}: line ${n}: out of order`);
-          prev = e.rel;
+          const at = scanEntry(line);
+          if (at < 0) throw new ChangeListError(`${file}: line ${n} is not an entry`);
+          if (leaves(line, at)) throw new ChangeListError(`${file}: line ${n}: path ${JSON.stringify(line.slice(at))} leaves the folder`);
+          if (prev !== undefined && comparePathsAt(prev, prevAt, line, at) >= 0) throw new ChangeListError(`${file}: line ${n}: out of order`);
+          prev = line;
+          prevAt = at;
           seen.entries++;
-          if (e.type === 'd') seen.dirs++;
-          else if (e.type === 'f') {
+          const type = line.charCodeAt(0);
+          if (type === 100) seen.dirs++;
+          else if (type === 102) {
             seen.files++;
-            seen.bytes += e.size;
+            seen.bytes += digits(line, 2, line.indexOf(' ', 2), 10);
           }
-          batch.push(e);
+          batch.lines.push(line);
+          batch.at.push(at);
         } else if (line.startsWith('# run ')) run = line.slice(6);
         else if (line === '# incomplete') throw new ChangeListError(`${file}: the job could not list every name (a name with a newline)`);
         else if (line.startsWith('# end ')) {
@@ -252,7 +276,7 @@ export async function* readListBatches(file: string, totals?: ListTotals): Async
           end = { run, entries: Number(m[1]), files: Number(m[2]), bytes: Number(m[3]) };
         } else throw new ChangeListError(`${file}: line ${n} is not an entry`);
       }
-      if (batch.length) yield batch;
+      if (batch.lines.length) yield batch;
     }
   } catch (err) {
     if (err instanceof ChangeListError) throw err;
@@ -261,6 +285,11 @@ export async function* readListBatches(file: string, totals?: ListTotals): Async
   if (!end) throw new ChangeListError(`${file}: cut short (no end line)`);
   if (end.entries !== seen.entries || end.files !== seen.files || end.bytes !== seen.bytes) throw new ChangeListError(`${file}: its end line does not match its entries`);
   if (totals) Object.assign(totals, end, { dirs: seen.dirs });
+}
+
+/** The entries of a list in batches (readListLines, each line made an entry). */
+export async function* readListBatches(file: string, totals?: ListTotals): AsyncGenerator<ListEntry[]> {
+  for await (const b of readListLines(file, totals)) yield b.lines.map((line, i) => entryAt(line, b.at[i]!));
 }
 
 /** The entries of a list one by one (readListBatches, flattened). */
@@ -303,21 +332,26 @@ export interface Difference {
   deleted?: ListEntry;
 }
 
-/** Walks an async source of batches synchronously within each batch. */
-class Cursor {
-  private batch: ListEntry[] = [];
+/** Walks an async source of batches synchronously within each batch (`length`: the size of a batch). */
+class Cursor<B> {
+  batch: B | undefined;
+  private size = 0;
   i = 0;
   done = false;
-  private readonly it: AsyncIterator<ListEntry[]>;
-  constructor(src: AsyncIterable<ListEntry[]>) {
+  private readonly it: AsyncIterator<B>;
+  constructor(
+    src: AsyncIterable<B>,
+    private readonly length: (b: B) => number,
+  ) {
     this.it = src[Symbol.asyncIterator]();
   }
-  /** The current entry; undefined when the batch is used up (then `fill`) or the source is done. */
-  get cur(): ListEntry | undefined {
-    return this.batch[this.i];
-  }
+  /** True when the batch is used up (then `fill`) or the source is done. */
   get empty(): boolean {
-    return this.i >= this.batch.length;
+    return this.i >= this.size;
+  }
+  /** Nothing left at all. */
+  get over(): boolean {
+    return this.done && this.empty;
   }
   async fill(): Promise<void> {
     while (this.empty && !this.done) {
@@ -325,6 +359,7 @@ class Cursor {
       if (r.done) this.done = true;
       else {
         this.batch = r.value;
+        this.size = this.length(r.value);
         this.i = 0;
       }
     }
@@ -337,16 +372,16 @@ class Cursor {
  * content changed is not itself reported.
  */
 export async function* diffBatches(a: AsyncIterable<ListEntry[]>, b: AsyncIterable<ListEntry[]>): AsyncGenerator<Difference[]> {
-  const x = new Cursor(a);
-  const y = new Cursor(b);
+  const x = new Cursor(a, (v) => v.length);
+  const y = new Cursor(b, (v) => v.length);
   for (;;) {
     await x.fill();
     await y.fill();
     const out: Difference[] = [];
     // Until one side's batch is used up (while the other still has more to come).
     for (;;) {
-      const xe = x.cur;
-      const ye = y.cur;
+      const xe = x.empty ? undefined : x.batch![x.i]!;
+      const ye = y.empty ? undefined : y.batch![y.i]!;
       if ((!xe && !x.done) || (!ye && !y.done) || (!xe && !ye)) break;
       if (!ye || (xe && comparePaths(xe.rel, ye.rel) < 0)) {
         out.push({ deleted: xe });
@@ -361,7 +396,47 @@ export async function* diffBatches(a: AsyncIterable<ListEntry[]>, b: AsyncIterab
       }
     }
     if (out.length) yield out;
-    if (x.done && y.done && x.empty && y.empty) return;
+    if (x.over && y.over) return;
+  }
+}
+
+/**
+ * diffBatches of two lists' lines (readListLines): lines that are equal are equal entries, and only
+ * lines that differ are made entries. The same differences as diffBatches of readListBatches (a line
+ * written with other digits for the same facts, like a mode "0644", is reported as changed: copied again).
+ */
+export async function* diffListFiles(a: AsyncIterable<LineBatch>, b: AsyncIterable<LineBatch>): AsyncGenerator<Difference[]> {
+  const x = new Cursor(a, (v) => v.lines.length);
+  const y = new Cursor(b, (v) => v.lines.length);
+  for (;;) {
+    await x.fill();
+    await y.fill();
+    const out: Difference[] = [];
+    for (;;) {
+      const xl = x.empty ? undefined : x.batch!.lines[x.i]!;
+      const yl = y.empty ? undefined : y.batch!.lines[y.i]!;
+      if ((xl === undefined && !x.done) || (yl === undefined && !y.done) || (xl === undefined && yl === undefined)) break;
+      const xa = xl === undefined ? 0 : x.batch!.at[x.i]!;
+      const ya = yl === undefined ? 0 : y.batch!.at[y.i]!;
+      const c = xl === undefined ? 1 : yl === undefined ? -1 : comparePathsAt(xl, xa, yl, ya);
+      if (c < 0) {
+        out.push({ deleted: entryAt(xl!, xa) });
+        x.i++;
+      } else if (c > 0) {
+        out.push({ changed: entryAt(yl!, ya) });
+        y.i++;
+      } else {
+        if (xl !== yl) {
+          const before = entryAt(xl!, xa);
+          const changed = entryAt(yl!, ya);
+          if (!sameEntry(before, changed)) out.push({ changed, before, retyped: before.type !== changed.type });
+        }
+        x.i++;
+        y.i++;
+      }
+    }
+    if (out.length) yield out;
+    if (x.over && y.over) return;
   }
 }
 

@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CHANGE_LIST_FILE, MANIFEST_FILE, fullPullMarkerPath } from '../../model/convention.js';
-import { ChangeListError, diffBatches, diffLists, listRun, readList, readListBatches, walkSorted, type ListTotals } from '../../model/changelist.js';
+import { ChangeListError, diffListFiles, diffLists, listRun, readList, readListLines, walkSorted, type ListTotals } from '../../model/changelist.js';
 import type { Exec } from '../../base/exec.js';
 import { exists, writeFileAtomic } from '../../base/fsutil.js';
 import type { Logger } from '../../base/log.js';
@@ -201,7 +201,7 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
       await small.add(`${a.rel}/${MANIFEST_FILE}`);
       await small.add(`${a.rel}/${CHANGE_LIST_FILE}`);
       try {
-        for await (const ds of diffBatches(readListBatches(old), readListBatches(file, totals))) {
+        for await (const ds of diffListFiles(readListLines(old), readListLines(file, totals))) {
           for (const d of ds) {
             if (d.deleted || d.retyped) await remove(dest, (d.deleted ?? d.changed)!.rel);
             if (d.changed) {

@@ -15,6 +15,7 @@ import { selectPulls } from './select.js';
 import { pruneSettings } from '../retention/settings.js';
 import { budgetSettings, demandsOf, lastPullFacts, streamsAtStart } from './budget.js';
 import { engineFor } from '../snapshots/engines/registry.js';
+import { writesInPlace } from '../snapshots/engines/prepare.js';
 import { LISTS_TEMP, changeMode, listsCommands } from './changes.js';
 
 interface BudgetOptions {
@@ -114,7 +115,7 @@ export async function planPull(site: Site, backupServer: ResolvedBackupServer, p
   function buildPlan(): PullPlan {
     const partial = partialSnapshotDir(partition, pull.server, stamp);
     const cow = engine.name === 'btrfs' && !!linkStamp; // the new snapshot starts as a writable btrfs snapshot of the previous one
-    const rsync: RsyncPlan = { source: sourceArg, dest: partial, linkDest: cow ? undefined : linkDest, rsh, ioTimeoutS: opts.ioTimeoutS ?? backupServer.timeoutMs / 1000, bwlimit: pull.bwlimit, progress: opts.progress, ...(cow ? { inPlace: true } : {}) };
+    const rsync: RsyncPlan = { source: sourceArg, dest: partial, linkDest: cow ? undefined : linkDest, rsh, ioTimeoutS: opts.ioTimeoutS ?? backupServer.timeoutMs / 1000, bwlimit: pull.bwlimit, progress: opts.progress, ...(writesInPlace({ inPlace: cow, from: linkDest, resumed: resumes }) ? { inPlace: true } : {}) };
     const streams = typeof opts.streams === 'number' ? opts.streams : DEFAULT_PULL_STREAMS;
     const commands: PlannedCommand[] = mode.useLists
       ? listsCommands(rsync)

@@ -8,7 +8,7 @@ import { findServer, type ResolvedBackupServer, type ResolvedPull, type Site } f
 import { recordRun, type RunEnd } from '../../model/run-record.js';
 import { RETRYABLE_RSYNC_CODES, RSYNC_VANISHED, type RsyncPlan } from './rsync.js';
 import { currentStamp, switchCurrent } from '../snapshots/snapshots.js';
-import { prepareSnapshot } from '../snapshots/engines/prepare.js';
+import { prepareSnapshot, writesInPlace } from '../snapshots/engines/prepare.js';
 import { changeMode, checkLists, recordFullPull, transferWithLists } from './changes.js';
 import { planPull } from './plan.js';
 import { appFolders, fetchSourceFiles, markersIn, settleApps } from './consistency.js';
@@ -97,7 +97,7 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       resumed = prepared.resumed;
       if (resumed) log.info({ resumed }, 'resuming an interrupted pull');
       const { streams } = pp;
-      const plan: RsyncPlan = { ...pp.rsync, dest: prepared.dir, linkDest: prepared.linkDest, inPlace: prepared.inPlace };
+      const plan: RsyncPlan = { ...pp.rsync, dest: prepared.dir, linkDest: prepared.linkDest, inPlace: writesInPlace(prepared) };
       const stamp = pp.stamp;
       const retries = opts.retries ?? DEFAULT_RETRIES;
       const delay = opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_S * 1000;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ChangeListError, ChangeListWriter, comparePaths, diffBatches, diffLists, leaves, readList, readListBatches, walkSorted, type ListEntry } from '../../../lib/model/changelist.js';
+import { ChangeListError, ChangeListWriter, comparePaths, comparePathsAt, diffBatches, diffListFiles, diffLists, leaves, readList, readListBatches, readListLines, walkSorted, type ListEntry } from '../../../lib/model/changelist.js';
 import { tempDir } from '../../helpers/tree.js';
 
 let dir: string;
@@ -37,6 +37,8 @@ describe('change lists', () => {
     };
     const names = ['a', 'a-b', 'a.b', 'a/b', 'a/b/c', 'a/b-c', 'ab', 'a b', 'A', 'é', 'a/é', 'z', 'a\u0001', 'a/\u{1F600}', 'a/\uFFFF'];
     for (const a of names) for (const b of names) assert.equal(Math.sign(comparePaths(a, b)), Math.sign(bySplit(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    // Within list lines (the path after the facts, without slicing it out): the same order.
+    for (const a of names) for (const b of names) assert.equal(Math.sign(comparePathsAt(`f 1 2 644 ${a}`, 10, `d 0 12 75 ${b}`, 10)), Math.sign(bySplit(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)} in lines`);
   });
 
   it('orders paths component by component: a folder\'s entries come right after it', () => {
@@ -90,6 +92,9 @@ describe('change lists', () => {
   it('tells a path that leaves its folder from names with dots (one scan, no split)', () => {
     for (const rel of ['..', '.', '../a', './a', 'a/..', 'a/.', 'a/../b', 'a/./b', '/a', 'a/', 'a//b', '']) assert.equal(leaves(rel) || rel === '', true, rel);
     for (const rel of ['a', '.a', '..a', 'a..', 'a/.b', 'a/..b', 'a/b.', 'a.b/c..d', '...', 'a/...', 'f1.bin']) assert.equal(leaves(rel), false, rel);
+    // From an index (a list line's path): what comes before it does not count.
+    for (const rel of ['..', '../a', 'a/.', '/a', 'a//b']) assert.equal(leaves(`f 1 1 644 ${rel}`, 10), true, rel);
+    for (const rel of ['a', '.a', 'a/..b', 'f1.bin']) assert.equal(leaves(`f 1 1 644 ${rel}`, 10) || leaves(`./a/${rel}`, 4), false, rel);
   });
 
   it('refuses malformed entry fields (size, mtime, octal mode) like a parse of each field would', async () => {
@@ -131,10 +136,19 @@ describe('change lists', () => {
       batched.push(...ds.map(show));
     }
     assert.deepEqual(batched, byEntry);
+    // By lines (what a pull uses): the same differences, with the same facts.
+    const full = (x: { deleted?: ListEntry; changed?: ListEntry; before?: ListEntry; retyped?: boolean }) => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    const byLines: string[] = [];
+    for await (const ds of diffListFiles(readListLines(a), readListLines(b))) byLines.push(...ds.map(full));
+    assert.deepEqual(byLines, (await all(diffLists(readList(a), readList(b)))).map(full));
     assert.ok(byEntry.length > 200, `${byEntry.length} differences`);
     assert.ok(batches > 1, 'several batches');
     assert.ok(byEntry.includes(`- ${name(997)}`) && byEntry.includes(`~ ${name(1999)}`) && byEntry.includes(`+ ${name(1503)}x`) && byEntry.includes(`+ ${name(101)}`));
     // Equal lists: no difference at all.
     assert.deepEqual(await all(diffBatches(readListBatches(b), readListBatches(b))), []);
+    assert.deepEqual(await all(diffListFiles(readListLines(b), readListLines(b))), []);
+    // The same facts written with other digits ("0644"): a line that differs, reported only when the facts do.
+    const c = await listFile('big-c', lines(true).map((l) => l.replace(/^f 1 1 644 (d0000\/f00000[1-4])$/, 'f 1 1 0644 $1')));
+    assert.deepEqual(await all(diffListFiles(readListLines(b), readListLines(c))), []);
   });
 });

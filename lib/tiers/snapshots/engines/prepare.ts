@@ -37,3 +37,15 @@ export async function prepareSnapshot(setting: EngineSetting, partition: string,
   }
   return { engine, dir, resumed: undefined, from, ...(await engine.create(dir, from, exec)) };
 }
+
+/**
+ * Whether rsync writes files in place (--inplace) rather than into a temp file renamed over the old one:
+ * in a copy-on-write snapshot (a changed file keeps sharing its unchanged blocks, and nothing leaks into
+ * the older snapshot), and in the new empty folder of a first pull, which shares no inode with anything
+ * (one file created per file instead of a temp file and a rename: about 9% less time on ext4, measured by
+ * bench/pull.ts). A resumed `.partial` goes by temp files unless it is copy-on-write: what an earlier
+ * attempt left there is not known to be unshared.
+ */
+export function writesInPlace(p: { inPlace: boolean; from: string | undefined; resumed: string | undefined }): boolean {
+  return p.inPlace || (!p.from && !p.resumed);
+}

@@ -42,6 +42,29 @@ describe('tierback pull --dry-run', () => {
     assert.match(r.stdout, /writes: +\S+2026-03-02T010000Z\.partial \(resuming 2026-03-01T120000Z\.partial, renamed\)/);
     assert.match(r.stdout, /rsync -a .*--link-dest=\S+2026-03-01T010000Z.* -- \S+\/local\/ \S+2026-03-02T010000Z\.partial\//);
     assert.match(r.stdout, /current: +\S+remote\/sandbox\.test -> 2026-03-02T010000Z \(now: 2026-03-01T010000Z\)/);
+    // Resuming, next to a snapshot it links to: temp files, never --inplace (the links are shared with that snapshot).
+    assert.doesNotMatch(r.stdout, /--inplace/);
+  });
+
+  it('a first pull writes its files in place (a new empty folder shares no inode), as planned; the next one links and does not', async () => {
+    const fresh = await localPullSite('tierback-pull-first-');
+    try {
+      await writeFile(path.join(fresh.part, 'local/top.txt'), 'top');
+      const now = '2026-03-01T01:00:00Z';
+      const dry = await tierback(['pull', '-i', fresh.inv, '--dry-run', '--json', '--streams', '1', '--now', now]);
+      assert.equal(dry.code, 0, dry.stderr);
+      const planned = (JSON.parse(dry.stdout) as { plans: PullPlan[] }).plans[0]!.commands[0]!.argv;
+      assert.ok(planned.includes('--inplace') && !planned.some((a) => a.startsWith('--link-dest')), planned.join(' '));
+      const real = await tierback(['pull', '-i', fresh.inv, '--streams', '1', '--no-progress', '-v', '--now', now]);
+      assert.equal(real.code, 0, real.stderr);
+      assert.deepEqual(loggedRsyncs(real.stderr), [planned]);
+      const next = await tierback(['pull', '-i', fresh.inv, '--streams', '1', '--no-progress', '-v', '--now', '2026-03-02T01:00:00Z']);
+      assert.equal(next.code, 0, next.stderr);
+      const argv = loggedRsyncs(next.stderr)[0]!;
+      assert.ok(!argv.includes('--inplace') && argv.some((a) => a.startsWith('--link-dest=')), argv.join(' '));
+    } finally {
+      await fresh.cleanup();
+    }
   });
 
   it('--json prints the plan the real pull then runs: the same rsync argv, exactly', async () => {
