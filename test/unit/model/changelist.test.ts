@@ -1,7 +1,7 @@
 /** Change lists as files: written from a walk, read back checked, and compared by a streaming merge. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ChangeListError, ChangeListWriter, comparePaths, comparePathsAt, diffBatches, diffListFiles, diffLists, leaves, readList, readListBatches, readListLines, walkSorted, type ListEntry } from '../../../lib/model/changelist.js';
@@ -150,5 +150,18 @@ describe('change lists', () => {
     // The same facts written with other digits ("0644"): a line that differs, reported only when the facts do.
     const c = await listFile('big-c', lines(true).map((l) => l.replace(/^f 1 1 644 (d0000\/f00000[1-4])$/, 'f 1 1 0644 $1')));
     assert.deepEqual(await all(diffListFiles(readListLines(b), readListLines(c))), []);
+    // A reader that stops after its first batch, and a list whose gzip stops mid-stream: both end, neither hangs.
+    const it = readListLines(b)[Symbol.asyncIterator]();
+    assert.equal((await it.next()).done, false);
+    await it.return(undefined);
+    const cut = path.join(dir, 'cut.gz');
+    const bytes = await readFile(b);
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await assert.rejects(all(readListLines(cut)), ChangeListError);
+    const garbled = Buffer.from(bytes);
+    garbled.fill(0x55, 2000, 2400);
+    await assert.rejects(all(readListLines(path.join(dir, 'garbled.gz'))), ChangeListError); // not written yet: missing
+    await writeFile(path.join(dir, 'garbled.gz'), garbled);
+    await assert.rejects(all(readListLines(path.join(dir, 'garbled.gz'))), ChangeListError);
   });
 });
