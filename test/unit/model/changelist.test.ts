@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ChangeListError, ChangeListWriter, comparePaths, comparePathsAt, diffBatches, diffListFiles, diffLists, leaves, readList, readListBatches, readListLines, walkSorted, type ListEntry } from '../../../lib/model/changelist.js';
+import { ChangeListError, ChangeListWriter, comparePaths, comparePathsAt, leaves, readList, readListBatches, readListLines, walkSorted, type ListEntry } from '../../../lib/model/changelist.js';
+import { diffBatches, diffListFiles, diffLists } from '../../../lib/model/changelist-diff.js';
 import { tempDir } from '../../helpers/tree.js';
 
 let dir: string;
