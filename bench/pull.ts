@@ -23,6 +23,7 @@
  *        [--fs ext4,btrfs] [--only "rsync mirror,tierback btrfs lists"] [--out FILE] [--quiet-machine] [--settle-max 150]
  *   node build/bench/pull.js --small        # 2,000 files of 4 KB, 1 rep: checks the harness works (figures do not count)
  *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: first and repeat pulls, both engines
+ * `--only` also takes contenders left out of the table: 'rsnapshot link_dest', and 'tierback hardlink N streams' (--streams N).
  * Full size from the issue: 100k files, ~1.8 GB, ~21k dirs (5 files per folder). Run it alone on the
  * machine (--quiet-machine records that you did). Interrupted (Ctrl-C, SIGTERM), it unmounts its btrfs
  * loop file and removes its folder.
