@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXAMPLE, FIXTURES, tierback } from '../../helpers/cli.js';
+import { CLI_PARALLEL, EXAMPLE, FIXTURES, mapLimit, tierback, type CliResult } from '../../helpers/cli.js';
 
 const dir = path.join(FIXTURES, 'inventory');
 const fixtures = readdirSync(dir).filter((f) => /^invalid-.*\.yaml$/.test(f)).sort();
@@ -15,7 +15,7 @@ function expectations(file: string): { path: string; re: RegExp } {
   return { path: p, re: new RegExp(re) };
 }
 
-describe('cli: the bad-input corpus (test/fixtures/inventory/invalid-*.yaml)', () => {
+describe('cli: the bad-input corpus (test/fixtures/inventory/invalid-*.yaml)', { concurrency: CLI_PARALLEL }, () => {
   it('has one fixture per rule, each expecting its own message', () => {
     assert.ok(fixtures.length >= 30, `only ${fixtures.length} fixtures`);
     const seen = new Set(fixtures.map((f) => { const e = expectations(f); return `${e.path} ${e.re.source}`; }));
@@ -117,8 +117,15 @@ describe('cli: inventory, paths and which on the example site', () => {
 });
 
 describe('cli: help of every command (drift check)', () => {
+  // Each command's help, run once (CLI_PARALLEL at a time) and read by every check below.
+  const helps = new Map<string, Promise<CliResult>>();
+  const helpOf = (c: string[]) => {
+    const key = c.join(' ');
+    if (!helps.has(key)) helps.set(key, tierback([...c, '--help']));
+    return helps.get(key)!;
+  };
   async function commandsOf(prefix: string[]): Promise<string[][]> {
-    const r = await tierback([...prefix, '--help']);
+    const r = await helpOf(prefix);
     const section = r.stdout.split(/\n\s*\n/).find((b) => b.startsWith('Commands:')) ?? '';
     return section
       .split('\n')
@@ -131,16 +138,16 @@ describe('cli: help of every command (drift check)', () => {
     const top = await commandsOf([]);
     assert.ok(top.length >= 20, `only ${top.length} commands`);
     const leaves: string[][] = [];
-    for (const c of top) {
-      const subs = await commandsOf(c);
+    for (const [k, subs] of (await mapLimit(top, CLI_PARALLEL, commandsOf)).entries()) {
       if (subs.length) leaves.push(...subs);
-      else leaves.push(c);
+      else leaves.push(top[k]!);
     }
-    for (const c of [...top, ...leaves]) {
-      const r = await tierback([...c, '--help']);
+    const all = [...top, ...leaves];
+    for (const [k, r] of (await mapLimit(all, CLI_PARALLEL, helpOf)).entries()) {
+      const c = all[k]!;
       assert.equal(r.code, 0, c.join(' '));
       assert.match(r.stdout, /EXIT STATUS/, `${c.join(' ')} --help has no EXIT STATUS`);
+      if (k >= top.length) assert.match(r.stdout, /Examples:/, `${c.join(' ')} --help has no examples`);
     }
-    for (const c of leaves) assert.match((await tierback([...c, '--help'])).stdout, /Examples:/, `${c.join(' ')} --help has no examples`);
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkInt } from '../../../cli/int-option.js';
 import { UsageError } from '../../../lib/base/errors.js';
-import { tierback } from '../../helpers/cli.js';
+import { CLI_PARALLEL, mapLimit, tierback } from '../../helpers/cli.js';
 
 /** `tierback X Y <a> [b..]` lines of a help text's Commands section, as [words, placeholders]. */
 function commandsOf(help: string): { words: string[]; positionals: string[] }[] {
@@ -44,32 +44,42 @@ describe('numeric options', () => {
 
   it('every [number] option of every command: abc, -1, 1.5 and 1e12 exit 2 naming the option and its range', async () => {
     const top = await tierback(['--help']);
-    const queue = commandsOf(top.stdout);
-    assert.ok(queue.length > 15, 'commands found in --help');
-    const seen: string[] = [];
-    while (queue.length) {
-      const c = queue.shift()!;
-      const help = await tierback([...c.words, '--help']);
-      if (c.positionals.includes('<command>') || c.positionals.includes('<action>')) {
-        const subs = commandsOf(help.stdout).filter((s) => s.words.length > c.words.length);
-        if (subs.length) {
-          queue.push(...subs);
-          continue;
+    let level = commandsOf(top.stdout);
+    assert.ok(level.length > 15, 'commands found in --help');
+    // Every command's help (a level of the command tree at a time, CLI_PARALLEL processes at once), then every bad value.
+    const runs: { c: { words: string[] }; opt: string; argv: string[] }[] = [];
+    while (level.length) {
+      const helps = await mapLimit(level, CLI_PARALLEL, (c) => tierback([...c.words, '--help']));
+      const deeper: typeof level = [];
+      for (const [k, c] of level.entries()) {
+        const help = helps[k]!;
+        if (c.positionals.includes('<command>') || c.positionals.includes('<action>')) {
+          const subs = commandsOf(help.stdout).filter((s) => s.words.length > c.words.length);
+          if (subs.length) {
+            deeper.push(...subs);
+            continue;
+          }
+        }
+        // Required positionals get a dummy value; an inventory that does not exist would fail with 3, not 2.
+        const positionals = c.positionals.filter((p) => p.startsWith('<') && p !== '<command>').map(() => 'x');
+        for (const { name: opt, decimals } of numberOptions(help.stdout)) {
+          for (const value of decimals ? ['abc', '-1', '1e12', 'Infinity'] : ['abc', '-1', '1.5', '1e12']) {
+            runs.push({ c, opt, argv: [...c.words, ...positionals, `--${opt}=${value}`, '-i', '/nonexistent/inventory.yaml'] });
+          }
         }
       }
-      // Required positionals get a dummy value; an inventory that does not exist would fail with 3, not 2.
-      const positionals = c.positionals.filter((p) => p.startsWith('<') && p !== '<command>').map(() => 'x');
-      for (const { name: opt, decimals } of numberOptions(help.stdout)) {
-        seen.push(`${c.words.join(' ')} --${opt}`);
-        for (const value of decimals ? ['abc', '-1', '1e12', 'Infinity'] : ['abc', '-1', '1.5', '1e12']) {
-          const r = await tierback([...c.words, ...positionals, `--${opt}=${value}`, '-i', '/nonexistent/inventory.yaml']);
-          assert.equal(r.code, 2, `tierback ${c.words.join(' ')} --${opt}=${value}: exit ${r.code}\n${r.stderr}`);
-          assert.match(r.stderr, new RegExp(`--${opt} must be a (whole )?number from \\d+ to \\d+`), `${c.words.join(' ')} --${opt}=${value}`);
-        }
-      }
+      level = deeper;
+    }
+    const results = await mapLimit(runs, CLI_PARALLEL, (r) => tierback(r.argv));
+    const seen = new Set<string>();
+    for (const [k, { c, opt, argv }] of runs.entries()) {
+      const r = results[k]!;
+      seen.add(`${c.words.join(' ')} --${opt}`);
+      assert.equal(r.code, 2, `tierback ${argv.join(' ')}: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`--${opt} must be a (whole )?number from \\d+ to \\d+`), argv.join(' '));
     }
     for (const known of ['pull --concurrency', 'pull --retries', 'pull --retry-delay', 'pull --connect-timeout', 'pull --streams', 'report --days', 'restore --db-port', 'verify --db-port', 'discover --depth', 'offsite usb --keep', 'offsite lifecycle --transition-days']) {
-      assert.ok(seen.includes(known), `${known} was checked (found: ${seen.join(', ')})`);
+      assert.ok(seen.has(known), `${known} was checked (found: ${[...seen].join(', ')})`);
     }
   });
 });
