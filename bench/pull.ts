@@ -24,6 +24,10 @@
  *   node build/bench/pull.js --small        # 2,000 files of 4 KB, 1 rep: checks the harness works (figures do not count)
  *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: first and repeat pulls, both engines
  * `--only` also takes contenders left out of the table: 'rsnapshot link_dest', and 'tierback hardlink N streams' (--streams N).
+ * `--baseline DIR` adds 'tierback hardlink baseline': the same pull by an older tierback, a checkout of
+ * another commit in DIR (with node_modules), bundled there at the start and run as installed then; e.g.
+ *   git worktree add /tmp/old <commit> && ln -s $PWD/node_modules /tmp/old/ && node build/bench/pull.js \
+ *     --baseline /tmp/old --only 'tierback hardlink,tierback hardlink baseline' --fs ext4 --quiet-machine
  * Full size from the issue: 100k files, ~1.8 GB, ~21k dirs (5 files per folder). Run it alone on the
  * machine (--quiet-machine records that you did). Interrupted (Ctrl-C, SIGTERM), it unmounts its btrfs
  * loop file and removes its folder.
@@ -31,7 +35,7 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +80,9 @@ function shebangOptions(file: string): string[] {
 }
 /** How cron runs it (`/usr/local/bin/tierback pull`): through the shebang, with its node options (read once the bundle is built). */
 let CLI_ARGV: string[] = [CLI];
+/** An older checkout to compare with (--baseline DIR), and how its bundle runs. */
+const BASELINE = opt('baseline', '');
+let BASELINE_ARGV: string[] = [];
 
 /** Waits until the 1-minute load average is at most 1.5 (at most SETTLE_MAX_S); true when it is. */
 async function settle(): Promise<boolean> {
@@ -161,8 +168,8 @@ interface Peak {
 }
 
 /** Runs `tierback pull` as its own process; polls VmHWM of it and its rsync children every 100 ms. */
-async function runTierback(argv: string[]): Promise<Peak> {
-  const child = execa(process.execPath, [...CLI_ARGV, ...argv, ...(process.env.BENCH_TRACE ? ['-v'] : [])], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+async function runTierback(argv: string[], cli: string[] = CLI_ARGV): Promise<Peak> {
+  const child = execa(process.execPath, [...cli, ...argv, ...(process.env.BENCH_TRACE ? ['-v'] : [])], { reject: false, env: { TIERBACK_INVENTORY: '' } });
   const peak: Peak = { tierback: 0, rsync: 0 };
   let done = false;
   const poll = (async () => {
@@ -189,6 +196,14 @@ async function runTierback(argv: string[]): Promise<Peak> {
 async function main() {
   await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')]);
   CLI_ARGV = [...shebangOptions(CLI), CLI];
+  if (BASELINE) {
+    const dir = path.resolve(BASELINE);
+    // Its own bundle script, to its own default place: one folder (now) or one file (before issue 15).
+    await execa(process.execPath, [path.join(dir, 'scripts/bundle.mjs')]);
+    const cli = ['dist/tierback/tierback.mjs', 'dist/tierback.mjs'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+    if (!cli) throw new Error(`--baseline ${dir}: its scripts/bundle.mjs made neither dist/tierback/tierback.mjs nor dist/tierback.mjs`);
+    BASELINE_ARGV = [...shebangOptions(cli), cli];
+  }
   const work = await mkdtemp(path.join(BASE, 'tierback-bench-'));
   const src = path.join(work, 'src');
   const key = await generateKey(path.join(work, 'keys'), 'bench');
@@ -289,10 +304,10 @@ async function main() {
       if (syncFirst) await execa('rsnapshot', ['-c', conf, 'sync']);
       await execa('rsnapshot', ['-c', conf, 'daily']);
     };
-    const tierback = (name: string, extra: string, argv: string[] = []): Contender => ({
+    const tierback = (name: string, extra: string, argv: string[] = [], cli = CLI_ARGV): Contender => ({
       name,
       run: async (d) => {
-        const p = await runTierback(['pull', '-i', await inventory(d, extra), '--backup-server', 'bk.bench', '--json', '--retries', '0', ...argv]);
+        const p = await runTierback(['pull', '-i', await inventory(d, extra), '--backup-server', 'bk.bench', '--json', '--retries', '0', ...argv], cli);
         (peaks[name] ??= []).push(p);
       },
     });
@@ -301,6 +316,8 @@ async function main() {
     const all: (Contender & { btrfsOnly?: boolean })[] = [
       { name: 'rsync mirror', run: (d) => execa('rsync', ['-a', '--numeric-ids', '--delete', '-e', ssh, `127.0.0.1:${src}/local/`, `${d}/mirror/`]).then(() => undefined) },
       tierback('tierback hardlink', ''),
+      // The same pull by an older tierback (--baseline DIR): "the hardlink engine must not get slower".
+      ...(BASELINE ? [tierback('tierback hardlink baseline', '', [], BASELINE_ARGV)] : []),
       // Other stream counts for the hardlink engine (not in the table): --only 'tierback hardlink 2 streams' adds it.
       ...ONLY.flatMap((o) => {
         const m = /^tierback hardlink (\d+) streams?$/.exec(o);
@@ -395,6 +412,16 @@ async function main() {
       if (deletes[tb.name]) say(`  deleting a snapshot: median ${median(deletes[tb.name]!).toFixed(2)} s (btrfs target < 1 s at 100k files)`);
       const pk = peaks[tb.name.replace(/ \[\w+\]$/, '')] ?? [];
       say(`  peak RSS of the tierback process (VmHWM, separate process, both filesystems): ${(Math.max(...pk.map((x) => x.tierback)) / 1024).toFixed(1)} MB (target <= 80); its largest rsync: ${(Math.max(...pk.map((x) => x.rsync)) / 1024).toFixed(1)} MB`);
+    }
+    if (BASELINE) {
+      // "The hardlink engine must not get slower": this tierback against the older one, same filesystem, same runs.
+      const rev = (await execa('git', ['-C', path.resolve(BASELINE), 'log', '-1', '--format=%h %s'], { reject: false })).stdout.slice(0, 80);
+      say(`\ntierback hardlink / tierback hardlink baseline (${rev}), per filesystem:`);
+      for (const f of FSES) {
+        const a = `tierback hardlink [${f}]`;
+        const b = `tierback hardlink baseline [${f}]`;
+        if (runs.some((c) => c.name === a) && runs.some((c) => c.name === b)) say(`  [${f}] ${phases.map((p) => `${p} ${ratio(m(a, p), m(b, p))}`).join(', ')} (1.0 = as fast)`);
+      }
     }
     await writeFile(OUT, `${lines.join('\n')}\n`);
     process.stderr.write(`results written to ${OUT}\n`);
