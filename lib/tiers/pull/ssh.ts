@@ -5,6 +5,7 @@
  * client argv and rsync's `-e` value (`openSshTransport`), and the `authorized_keys` line that
  * restricts the backup server's key to read-only rsync.
  */
+import { readFileSync } from 'node:fs';
 import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,8 +103,33 @@ export async function prepareKnownHosts(t: SshTarget, where: string): Promise<Kn
   return { options: ['-o', 'StrictHostKeyChecking=yes'], cleanup: async () => undefined };
 }
 
-/** OpenSSH client argv for rsync -e: batch mode, pinned key, timeouts, no forwarding. */
-export function sshArgv(t: SshTarget, knownHostsOptions: readonly string[], connectTimeoutS = DEFAULT_CONNECT_TIMEOUT_S): string[] {
+/**
+ * The ciphers offered, in order, when this machine's CPU has AES instructions: AES-GCM first. OpenSSH's
+ * own order puts chacha20-poly1305 first, which is faster only without them; with them AES-GCM moved
+ * 2 GB through ssh on loopback in 5.5 s against 8.7 s, and a first pull of 1.8 GB took about 7% less
+ * (docs/decisions.md, "SSH ciphers"). The list holds every cipher of OpenSSH's default list, so any
+ * server the default reaches is reached: the server's choice among them is the first it supports.
+ */
+export const AES_FIRST_CIPHERS = 'aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr';
+
+let aesCpu: boolean | undefined;
+/** Whether this machine's CPU has AES instructions (Linux: the `aes` flag of x86, or feature of arm64). */
+export function cpuHasAes(cpuinfo?: string): boolean {
+  if (cpuinfo !== undefined) return /^(flags|Features)\s*:.*\baes\b/m.test(cpuinfo);
+  if (aesCpu === undefined) {
+    let text = '';
+    try {
+      text = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      // Not Linux, or no /proc: keep OpenSSH's own order.
+    }
+    aesCpu = cpuHasAes(text);
+  }
+  return aesCpu;
+}
+
+/** OpenSSH client argv for rsync -e: batch mode, pinned key, timeouts, no forwarding; AES-GCM first on a CPU with AES instructions. */
+export function sshArgv(t: SshTarget, knownHostsOptions: readonly string[], connectTimeoutS = DEFAULT_CONNECT_TIMEOUT_S, aes = cpuHasAes()): string[] {
   const argv = [
     'ssh',
     '-p',
@@ -130,6 +156,7 @@ export function sshArgv(t: SshTarget, knownHostsOptions: readonly string[], conn
     'KbdInteractiveAuthentication=no',
     ...knownHostsOptions,
   ];
+  if (aes) argv.push('-o', `Ciphers=${AES_FIRST_CIPHERS}`);
   if (t.identity) argv.push('-i', t.identity, '-o', 'IdentitiesOnly=yes');
   return argv;
 }

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PULL_EXCLUDES } from '../../../../lib/model/convention.js';
 import { parseProgress, parseRsyncStats, rshString, rsyncArgv, sumRsyncStats } from '../../../../lib/tiers/pull/rsync.js';
-import { authorizedKeysLine, remoteSource, sshArgv, type SshTarget } from '../../../../lib/tiers/pull/ssh.js';
+import { AES_FIRST_CIPHERS, authorizedKeysLine, cpuHasAes, remoteSource, sshArgv, type SshTarget } from '../../../../lib/tiers/pull/ssh.js';
 import { explainFailure } from '../../../../lib/tiers/pull/pull.js';
 import { exitCodeFor } from '../../../../lib/model/outcome.js';
 
@@ -78,6 +78,17 @@ describe('ssh settings', () => {
     assert.ok(opts.includes('StrictHostKeyChecking=yes'));
     assert.ok(!opts.some((o) => /StrictHostKeyChecking=(no|accept-new)/.test(o)));
     assert.deepEqual(argv.slice(1, 5), ['-p', '2222', '-l', 'root']);
+  });
+  it('offers AES-GCM first on a CPU with AES instructions, and every cipher of OpenSSH\'s default list; else ssh\'s own order', () => {
+    const ciphers = (argv: string[]) => argv.filter((_, i) => argv[i - 1] === '-o').find((o) => o.startsWith('Ciphers='));
+    assert.equal(ciphers(sshArgv(t, [], 7, true)), `Ciphers=${AES_FIRST_CIPHERS}`);
+    assert.equal(AES_FIRST_CIPHERS.split(',')[0], 'aes128-gcm@openssh.com');
+    for (const c of ['chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com']) assert.ok(AES_FIRST_CIPHERS.split(',').includes(c), c);
+    assert.equal(ciphers(sshArgv(t, [], 7, false)), undefined);
+    assert.equal(cpuHasAes('processor\t: 0\nflags\t\t: fpu vme sse2 aes avx2 sha_ni\n'), true);
+    assert.equal(cpuHasAes('processor\t: 0\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32\n'), true);
+    assert.equal(cpuHasAes('processor\t: 0\nflags\t\t: fpu vme sse2 avx2\nmodel name\t: aes-less\n'), false);
+    assert.equal(cpuHasAes(''), false);
   });
   it('asks rrsync for "/" and an unrestricted key for <partition>/local/', () => {
     assert.equal(remoteSource(t), 'zg-3.softxs.ch:/');
