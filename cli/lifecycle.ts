@@ -7,9 +7,15 @@
  * - The process exits only after stdout and stderr are flushed, so output arrives whole through a
  *   pipe, over ssh and into a file.
  */
+import { setMaxListeners } from 'node:events';
 import { ExitCode } from '../lib/base/errors.js';
 
 const controller = new AbortController();
+// Every child a command runs listens on this signal while it runs (execa's cancelSignal, and the kill of
+// its process group: lib/base/exec.ts), and a batch of pulls runs up to its transfer budget of rsyncs
+// with their ssh connections at once: more than Node's default warning at 10. Listeners are removed as
+// children end; the bound still flags a leak.
+setMaxListeners(1000, controller.signal);
 
 /** Aborted by the first SIGINT or SIGTERM; its `reason` is the signal's name. */
 export const interruption: AbortSignal = controller.signal;

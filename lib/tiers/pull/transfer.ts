@@ -2,6 +2,7 @@
  * The copy of one pull: one rsync, or a top-level pass then one rsync per top-level folder, with
  * progress streamed and rsync's statistics summed; and the explanation of a failed copy.
  */
+import { setMaxListeners } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CommandError } from '../../base/errors.js';
@@ -88,6 +89,8 @@ export async function transfer(exec: Exec, plan: RsyncPlan, streams: number, sig
   // The folders the top-level pass created are exactly the source's top-level folders (excludes applied).
   const folders = (await readdir(plan.dest, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   const inner = new AbortController();
+  // Each running rsync listens twice on it (lib/base/exec.ts), `streams` of them at once.
+  setMaxListeners(2 * streams + 10, inner.signal);
   const onOuterAbort = () => inner.abort();
   signal?.addEventListener('abort', onOuterAbort, { once: true });
   let failure: AttemptResult | undefined;
