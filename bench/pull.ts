@@ -10,7 +10,8 @@
  * against each peer's faster filesystem, the time to delete a snapshot (btrfs subvolume delete vs
  * rm -rf of a hardlinked one), and the peak RSS of the `tierback pull` process (VmHWM) and its rsync;
  * writes all of it to the results file (--out, default bench/pull-results-<files>.txt).
- * Real sshd on loopback (unrestricted key so every contender sees the same server).
+ * Real sshd on loopback (unrestricted key so every contender sees the same server), its sessions run
+ * with an empty HOME: the clean shell of a fresh machine or a backup user, not this user's ~/.bashrc.
  *
  * tierback runs as installed (docs/install.md): the bundle dist/tierback/tierback.mjs, rebuilt from the
  * source at the start, with its shebang's node options, as cron runs /usr/local/bin/tierback.
@@ -207,7 +208,13 @@ async function main() {
   const work = await mkdtemp(path.join(BASE, 'tierback-bench-'));
   const src = path.join(work, 'src');
   const key = await generateKey(path.join(work, 'keys'), 'bench');
-  const sshd = await startSshd({ authorizedKeys: [key.public] });
+  // The source's SSH sessions run a fresh machine's clean shell (HOME: an empty folder): sshd runs each
+  // command with `bash -c`, which reads ~/.bashrc for an SSH session, and this machine's root runs
+  // `pyenv init` there (0.2 s of CPU per session; a backup user's shell does not). Every contender
+  // gets the same sshd.
+  const sessionHome = path.join(work, 'session-home');
+  await mkdir(sessionHome, { mode: 0o700 });
+  const sshd = await startSshd({ authorizedKeys: [key.public], sessionHome });
   const kh = path.join(work, 'known_hosts');
   await writeFile(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostKey}\n`);
   const ssh = `ssh -p ${sshd.port} -i ${key.private} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${kh}`;
@@ -349,6 +356,7 @@ async function main() {
     const deletes: Record<string, number[]> = {};
     say(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}; ${QUIET ? 'run alone on the machine (--quiet-machine)' : 'NOT declared quiet: other work may share the machine, figures are indicative only'}`);
     say(`tree: ${FILES} files x ${SIZE} bytes = ${((FILES * SIZE) / 1e9).toFixed(2)} GB in ${VMS} apps (one per VM folder) written by their tierback jobs; ${REPS} reps, cold cache (drop_caches before every run), contenders alternated, fresh folder per rep; filesystems: ${FSES.join(', ')}`);
+    say("source: sshd on loopback, each session's shell with an empty HOME (no ~/.bashrc: a fresh machine's or a backup user's clean shell)");
     say('per run: seconds, load average (1 5 15 min) before -> after');
     for (let rep = 0; rep < REPS; rep++) {
       const order = rep % 2 ? [...runs].reverse() : runs;

@@ -29,5 +29,18 @@ export function buildParser(commands: readonly CommandModule<GlobalArgs, never>[
       throw new UsageError(err?.message ?? msg, 'see `tierback --help` or `tierback <command> --help`');
     }) as unknown as Argv<GlobalArgs>;
   for (const c of commands) parser = parser.command(c as CommandModule<GlobalArgs, GlobalArgs>);
+  skipHelpCache(parser);
   return parser;
+}
+
+/**
+ * yargs renders a command's whole help before running it, so that a failure after an async handler
+ * could still print it (its command.js, `cacheHelpMessage`): about 90 ms of text layout on every
+ * run. Nothing here prints help after a handler started (`.fail()` above throws, no showHelp), and
+ * `--help` renders it afresh, so that copy is never read: skipped (a pull's fixed cost, issue 17).
+ */
+function skipHelpCache(parser: Argv<GlobalArgs>): void {
+  const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }

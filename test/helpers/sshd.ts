@@ -73,6 +73,13 @@ export interface SshdOptions {
   dir?: string;
   /** sshd logs at INFO level to this file (one "Accepted publickey" line per connection) instead of errors only. */
   logFile?: string;
+  /**
+   * HOME of the sessions (sshd's `SetEnv`): the shell sshd runs each command with (`bash -c`) reads
+   * `$HOME/.bashrc` for an SSH session. An empty folder gives a fresh machine's clean shell whatever
+   * this user's startup files run (bench/pull.ts: this machine's root runs `pyenv init` there, 0.2 s
+   * of CPU per session).
+   */
+  sessionHome?: string;
 }
 
 /** Starts `/usr/sbin/sshd -D` as the current user on a free loopback port. */
@@ -102,6 +109,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       `LogLevel ${opts.logFile ? 'INFO' : 'ERROR'}`,
       'MaxStartups 50',
       'Subsystem sftp internal-sftp',
+      ...(opts.sessionHome ? [`SetEnv HOME=${opts.sessionHome}`] : []),
       '',
     ].join('\n'),
   );

@@ -24,7 +24,7 @@ import { exists, writeFileAtomic } from '../../base/fsutil.js';
 import type { Logger } from '../../base/log.js';
 import { fetchArgv, plainPath, type AppFolder } from './consistency.js';
 import { RSYNC_VANISHED, rshString, rsyncArgv, type RsyncPlan, type RsyncStats } from './rsync.js';
-import { FedRsync, FilesFrom, Parts, passOf, type Pass } from './parts.js';
+import { BATCH_FIRST, BATCH_MAX, Batches, FedRsync, FilesFrom, passOf, type Pass } from './parts.js';
 
 export interface ChangeMode {
   /** Copy only what the lists say changed. */
@@ -137,7 +137,7 @@ export function listsCommands(plan: RsyncPlan): { title: string; argv: string[] 
   return [
     { title: "fetch every app's manifest and change list (no walk of the tree)", argv: fetchArgv(plan, t('list'), t('m')) },
     { title: 'copy the folders without a trusted list (listed apps excluded and kept), while the lists are compared', argv: restArgv(plan, t('filter')) },
-    { title: `copy the changed files under ${WHOLE_FILE_BELOW} bytes whole (up to one rsync per stream at the same time, a part each, started with its part's first name and fed the others on stdin as the lists' comparison finds them)`, argv: listedArgv(plan, '-', true) },
+    { title: `copy the changed files under ${WHOLE_FILE_BELOW} bytes whole (in batches of ${BATCH_FIRST} names, doubling up to ${BATCH_MAX}, each rsync fed its names on stdin as the lists' comparison finds them and copying once its batch is full; up to one rsync per stream at the same time)`, argv: listedArgv(plan, '-', true) },
     { title: 'copy the larger changed files by delta, at the same time (when there are any)', argv: listedArgv(plan, t('files-from-large'), false) },
   ];
 }
@@ -186,8 +186,8 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     // 3. Each listed app: what changed, from the two lists; then the rsyncs of all of it (the same for any number of apps):
     // files under WHOLE_FILE_BELOW bytes whole (-W: the receiver does not read the old copy for checksums),
     // larger ones by rsync's delta (--inplace then rewrites only the blocks that changed: the rest stay shared).
-    // The small files' rsyncs start with their part's first name and run while the comparison goes on.
-    const small = new Parts(parts, () => {
+    // The small files' rsyncs start with their batch's first name and copy while the comparison goes on.
+    const small = new Batches(parts, () => {
       const f = new FedRsync(exec, listedArgv(plan, '-', true), log, signal);
       track(f.pass);
       return f;
@@ -199,8 +199,6 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
       if (signal?.aborted) break;
       const dest = path.join(plan.dest, a.rel);
       const totals: ListTotals = { run: undefined, entries: 0, files: 0, bytes: 0 };
-      await small.add(`${a.rel}/${MANIFEST_FILE}`);
-      await small.add(`${a.rel}/${CHANGE_LIST_FILE}`);
       try {
         for await (const ds of diffListFiles(readListLines(old), readListLines(file, totals))) {
           for (const d of ds) {
@@ -218,6 +216,10 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
         whole.push(a);
         continue;
       }
+      // The manifest and the list always come too, named only now: an rsync may start copying as soon as
+      // its batch is full, and the list in the snapshot (read just above) is written over in place.
+      await small.add(`${a.rel}/${MANIFEST_FILE}`);
+      await small.add(`${a.rel}/${CHANGE_LIST_FILE}`);
       // The snapshot's figures: what the list says the folder holds, plus the folder, its manifest and list (added below).
       total.files += totals.files + 2;
       total.totalBytes += totals.bytes;
@@ -228,13 +230,14 @@ export async function transferWithLists(exec: Exec, plan: RsyncPlan, apps: reado
     }
     await small.close();
     await large.close();
+    log.debug({ apps: done.length, small: small.count, rsyncs: small.passes.length, large: large.count }, 'change lists compared');
     if (signal?.aborted) {
       await Promise.allSettled(running);
       return { code: undefined, stderr: '', stats: undefined, listed: done, full };
     }
     // The large files' rsync starts now, while the rest pass and the small files' rsyncs may still run
     // (a file is in one of them only; hard links between them are copied as files).
-    const listedPasses = [...small.sinks.filter((f): f is FedRsync => !!f).map((f) => f.pass), ...(large.count ? [track(runPass(exec, listedArgv(plan, large.file, false), log, signal))] : [])];
+    const listedPasses = [...small.passes, ...(large.count ? [track(runPass(exec, listedArgv(plan, large.file, false), log, signal))] : [])];
     const first = await restPass;
     if ((first.code !== 0 && first.code !== RSYNC_VANISHED) || !first.stats) {
       await Promise.allSettled(running);

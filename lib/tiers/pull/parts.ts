@@ -1,7 +1,7 @@
 /**
  * The copy by lists in parts (docs/remote.md#change-lists, step 3): where the changed files' names go
  * (a `--files-from` file, or the stdin of an rsync fed while the lists are compared), how they are
- * split between parts, and an rsync's result as a pass.
+ * split into batches copied at the same time, and an rsync's result as a pass.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -90,46 +90,61 @@ export class FedRsync implements PartSink {
   }
 }
 
-/** Files a part of the copy by lists gets before the next folder goes to the next part. */
-export const PART_FILES = 32;
+/** The first batch of the small changed files' rsyncs (names); each next one is twice as big, up to BATCH_MAX. */
+export const BATCH_FIRST = 32;
+export const BATCH_MAX = 128;
 
 /**
- * The small changed files, split into up to `parts` parts copied by as many rsyncs at the same time
- * (reading many small files from a cold disk waits on each one: several readers keep the disk busy).
- * A folder's files go to one part; the next part takes over at a folder boundary once the current
- * one got PART_FILES files, so a few changes stay one rsync and many are spread evenly. A part's
- * sink is opened with its first name.
+ * The small changed files' rsyncs, in batches. rsync `--files-from` without recursion copies nothing
+ * until its list of names is complete (one file list), so the names go to one rsync at a time: it is
+ * started with its first name (its SSH session, the remote rsync's start and the source's look-up of
+ * each name overlap the comparison), fed the next ones, and closed at the first folder boundary once
+ * it has its batch: then it copies while the comparison goes on and the next names open the next
+ * rsync. Batches double (BATCH_FIRST names, then 2x, up to BATCH_MAX), so a few changes are one rsync
+ * that starts copying early and many are not split into many processes. At most `parallel` rsyncs
+ * run at once: the next one waits for one to finish (the comparison waits with it). A folder's files
+ * go to one rsync.
  */
-export class Parts<S extends PartSink = PartSink> {
-  readonly sinks: (S | undefined)[];
-  private k = 0;
-  private run = 0;
+export class Batches<S extends PartSink & { readonly pass: Promise<Pass> } = FedRsync> implements PartSink {
+  count = 0;
+  /** Every rsync started, in order. */
+  readonly passes: Promise<Pass>[] = [];
+  private current: S | undefined;
+  private inBatch = 0;
+  private size = BATCH_FIRST;
   private dir: string | undefined;
+  private readonly running = new Set<Promise<unknown>>();
   constructor(
-    parts: number,
-    private readonly open: (k: number) => S,
-  ) {
-    this.sinks = Array.from({ length: Math.max(1, parts) }, () => undefined);
-  }
+    private readonly parallel: number,
+    private readonly open: () => S,
+  ) {}
   async add(rel: string): Promise<void> {
     const dir = path.posix.dirname(rel);
-    if (dir !== this.dir) {
-      if (this.run >= PART_FILES) {
-        this.k = (this.k + 1) % this.sinks.length;
-        this.run = 0;
-      }
-      this.dir = dir;
+    if (this.current && this.inBatch >= this.size && dir !== this.dir) this.seal();
+    this.dir = dir;
+    if (!this.current) {
+      while (this.running.size >= Math.max(1, this.parallel)) await Promise.race(this.running);
+      const f = this.open();
+      this.current = f;
+      this.inBatch = 0;
+      this.passes.push(f.pass);
+      const settled: Promise<unknown> = f.pass.then(
+        () => this.running.delete(settled),
+        () => this.running.delete(settled),
+      );
+      this.running.add(settled);
     }
-    this.run++;
-    await (this.sinks[this.k] ??= this.open(this.k)).add(rel);
+    this.inBatch++;
+    this.count++;
+    await this.current.add(rel);
+  }
+  /** Ends the current rsync's names: it starts copying. */
+  private seal(): void {
+    void this.current?.close();
+    this.current = undefined;
+    this.size = Math.min(this.size * 2, BATCH_MAX);
   }
   async close(): Promise<void> {
-    await Promise.all(this.sinks.map((l) => l?.close()));
-  }
-  get used(): S[] {
-    return this.sinks.filter((l): l is S => !!l && l.count > 0);
+    this.seal();
   }
 }
-
-/** Parts written to `--files-from` files in `work` (`files-from-<k>`). */
-export const fileParts = (work: string, parts: number) => new Parts(parts, (k) => new FilesFrom(path.join(work, `files-from-${k}`)));

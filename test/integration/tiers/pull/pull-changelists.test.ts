@@ -113,6 +113,27 @@ describe('change lists (real files job, real btrfs)', { skip }, () => {
     assert.equal(await readFile(path.join(snapshotDir(part, S, s1), REL, 'files/d1/f1.txt'), 'utf8'), 'file 1/1\n'.repeat(50), 'the older snapshot is untouched');
   });
 
+  it('many changes in one app: several batched rsyncs copy while the comparison goes on, the list is still used and the copy is exact', async () => {
+    // 1,200 new files in 60 folders and every older file changed: more names than three batches
+    // (BATCH_FIRST 32, doubling), so rsyncs are closed and copy while the app's lists are still compared.
+    for (let d = 0; d < 60; d++) {
+      await mkdir(path.join(src, `many/m${String(d).padStart(2, '0')}`), { recursive: true });
+      for (let i = 0; i < 20; i++) await writeFile(path.join(src, `many/m${String(d).padStart(2, '0')}`, `g${i}.txt`), `many ${d}/${i}\n`);
+    }
+    for (let d = 1; d < 5; d++) for (let i = 0; i < 20; i++) await writeFile(path.join(src, `d${d}`, `f${i}.txt`), `again ${d}/${i}\n`).catch(() => undefined);
+    await job();
+    const o = await pull({ streams: 3 });
+    assert.equal(o.lists, 'used');
+    assert.equal(o.status, 'ok', o.warning);
+    assert.ok(o.stats!.transferredFiles >= 1200, `transferred ${o.stats!.transferredFiles}`);
+    assert.equal(await treeDiff(local(), path.join(current(), REL)), '', 'the snapshot holds exactly what the job wrote');
+    await rm(path.join(src, 'many'), { recursive: true });
+    await job();
+    const back = await pull({ streams: 3 });
+    assert.equal(back.lists, 'used');
+    assert.equal(await treeDiff(local(), path.join(current(), REL)), '', 'and the deletions');
+  });
+
   it('a list that cannot be trusted means a full copy of that folder', async () => {
     await writeFile(path.join(local(), 'files/d1/behind.txt'), 'written behind the job\n');
     await writeFile(path.join(local(), CHANGE_LIST_FILE), 'not gzip');
