@@ -25,6 +25,7 @@
  *   node build/bench/pull.js --small        # 2,000 files of 4 KB, 1 rep: checks the harness works (figures do not count)
  *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: first and repeat pulls, both engines
  * `--only` also takes contenders left out of the table: 'rsnapshot link_dest', and 'tierback hardlink N streams' (--streams N).
+ * A name in `--only` may carry its filesystem, 'rsnapshot sync_first [ext4]': that contender on that one only.
  * `--baseline DIR` adds 'tierback hardlink baseline': the same pull by an older tierback, a checkout of
  * another commit in DIR (with node_modules), bundled there at the start and run as installed then; e.g.
  *   git worktree add /tmp/old <commit> && ln -s $PWD/node_modules /tmp/old/ && node build/bench/pull.js \
@@ -345,13 +346,15 @@ async function main() {
         },
       },
     ];
+    /** --only names a contender on every filesystem ('rsnapshot default') or on one ('rsnapshot default [ext4]'). */
+    const picked = (name: string, f: string) => !ONLY.length || ONLY.includes(name) || ONLY.includes(`${name} [${f}]`);
     const roots: Record<string, string> = {};
     for (const f of FSES) {
       if (f === 'ext4') roots[f] = work;
-      else if (f === 'btrfs') roots[f] = await mountBtrfs(all.filter((c) => !ONLY.length || ONLY.includes(c.name)).length);
+      else if (f === 'btrfs') roots[f] = await mountBtrfs(all.filter((c) => picked(c.name, 'btrfs')).length);
       else throw new Error(`--fs: ext4 or btrfs, not ${f}`);
     }
-    const runs = FSES.flatMap((f) => all.filter((c) => (!c.btrfsOnly || f === 'btrfs') && (!ONLY.length || ONLY.includes(c.name))).map((c) => ({ ...c, name: `${c.name} [${f}]`, fs: f })));
+    const runs = FSES.flatMap((f) => all.filter((c) => (!c.btrfsOnly || f === 'btrfs') && picked(c.name, f)).map((c) => ({ ...c, name: `${c.name} [${f}]`, fs: f })));
     const phases = ['first', 'no-change', '1% changed'];
     const deletes: Record<string, number[]> = {};
     say(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}; ${QUIET ? 'run alone on the machine (--quiet-machine)' : 'NOT declared quiet: other work may share the machine, figures are indicative only'}`);
