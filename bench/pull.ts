@@ -24,6 +24,7 @@
  *        [--fs ext4,btrfs] [--only "rsync mirror,tierback btrfs lists"] [--out FILE] [--quiet-machine] [--settle-max 150]
  *   node build/bench/pull.js --small        # 2,000 files of 4 KB, 1 rep: checks the harness works (figures do not count)
  *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: first and repeat pulls, both engines
+ * `--first-only` times the first pulls only (no repeat pulls, no 1% change).
  * `--only` also takes contenders left out of the table: 'rsnapshot link_dest', and 'tierback hardlink N streams' (--streams N).
  * A name in `--only` may carry its filesystem, 'rsnapshot sync_first [ext4]': that contender on that one only.
  * `--baseline DIR` adds 'tierback hardlink baseline': the same pull by an older tierback, a checkout of
@@ -69,6 +70,7 @@ const BASE = opt('dir', '/var/tmp');
 const PER_DIR = Number(opt('per-dir', 5));
 const ONLY = opt('only', '').split(',').map((s) => s.trim()).filter(Boolean);
 const RSS_ONLY = args.includes('--rss');
+const FIRST_ONLY = args.includes('--first-only');
 const SETTLE_MAX_S = Number(opt('settle-max', 150));
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The installed form (docs/install.md), rebuilt from the source by main(). */
@@ -355,7 +357,7 @@ async function main() {
       else throw new Error(`--fs: ext4 or btrfs, not ${f}`);
     }
     const runs = FSES.flatMap((f) => all.filter((c) => (!c.btrfsOnly || f === 'btrfs') && picked(c.name, f)).map((c) => ({ ...c, name: `${c.name} [${f}]`, fs: f })));
-    const phases = ['first', 'no-change', '1% changed'];
+    const phases = FIRST_ONLY ? ['first'] : ['first', 'no-change', '1% changed'];
     const deletes: Record<string, number[]> = {};
     say(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}; ${QUIET ? 'run alone on the machine (--quiet-machine)' : 'NOT declared quiet: other work may share the machine, figures are indicative only'}`);
     say(`tree: ${FILES} files x ${SIZE} bytes = ${((FILES * SIZE) / 1e9).toFixed(2)} GB in ${VMS} apps (one per VM folder) written by their tierback jobs; ${REPS} reps, cold cache (drop_caches before every run), contenders alternated, fresh folder per rep; filesystems: ${FSES.join(', ')}`);
@@ -418,8 +420,8 @@ async function main() {
     for (const tb of runs.filter((c) => c.name.startsWith('tierback'))) {
       say(`\n${tb.name}:`);
       say(`  first pull: / rsync mirror (faster fs) = ${ratio(m(tb.name, 'first'), best('rsync mirror', 'first'))} (target <= 1.0)`);
-      say(`  no-change: / rsnapshot best mode = ${ratio(m(tb.name, 'no-change'), rsnapBest('no-change'))} (target <= 0.25); / rsnapshot 7 rotating = ${ratio(m(tb.name, 'no-change'), best('rsnapshot 7 rotating', 'no-change'))}`);
-      say(`  1% changed: / rsnapshot best mode = ${ratio(m(tb.name, '1% changed'), rsnapBest('1% changed'))} (target <= 0.35); / rsnapshot 7 rotating = ${ratio(m(tb.name, '1% changed'), best('rsnapshot 7 rotating', '1% changed'))}`);
+      if (!FIRST_ONLY) say(`  no-change: / rsnapshot best mode = ${ratio(m(tb.name, 'no-change'), rsnapBest('no-change'))} (target <= 0.25); / rsnapshot 7 rotating = ${ratio(m(tb.name, 'no-change'), best('rsnapshot 7 rotating', 'no-change'))}`);
+      if (!FIRST_ONLY) say(`  1% changed: / rsnapshot best mode = ${ratio(m(tb.name, '1% changed'), rsnapBest('1% changed'))} (target <= 0.35); / rsnapshot 7 rotating = ${ratio(m(tb.name, '1% changed'), best('rsnapshot 7 rotating', '1% changed'))}`);
       if (deletes[tb.name]) say(`  deleting a snapshot: median ${median(deletes[tb.name]!).toFixed(2)} s (btrfs target < 1 s at 100k files)`);
       const pk = peaks[tb.name.replace(/ \[\w+\]$/, '')] ?? [];
       say(`  peak RSS of the tierback process (VmHWM, separate process, both filesystems): ${(Math.max(...pk.map((x) => x.tierback)) / 1024).toFixed(1)} MB (target <= 80); its largest rsync: ${(Math.max(...pk.map((x) => x.rsync)) / 1024).toFixed(1)} MB`);

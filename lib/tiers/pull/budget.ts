@@ -6,6 +6,7 @@
  * share of the work still waiting, and what is free. And the bound on how long a hung source can
  * hold a slot (docs/remote.md#hung-sources).
  */
+import { availableParallelism } from 'node:os';
 import { serverHistoryDir } from '../../model/layout.js';
 import { pullHistoryName } from '../../model/names.js';
 import { listHistoryFiles, readHistoryFiles } from '../../model/history.js';
@@ -21,6 +22,14 @@ export { DEFAULT_TRANSFERS };
 export const MAX_AUTO_STREAMS = 8;
 /** "auto": one stream per this many files of the last pull (below it, one rsync: each stream costs an SSH handshake). */
 export const FILES_PER_STREAM = 5_000;
+/**
+ * "auto" before a server's first pull: one stream per this many cores of the backup server. With no
+ * snapshot to compare against, a first pull only copies: it is bound by the backup server's CPU
+ * (SSH decryption, rsync, file creation) and disk, not by waiting, and every stream past that adds an
+ * SSH connection's crypto and contention. Measured: one stream used the least CPU and was the fastest
+ * on 2 cores (docs/remote.md#transfer-budget).
+ */
+export const CORES_PER_FIRST_PULL_STREAM = 2;
 /** Retries of a pull after a connection-type failure, and the wait before the first (doubling). */
 export const DEFAULT_RETRIES = 2;
 export const DEFAULT_RETRY_DELAY_S = 10;
@@ -98,8 +107,9 @@ export interface ServerDemand {
   why: string;
 }
 
-/** Each pull's demand on the budget, from the history (an estimate before the first pull). */
-export function demandsOf(site: Site, pulls: readonly ResolvedPull[], facts: ReadonlyMap<string, PullFacts>, settings: BudgetSettings): ServerDemand[] {
+/** Each pull's demand on the budget, from the history (an estimate before the first pull); `cores`: the backup server's. */
+export function demandsOf(site: Site, pulls: readonly ResolvedPull[], facts: ReadonlyMap<string, PullFacts>, settings: BudgetSettings, cores = availableParallelism()): ServerDemand[] {
+  const firstPull = Math.max(1, Math.floor(cores / CORES_PER_FIRST_PULL_STREAM));
   const known = [...facts.values()].map((f) => f.files);
   const typical = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : FILES_PER_STREAM;
   return pulls.map((p) => {
@@ -107,7 +117,9 @@ export function demandsOf(site: Site, pulls: readonly ResolvedPull[], facts: Rea
     const folders = topFolders(site, p.server);
     const work = Math.max(1, f?.files ?? typical);
     if (settings.streams !== 'auto') return { server: p.server, want: settings.streams, work, why: 'streams set' };
-    if (!f) return { server: p.server, want: Math.min(MAX_AUTO_STREAMS, folders), work, why: `first pull: ${folders} top-level folder${folders === 1 ? '' : 's'}` };
+    if (!f) {
+      return { server: p.server, want: Math.min(MAX_AUTO_STREAMS, folders, firstPull), work, why: `first pull: ${folders} top-level folder${folders === 1 ? '' : 's'}, ${cores} core${cores === 1 ? '' : 's'}` };
+    }
     const byFiles = Math.ceil(f.files / FILES_PER_STREAM);
     return { server: p.server, want: Math.max(1, Math.min(MAX_AUTO_STREAMS, folders, byFiles)), work, why: `last pull: ${f.files} files, ${folders} top-level folder${folders === 1 ? '' : 's'}` };
   });

@@ -109,13 +109,17 @@ describe('transfer budget: streams from the pull history', () => {
     assert.equal(facts.get('s2.test'), undefined);
 
     const settings = budgetSettings(bk, {}, undefined);
-    const [big, small, fresh] = demandsOf(site, bk.pulls, facts, settings);
+    const [big, small, fresh] = demandsOf(site, bk.pulls, facts, settings, 16);
     // s0 has 4 top-level folders (VMs a0..d0): more streams would find nothing to copy.
     assert.equal(big!.want, 4);
     assert.equal(small!.want, 1);
     assert.equal(fresh!.want, 4);
     assert.match(big!.why, /last pull: 100000 files/);
-    assert.match(fresh!.why, /first pull/);
+    assert.match(fresh!.why, /first pull: 4 top-level folders, 16 cores/);
+    // A first pull only copies: one stream per 2 cores of the backup server, at least one.
+    assert.deepEqual([1, 2, 3, 4, 6].map((cores) => demandsOf(site, bk.pulls, facts, settings, cores)[2]!.want), [1, 1, 1, 2, 3]);
+    // The pull history's servers do not depend on the cores.
+    assert.equal(demandsOf(site, bk.pulls, facts, settings, 2)[0]!.want, 4);
     // Alone: everything it can use. With the small one waiting too: nearly all of it.
     assert.equal(streamsAtStart(big!, big!.work, settings, 8), 4);
     assert.equal(streamsAtStart(big!, big!.work + small!.work, settings, 8), 4);
