@@ -25,6 +25,12 @@
  *   node build/bench/pull.js --small        # 2,000 files of 4 KB, 1 rep: checks the harness works (figures do not count)
  *   node build/bench/pull.js --rss --files 1000000 --size 0 --per-dir 50   # RSS only: first and repeat pulls, both engines
  * `--first-only` times the first pulls only (no repeat pulls, no 1% change).
+ * The results file is rewritten after every rep (an interrupted bench keeps its whole reps); its first
+ * line names the commit. `--continue` adds reps to it: when its settings, machine and code are those of
+ * this run (no code path changed since its commit, nothing uncommitted), it runs the reps after the
+ * ones it holds, up to --reps (`--reps-now N`: at most N this time), and summarizes them all. So a
+ * table whose reps take longer than one sitting is still the medians of reps of one code:
+ *   node build/bench/pull.js --files 100000 --reps 3 --quiet-machine --continue --reps-now 1 --out FILE
  * `--only` also takes contenders left out of the table: 'rsnapshot link_dest', and 'tierback hardlink N streams' (--streams N).
  * A name in `--only` may carry its filesystem, 'rsnapshot sync_first [ext4]': that contender on that one only.
  * `--baseline DIR` adds 'tierback hardlink baseline': the same pull by an older tierback, a checkout of
@@ -71,6 +77,9 @@ const PER_DIR = Number(opt('per-dir', 5));
 const ONLY = opt('only', '').split(',').map((s) => s.trim()).filter(Boolean);
 const RSS_ONLY = args.includes('--rss');
 const FIRST_ONLY = args.includes('--first-only');
+/** --continue: add reps to the results file (--out) of the same settings, machine and code; --reps-now N: at most N this time. */
+const CONTINUE = args.includes('--continue');
+const REPS_NOW = Number(opt('reps-now', Number.POSITIVE_INFINITY));
 const SETTLE_MAX_S = Number(opt('settle-max', 150));
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The installed form (docs/install.md), rebuilt from the source by main(). */
@@ -136,6 +145,105 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/** The code the figures are of: the commit, and whether the code (not the results files) has uncommitted changes. */
+const CODE_PATHS = ['lib', 'cli', 'bench', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json', ':(exclude)bench/*.txt'];
+async function codeState(): Promise<{ commit: string; subject: string; dirty: boolean }> {
+  const git = (a: string[]) => execa('git', ['-C', ROOT, ...a], { reject: false }).then((r) => String(r.stdout).trim());
+  return {
+    commit: await git(['rev-parse', '--short=12', 'HEAD']),
+    subject: (await git(['log', '-1', '--format=%s'])).replace(/^(.{70}).+/s, '$1...'),
+    dirty: (await git(['status', '--porcelain', '--', ...CODE_PATHS])) !== '',
+  };
+}
+
+/**
+ * --continue: the whole reps already in the results file, when it was made by the same settings, on
+ * the same machine, from the same code (its commit and HEAD differ in no code path, nothing uncommitted);
+ * otherwise a clear refusal. Nothing at all: a fresh start.
+ */
+async function readPrior(file: string, same: string[], code: { commit: string; dirty: boolean }): Promise<{ body: string[]; repsDone: number; sessions: number }> {
+  if (!existsSync(file)) return { body: [], repsDone: 0, sessions: 0 };
+  const text = readFileSync(file, 'utf8').split('\n');
+  const refuse = (why: string) => {
+    throw new Error(`--continue: ${file} ${why}; its reps cannot be joined by this run. Start a new results file (another --out, or without --continue).`);
+  };
+  const commit = /^# code: (\w+)/.exec(text[0] ?? '')?.[1];
+  if (!commit) refuse('has no "# code:" first line (it was not written by a bench that can continue)');
+  for (const l of same) if (!text.includes(l)) refuse(`was made with other settings or on another machine (it lacks the line "${l}")`);
+  if (text[0]!.includes('WITH UNCOMMITTED CHANGES')) refuse('was made by code with uncommitted changes');
+  if (code.dirty) refuse('must be joined by committed code, and the code here has uncommitted changes (commit them first)');
+  const diff = await execa('git', ['-C', ROOT, 'diff', '--quiet', commit!, 'HEAD', '--', ...CODE_PATHS], { reject: false });
+  if (diff.exitCode !== 0) refuse(`is of commit ${commit}, and the code changed since (git diff ${commit} HEAD -- lib cli bench scripts)`);
+  let last = -1;
+  let repsDone = 0;
+  text.forEach((l, i) => {
+    const m = /^rep (\d+)\/\d+ done$/.exec(l);
+    if (m) {
+      last = i;
+      repsDone = Number(m[1]);
+    }
+  });
+  const first = text.findIndex((l) => /^session \d+:/.test(l));
+  const body = last < 0 || first < 0 ? [] : text.slice(first, last + 1);
+  return { body, repsDone, sessions: body.filter((l) => /^session \d+:/.test(l)).length };
+}
+
+/** The figures of the run lines (this session's and those read back): seconds, the runs that count, deletes, peak RSS. */
+function parseRuns(all: readonly string[]) {
+  const times: Record<string, Record<string, number[]>> = {};
+  const counted: Record<string, Record<string, number[]>> = {};
+  const deletes: Record<string, number[]> = {};
+  const peaks: Record<string, { tierback: number; rsync: number }> = {};
+  let repsDone = 0;
+  let sessions = 0;
+  for (const l of all) {
+    let m = /^ {2}rep \d+ (first|no-change|1% changed)\s+(.+?\])\s+([\d.]+) s {2}load .*?( {2}\* .*)?$/.exec(l);
+    if (m) {
+      ((times[m[2]!] ??= {})[m[1]!] ??= []).push(Number(m[3]));
+      if (!m[4]) ((counted[m[2]!] ??= {})[m[1]!] ??= []).push(Number(m[3]));
+      continue;
+    }
+    if ((m = /^ {2}rep \d+ delete\s+(.+?\])\s+([\d.]+) s$/.exec(l))) (deletes[m[1]!] ??= []).push(Number(m[2]));
+    else if ((m = /^ {2}rep \d+ rss\s+(.+?\])\s+tierback ([\d.]+) MB, rsync ([\d.]+) MB$/.exec(l))) {
+      const p = (peaks[m[1]!] ??= { tierback: 0, rsync: 0 });
+      p.tierback = Math.max(p.tierback, Number(m[2]));
+      p.rsync = Math.max(p.rsync, Number(m[3]));
+    } else if ((m = /^rep (\d+)\/\d+ done$/.exec(l))) repsDone = Number(m[1]);
+    else if (/^session \d+:/.test(l)) sessions++;
+  }
+  const m = (name: string, p: string) => (times[name]?.[p]?.length ? median(times[name]![p]!) : Number.NaN);
+  const range = (name: string, p: string) => (times[name]?.[p]?.length ? `${Math.min(...times[name]![p]!).toFixed(1)}-${Math.max(...times[name]![p]!).toFixed(1)}` : '-');
+  return { times, counted, deletes, peaks, repsDone, sessions, m, range };
+}
+
+const ratio = (x: number, y: number) => (Number.isFinite(x) && Number.isFinite(y) ? (x / y).toFixed(3) : '-');
+
+/** The summary of every whole rep in `all`: medians, the runs that count, the ratios of the issue's targets. */
+function summary(all: readonly string[], names: readonly string[], phases: readonly string[], wallMin: string): string[] {
+  const { counted, deletes, peaks, repsDone, sessions, m, range } = parseRuns(all);
+  const out: string[] = [];
+  out.push(`summary of ${repsDone} of ${REPS} reps in ${sessions} session${sessions === 1 ? '' : 's'} (this session's wall time ${wallMin} min, load average now ${load()}); median seconds (min-max)`);
+  if (repsDone < REPS) out.push(`PARTIAL: ${repsDone} of the ${REPS} reps asked for; --continue with the same settings and code adds the next ones`);
+  out.push(['contender'.padEnd(36), ...phases.map((p) => p.padStart(18))].join(''));
+  for (const c of names) out.push([c.padEnd(36), ...phases.map((p) => `${m(c, p).toFixed(2)} (${range(c, p)})`.padStart(18))].join(''));
+  const nCounted = (name: string, p: string) => counted[name]?.[p]?.length ?? 0;
+  out.push(names.every((c) => phases.every((p) => nCounted(c, p) === repsDone))
+    ? 'every run started at a load average of at most 1.5: every figure above counts'
+    : `runs that started at a load average of at most 1.5 (the figures that count), per phase: ${names.map((c) => `${c} ${phases.map((p) => `${nCounted(c, p)}/${repsDone}`).join(' ')}`).join('; ')}`);
+  // Each peer's faster filesystem (NaN when not run).
+  const best = (peer: string, p: string) => Math.min(...names.filter((c) => c.startsWith(`${peer} [`)).map((c) => m(c, p)).filter(Number.isFinite));
+  const rsnapBest = (p: string) => Math.min(...['rsnapshot default', 'rsnapshot sync_first', 'rsnapshot link_dest'].map((n) => best(n, p)));
+  for (const tb of names.filter((c) => c.startsWith('tierback'))) {
+    out.push('', `${tb}:`);
+    out.push(`  first pull: / rsync mirror (faster fs) = ${ratio(m(tb, 'first'), best('rsync mirror', 'first'))} (target <= 1.0)`);
+    if (phases.includes('no-change')) out.push(`  no-change: / rsnapshot best mode = ${ratio(m(tb, 'no-change'), rsnapBest('no-change'))} (target <= 0.25); / rsnapshot 7 rotating = ${ratio(m(tb, 'no-change'), best('rsnapshot 7 rotating', 'no-change'))}`);
+    if (phases.includes('1% changed')) out.push(`  1% changed: / rsnapshot best mode = ${ratio(m(tb, '1% changed'), rsnapBest('1% changed'))} (target <= 0.35); / rsnapshot 7 rotating = ${ratio(m(tb, '1% changed'), best('rsnapshot 7 rotating', '1% changed'))}`);
+    if (deletes[tb]) out.push(`  deleting a snapshot: median ${median(deletes[tb]!).toFixed(2)} s (btrfs target < 1 s at 100k files)`);
+    if (peaks[tb]) out.push(`  peak RSS of the tierback process (VmHWM, a separate process): ${peaks[tb]!.tierback.toFixed(1)} MB (target <= 80); its largest rsync: ${peaks[tb]!.rsync.toFixed(1)} MB`);
+  }
+  return out;
+}
+
 async function hwm(pid: number): Promise<{ comm: string; kb: number } | undefined> {
   try {
     const st = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -198,6 +306,14 @@ async function runTierback(argv: string[], cli: string[] = CLI_ARGV): Promise<Pe
 }
 
 async function main() {
+  const settingsLine = `settings: files ${FILES}, size ${SIZE}, per folder ${PER_DIR}, filesystems ${FSES.join(',')}, contenders ${ONLY.length ? ONLY.join(',') : 'all'}${FIRST_ONLY ? ', first pulls only' : ''}, reps ${REPS}${BASELINE ? `, baseline ${path.resolve(BASELINE)}` : ''}`;
+  const machineLine = `machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}; ${QUIET ? 'run alone on the machine (--quiet-machine)' : 'NOT declared quiet: other work may share the machine, figures are indicative only'}`;
+  const code = await codeState();
+  const prior = CONTINUE ? await readPrior(OUT, [settingsLine, machineLine], code) : { body: [] as string[], repsDone: 0, sessions: 0 };
+  if (prior.repsDone >= REPS) {
+    process.stderr.write(`${OUT} already holds ${prior.repsDone} of ${REPS} reps: nothing to run (raise --reps to add more)\n`);
+    return;
+  }
   await execa(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs')]);
   CLI_ARGV = [...shebangOptions(CLI), CLI];
   if (BASELINE) {
@@ -297,11 +413,9 @@ async function main() {
       return;
     }
 
-    const times: Record<string, Record<string, number[]>> = {};
-    const rec = (c: string, phase: string, s: number) => ((times[c] ??= {})[phase] ??= []).push(s);
-    const peaks: Record<string, Peak[]> = {};
-    /** The runs that started at a load average of at most 1.5 (the figures that count). */
-    const counted: Record<string, Record<string, number[]>> = {};
+    /** The peak RSS of each tierback contender in this rep (its `rss` line at the rep's end), and the run going on. */
+    let repPeaks: Record<string, Peak> = {};
+    let currentRun = '';
 
     type Contender = { name: string; run: (dest: string) => Promise<void>; afterFirst?: (dest: string) => Promise<void> };
     const rsnap = (linkDest: boolean, syncFirst: boolean): Contender['run'] => async (dest) => {
@@ -318,7 +432,9 @@ async function main() {
       name,
       run: async (d) => {
         const p = await runTierback(['pull', '-i', await inventory(d, extra), '--backup-server', 'bk.bench', '--json', '--retries', '0', ...argv], cli);
-        (peaks[name] ??= []).push(p);
+        const q = (repPeaks[currentRun] ??= { tierback: 0, rsync: 0 });
+        q.tierback = Math.max(q.tierback, p.tierback);
+        q.rsync = Math.max(q.rsync, p.rsync);
       },
     });
     // Change lists are used by the btrfs engine only (a hardlinked snapshot needs a link per file, so
@@ -358,14 +474,22 @@ async function main() {
     }
     const runs = FSES.flatMap((f) => all.filter((c) => (!c.btrfsOnly || f === 'btrfs') && picked(c.name, f)).map((c) => ({ ...c, name: `${c.name} [${f}]`, fs: f })));
     const phases = FIRST_ONLY ? ['first'] : ['first', 'no-change', '1% changed'];
-    const deletes: Record<string, number[]> = {};
-    say(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}; ${QUIET ? 'run alone on the machine (--quiet-machine)' : 'NOT declared quiet: other work may share the machine, figures are indicative only'}`);
+    // The results file is the record: every run's line is written as the rep ends, and --continue reads
+    // them back. It holds only what the same machine, settings and code measured (checked below).
+    say(`# code: ${code.commit} (${code.subject})${code.dirty ? ' WITH UNCOMMITTED CHANGES to the code (--continue refuses to add to it)' : ''}`);
+    say(settingsLine);
+    say(machineLine);
     say(`tree: ${FILES} files x ${SIZE} bytes = ${((FILES * SIZE) / 1e9).toFixed(2)} GB in ${VMS} apps (one per VM folder) written by their tierback jobs; ${REPS} reps, cold cache (drop_caches before every run), contenders alternated, fresh folder per rep; filesystems: ${FSES.join(', ')}`);
     say("source: sshd on loopback, each session's shell with an empty HOME (no ~/.bashrc: a fresh machine's or a backup user's clean shell)");
     say('per run: seconds, load average (1 5 15 min) before -> after');
-    for (let rep = 0; rep < REPS; rep++) {
+    for (const l of prior.body) say(l);
+    const session = prior.sessions + 1;
+    say(`session ${session}: ${new Date().toISOString().slice(0, 16)}Z, load average ${load()}${prior.repsDone ? `, continuing after rep ${prior.repsDone} (--continue)` : ''}`);
+    const lastRep = Math.min(REPS, prior.repsDone + REPS_NOW);
+    for (let rep = prior.repsDone; rep < lastRep; rep++) {
       const order = rep % 2 ? [...runs].reverse() : runs;
       const dests = new Map<string, string>();
+      repPeaks = {};
       for (const c of order) {
         const d = path.join(roots[c.fs]!, `r${rep}-${c.name.replace(/\W+/g, '_')}`);
         dests.set(c.name, d);
@@ -380,11 +504,10 @@ async function main() {
           await dropCaches();
           const quiet = QUIET ? await settle() : os.loadavg()[0]! <= 1.5;
           const before = load();
+          currentRun = c.name;
           const t = process.hrtime.bigint();
           await c.run(dests.get(c.name)!);
           const sec = Number(process.hrtime.bigint() - t) / 1e9;
-          rec(c.name, phase, sec);
-          if (quiet) ((counted[c.name] ??= {})[phase] ??= []).push(sec);
           say(`  rep ${rep + 1} ${phase.padEnd(10)} ${c.name.padEnd(34)} ${sec.toFixed(2).padStart(7)} s  load ${before} -> ${load()}${quiet ? '' : '  * (started above 1.5: does not count)'}`);
           if (pi === 0 && c.afterFirst) await c.afterFirst(dests.get(c.name)!);
         }
@@ -397,46 +520,30 @@ async function main() {
         await dropCaches();
         const t = process.hrtime.bigint();
         await deleteSnapshots([path.join(snaps, oldest)], createExec(silentLogger()));
-        (deletes[c.name] ??= []).push(Number(process.hrtime.bigint() - t) / 1e9);
+        say(`  rep ${rep + 1} ${'delete'.padEnd(10)} ${c.name.padEnd(34)} ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(2).padStart(7)} s`);
       }
+      for (const [name, p] of Object.entries(repPeaks)) say(`  rep ${rep + 1} ${'rss'.padEnd(10)} ${name.padEnd(34)} tierback ${(p.tierback / 1024).toFixed(1)} MB, rsync ${(p.rsync / 1024).toFixed(1)} MB`);
       for (const d of dests.values()) await deleteSnapshots((await readdir(path.join(d, 'snapshots', 'src.bench')).catch(() => [] as string[])).filter((n) => /^\d{4}-/.test(n)).map((n) => path.join(d, 'snapshots', 'src.bench', n)), createExec(silentLogger())).catch(() => undefined);
       await Promise.all([...dests.values()].map((d) => execa('rm', ['-rf', '--one-file-system', d], { reject: false })));
-      process.stderr.write(`rep ${rep + 1}/${REPS} done\n`);
+      say(`rep ${rep + 1}/${REPS} done`);
+      // Written after every rep: an interrupted bench keeps its whole reps, and --continue goes on from them.
+      await writeFile(OUT, `${[...lines, ...summary(lines, runs.map((c) => c.name), phases, ((Date.now() - t0) / 60000).toFixed(1))].join('\n')}\n`);
+      process.stderr.write(`rep ${rep + 1}/${REPS} done: written to ${OUT}\n`);
     }
-    const m = (name: string, p: string) => median(times[name]![p]!);
-    const range = (name: string, p: string) => `${Math.min(...times[name]![p]!).toFixed(1)}-${Math.max(...times[name]![p]!).toFixed(1)}`;
-    say(`wall time ${((Date.now() - t0) / 60000).toFixed(1)} min; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load()}; median seconds (min-max)`);
-    say(['contender'.padEnd(36), ...phases.map((p) => p.padStart(18))].join(''));
-    for (const c of runs) say([c.name.padEnd(36), ...phases.map((p) => `${m(c.name, p).toFixed(2)} (${range(c.name, p)})`.padStart(18))].join(''));
-    const nCounted = (name: string, p: string) => counted[name]?.[p]?.length ?? 0;
-    const allCount = runs.every((c) => phases.every((p) => nCounted(c.name, p) === REPS));
-    say(allCount
-      ? `every run started at a load average of at most 1.5: every figure above counts`
-      : `runs that started at a load average of at most 1.5 (the figures that count), per phase: ${runs.map((c) => `${c.name} ${phases.map((p) => `${nCounted(c.name, p)}/${REPS}`).join(' ')}`).join('; ')}`);
-    // Each peer's faster filesystem.
-    const best = (peer: string, p: string) => Math.min(...runs.filter((c) => c.name.startsWith(`${peer} [`)).map((c) => m(c.name, p))); // Infinity when not run
-    const ratio = (x: number, y: number) => (Number.isFinite(y) ? (x / y).toFixed(3) : '-');
-    const rsnapBest = (p: string) => Math.min(...['rsnapshot default', 'rsnapshot sync_first', 'rsnapshot link_dest'].map((n) => best(n, p)));
-    for (const tb of runs.filter((c) => c.name.startsWith('tierback'))) {
-      say(`\n${tb.name}:`);
-      say(`  first pull: / rsync mirror (faster fs) = ${ratio(m(tb.name, 'first'), best('rsync mirror', 'first'))} (target <= 1.0)`);
-      if (!FIRST_ONLY) say(`  no-change: / rsnapshot best mode = ${ratio(m(tb.name, 'no-change'), rsnapBest('no-change'))} (target <= 0.25); / rsnapshot 7 rotating = ${ratio(m(tb.name, 'no-change'), best('rsnapshot 7 rotating', 'no-change'))}`);
-      if (!FIRST_ONLY) say(`  1% changed: / rsnapshot best mode = ${ratio(m(tb.name, '1% changed'), rsnapBest('1% changed'))} (target <= 0.35); / rsnapshot 7 rotating = ${ratio(m(tb.name, '1% changed'), best('rsnapshot 7 rotating', '1% changed'))}`);
-      if (deletes[tb.name]) say(`  deleting a snapshot: median ${median(deletes[tb.name]!).toFixed(2)} s (btrfs target < 1 s at 100k files)`);
-      const pk = peaks[tb.name.replace(/ \[\w+\]$/, '')] ?? [];
-      say(`  peak RSS of the tierback process (VmHWM, separate process, both filesystems): ${(Math.max(...pk.map((x) => x.tierback)) / 1024).toFixed(1)} MB (target <= 80); its largest rsync: ${(Math.max(...pk.map((x) => x.rsync)) / 1024).toFixed(1)} MB`);
-    }
+    for (const l of summary(lines, runs.map((c) => c.name), phases, ((Date.now() - t0) / 60000).toFixed(1))) console.log(l);
     if (BASELINE) {
       // "The hardlink engine must not get slower": this tierback against the older one, same filesystem, same runs.
       const rev = (await execa('git', ['-C', path.resolve(BASELINE), 'log', '-1', '--format=%h %s'], { reject: false })).stdout.slice(0, 80);
-      say(`\ntierback hardlink / tierback hardlink baseline (${rev}), per filesystem:`);
+      const { m } = parseRuns(lines);
+      const out = [`\ntierback hardlink / tierback hardlink baseline (${rev}), per filesystem:`];
       for (const f of FSES) {
         const a = `tierback hardlink [${f}]`;
         const b = `tierback hardlink baseline [${f}]`;
-        if (runs.some((c) => c.name === a) && runs.some((c) => c.name === b)) say(`  [${f}] ${phases.map((p) => `${p} ${ratio(m(a, p), m(b, p))}`).join(', ')} (1.0 = as fast)`);
+        if (runs.some((c) => c.name === a) && runs.some((c) => c.name === b)) out.push(`  [${f}] ${phases.map((p) => `${p} ${ratio(m(a, p), m(b, p))}`).join(', ')} (1.0 = as fast)`);
       }
+      for (const l of out) console.log(l);
+      await writeFile(OUT, `\n${out.join('\n')}\n`, { flag: 'a' });
     }
-    await writeFile(OUT, `${lines.join('\n')}\n`);
     process.stderr.write(`results written to ${OUT}\n`);
   } finally {
     await cleanupAll();
