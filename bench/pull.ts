@@ -306,7 +306,7 @@ async function runTierback(argv: string[], cli: string[] = CLI_ARGV): Promise<Pe
 }
 
 async function main() {
-  const settingsLine = `settings: files ${FILES}, size ${SIZE}, per folder ${PER_DIR}, filesystems ${FSES.join(',')}, contenders ${ONLY.length ? ONLY.join(',') : 'all'}${FIRST_ONLY ? ', first pulls only' : ''}, reps ${REPS}${BASELINE ? `, baseline ${path.resolve(BASELINE)}` : ''}`;
+  const settingsLine = `settings: files ${FILES}, size ${SIZE}, per folder ${PER_DIR}, filesystems ${FSES.join(',')}, contenders ${ONLY.length ? ONLY.join(',') : 'all'}${FIRST_ONLY ? ', first pulls only' : ''}${BASELINE ? `, baseline ${path.resolve(BASELINE)}` : ''}`;
   const machineLine = `machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.release()}; ${QUIET ? 'run alone on the machine (--quiet-machine)' : 'NOT declared quiet: other work may share the machine, figures are indicative only'}`;
   const code = await codeState();
   const prior = CONTINUE ? await readPrior(OUT, [settingsLine, machineLine], code) : { body: [] as string[], repsDone: 0, sessions: 0 };
