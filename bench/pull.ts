@@ -167,10 +167,12 @@ async function readPrior(file: string, same: string[], code: { commit: string; d
   const refuse = (why: string) => {
     throw new Error(`--continue: ${file} ${why}; its reps cannot be joined by this run. Start a new results file (another --out, or without --continue).`);
   };
-  const commit = /^# code: (\w+)/.exec(text[0] ?? '')?.[1];
-  if (!commit) refuse('has no "# code:" first line (it was not written by a bench that can continue)');
+  // Its "# code:" line: the first the bench wrote (comments may be put above it by hand).
+  const codeLine = text.find((l) => l.startsWith('# code: ')) ?? '';
+  const commit = /^# code: (\w+)/.exec(codeLine)?.[1];
+  if (!commit) refuse('has no "# code:" line (it was not written by a bench that can continue)');
   for (const l of same) if (!text.includes(l)) refuse(`was made with other settings or on another machine (it lacks the line "${l}")`);
-  if (text[0]!.includes('WITH UNCOMMITTED CHANGES')) refuse('was made by code with uncommitted changes');
+  if (codeLine.includes('WITH UNCOMMITTED CHANGES')) refuse('was made by code with uncommitted changes');
   if (code.dirty) refuse('must be joined by committed code, and the code here has uncommitted changes (commit them first)');
   const diff = await execa('git', ['-C', ROOT, 'diff', '--quiet', commit!, 'HEAD', '--', ...CODE_PATHS], { reject: false });
   if (diff.exitCode !== 0) refuse(`is of commit ${commit}, and the code changed since (git diff ${commit} HEAD -- lib cli bench scripts)`);
