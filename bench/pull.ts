@@ -176,18 +176,12 @@ async function readPrior(file: string, same: string[], code: { commit: string; d
   if (code.dirty) refuse('must be joined by committed code, and the code here has uncommitted changes (commit them first)');
   const diff = await execa('git', ['-C', ROOT, 'diff', '--quiet', commit!, 'HEAD', '--', ...CODE_PATHS], { reject: false });
   if (diff.exitCode !== 0) refuse(`is of commit ${commit}, and the code changed since (git diff ${commit} HEAD -- lib cli bench scripts)`);
-  let last = -1;
-  let repsDone = 0;
-  text.forEach((l, i) => {
-    const m = /^rep (\d+)\/\d+ done$/.exec(l);
-    if (m) {
-      last = i;
-      repsDone = Number(m[1]);
-    }
-  });
+  // Its whole reps: from its first session line to its last "rep N/M done" (a rep cut short is dropped).
+  const last = text.findLastIndex((l) => /^rep \d+\/\d+ done$/.test(l));
   const first = text.findIndex((l) => /^session \d+:/.test(l));
   const body = last < 0 || first < 0 ? [] : text.slice(first, last + 1);
-  return { body, repsDone, sessions: body.filter((l) => /^session \d+:/.test(l)).length };
+  const { repsDone, sessions } = parseRuns(body);
+  return { body, repsDone, sessions };
 }
 
 /** The figures of the run lines (this session's and those read back): seconds, the runs that count, deletes, peak RSS. */
@@ -215,7 +209,7 @@ function parseRuns(all: readonly string[]) {
   }
   const m = (name: string, p: string) => (times[name]?.[p]?.length ? median(times[name]![p]!) : Number.NaN);
   const range = (name: string, p: string) => (times[name]?.[p]?.length ? `${Math.min(...times[name]![p]!).toFixed(1)}-${Math.max(...times[name]![p]!).toFixed(1)}` : '-');
-  return { times, counted, deletes, peaks, repsDone, sessions, m, range };
+  return { counted, deletes, peaks, repsDone, sessions, m, range };
 }
 
 const ratio = (x: number, y: number) => (Number.isFinite(x) && Number.isFinite(y) ? (x / y).toFixed(3) : '-');
@@ -366,7 +360,6 @@ async function main() {
       void cleanupAll().finally(() => process.exit(130));
     });
   }
-  const load0 = os.loadavg();
   const t0 = Date.now();
   try {
     process.stderr.write(`building ${FILES} files of ${SIZE} bytes, ${PER_DIR} per folder...\n`);
