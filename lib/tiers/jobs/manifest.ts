@@ -93,12 +93,33 @@ export function runOf(manifest: string): string | undefined {
  * the folder has no manifest or one written before run lines existed. Reads 4 KiB, not the sums.
  */
 export async function manifestRun(dir: string): Promise<string | undefined> {
+  const head = await manifestHead(dir);
+  return head === undefined ? undefined : runOf(head);
+}
+
+/** The totals of a manifest's text (its `# files=N bytes=M` line), if it has them. */
+export function totalsOf(manifest: string): { files: number; bytes: number } | undefined {
+  const m = /^# files=(\d+) bytes=(\d+)/m.exec(manifest);
+  return m ? { files: Number(m[1]), bytes: Number(m[2]) } : undefined;
+}
+
+/**
+ * The totals `dir`'s manifest gives (files and bytes the job wrote), from its first lines; undefined
+ * when the folder has no manifest or it has no totals. Reads 4 KiB, not the sums.
+ */
+export async function manifestTotals(dir: string): Promise<{ files: number; bytes: number } | undefined> {
+  const head = await manifestHead(dir);
+  return head === undefined ? undefined : totalsOf(head);
+}
+
+/** The first 4 KiB of `dir`'s manifest (never through a symlink), or undefined. */
+async function manifestHead(dir: string): Promise<string | undefined> {
   let fh;
   try {
     fh = await open(manifestPath(dir), constants.O_RDONLY | constants.O_NOFOLLOW);
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return runOf(buf.subarray(0, bytesRead).toString('utf8'));
+    return buf.subarray(0, bytesRead).toString('utf8');
   } catch {
     return undefined;
   } finally {
@@ -117,9 +138,10 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
   const m: Manifest = { files: -1, bytes: -1, sums: new Map(), dumps: new Map() };
   for (const line of text.split('\n')) {
     let x;
-    if ((x = /^# files=(\d+) bytes=(\d+)/.exec(line))) {
-      m.files = Number(x[1]);
-      m.bytes = Number(x[2]);
+    const totals = line.startsWith('# files=') ? totalsOf(line) : undefined;
+    if (totals) {
+      m.files = totals.files;
+      m.bytes = totals.bytes;
     } else if ((x = /^# dump (\S+)(.*)$/.exec(line))) {
       const facts: DumpFacts = {};
       const t = /tables=(\d+)/.exec(x[2]!);

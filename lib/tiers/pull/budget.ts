@@ -23,13 +23,20 @@ export const MAX_AUTO_STREAMS = 8;
 /** "auto": one stream per this many files of the last pull (below it, one rsync: each stream costs an SSH handshake). */
 export const FILES_PER_STREAM = 5_000;
 /**
- * "auto" before a server's first pull: one stream per this many cores of the backup server. With no
- * snapshot to compare against, a first pull only copies: it is bound by the backup server's CPU
- * (SSH decryption, rsync, file creation) and disk, not by waiting, and every stream past that adds an
- * SSH connection's crypto and contention. Measured: one stream used the least CPU and was the fastest
- * on 2 cores (docs/remote.md#transfer-budget).
+ * "auto" on a first pull (no snapshot yet) of large files: one stream per this many cores of the
+ * backup server. With no snapshot to compare against, a first pull only copies. Of large files it is
+ * bound by the backup server's CPU (SSH decryption, rsync) and disk, and every stream past the cores
+ * adds an SSH connection's crypto and contention; of small files it is bound by the file creations
+ * and look-ups one rsync makes one after the other, which streams overlap (docs/remote.md#transfer-budget).
  */
 export const CORES_PER_FIRST_PULL_STREAM = 2;
+/**
+ * The average file size (bytes per file, from the apps' manifests) from which a first pull counts as
+ * one of large files. Measured on 2 cores, first pulls, medians of 3, 1 stream against 7: files of
+ * 0 bytes 1.66x faster with 7, of 1,000 bytes about even, of 6,000 bytes 11% faster with 1, of
+ * 18,000 bytes 7% faster with 1 (docs/decisions.md "A first pull's streams follow its file sizes").
+ */
+export const LARGE_FILE_BYTES = 1024;
 /** Retries of a pull after a connection-type failure, and the wait before the first (doubling). */
 export const DEFAULT_RETRIES = 2;
 export const DEFAULT_RETRY_DELAY_S = 10;
@@ -109,7 +116,7 @@ export interface ServerDemand {
 
 /** Each pull's demand on the budget, from the history (an estimate before the first pull); `cores`: the backup server's. */
 export function demandsOf(site: Site, pulls: readonly ResolvedPull[], facts: ReadonlyMap<string, PullFacts>, settings: BudgetSettings, cores = availableParallelism()): ServerDemand[] {
-  const firstPull = Math.max(1, Math.floor(cores / CORES_PER_FIRST_PULL_STREAM));
+  const firstPull = largeFileStreams(cores);
   const known = [...facts.values()].map((f) => f.files);
   const typical = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : FILES_PER_STREAM;
   return pulls.map((p) => {
@@ -118,11 +125,38 @@ export function demandsOf(site: Site, pulls: readonly ResolvedPull[], facts: Rea
     const work = Math.max(1, f?.files ?? typical);
     if (settings.streams !== 'auto') return { server: p.server, want: settings.streams, work, why: 'streams set' };
     if (!f) {
-      return { server: p.server, want: Math.min(MAX_AUTO_STREAMS, folders, firstPull), work, why: `first pull: ${folders} top-level folder${folders === 1 ? '' : 's'}, ${cores} core${cores === 1 ? '' : 's'}` };
+      const fewer = firstPull < Math.min(MAX_AUTO_STREAMS, folders) ? `; ${firstPull} if its files average ${LARGE_FILE_BYTES / 1024} KiB or more (${cores} core${cores === 1 ? '' : 's'})` : '';
+      return { server: p.server, want: Math.min(MAX_AUTO_STREAMS, folders), work, why: `first pull: ${folders} top-level folder${folders === 1 ? '' : 's'}${fewer}` };
     }
     const byFiles = Math.ceil(f.files / FILES_PER_STREAM);
     return { server: p.server, want: Math.max(1, Math.min(MAX_AUTO_STREAMS, folders, byFiles)), work, why: `last pull: ${f.files} files, ${folders} top-level folder${folders === 1 ? '' : 's'}` };
   });
+}
+
+/** The streams of a first pull of large files: one per 2 cores, at least one. */
+export function largeFileStreams(cores: number): number {
+  return Math.max(1, Math.floor(cores / CORES_PER_FIRST_PULL_STREAM));
+}
+
+/** What the jobs of a server wrote, by its apps' manifests (`apps`: how many gave their totals). */
+export interface WrittenTotals {
+  files: number;
+  bytes: number;
+  apps: number;
+}
+
+/**
+ * The streams of a first pull (no snapshot yet, streams "auto") once its apps' manifests are read:
+ * the `granted` ones (one per top-level folder) when its files are small or unknown, else one per
+ * 2 cores of the backup server (at most `granted`). Every job's manifest gives the files and bytes it
+ * wrote, so the choice costs nothing: the pull reads the manifests before every copy anyway.
+ */
+export function firstPullStreams(granted: number, totals: WrittenTotals, cores = availableParallelism()): { streams: number; why: string } {
+  if (totals.apps === 0 || totals.files === 0) return { streams: granted, why: 'first pull, no manifest gives its files: one stream per top-level folder' };
+  const average = totals.bytes / totals.files;
+  const size = `${totals.files} files of ${(average / 1024).toFixed(1)} KiB on average`;
+  if (average < LARGE_FILE_BYTES) return { streams: granted, why: `first pull of small files (${size}): one stream per top-level folder` };
+  return { streams: Math.min(granted, largeFileStreams(cores)), why: `first pull of large files (${size}): one stream per ${CORES_PER_FIRST_PULL_STREAM} of ${cores} cores` };
 }
 
 /**

@@ -19,7 +19,7 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MANIFEST_FILE, localAppDir, localRoot, manifestPath } from '../../model/layout.js';
-import { runOf } from '../jobs/manifest.js';
+import { manifestTotals, runOf } from '../jobs/manifest.js';
 import { unsafeLevel } from '../../model/treecheck.js';
 import { isSubvolume } from '../snapshots/engines/btrfs.js';
 import { CommandError, TierbackError } from '../../base/errors.js';
@@ -109,6 +109,22 @@ export async function readSourceMarkers(exec: Exec, plan: RsyncPlan, apps: reado
 export async function markersIn(dir: string, apps: readonly AppFolder[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const a of apps) out.set(a.rel, (await plainPath(dir, a.rel)) ? await readMarker(path.join(dir, a.rel)) : 'not a file');
+  return out;
+}
+
+/**
+ * What the jobs wrote, by the manifests fetched into `dir`: files and bytes summed over the apps
+ * whose manifest gives its totals (`apps`: how many did). Lets a first pull choose its streams.
+ */
+export async function totalsIn(dir: string, apps: readonly AppFolder[]): Promise<{ files: number; bytes: number; apps: number }> {
+  const out = { files: 0, bytes: 0, apps: 0 };
+  for (const a of apps) {
+    const t = (await plainPath(dir, a.rel)) ? await manifestTotals(path.join(dir, a.rel)) : undefined;
+    if (!t) continue;
+    out.files += t.files;
+    out.bytes += t.bytes;
+    out.apps++;
+  }
   return out;
 }
 

@@ -11,12 +11,12 @@ import { currentStamp, switchCurrent } from '../snapshots/snapshots.js';
 import { prepareSnapshot, writesInPlace } from '../snapshots/engines/prepare.js';
 import { changeMode, checkLists, recordFullPull, transferWithLists } from './changes.js';
 import { planPull } from './plan.js';
-import { appFolders, fetchSourceFiles, markersIn, settleApps } from './consistency.js';
+import { appFolders, fetchSourceFiles, markersIn, settleApps, totalsIn } from './consistency.js';
 import { DEFAULT_CONNECT_TIMEOUT_S, openMultiplex, sshTarget } from './ssh.js';
 import { processKeys } from '../../model/runstate.js';
 import { explainFailure, sleep, transfer, type TransferResult } from './transfer.js';
 import type { PullOptions, PullOutcome } from './types.js';
-import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_S } from './budget.js';
+import { DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_S, firstPullStreams } from './budget.js';
 
 export interface PullContext {
   site: Site;
@@ -24,6 +24,11 @@ export interface PullContext {
   opts: PullOptions;
   exec: Exec;
   now: () => Date;
+  /**
+   * Streams "auto": a first pull may use fewer than `opts.streams` once its apps' manifests are read
+   * (lib/tiers/pull/budget.ts firstPullStreams) and gives the rest back to the budget with `release`.
+   */
+  autoStreams?: { release(unused: number): void } | undefined;
 }
 
 export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<PullOutcome> {
@@ -96,7 +101,7 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       const prepared = await prepareSnapshot(backupServer.snapshots, partition, pull.server, pp.stamp, pp.snapshots, exec);
       resumed = prepared.resumed;
       if (resumed) log.info({ resumed }, 'resuming an interrupted pull');
-      const { streams } = pp;
+      let { streams } = pp;
       const plan: RsyncPlan = { ...pp.rsync, dest: prepared.dir, linkDest: prepared.linkDest, inPlace: writesInPlace(prepared) };
       const stamp = pp.stamp;
       const retries = opts.retries ?? DEFAULT_RETRIES;
@@ -110,6 +115,13 @@ export async function pullOne(ctx: PullContext, pull: ResolvedPull): Promise<Pul
       const source = await fetchSourceFiles(exec, short, apps, mode.useLists ? [MANIFEST_FILE, CHANGE_LIST_FILE] : [MANIFEST_FILE], opts.signal);
       closeFetched = source.cleanup;
       const before = await markersIn(source.dir, apps);
+      if (ctx.autoStreams && !prepared.from && !mode.useLists && streams > 1) {
+        // A first pull of large files is bound by the CPU and disk, not by look-ups: fewer streams.
+        const chosen = firstPullStreams(streams, await totalsIn(source.dir, apps));
+        if (chosen.streams < streams) ctx.autoStreams.release(streams - chosen.streams);
+        streams = chosen.streams;
+        log.info({ streams, why: chosen.why }, 'first pull: streams');
+      }
       let result: TransferResult;
       for (;;) {
         attempts++;

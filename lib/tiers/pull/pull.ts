@@ -36,9 +36,12 @@ export async function runPulls(site: Site, backupServer: ResolvedBackupServer, o
   let used = 0;
   let running = 0;
   const live = new Set<Promise<void>>();
+  // Wakes the loop when a running pull gives streams back (a first pull of large files, below).
+  let nudge: (() => void) | undefined;
   while (queue.length > 0 && !opts.signal?.aborted) {
     if (running >= settings.concurrency || used >= settings.transfers) {
-      await Promise.race(live);
+      await Promise.race([...live, new Promise<void>((resolve) => (nudge = resolve))]);
+      nudge = undefined;
       continue;
     }
     const i = queue.shift()!;
@@ -48,8 +51,15 @@ export async function runPulls(site: Site, backupServer: ResolvedBackupServer, o
     used += streams;
     running++;
     opts.log.debug({ server: d.server, streams, why: d.why, used, transfers: settings.transfers }, 'pull starts');
-    const p: Promise<void> = pullServer(i, streams).finally(() => {
-      used -= streams;
+    let held = streams;
+    const release = (unused: number) => {
+      const n = Math.min(unused, held - 1);
+      held -= n;
+      used -= n;
+      nudge?.();
+    };
+    const p: Promise<void> = pullServer(i, streams, release).finally(() => {
+      used -= held;
       running--;
       live.delete(p);
     });
@@ -58,8 +68,8 @@ export async function runPulls(site: Site, backupServer: ResolvedBackupServer, o
   await Promise.all(live);
   return opts.signal?.aborted ? outcomes.filter(Boolean) : outcomes; // servers not started after an interruption have no outcome
 
-  async function pullServer(i: number, streams: number): Promise<void> {
-    const outcome = await pullOne({ ...ctx, opts: { ...opts, streams } }, pulls[i]!);
+  async function pullServer(i: number, streams: number, release: (unused: number) => void): Promise<void> {
+    const outcome = await pullOne({ ...ctx, opts: { ...opts, streams }, autoStreams: settings.streams === 'auto' ? { release } : undefined }, pulls[i]!);
     outcomes[i] = outcome;
     if (outcome.status === 'ok' || outcome.status === 'warning') {
       // GFS pruning of this server's snapshots, when the inventory asks for it (defaults.prune.after_pull).

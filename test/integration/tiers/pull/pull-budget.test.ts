@@ -13,7 +13,10 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { execa } from 'execa';
-import { hungSourceBoundS } from '../../../../lib/tiers/pull/budget.js';
+import { hungSourceBoundS, largeFileStreams } from '../../../../lib/tiers/pull/budget.js';
+import { writeManifest } from '../../../../lib/tiers/jobs/manifest.js';
+import { createExec } from '../../../../lib/base/exec.js';
+import { silentLogger } from '../../../../lib/base/log.js';
 import { serverHistoryDir } from '../../../../lib/model/layout.js';
 import { readHistory } from '../../../../lib/model/history.js';
 import { CLI } from '../../../helpers/cli.js';
@@ -99,7 +102,7 @@ describe('tierback pull: the transfer budget', () => {
     assert.equal(most, 3, 'the budget is used: 3 rsync processes ran at once');
   });
 
-  it('streams come from the pull history: one for a server whose last pull had 3 files, before the first one per top-level folder and 2 cores', async () => {
+  it('streams come from the pull history: one for a server whose last pull had 3 files, before the first one per top-level folder', async () => {
     const dryRun = async (backup: string) => {
       const inv = path.join(root, `dry-${path.basename(backup)}.yaml`);
       await writeFile(inv, inventory(backup, '', '400'));
@@ -111,10 +114,59 @@ describe('tierback pull: the transfer budget', () => {
     assert.equal(known.streams, 1);
     assert.match(known.notes[0]!, /streams: 1 of a budget of 8 .*last pull: 3 files/);
     const fresh = await dryRun(path.join(root, 'bk-fresh'));
-    // Before the first pull: one per top-level folder, at most one per 2 cores (a first pull only copies).
-    const cores = availableParallelism();
-    assert.equal(fresh.streams, Math.min(3, Math.max(1, Math.floor(cores / 2))));
-    assert.match(fresh.notes[0]!, new RegExp(`first pull: 3 top-level folders, ${cores} cores?`));
+    // Before the first pull: one per top-level folder (the pull keeps fewer if its manifests show large files).
+    assert.equal(fresh.streams, 3);
+    assert.match(fresh.notes[0]!, /first pull: 3 top-level folders/);
+  });
+
+  it('a first pull of large files (by its manifests) uses one stream per 2 cores and gives the rest back; of small files one per folder', async () => {
+    // Two servers whose folders their jobs' manifests describe (writeManifest walks them, as a job does).
+    const exec = createExec(silentLogger());
+    const sizes = { 'big.test': { files: 1, size: 150_000 }, 'tiny.test': { files: 600, size: 250 } } as const;
+    for (const [s, { files, size }] of Object.entries(sizes)) {
+      for (const f of FOLDERS) {
+        const dir = path.join(root, s, 'local', `${f}-${s.split('.')[0]}`, `${f}.example.org`);
+        await mkdir(dir, { recursive: true });
+        for (let k = 0; k < files; k++) await writeFile(path.join(dir, `d${k}.bin`), randomBytes(size));
+        await writeManifest(dir, exec, undefined, `run-${f}-${s}`);
+      }
+    }
+    const ssh = JSON.stringify(sshEntry(sshd, identity));
+    const run = async (backup: string, servers: string[], transfers: number) => {
+      const inv = path.join(root, `${path.basename(backup)}.yaml`);
+      await writeFile(
+        inv,
+        `version: 1
+servers:
+${servers.map((s) => `  - { fqdn: ${s}, partition: ${path.join(root, s)}, ssh: ${ssh} }`).join('\n')}
+  - { fqdn: bk.test, role: backup, partition: ${backup} }
+vms:
+${servers.flatMap((s) => FOLDERS.map((f) => `  - { name: ${f}-${s.split('.')[0]}, server: ${s} }`)).join('\n')}
+apps:
+${servers.flatMap((s) => FOLDERS.map((f) => `  - { name: ${f}-${s.split('.')[0]}-app, type: files, server: ${s}, vm: ${f}-${s.split('.')[0]}, path: /srv, relpath: ${f}.example.org }`)).join('\n')}
+backup_servers:
+  - server: bk.test
+    transfers: ${transfers}
+    pulls: [${servers.map((s) => `{ server: ${s}, bwlimit: "400" }`).join(', ')}]
+`,
+      );
+      const child = execa(process.execPath, [CLI, 'pull', '-i', inv, '--backup-server', 'bk.test', '--retries', '0', '--json'], { reject: false, env: { TIERBACK_INVENTORY: '' } });
+      let most = 0;
+      while (child.exitCode === null) {
+        most = Math.max(most, await rsyncChildren(child.pid!));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const r = await child;
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.deepEqual((JSON.parse(r.stdout) as { outcomes: { status: string }[] }).outcomes.map((o) => o.status), servers.map(() => 'ok'));
+      return most;
+    };
+    const byCores = Math.min(FOLDERS.length, largeFileStreams(availableParallelism()));
+    assert.equal(await run(path.join(root, 'bk-big'), ['big.test'], 8), byCores, 'large files: one stream per 2 cores');
+    assert.equal(await run(path.join(root, 'bk-tiny'), ['tiny.test'], 8), FOLDERS.length, 'small files: one stream per top-level folder');
+    // Both in one batch: the streams a first pull gives back return to the budget, never beyond it.
+    const both = await run(path.join(root, 'bk-both'), ['big.test', 'tiny.test'], 3);
+    assert.ok(both >= 2 && both <= 3, `${both} rsync processes at once with transfers: 3`);
   });
 
   it('a source that accepts the connection and never answers fails the pull within attempts x (connect + I/O timeout) + waits', async () => {

@@ -16,10 +16,13 @@ import {
   DEFAULT_RETRIES,
   DEFAULT_RETRY_DELAY_S,
   HUNG_SOURCE_LIMIT_S,
+  LARGE_FILE_BYTES,
   MAX_AUTO_STREAMS,
   budgetSettings,
   demandsOf,
+  firstPullStreams,
   hungSourceBoundS,
+  largeFileStreams,
   lastPullFacts,
   streamsAtStart,
 } from '../../../../lib/tiers/pull/budget.js';
@@ -115,9 +118,11 @@ describe('transfer budget: streams from the pull history', () => {
     assert.equal(small!.want, 1);
     assert.equal(fresh!.want, 4);
     assert.match(big!.why, /last pull: 100000 files/);
-    assert.match(fresh!.why, /first pull: 4 top-level folders, 16 cores/);
-    // A first pull only copies: one stream per 2 cores of the backup server, at least one.
-    assert.deepEqual([1, 2, 3, 4, 6].map((cores) => demandsOf(site, bk.pulls, facts, settings, cores)[2]!.want), [1, 1, 1, 2, 3]);
+    assert.match(fresh!.why, /^first pull: 4 top-level folders$/, '16 cores: as many as the folders even for large files');
+    // Before the first pull the budget holds one stream per top-level folder, whatever the cores:
+    // the pull gives some back once its manifests show large files (firstPullStreams, below).
+    assert.deepEqual([1, 2, 3, 4, 6].map((cores) => demandsOf(site, bk.pulls, facts, settings, cores)[2]!.want), [4, 4, 4, 4, 4]);
+    assert.match(demandsOf(site, bk.pulls, facts, settings, 2)[2]!.why, /first pull: 4 top-level folders; 1 if its files average 1 KiB or more \(2 cores\)/);
     // The pull history's servers do not depend on the cores.
     assert.equal(demandsOf(site, bk.pulls, facts, settings, 2)[0]!.want, 4);
     // Alone: everything it can use. With the small one waiting too: nearly all of it.
@@ -133,6 +138,27 @@ describe('transfer budget: streams from the pull history', () => {
     assert.equal(streamsAtStart(heavy, 100_000 * 50, settings, 8), 1);
     assert.equal(streamsAtStart(heavy, 100_000 * 2, settings, 8), 4);
     assert.equal(streamsAtStart(heavy, 100_000, settings, 8), 8);
+  });
+});
+
+describe('the streams of a first pull, once its manifests are read', () => {
+  it('keeps one per top-level folder for small or unknown files, one per 2 cores for large ones', () => {
+    const kib = 1024;
+    const of = (files: number, bytes: number, apps = 3) => ({ files, bytes, apps });
+    // Files of 0 bytes: bound by one rsync's file creations and look-ups, which streams overlap.
+    assert.deepEqual(firstPullStreams(7, of(300_000, 0), 2), { streams: 7, why: 'first pull of small files (300000 files of 0.0 KiB on average): one stream per top-level folder' });
+    assert.equal(firstPullStreams(7, of(1000, 1000 * (LARGE_FILE_BYTES - 1)), 2).streams, 7, 'just under the line');
+    // 18 KB files (the bench's tree): bound by the CPU and disk, one stream per 2 cores.
+    const large = firstPullStreams(7, of(100_000, 100_000 * 18_000), 2);
+    assert.equal(large.streams, 1);
+    assert.match(large.why, /first pull of large files \(100000 files of 17\.6 KiB on average\): one stream per 2 of 2 cores/);
+    assert.equal(firstPullStreams(7, of(1000, 1000 * LARGE_FILE_BYTES), 2).streams, 1, 'at the line');
+    assert.deepEqual([1, 2, 3, 4, 6, 32].map((cores) => firstPullStreams(7, of(10, 10 * 64 * kib), cores).streams), [1, 1, 1, 2, 3, 7], 'never more than granted');
+    // Nothing known (no app has a manifest, or none gives files): the granted streams.
+    assert.equal(firstPullStreams(5, of(0, 0, 0), 2).streams, 5);
+    assert.equal(firstPullStreams(5, of(0, 0, 2), 2).streams, 5);
+    assert.equal(largeFileStreams(2), 1);
+    assert.equal(largeFileStreams(9), 4);
   });
 });
 
