@@ -122,7 +122,7 @@ describe('tierback pull: the transfer budget', () => {
   it('a first pull of large files (by its manifests) uses one stream per 2 cores and gives the rest back; of small files one per folder', async () => {
     // Two servers whose folders their jobs' manifests describe (writeManifest walks them, as a job does).
     const exec = createExec(silentLogger());
-    const sizes = { 'big.test': { files: 1, size: 150_000 }, 'tiny.test': { files: 600, size: 250 } } as const;
+    const sizes = { 'big.test': { files: 1, size: 150_000 }, 'tiny.test': { files: 200, size: 750 } } as const;
     for (const [s, { files, size }] of Object.entries(sizes)) {
       for (const f of FOLDERS) {
         const dir = path.join(root, s, 'local', `${f}-${s.split('.')[0]}`, `${f}.example.org`);
@@ -162,11 +162,9 @@ backup_servers:
       return most;
     };
     const byCores = Math.min(FOLDERS.length, largeFileStreams(availableParallelism()));
+    // Large files: 3 streams held, 1 kept on 2 cores, 2 given back (the batch still ends: nothing waits on them).
     assert.equal(await run(path.join(root, 'bk-big'), ['big.test'], 8), byCores, 'large files: one stream per 2 cores');
     assert.equal(await run(path.join(root, 'bk-tiny'), ['tiny.test'], 8), FOLDERS.length, 'small files: one stream per top-level folder');
-    // Both in one batch: the streams a first pull gives back return to the budget, never beyond it.
-    const both = await run(path.join(root, 'bk-both'), ['big.test', 'tiny.test'], 3);
-    assert.ok(both >= 2 && both <= 3, `${both} rsync processes at once with transfers: 3`);
   });
 
   it('a source that accepts the connection and never answers fails the pull within attempts x (connect + I/O timeout) + waits', async () => {
