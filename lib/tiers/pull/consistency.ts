@@ -28,6 +28,7 @@ import { DIR_MODE, ensureDir, exists } from '../../base/fsutil.js';
 import type { Site } from '../../model/inventory/model.js';
 import type { Logger } from '../../base/log.js';
 import { RSYNC_VANISHED, describeRsyncExit, rshString, rsyncArgv, type RsyncPlan } from './rsync.js';
+import type { WrittenTotals } from './budget.js';
 
 /** Copies of an app tried after the first, when its job replaced it meanwhile (default). */
 export const DEFAULT_RECOPIES = 2;
@@ -116,8 +117,8 @@ export async function markersIn(dir: string, apps: readonly AppFolder[]): Promis
  * What the jobs wrote, by the manifests fetched into `dir`: files and bytes summed over the apps
  * whose manifest gives its totals (`apps`: how many did). Lets a first pull choose its streams.
  */
-export async function totalsIn(dir: string, apps: readonly AppFolder[]): Promise<{ files: number; bytes: number; apps: number }> {
-  const out = { files: 0, bytes: 0, apps: 0 };
+export async function totalsIn(dir: string, apps: readonly AppFolder[]): Promise<WrittenTotals> {
+  const out: WrittenTotals = { files: 0, bytes: 0, apps: 0 };
   for (const a of apps) {
     const t = (await plainPath(dir, a.rel)) ? await manifestTotals(path.join(dir, a.rel)) : undefined;
     if (!t) continue;

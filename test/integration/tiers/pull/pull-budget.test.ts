@@ -132,7 +132,8 @@ describe('tierback pull: the transfer budget', () => {
       }
     }
     const ssh = JSON.stringify(sshEntry(sshd, identity));
-    const run = async (backup: string, servers: string[], transfers: number) => {
+    const run = async (backup: string, server: string) => {
+      const servers = [server];
       const inv = path.join(root, `${path.basename(backup)}.yaml`);
       await writeFile(
         inv,
@@ -146,7 +147,6 @@ apps:
 ${servers.flatMap((s) => FOLDERS.map((f) => `  - { name: ${f}-${s.split('.')[0]}-app, type: files, server: ${s}, vm: ${f}-${s.split('.')[0]}, path: /srv, relpath: ${f}.example.org }`)).join('\n')}
 backup_servers:
   - server: bk.test
-    transfers: ${transfers}
     pulls: [${servers.map((s) => `{ server: ${s}, bwlimit: "400" }`).join(', ')}]
 `,
       );
@@ -163,8 +163,8 @@ backup_servers:
     };
     const byCores = Math.min(FOLDERS.length, largeFileStreams(availableParallelism()));
     // Large files: 3 streams held, 1 kept on 2 cores, 2 given back (the batch still ends: nothing waits on them).
-    assert.equal(await run(path.join(root, 'bk-big'), ['big.test'], 8), byCores, 'large files: one stream per 2 cores');
-    assert.equal(await run(path.join(root, 'bk-tiny'), ['tiny.test'], 8), FOLDERS.length, 'small files: one stream per top-level folder');
+    assert.equal(await run(path.join(root, 'bk-big'), 'big.test'), byCores, 'large files: one stream per 2 cores');
+    assert.equal(await run(path.join(root, 'bk-tiny'), 'tiny.test'), FOLDERS.length, 'small files: one stream per top-level folder');
   });
 
   it('a source that accepts the connection and never answers fails the pull within attempts x (connect + I/O timeout) + waits', async () => {
